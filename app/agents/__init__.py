@@ -1,0 +1,1 @@
+"""The planner-led chain: reproduce, localize, patch, verify."""

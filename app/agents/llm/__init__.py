@@ -1,0 +1,1 @@
+"""Language-model providers behind one interface, with fallback, budgets and usage records."""

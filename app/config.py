@@ -1,0 +1,96 @@
+"""One typed settings object, read from the environment once.
+
+Names follow probot's (`APP_ID`, `PRIVATE_KEY`, `PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`) and the
+model SDKs' (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`), so an
+operator's existing environment works unchanged. Secrets are kept out of `repr` so that logging
+the settings can never leak them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app import defaults
+
+#: Environment variables whose values are secrets. The sandbox and the log scrubber use this list.
+SECRET_ENV_VARS = (
+    "PRIVATE_KEY",
+    "WEBHOOK_SECRET",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "LOCAL_LLM_API_KEY",
+    "SENTRY_DSN",
+    "GITHUB_TOKEN",
+)
+
+
+def _secret() -> Any:
+    return field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings. Build with `Settings.from_env()`; override with `replace()`."""
+
+    app_id: str = ""
+    private_key: str = _secret()
+    private_key_path: str = ""
+    webhook_secret: str = _secret()
+    github_api_url: str = "https://api.github.com"
+    app_slug: str = "fixwurx"
+    database_url: str = defaults.DATABASE_URL
+    redis_url: str = defaults.REDIS_URL
+    sentry_dsn: str = _secret()
+    openai_api_key: str = _secret()
+    openai_base_url: str = ""
+    anthropic_api_key: str = _secret()
+    anthropic_base_url: str = ""
+    local_llm_base_url: str = ""
+    local_llm_api_key: str = _secret()
+    model_analysis: str = ""
+    model_fallback: str = ""
+    model_explanation: str = ""
+    budget_run_usd: float = 1.0
+    budget_run_tokens: int = 400_000
+    budget_repo_day_usd: float = 10.0
+    budget_repo_day_tokens: int = 4_000_000
+    budget_installation_month_usd: float = 100.0
+    budget_installation_month_tokens: int = 40_000_000
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every field from its upper-case environment variable, converting types."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, type(f.default))
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed; unknown names are ignored."""
+        known = {f.name for f in dataclasses.fields(self)}
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if k in known})
+
+    def secret_values(self) -> list[str]:
+        """Every non-empty secret held here, for scrubbers."""
+        names = [f.name for f in dataclasses.fields(self) if not f.repr]
+        return [v for v in (getattr(self, n) for n in names) if isinstance(v, str) and v]
+
+
+def _convert(name: str, raw: str, kind: type) -> Any:
+    from app.errors import ConfigError
+
+    try:
+        if kind is bool:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        return kind(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc

@@ -1,0 +1,75 @@
+"""SQLAlchemy engine and sessions, safe across RQ's fork.
+
+RQ forks a work horse per job. A pooled connection inherited across `fork()` would be shared by
+two processes and corrupt the protocol stream, so the child drops the parent's pool (without
+closing the parent's sockets) before its first query.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+_engines: dict[str, Engine] = {}
+
+
+def get_engine(url: str) -> Engine:
+    """The process-wide engine for `url`, created on first use."""
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _create(url)
+        _engines[url] = engine
+    return engine
+
+
+def _create(url: str) -> Engine:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    # WAL lets the web process write deliveries while a worker writes runs.
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _drop_pools_after_fork() -> None:
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_drop_pools_after_fork)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = sessionmaker(get_engine(url), expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def init_app(flask_app: Flask) -> None:
+    """Make the app's database URL known; the engine is created lazily on first use."""
+    from app import settings_of
+
+    flask_app.extensions["fixwurx.database_url"] = settings_of(flask_app).database_url

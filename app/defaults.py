@@ -1,0 +1,45 @@
+"""Documented constants. Each value says why it is what it is."""
+
+from __future__ import annotations
+
+#: Label that turns an issue into a repair request, unless the repo config names another.
+TRIGGER_LABEL = "fixwurx"
+
+#: SQLite file used when DATABASE_URL is unset: the embedded default needs no server.
+DATABASE_URL = "sqlite:///instance/fixwurx.sqlite3"
+
+#: Redis used when REDIS_URL is unset.
+REDIS_URL = "redis://localhost:6379/0"
+
+#: GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub.
+MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
+
+#: Default wall-clock limit for one whole test-suite run in the sandbox, in seconds.
+SUITE_TIMEOUT_S = 300.0
+
+#: A candidate's test run may take this many times the baseline duration before it is killed...
+CANDIDATE_TIMEOUT_FACTOR = 3.0
+#: ...plus this fixed allowance for interpreter start-up and collection, in seconds.
+CANDIDATE_TIMEOUT_SLACK_S = 5.0
+
+#: How often a failing test is rerun to tell a real failure from a flaky one.
+FLAKY_RERUNS = 2
+
+#: Memory limit for one sandboxed process tree, in MiB.
+SANDBOX_MEMORY_MB = 2048
+#: Process limit inside the sandbox; a fork bomb stops here.
+SANDBOX_MAX_PROCESSES = 256
+#: Largest file a sandboxed process may write, in MiB.
+SANDBOX_MAX_FILE_MB = 256
+#: Captured stdout/stderr beyond this many bytes is cut, with a visible marker.
+SANDBOX_MAX_OUTPUT_BYTES = 1024 * 1024
+
+#: Candidates tried per run by the offline engine before it gives up.
+MAX_CANDIDATES = 300
+#: Seconds the offline engine may spend searching candidates.
+SEARCH_BUDGET_S = 120.0
+#: Plausible patches collected before the engine picks one.
+PLAUSIBLE_PATCHES = 3
+
+#: Largest diff (in changed lines) a patch may carry; bigger edits are not "minimal fixes".
+MAX_DIFF_LINES = 400

@@ -1,0 +1,1 @@
+"""GitHub: App auth, the client wrapper, repo config, and PR/comment rendering."""

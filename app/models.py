@@ -1,0 +1,237 @@
+"""The tables. One run per trigger; the run tree is run -> attempts -> candidates.
+
+Every table works on SQLite (the embedded default) and PostgreSQL (production); types are the
+portable subset (`JSON`, `BigInteger`, timezone-aware `DateTime`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware now, the only clock the tables use."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; naming conventions keep Alembic's constraint names stable."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+Base.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Timestamp = DateTime(timezone=True)
+
+
+class Installation(Base):
+    """A GitHub App installation (an account that installed FixWurx)."""
+
+    __tablename__ = "installations"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    account_login: Mapped[str] = mapped_column(String(255))
+    account_type: Mapped[str] = mapped_column(String(32), default="User")
+    suspended: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    repositories: Mapped[list[Repository]] = relationship(back_populates="installation")
+
+
+class Repository(Base):
+    """A repository FixWurx is installed on."""
+
+    __tablename__ = "repositories"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(255), unique=True)
+    default_branch: Mapped[str] = mapped_column(String(255), default="main")
+    active: Mapped[bool] = mapped_column(default=True)
+    installation: Mapped[Installation] = relationship(back_populates="repositories")
+
+
+class Delivery(Base):
+    """One webhook delivery; the unique delivery id is what makes redelivery a no-op."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32), default="received")
+    job_ids: Mapped[list[Any]] = mapped_column(default=list)
+    received_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Run(Base):
+    """One repair run, created per trigger (label, command, failed check, CLI call)."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int | None] = mapped_column(ForeignKey("repositories.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # issue | ci | command | cli
+    trigger: Mapped[str] = mapped_column(String(64))
+    issue_number: Mapped[int | None] = mapped_column(Integer)
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    command: Mapped[str | None] = mapped_column(String(32))
+    command_args: Mapped[str | None] = mapped_column(Text)
+    head_sha: Mapped[str | None] = mapped_column(String(64))
+    branch: Mapped[str | None] = mapped_column(String(255))
+    requested_by: Mapped[str | None] = mapped_column(String(255))
+    delivery_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32), default="queued", index=True)
+    stage: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status_comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    attempts: Mapped[list[Attempt]] = relationship(back_populates="run", order_by="Attempt.number")
+
+
+class Attempt(Base):
+    """One pass of the chain within a run (a retry or a revise is a new attempt)."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("run_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32), default="running")
+    reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    run: Mapped[Run] = relationship(back_populates="attempts")
+    stages: Mapped[list[StageRun]] = relationship(back_populates="attempt")
+    candidates: Mapped[list[CandidateRecord]] = relationship(back_populates="attempt")
+
+
+class StageRun(Base):
+    """One stage (reproduce, localize, patch, verify) within an attempt, with its typed result."""
+
+    __tablename__ = "stage_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), default="running")
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    attempt: Mapped[Attempt] = relationship(back_populates="stages")
+
+
+class CandidateRecord(Base):
+    """A candidate patch and its parent: the lineage of every fix."""
+
+    __tablename__ = "candidates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"))
+    source: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="")
+    diff: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(32), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    attempt: Mapped[Attempt] = relationship(back_populates="candidates")
+
+
+class PatchBundleRecord(Base):
+    """A stored PatchBundle; `hash` is the bundle id shown in the PR."""
+
+    __tablename__ = "patch_bundles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    hash: Mapped[str] = mapped_column(String(80), unique=True)
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class PullRequest(Base):
+    """A pull request FixWurx opened (a fix or a rollback)."""
+
+    __tablename__ = "pull_requests"
+    __table_args__ = (UniqueConstraint("repository_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    issue_number: Mapped[int | None] = mapped_column(Integer)
+    branch: Mapped[str] = mapped_column(String(255))
+    base_branch: Mapped[str] = mapped_column(String(255))
+    bundle_hash: Mapped[str | None] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16), default="fix")  # fix | revert
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | closed | merged
+    merge_sha: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class AuditLog(Base):
+    """Who asked FixWurx to do what, and what it did."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    repository_id: Mapped[int | None] = mapped_column(BigInteger)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LlmCall(Base):
+    """One language-model call with its usage and cost; budgets sum over these."""
+
+    __tablename__ = "llm_calls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    repository_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    installation_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(32), default="ok")
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+
+
+class FixMemory(Base):
+    """A verified fix remembered for retrieval; `content_hash` guards its integrity."""
+
+    __tablename__ = "fix_memories"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository: Mapped[str | None] = mapped_column(String(255), index=True)
+    error_signature: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(Text)
+    diff: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)

@@ -1,0 +1,1 @@
+"""The offline repair engine: test-result parsing, fault localization and fix templates."""

@@ -1,0 +1,1 @@
+"""FixWurx test suite."""

@@ -1,0 +1,1 @@
+"""Strict GitHub and LLM doubles."""

@@ -1,0 +1,1 @@
+"""HTTP ingress: verify, parse, dedupe, route, enqueue. Nothing here calls GitHub or a model."""

@@ -1,0 +1,1 @@
+"""Background jobs on RQ: queue names, enqueue defaults, job functions, the worker entry point."""
