@@ -25,11 +25,14 @@ class FileEdit:
     after: str
 
     def diff(self) -> str:
-        """Unified diff of this file in `git apply` form (a/ and b/ prefixes)."""
+        """Unified diff of this file in `git apply` form (a/ and b/ prefixes).
+
+        An empty `before` means the edit creates the file (a reproduction test, say).
+        """
         lines = difflib.unified_diff(
             self.before.splitlines(keepends=True),
             self.after.splitlines(keepends=True),
-            fromfile=f"a/{self.path}",
+            fromfile=f"a/{self.path}" if self.before else "/dev/null",
             tofile=f"b/{self.path}",
         )
         return "".join(_ensure_newline(line) for line in lines)

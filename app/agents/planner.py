@@ -1,0 +1,133 @@
+"""The planner: decides the next stage from the persisted run state and runs it.
+
+Stages never call each other. After each stage the planner records the result in the state and
+hands the state to `on_state` (the worker persists it; the CLI may ignore it), so a run can be
+shown while it runs and resumed after a crash.
+
+`repair(path, options)` is the whole chain on a local checkout: the CLI and the GitHub flow both
+call it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from app import defaults
+from app.agents import testcmd
+from app.agents.candidates import CandidateSource
+from app.agents.stages.bundle import bundle
+from app.agents.stages.context import Progress, StageContext, _quiet
+from app.agents.stages.localize import localize
+from app.agents.stages.patch import patch
+from app.agents.stages.reproduce import reproduce
+from app.agents.state import RunState
+from app.errors import FixwurxError
+from app.patches import PatchBundle
+from app.repair.results import Location
+from app.repair.search import SearchBudget
+from app.workspace import Workspace
+
+
+class StageResult(Protocol):
+    """Every stage returns a typed result that knows how to record itself."""
+
+    def apply(self, state: RunState) -> None:
+        """Write the result into the run state."""
+
+
+Stage = Callable[[RunState, StageContext], Any]
+
+STAGE_FUNCTIONS: dict[str, Stage] = {
+    "reproduce": reproduce,
+    "localize": localize,
+    "patch": patch,
+    "bundle": bundle,
+}
+
+
+@dataclass
+class RepairOptions:
+    """How to run the chain. Defaults suit a local checkout with no configuration."""
+
+    test_command: str | None = None
+    repo_test_command: str | None = None
+    issue_text: str = ""
+    timeout: float = defaults.SUITE_TIMEOUT_S
+    ignore_paths: tuple[str, ...] = ()
+    sources: Sequence[CandidateSource] | None = None
+    budget: SearchBudget = field(default_factory=SearchBudget)
+    progress: Progress = _quiet
+    on_state: Callable[[RunState], None] | None = None
+
+
+@dataclass
+class RepairOutcome:
+    """The end of a run: status, bundle (when fixed), the reason, and the final state."""
+
+    status: str
+    bundle: PatchBundle | None
+    reason: str
+    state: RunState
+
+    @property
+    def locations(self) -> list[Location]:
+        """Most suspicious first."""
+        return [Location.from_json(loc) for loc in self.state.locations]
+
+
+def default_sources() -> list[CandidateSource]:
+    """The offline chain: deterministic fix templates."""
+    from app.repair.templates import TemplateSource
+
+    return [TemplateSource()]
+
+
+def repair(path: Path, options: RepairOptions) -> RepairOutcome:
+    """Run the whole chain on a disposable copy of `path`."""
+    workspace = Workspace.prepare(path)
+    try:
+        command = testcmd.resolve(workspace.root, options.test_command, options.repo_test_command)
+        state = RunState(
+            source=str(path),
+            test_command=command.display(),
+            issue_text=options.issue_text,
+            base_commit=workspace.base_commit,
+        )
+        ctx = StageContext(
+            root=workspace.root,
+            command=command,
+            suite_timeout=options.timeout,
+            sources=options.sources if options.sources is not None else default_sources(),
+            budget=options.budget,
+            ignore_paths=options.ignore_paths,
+            progress=options.progress,
+        )
+        run_planner(state, ctx, options.on_state)
+    finally:
+        workspace.cleanup()
+    result = PatchBundle.from_json(state.bundle) if state.bundle else None
+    return RepairOutcome(state.status, result, state.reason, state)
+
+
+def run_planner(
+    state: RunState, ctx: StageContext, on_state: Callable[[RunState], None] | None = None
+) -> RunState:
+    """Run stages until the state says the run has ended."""
+    while (stage := state.next_stage()) is not None:
+        started = time.monotonic()
+        try:
+            result: StageResult = STAGE_FUNCTIONS[stage](state, ctx)
+            result.apply(state)
+        except FixwurxError:
+            raise
+        except Exception as exc:  # a bug of ours must end the run with a reason, not hang it
+            state.finish("error", f"{stage} failed: {type(exc).__name__}: {exc}")
+        state.timings[stage] = round(time.monotonic() - started, 3)
+        state.done.append(stage)
+        if on_state is not None:
+            on_state(state)
+    return state

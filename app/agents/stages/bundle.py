@@ -1,0 +1,71 @@
+"""Bundle: turn the chosen candidate and its evidence into a hashed `PatchBundle`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.agents.candidates import FileEdit
+from app.agents.stages.context import StageContext
+from app.agents.state import RunState
+from app.patches import PatchBundle, validate_diff
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    """The bundle, ready for a report or a pull request."""
+
+    bundle: PatchBundle
+
+    def apply(self, state: RunState) -> None:
+        """Record the bundle and end the run as fixed."""
+        state.bundle = self.bundle.to_json()
+        tests = state.chosen["tests_run"] if state.chosen else 0
+        state.finish("fixed", f"plausible ({tests} tests)")
+
+
+def bundle(state: RunState, ctx: StageContext) -> BundleResult:
+    """Assemble the diff (fix + any reproduction test the run added) and the evidence."""
+    assert state.chosen is not None, "the planner runs `bundle` only after a pick"
+    added = "".join(
+        FileEdit(path, "", text).diff() for path, text in sorted(state.added_files.items())
+    )
+    diff = state.chosen["diff"] + added
+    files = validate_diff(diff)
+    result = PatchBundle(
+        base_commit=state.base_commit,
+        diff=diff,
+        files=files,
+        evidence=evidence(state),
+        localization=state.locations[:10],
+        source=state.chosen["source"],
+        cost={"tokens": state.tokens, "usd": round(state.cost_usd, 6)},
+        timings={k: round(v, 3) for k, v in state.timings.items()},
+        summary=state.chosen["description"],
+    )
+    ctx.progress("bundle", f"bundle {result.hash}")
+    return BundleResult(result)
+
+
+def evidence(state: RunState) -> dict[str, Any]:
+    """Before/after per reproducing test, and the regression run's totals."""
+    assert state.chosen is not None
+    before = [
+        {"test": o["test_id"], "outcome": o["outcome"], "message": o.get("message", "")[:300]}
+        for o in state.baseline
+        if o["test_id"] in state.reproducing
+    ]
+    passing = [o["test_id"] for o in state.baseline if o["outcome"] == "passed"]
+    return {
+        "before": before,
+        "after": state.chosen["after"],
+        "regression": {
+            "baseline_passing": len(passing),
+            "tests_run": state.chosen["tests_run"],
+            "newly_failing": [],
+        },
+        "flaky": list(state.flaky),
+        "plausible_patches": state.chosen["plausible"],
+        "candidates_tried": len(state.candidates),
+        "verdict": f"plausible ({state.chosen['tests_run']} tests)",
+    }

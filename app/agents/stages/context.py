@@ -1,0 +1,40 @@
+"""What every stage gets besides the run state: the live work copy and the run's options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.agents.candidates import CandidateSource
+from app.agents.stages.verify import Baseline
+from app.agents.state import RunState
+from app.agents.testcmd import TestCommand
+from app.repair.results import TestRun, outcome_from_json
+from app.repair.search import SearchBudget
+
+Progress = Callable[[str, str], None]
+
+
+def _quiet(_stage: str, _message: str) -> None:
+    """The default progress sink: say nothing."""
+
+
+@dataclass
+class StageContext:
+    """Live objects for one run: the pristine work copy, the test command, the sources."""
+
+    root: Path
+    command: TestCommand
+    suite_timeout: float
+    sources: Sequence[CandidateSource] = ()
+    budget: SearchBudget = field(default_factory=SearchBudget)
+    ignore_paths: tuple[str, ...] = ()
+    feedback_rounds: int = 2
+    progress: Progress = _quiet
+
+    def baseline(self, state: RunState) -> Baseline:
+        """The baseline, rebuilt from the persisted state (so a resumed run needs no rerun)."""
+        outcomes = tuple(outcome_from_json(o) for o in state.baseline)
+        run = TestRun(outcomes, 1, state.baseline_duration)
+        return Baseline(self.root, self.command, run, tuple(state.reproducing), tuple(state.flaky))

@@ -1,0 +1,38 @@
+"""Localize: rank the source lines most likely to hold the fault."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.agents.stages.context import StageContext
+from app.agents.state import RunState
+from app.repair.localization import localize as rank_locations
+from app.repair.results import Location, outcome_from_json
+
+
+@dataclass(frozen=True)
+class LocalizeResult:
+    """Suspicious locations, most suspicious first."""
+
+    locations: tuple[Location, ...]
+
+    def apply(self, state: RunState) -> None:
+        """Record the ranking in the run state."""
+        state.locations = [loc.to_json() for loc in self.locations]
+
+
+def localize(state: RunState, ctx: StageContext) -> LocalizeResult:
+    """Combine the failing tests' tracebacks with coverage spectra (see app.repair.localization)."""
+    failing = [outcome_from_json(o) for o in state.baseline if o["test_id"] in state.reproducing]
+    passing = {o["test_id"] for o in state.baseline if o["outcome"] == "passed"}
+    ranked = rank_locations(
+        ctx.root,
+        ctx.command,
+        failing,
+        passing,
+        timeout=ctx.suite_timeout,
+        ignore=ctx.ignore_paths,
+    )
+    top = ", ".join(f"{loc.path}:{loc.line}" for loc in ranked[:3]) or "nothing found"
+    ctx.progress("localize", f"most suspicious: {top}")
+    return LocalizeResult(tuple(ranked))

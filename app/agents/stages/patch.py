@@ -1,0 +1,154 @@
+"""Patch: ask each candidate source in turn, cheapest first, and verify what it proposes.
+
+Sources are tried in order (fix templates, then language models). A source that fails
+verification may get `feedback_rounds` more tries with the verifier's output; every candidate,
+whatever its source, passes the same verifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.agents.candidates import Candidate, CandidateSource, RepairContext
+from app.agents.stages.context import StageContext
+from app.agents.stages.verify import Verification, Verifier
+from app.agents.state import CandidateSummary, RunState
+from app.errors import BudgetExhausted
+from app.repair.results import Location, outcome_from_json
+from app.repair.search import Attempted, ProgressCallback, SearchResult, search
+
+
+@dataclass
+class PatchResult:
+    """The pick (if any) and everything tried on the way."""
+
+    chosen: Attempted | None
+    attempted: list[Attempted] = field(default_factory=list)
+    plausible_count: int = 0
+    stopped_by: str = ""
+
+    def apply(self, state: RunState) -> None:
+        """Record the tried candidates and the pick; no pick ends the run as not fixed."""
+        for attempt in self.attempted:
+            state.candidates.append(_summary(attempt))
+            state.tokens += attempt.candidate.tokens
+            state.cost_usd += attempt.candidate.cost_usd
+        if self.chosen is None:
+            state.finish("not_fixed", _why_not(self))
+            return
+        state.chosen = {
+            "id": self.chosen.candidate.key,
+            "source": self.chosen.candidate.source,
+            "description": self.chosen.candidate.description,
+            "diff": self.chosen.candidate.diff(),
+            "files": [e.path for e in self.chosen.candidate.edits],
+            "after": [o.to_json() for o in self.chosen.verification.after],
+            "tests_run": self.chosen.verification.tests_run,
+            "plausible": self.plausible_count,
+        }
+
+
+def patch(state: RunState, ctx: StageContext) -> PatchResult:
+    """Run the sources in order until one yields a plausible patch."""
+    verifier = Verifier(ctx.baseline(state))
+    total = PatchResult(None)
+    for source in ctx.sources:
+        feedback = ""
+        for round_number in range(1 + _rounds(source, ctx)):
+            context = _context(state, ctx, feedback)
+            ctx.progress("patch", _announce(source, round_number))
+            try:
+                found = search(source.propose(context), verifier.check, ctx.budget, _reporter(ctx))
+            except BudgetExhausted as exc:
+                total.stopped_by = f"budget exhausted: {exc}"
+                ctx.progress("patch", total.stopped_by)
+                return total
+            _merge(total, found)
+            if found.chosen is not None:
+                return total
+            feedback = _feedback(found)
+            if not feedback:
+                break
+    return total
+
+
+def _rounds(source: CandidateSource, ctx: StageContext) -> int:
+    """Deterministic sources gain nothing from feedback; models do."""
+    return ctx.feedback_rounds if getattr(source, "accepts_feedback", False) else 0
+
+
+def _context(state: RunState, ctx: StageContext, feedback: str) -> RepairContext:
+    failing = tuple(
+        outcome_from_json(o) for o in state.baseline if o["test_id"] in state.reproducing
+    )
+    return RepairContext(
+        root=ctx.root,
+        failing=failing,
+        locations=tuple(Location.from_json(loc) for loc in state.locations),
+        test_command=ctx.command.argv,
+        issue_text=state.issue_text,
+        feedback=feedback,
+        ignore_paths=ctx.ignore_paths,
+    )
+
+
+def _announce(source: CandidateSource, round_number: int) -> str:
+    return f"trying {source.name}" + (f" (feedback round {round_number})" if round_number else "")
+
+
+def _reporter(ctx: StageContext) -> ProgressCallback:
+    def report(attempt: Attempted, tried: int) -> None:
+        verdict = attempt.verification
+        mark = "plausible" if verdict.plausible else "rejected"
+        ctx.progress(
+            "verify", f"#{tried} {attempt.candidate.description}: {mark} ({verdict.reason})"
+        )
+
+    return report
+
+
+def _merge(total: PatchResult, found: SearchResult) -> None:
+    total.attempted.extend(found.attempted)
+    total.plausible_count += len(found.plausible)
+    total.chosen = found.chosen
+    total.stopped_by = found.stopped_by
+
+
+def _feedback(found: SearchResult) -> str:
+    """The verifier's words on the best failed candidates, for the next model round."""
+    failed = [a for a in found.attempted if not a.verification.plausible][:3]
+    parts = [
+        f"Candidate `{a.candidate.description}` was rejected: {a.verification.reason}\n"
+        f"{_tail(a.verification)}"
+        for a in failed
+    ]
+    return "\n\n".join(parts)
+
+
+def _tail(verification: Verification) -> str:
+    return "\n".join(verification.output.strip().splitlines()[-30:])
+
+
+def _summary(attempt: Attempted) -> CandidateSummary:
+    candidate: Candidate = attempt.candidate
+    return CandidateSummary(
+        id=candidate.key,
+        source=candidate.source,
+        description=candidate.description,
+        plausible=attempt.verification.plausible,
+        reason=attempt.verification.reason,
+        parent=candidate.parent,
+        changed_lines=candidate.changed_lines,
+        seconds=attempt.verification.duration,
+        tokens=candidate.tokens,
+        cost_usd=candidate.cost_usd,
+    )
+
+
+def _why_not(result: PatchResult) -> str:
+    if result.stopped_by.startswith("budget exhausted"):
+        return result.stopped_by
+    if not result.attempted:
+        return "no candidate patch could be generated for the suspicious locations"
+    tried = len(result.attempted)
+    return f"none of {tried} candidate patches passed verification ({result.stopped_by})"

@@ -1,0 +1,153 @@
+"""The `fixwurx` command.
+
+`fixwurx fix PATH` runs the whole chain on a local checkout with no GitHub and no API keys.
+Exit codes: 0 fixed, 1 not fixed (including "no failing test to repair"), 2 bad input.
+Commands that live outside `app/` (serve, worker, db) are found through the `fixwurx.commands`
+entry points, so this module never imports `webhooks` or `workers`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.errors import BadInput, FixwurxError
+
+EXIT_FIXED, EXIT_NOT_FIXED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _PluginGroup(click.Group):
+    """A group that also lists commands registered under the `fixwurx.commands` entry points."""
+
+    def _plugins(self) -> dict[str, Any]:
+        return {ep.name: ep for ep in entry_points(group="fixwurx.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        plugin = self._plugins().get(name)
+        return plugin.load() if plugin is not None else None
+
+
+@click.group(cls=_PluginGroup)
+@click.version_option(package_name="fixwurx")
+def cli() -> None:
+    """FixWurx repairs bugs and backs every fix with test evidence."""
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--test", "test_command", help="Test command (default: repo config, then pytest).")
+@click.option("--issue", "issue_file", help="Issue text file, or - for stdin.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
+@click.option("--apply", "apply_fix", is_flag=True, help="Apply the verified patch to PATH.")
+@click.option(
+    "--timeout", type=float, default=300.0, show_default=True, help="Seconds per suite run."
+)
+@click.option("--bundle-out", type=click.Path(path_type=Path), help="Where to write the bundle.")
+def fix(
+    path: Path,
+    test_command: str | None,
+    issue_file: str | None,
+    as_json: bool,
+    apply_fix: bool,
+    timeout: float,
+    bundle_out: Path | None,
+) -> None:
+    """Find, verify and report a patch for the failing tests in PATH."""
+    from app.commands.fix import run_fix
+
+    code = run_fix(path, test_command, issue_file, as_json, apply_fix, timeout, bundle_out)
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--test", "test_command", help="Test command (default: repo config, then pytest).")
+@click.option("--timeout", type=float, default=300.0, show_default=True)
+@click.option("--limit", type=int, default=15, show_default=True)
+def localize(path: Path, test_command: str | None, timeout: float, limit: int) -> None:
+    """Print the most suspicious source lines for the failing tests in PATH."""
+    from app.commands.localize import run_localize
+
+    sys.exit(run_localize(path, test_command, timeout, limit))
+
+
+@cli.group()
+def bundle() -> None:
+    """Work with patch bundles."""
+
+
+@bundle.command("verify")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--repo", type=click.Path(path_type=Path), help="Check the diff applies here.")
+def bundle_verify(file: Path, repo: Path | None) -> None:
+    """Recompute a bundle's hash and check its diff applies to its base commit."""
+    from app.patches import verify_bundle
+
+    data = _load_bundle_file(file)
+    report = verify_bundle(data, repo)
+    if not report.ok:
+        for problem in report.problems:
+            click.echo(f"fixwurx: bundle verify: {problem}", err=True)
+        sys.exit(EXIT_NOT_FIXED)
+    where = f"; applies to {report.checked_against}" if report.checked_against else ""
+    click.echo(f"ok: {report.bundle_hash}{where}")
+
+
+def _load_bundle_file(file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"{file} does not exist")
+    except (OSError, ValueError) as exc:
+        fail(f"{file} is not a JSON patch bundle: {exc}")
+    if not isinstance(data, dict):
+        fail(f"{file} is not a JSON patch bundle: expected an object")
+    return data
+
+
+def fail(message: str) -> Any:
+    """One line naming the problem, exit 2."""
+    click.echo(f"fixwurx: error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(prog_name="fixwurx")
+    except BadInput as exc:
+        fail(str(exc))
+    except FixwurxError as exc:
+        click.echo(f"fixwurx: {exc}", err=True)
+        sys.exit(EXIT_NOT_FIXED)
+
+
+def progress_printer(enabled: bool) -> Any:
+    """A progress callback that prints `[stage] message` with elapsed seconds to stderr."""
+    started = time.monotonic()
+
+    def show(stage: str, message: str) -> None:
+        if enabled:
+            elapsed = time.monotonic() - started
+            click.echo(f"[{elapsed:6.1f}s] {stage:<9} {message}", err=True)
+
+    return show
+
+
+def cache_dir() -> Path:
+    """Where bundles go by default: outside the user's tree."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fixwurx"

@@ -1,0 +1,1 @@
+"""Implementations behind the `fixwurx` subcommands (kept out of cli.py so it stays a map)."""

@@ -1,0 +1,218 @@
+"""`PatchBundle`: the one contract between the repair chain and the pull-request layer.
+
+A bundle holds the base commit, the unified diff, the touched files, the evidence (per-test
+outcomes before and after, the regression run), the localization, the source that produced the
+patch, its cost and timings. It is serialised as canonical JSON; `hash` is `sha256:<hex>` of that
+JSON without the hash field, and is the bundle id shown in the PR and checked before any push.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
+from app.errors import BadInput, BundleMismatch, PatchError
+
+BUNDLE_VERSION = 1
+#: Paths a patch may never touch: CI definitions run with the repository's secrets.
+FORBIDDEN_PREFIXES = (".github/workflows/",)
+
+
+@dataclass(frozen=True)
+class PatchBundle:
+    """A verified patch with its evidence. Build it, then read `.hash`."""
+
+    base_commit: str
+    diff: str
+    files: tuple[str, ...]
+    evidence: dict[str, Any]
+    localization: list[dict[str, Any]]
+    source: str
+    cost: dict[str, Any] = field(default_factory=lambda: {"tokens": 0, "usd": 0.0})
+    timings: dict[str, float] = field(default_factory=dict)
+    summary: str = ""
+    version: int = BUNDLE_VERSION
+
+    def body(self) -> dict[str, Any]:
+        """The hashed content: everything except the hash itself."""
+        data = asdict(self)
+        data["files"] = list(self.files)
+        return data
+
+    @property
+    def hash(self) -> str:
+        """`sha256:<hex>` of the canonical JSON body."""
+        return content_hash(self.body())
+
+    def to_json(self) -> dict[str, Any]:
+        """The body plus its hash, ready to store or print."""
+        return {**self.body(), "hash": self.hash}
+
+    def dumps(self) -> str:
+        """Pretty JSON for files people read; the hash is computed on the canonical form."""
+        return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PatchBundle:
+        """Load a bundle and check its hash; a mismatch raises `BundleMismatch`."""
+        declared = data.get("hash")
+        body = {k: v for k, v in data.items() if k != "hash"}
+        try:
+            bundle = cls(**{**body, "files": tuple(body.get("files", ()))})
+        except TypeError as exc:
+            raise BadInput(f"not a patch bundle: {exc}") from exc
+        if declared != bundle.hash:
+            raise BundleMismatch(
+                f"bundle hash mismatch: declared {declared}, content hashes to {bundle.hash}"
+            )
+        return bundle
+
+
+def canonical_json(data: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the same content always gives the same bytes."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(data: Any) -> str:
+    """`sha256:<hex>` of the canonical JSON of `data`."""
+    return "sha256:" + hashlib.sha256(canonical_json(data)).hexdigest()
+
+
+def validate_diff(diff: str) -> tuple[str, ...]:
+    """Check a unified diff is safe to apply; return the repository paths it touches.
+
+    Refuses paths outside the repository, binary changes and anything under `.github/workflows`.
+    """
+    if not diff.strip():
+        raise PatchError("the diff is empty")
+    try:
+        patch = PatchSet(diff)
+    except UnidiffParseError as exc:
+        raise PatchError(f"the diff does not parse: {exc}") from exc
+    touched: list[str] = []
+    for patched in patch:
+        if patched.is_binary_file:
+            raise PatchError(f"binary change to {patched.path} refused")
+        for raw in (patched.source_file, patched.target_file):
+            _check_path(raw)
+        touched.append(
+            _strip_prefix(
+                patched.target_file if not patched.is_removed_file else patched.source_file
+            )
+        )
+    return tuple(sorted(set(touched)))
+
+
+def _check_path(raw: str) -> None:
+    if raw == "/dev/null":
+        return
+    path = _strip_prefix(raw)
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts or path.startswith("~"):
+        raise PatchError(f"path {raw!r} leaves the repository")
+    if path.startswith(FORBIDDEN_PREFIXES) or path.rstrip("/") == ".github/workflows":
+        raise PatchError(
+            f"edits to {path} are refused: workflows run with the repository's secrets"
+        )
+
+
+def _strip_prefix(raw: str) -> str:
+    return raw[2:] if raw[:2] in ("a/", "b/") else raw
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of `verify_bundle`: problems found, empty when the bundle is sound."""
+
+    bundle_hash: str
+    problems: tuple[str, ...]
+    checked_against: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing differs."""
+        return not self.problems
+
+
+def verify_bundle(data: dict[str, Any], repo: Path | None = None) -> VerifyReport:
+    """Recompute the hash, validate the diff and, with `repo`, check it applies at the base."""
+    problems: list[str] = []
+    body = {k: v for k, v in data.items() if k != "hash"}
+    actual = content_hash(body)
+    if data.get("hash") != actual:
+        problems.append(
+            f"hash differs: the bundle says {data.get('hash')}, its content hashes to {actual}"
+        )
+    diff = str(data.get("diff", ""))
+    try:
+        files = validate_diff(diff)
+        if sorted(data.get("files", [])) != list(files):
+            problems.append(
+                f"files differ: the bundle lists {data.get('files')}, "
+                f"the diff touches {list(files)}"
+            )
+    except PatchError as exc:
+        problems.append(str(exc))
+    where = ""
+    if repo is not None and not problems:
+        where, why = check_applies(diff, repo, str(data.get("base_commit", "")))
+        if why:
+            problems.append(why)
+    return VerifyReport(actual, tuple(problems), where)
+
+
+def check_applies(diff: str, repo: Path, base_commit: str) -> tuple[str, str]:
+    """Does `diff` apply to `base_commit` in `repo` (or to the files, outside git)?
+
+    Returns (what it was checked against, problem or "").
+    """
+    if base_commit and _has_commit(repo, base_commit):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            _git(repo, ["read-tree", base_commit], env)
+            result = _git(repo, ["apply", "--cached", "--check", "-"], env, diff)
+        return f"commit {base_commit[:12]}", _apply_problem(result)
+    result = _git(repo, ["apply", "--check", "-"], None, diff)
+    return f"the files in {repo} (base commit not found there)", _apply_problem(result)
+
+
+def apply_diff(diff: str, repo: Path) -> None:
+    """Apply `diff` to the files in `repo`; raises `PatchError` naming the hunk that failed."""
+    problem = _apply_problem(_git(repo, ["apply", "--whitespace=nowarn", "-"], None, diff))
+    if problem:
+        raise PatchError(problem)
+
+
+def _apply_problem(result: subprocess.CompletedProcess[str]) -> str:
+    if result.returncode == 0:
+        return ""
+    return "the diff does not apply: " + (result.stderr.strip() or result.stdout.strip())
+
+
+def _has_commit(repo: Path, commit: str) -> bool:
+    result = _git(repo, ["cat-file", "-e", f"{commit}^{{commit}}"], None)
+    return result.returncode == 0
+
+
+def _git(
+    repo: Path, args: list[str], env: dict[str, str] | None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-c", "core.hooksPath=/dev/null", *args],
+        cwd=repo,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
