@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench migrations-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Migrations must apply from scratch and match the models (SQLite here; tests cover PostgreSQL).
+migrations-check: $(STAMP)
+	rm -f instance/ci-migrations.sqlite3
+	DATABASE_URL=sqlite:///instance/ci-migrations.sqlite3 $(BIN)/alembic upgrade head
+	DATABASE_URL=sqlite:///instance/ci-migrations.sqlite3 $(BIN)/alembic check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_repair.py
