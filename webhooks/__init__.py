@@ -1,1 +1,37 @@
-"""HTTP ingress: verify, parse, dedupe, route, enqueue. Nothing here calls GitHub or a model."""
+"""HTTP ingress: verify, parse, dedupe, route, enqueue. Nothing here calls GitHub or a model.
+
+`create_app` is the entry point for gunicorn (`webhooks:create_app()`) and for tests: the app
+factory from `app`, plus this package's blueprint, router and Redis connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+#: Redis timeouts for the web process, in seconds: a stalled Redis must cost a request at most
+#: this, never hang it; the delivery is still committed and the sweeper enqueues it later.
+REDIS_SOCKET_TIMEOUT_S = 1.0
+REDIS_CONNECT_TIMEOUT_S = 0.5
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The web app: `app.create_app(config)` with the webhook endpoint registered."""
+    from redis import Redis
+
+    from app import create_app as create_base_app
+    from app import settings_of
+    from webhooks.handlers import build_router
+    from webhooks.view import blueprint
+
+    flask_app = create_base_app(config)
+    settings = settings_of(flask_app)
+    flask_app.extensions["fixwurx.router"] = build_router()
+    flask_app.extensions["fixwurx.redis"] = Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_S,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+    )
+    flask_app.register_blueprint(blueprint)
+    return flask_app

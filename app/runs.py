@@ -1,0 +1,454 @@
+"""Run lifecycle: record a trigger, claim it, heartbeat, finish, and recover from dead workers.
+
+Every state change is a single conditional UPDATE (`... WHERE status = 'queued'`), so two workers
+that receive the same job cannot both claim it, and a late heartbeat from a worker that was
+given up on cannot resurrect a run. The sweeper is the safety net that guarantees no run is left
+"running" by a killed worker, and no committed run is left without a job when Redis was down at
+enqueue time. It talks to the queue through two callables, so `app` never imports `workers`.
+
+Statuses: queued -> running -> fixed | not_fixed | failed | stopped | done. `done` is for runs
+that finish without a verdict (status, help, explain replies).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db import session_scope
+from app.models import Delivery, Installation, Repository, Run, utcnow
+
+log = logging.getLogger(__name__)
+
+#: Terminal statuses a run may finish with.
+FINAL_STATUSES = frozenset({"fixed", "not_fixed", "failed", "stopped", "done"})
+#: A running run whose heartbeat is older than this is presumed to have lost its worker. Workers
+#: beat every `HEARTBEAT_INTERVAL_S`; three missed beats is long enough to ride out a GC pause or
+#: a slow database, short enough that a user waits minutes, not hours.
+HEARTBEAT_INTERVAL_S = 15.0
+STALE_AFTER_S = 3 * HEARTBEAT_INTERVAL_S
+#: A queued run with no job after this long was committed while Redis was unreachable.
+ENQUEUE_GRACE_S = 30.0
+#: How many times a run whose worker died is resumed before it is failed for good: a run that
+#: kills its worker twice (OOM, a hung test suite) will most likely do it again.
+MAX_RESUMES = 2
+#: Key in `Run.state` counting resumes; the planner's own keys never start with an underscore.
+RESUMES_KEY = "_resumes"
+#: RQ job states that mean "a job will still run this": anything else is lost.
+LIVE_JOB_STATES = frozenset({"queued", "scheduled", "deferred", "started"})
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a webhook handler asks for: one run. Plain data, so handlers stay pure."""
+
+    kind: str  # issue | ci | command | merge
+    trigger: str  # "<event>.<action>"
+    repository_id: int
+    repository_full_name: str
+    installation_id: int
+    account_login: str
+    default_branch: str = "main"
+    issue_number: int | None = None
+    pr_number: int | None = None
+    command: str | None = None
+    command_args: str | None = None
+    head_sha: str | None = None
+    branch: str | None = None
+    requested_by: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedDelivery:
+    """The outcome of recording one delivery."""
+
+    run_ids: list[int] = field(default_factory=list)
+    duplicate: bool = False
+    ignored_reason: str | None = None
+
+
+# --- recording triggers (web process) ------------------------------------------------------
+
+
+def record_delivery(
+    session: Session,
+    delivery_id: str,
+    event: str,
+    action: str | None,
+    requests: Sequence[RunRequest],
+    job_id: Callable[[int], str],
+) -> RecordedDelivery:
+    """Insert the delivery and one run per request, in the caller's transaction.
+
+    A redelivery violates the unique delivery id; the caller's transaction is rolled back to a
+    savepoint and the result says `duplicate`. Requests for repositories FixWurx was removed
+    from, or installations that are suspended or deleted, are dropped.
+    """
+    allowed = [r for r in requests if _installed(session, r)]
+    if requests and not allowed:
+        return _record_ignored(session, delivery_id, event, action, "repository not installed")
+    runs = [_new_run(r, delivery_id) for r in allowed]
+    try:
+        with session.begin_nested():
+            session.add_all(runs)
+            session.flush()
+            session.add(_new_delivery(delivery_id, event, action, [job_id(r.id) for r in runs]))
+            session.flush()
+    except IntegrityError:
+        return RecordedDelivery(duplicate=True)
+    return RecordedDelivery(run_ids=[r.id for r in runs])
+
+
+def _record_ignored(
+    session: Session, delivery_id: str, event: str, action: str | None, reason: str
+) -> RecordedDelivery:
+    try:
+        with session.begin_nested():
+            session.add(_new_delivery(delivery_id, event, action, [], outcome="ignored"))
+            session.flush()
+    except IntegrityError:
+        return RecordedDelivery(duplicate=True)
+    return RecordedDelivery(ignored_reason=reason)
+
+
+def _new_delivery(
+    delivery_id: str, event: str, action: str | None, job_ids: list[str], outcome: str = "queued"
+) -> Delivery:
+    return Delivery(
+        delivery_id=delivery_id, event=event, action=action, outcome=outcome, job_ids=job_ids
+    )
+
+
+def _new_run(request: RunRequest, delivery_id: str) -> Run:
+    return Run(
+        repository_id=request.repository_id,
+        kind=request.kind,
+        trigger=request.trigger,
+        issue_number=request.issue_number,
+        pr_number=request.pr_number,
+        command=request.command,
+        command_args=request.command_args,
+        head_sha=request.head_sha,
+        branch=request.branch,
+        requested_by=request.requested_by,
+        delivery_id=delivery_id,
+        status="queued",
+        state={},
+    )
+
+
+def delivery_job_ids(session: Session, delivery_id: str) -> list[str] | None:
+    """The job ids recorded for a delivery, or None when it was never recorded."""
+    found = session.scalar(select(Delivery.job_ids).where(Delivery.delivery_id == delivery_id))
+    return None if found is None else [str(j) for j in found]
+
+
+def _installed(session: Session, request: RunRequest) -> bool:
+    """False when we recorded a removal or suspension; unknown repositories are recorded now.
+
+    The payload's `installation` is the authority for a repository we have never heard of (the
+    App may have been installed before this database existed); only an explicit removal,
+    suspension or uninstall that we recorded stops it.
+    """
+    row = session.execute(
+        select(Repository.active, Installation.suspended, Installation.deleted_at)
+        .join(Installation, Repository.installation_id == Installation.id)
+        .where(Repository.id == request.repository_id)
+    ).first()
+    if row is None:
+        _ensure_repository(session, request)
+        return _installation_usable(session, request.installation_id)
+    active, suspended, deleted_at = row
+    return bool(active) and not suspended and deleted_at is None
+
+
+def _installation_usable(session: Session, installation_id: int) -> bool:
+    row = session.execute(
+        select(Installation.suspended, Installation.deleted_at).where(
+            Installation.id == installation_id
+        )
+    ).first()
+    return row is not None and not row[0] and row[1] is None
+
+
+def _ensure_repository(session: Session, request: RunRequest) -> None:
+    _insert_ignoring_conflicts(
+        session,
+        Installation,
+        {
+            "id": request.installation_id,
+            "account_login": request.account_login,
+            "account_type": "User",
+            "suspended": False,
+            "created_at": utcnow(),
+        },
+    )
+    _insert_ignoring_conflicts(
+        session,
+        Repository,
+        {
+            "id": request.repository_id,
+            "installation_id": request.installation_id,
+            "full_name": request.repository_full_name,
+            "default_branch": request.default_branch,
+            "active": True,
+        },
+    )
+
+
+def _insert_ignoring_conflicts(session: Session, model: Any, values: dict[str, Any]) -> None:
+    # Two deliveries for a new repository may race; INSERT ... ON CONFLICT DO NOTHING lets both
+    # proceed without aborting either transaction.
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(table).values(**values).on_conflict_do_nothing())
+
+
+# --- installations ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepositoryInfo:
+    """A repository named in an installation event."""
+
+    id: int
+    full_name: str
+
+
+@dataclass(frozen=True)
+class InstallationChange:
+    """What an installation or installation_repositories event says happened."""
+
+    installation_id: int
+    account_login: str
+    account_type: str = "User"
+    action: str = "created"  # created | deleted | suspend | unsuspend | added | removed | ...
+    added: tuple[RepositoryInfo, ...] = ()
+    removed: tuple[RepositoryInfo, ...] = ()
+
+
+def record_installation(session: Session, change: InstallationChange) -> None:
+    """Apply an installation change to the installations and repositories tables."""
+    installation = session.get(Installation, change.installation_id)
+    if installation is None:
+        installation = Installation(
+            id=change.installation_id,
+            account_login=change.account_login,
+            account_type=change.account_type,
+            suspended=False,
+        )
+        session.add(installation)
+    _apply_installation_action(installation, change.action)
+    session.flush()
+    _activate(session, change.installation_id, change.added)
+    _deactivate(session, change.removed)
+    if change.action == "deleted":
+        session.execute(
+            update(Repository)
+            .where(Repository.installation_id == change.installation_id)
+            .values(active=False)
+        )
+
+
+def _apply_installation_action(installation: Installation, action: str) -> None:
+    if action == "deleted":
+        installation.deleted_at = utcnow()
+    elif action == "suspend":
+        installation.suspended = True
+    elif action in {"created", "unsuspend", "new_permissions_accepted"}:
+        installation.suspended = False
+        installation.deleted_at = None
+
+
+def _activate(session: Session, installation_id: int, repos: Iterable[RepositoryInfo]) -> None:
+    for info in repos:
+        repo = session.get(Repository, info.id)
+        if repo is None:
+            session.add(
+                Repository(
+                    id=info.id,
+                    installation_id=installation_id,
+                    full_name=info.full_name,
+                    active=True,
+                )
+            )
+            continue
+        repo.installation_id = installation_id
+        repo.full_name = info.full_name
+        repo.active = True
+
+
+def _deactivate(session: Session, repos: Iterable[RepositoryInfo]) -> None:
+    ids = [info.id for info in repos]
+    if ids:
+        session.execute(update(Repository).where(Repository.id.in_(ids)).values(active=False))
+
+
+# --- lifecycle (worker process) ------------------------------------------------------------
+
+
+def claim(database_url: str, run_id: int) -> bool:
+    """Mark a queued run running; False when it is not queued (already claimed or finished)."""
+    now = utcnow()
+    with session_scope(database_url) as session:
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == "queued")
+            .values(status="running", started_at=now, heartbeat_at=now, reason=None)
+        )
+        return _changed(result)
+
+
+def heartbeat(database_url: str, run_id: int) -> bool:
+    """Record that the worker holding this run is alive; False when the run is no longer ours."""
+    with session_scope(database_url) as session:
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == "running")
+            .values(heartbeat_at=utcnow())
+        )
+        return _changed(result)
+
+
+def finish(database_url: str, run_id: int, status: str, reason: str | None = None) -> bool:
+    """Finish a running run with a final status; False when it was not running."""
+    if status not in FINAL_STATUSES:
+        raise ValueError(f"status {status!r} is not final; use one of {sorted(FINAL_STATUSES)}")
+    with session_scope(database_url) as session:
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == "running")
+            .values(status=status, reason=reason, finished_at=utcnow())
+        )
+        return _changed(result)
+
+
+def requeue(database_url: str, run_id: int, reason: str) -> bool:
+    """Put a running run back to queued (a retry is coming); False when it was not running."""
+    with session_scope(database_url) as session:
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == "running")
+            .values(status="queued", reason=reason, heartbeat_at=None)
+        )
+        return _changed(result)
+
+
+def status_of(database_url: str, run_id: int) -> str | None:
+    """The run's current status, or None when there is no such run."""
+    with session_scope(database_url) as session:
+        return session.scalar(select(Run.status).where(Run.id == run_id))
+
+
+def _changed(result: Any) -> bool:
+    return bool(result.rowcount == 1)
+
+
+# --- sweeper -------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did, by run id."""
+
+    resumed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    enqueued: list[int] = field(default_factory=list)
+
+
+#: Returns the RQ state of the job for a run ("queued", "started", "failed", ...) or None.
+JobState = Callable[[int], str | None]
+#: Enqueues the job for a run (idempotent: a deterministic job id).
+Enqueue = Callable[[Run], Any]
+
+
+def sweep(
+    database_url: str,
+    job_state: JobState,
+    enqueue: Enqueue,
+    now: dt.datetime | None = None,
+) -> SweepReport:
+    """Recover runs left running by dead workers and queued runs that never got a job."""
+    now = now or utcnow()
+    report = SweepReport()
+    for run_id in _stuck_running(database_url, job_state, now):
+        _recover(database_url, run_id, enqueue, report)
+    for run_id in _unenqueued(database_url, job_state, now):
+        if _enqueue_run(database_url, run_id, enqueue):
+            report.enqueued.append(run_id)
+    return report
+
+
+def _stuck_running(database_url: str, job_state: JobState, now: dt.datetime) -> list[int]:
+    stale_before = now - dt.timedelta(seconds=STALE_AFTER_S)
+    with session_scope(database_url) as session:
+        rows = session.execute(select(Run.id, Run.heartbeat_at).where(Run.status == "running"))
+        candidates = list(rows)
+    return [
+        run_id
+        for run_id, beat in candidates
+        if beat is None or _aware(beat) < stale_before or job_state(run_id) != "started"
+    ]
+
+
+def _unenqueued(database_url: str, job_state: JobState, now: dt.datetime) -> list[int]:
+    created_before = now - dt.timedelta(seconds=ENQUEUE_GRACE_S)
+    with session_scope(database_url) as session:
+        rows = session.execute(select(Run.id, Run.created_at).where(Run.status == "queued"))
+        candidates = list(rows)
+    return [
+        run_id
+        for run_id, created in candidates
+        if _aware(created) < created_before and job_state(run_id) not in LIVE_JOB_STATES
+    ]
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns; they were stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _recover(database_url: str, run_id: int, enqueue: Enqueue, report: SweepReport) -> None:
+    with session_scope(database_url) as session:
+        run = session.get(Run, run_id, with_for_update=True)
+        if run is None or run.status != "running":
+            return
+        resumes = int((run.state or {}).get(RESUMES_KEY, 0))
+        if resumes >= MAX_RESUMES:
+            run.status = "failed"
+            run.finished_at = utcnow()
+            run.reason = (
+                f"the worker running this stopped {resumes + 1} times (killed, out of memory "
+                "or timed out); giving up"
+            )
+            report.failed.append(run_id)
+            return
+        run.state = {**(run.state or {}), RESUMES_KEY: resumes + 1}
+        run.status = "queued"
+        run.reason = "resumed after its worker stopped responding"
+        run.heartbeat_at = None
+    if _enqueue_run(database_url, run_id, enqueue):
+        report.resumed.append(run_id)
+
+
+def _enqueue_run(database_url: str, run_id: int, enqueue: Enqueue) -> bool:
+    with session_scope(database_url) as session:
+        run = session.get(Run, run_id)
+        if run is None or run.status != "queued":
+            return False
+    try:
+        enqueue(run)
+    except Exception:
+        # Redis may still be down; the next sweep tries again, the run stays queued.
+        log.warning("could not enqueue run %s; will retry on the next sweep", run_id)
+        return False
+    return True

@@ -1,0 +1,45 @@
+"""Checks and field extraction every handler shares: bot senders, installation, repository."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.runs import RunRequest
+from webhooks.router import Context, Payload
+
+
+def skip_reason(payload: Payload, ctx: Context) -> str | None:
+    """Why this payload must not start work, or None when it may.
+
+    Bots are ignored so FixWurx never reacts to its own comments or to other Apps (a loop
+    between two Apps would burn budget forever). A payload without an installation was not
+    delivered to an App installation, so there is no token to act with.
+    """
+    sender = payload.get("sender") or {}
+    login = str(sender.get("login", ""))
+    if sender.get("type") == "Bot" or login.endswith("[bot]"):
+        return f"sender {login!r} is a bot"
+    if login.lower() == f"{ctx.app_slug}[bot]".lower():
+        return "sender is FixWurx itself"
+    if not isinstance(payload.get("installation"), dict):
+        return "payload has no installation"
+    if not isinstance(payload.get("repository"), dict):
+        return "payload has no repository"
+    return None
+
+
+def run_request(payload: Payload, kind: str, trigger: str, **fields: Any) -> RunRequest:
+    """A RunRequest with the repository, installation and sender filled in from `payload`."""
+    repo = payload["repository"]
+    owner = repo.get("owner") or {}
+    return RunRequest(
+        kind=kind,
+        trigger=trigger,
+        repository_id=int(repo["id"]),
+        repository_full_name=str(repo["full_name"]),
+        installation_id=int(payload["installation"]["id"]),
+        account_login=str(owner.get("login") or repo["full_name"].split("/")[0]),
+        default_branch=str(repo.get("default_branch") or "main"),
+        requested_by=str((payload.get("sender") or {}).get("login") or "") or None,
+        **fields,
+    )

@@ -1,0 +1,90 @@
+"""From a verified, parsed delivery to durable rows and queued jobs.
+
+Order matters: route (pure) -> dedupe -> one database transaction (delivery + runs, or the
+installation change) -> commit -> enqueue. Enqueueing strictly after the commit means a worker
+never sees a run id that does not exist yet; if Redis is down at that point the runs stay
+`queued` in the database and the sweeper enqueues them later, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from app.db import session_scope
+from app.runs import RecordedDelivery, RunRequest, delivery_job_ids, record_delivery
+from app.runs import record_installation as apply_installation
+from webhooks import dedupe
+from webhooks.router import Outcome
+from workers.queues import enqueue_run, job_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What the view answers with."""
+
+    jobs: list[str] = field(default_factory=list)
+    duplicate: bool = False
+    ignored: str | None = None
+
+
+def accept(
+    database_url: str,
+    redis: Redis,
+    delivery_id: str,
+    event: str,
+    action: str | None,
+    outcome: Outcome,
+) -> Accepted:
+    """Record `outcome` once per delivery id and enqueue its runs; idempotent on redelivery."""
+    if outcome.ignored:
+        return Accepted(ignored=outcome.ignored)
+    known = dedupe.seen_jobs(redis, delivery_id)
+    if known is not None:
+        return Accepted(jobs=known, duplicate=True)
+    try:
+        recorded = _record(database_url, delivery_id, event, action, outcome)
+    except BaseException:
+        dedupe.forget(redis, delivery_id)
+        raise
+    if recorded.duplicate:
+        return Accepted(jobs=_jobs_of(database_url, delivery_id), duplicate=True)
+    if recorded.ignored_reason:
+        return Accepted(ignored=recorded.ignored_reason)
+    jobs = _enqueue(redis, delivery_id, zip(recorded.run_ids, outcome.runs, strict=True))
+    return Accepted(jobs=jobs)
+
+
+def _record(
+    database_url: str, delivery_id: str, event: str, action: str | None, outcome: Outcome
+) -> RecordedDelivery:
+    with session_scope(database_url) as session:
+        recorded = record_delivery(session, delivery_id, event, action, outcome.runs, job_id)
+        if outcome.installation is not None and not recorded.duplicate:
+            apply_installation(session, outcome.installation)
+    return recorded
+
+
+def _jobs_of(database_url: str, delivery_id: str) -> list[str]:
+    with session_scope(database_url) as session:
+        return delivery_job_ids(session, delivery_id) or []
+
+
+def _enqueue(redis: Redis, delivery_id: str, runs: zip[tuple[int, RunRequest]]) -> list[str]:
+    pairs = list(runs)
+    jobs = [job_id(run_id) for run_id, _ in pairs]
+    try:
+        pipe = redis.pipeline()
+        for run_id, request in pairs:
+            enqueue_run(redis, run_id, request.kind, request.command, pipeline=pipe)
+        dedupe.mark_done(pipe, delivery_id, jobs)
+        pipe.execute()
+    except RedisError as exc:
+        # The runs are committed as `queued`; the sweeper enqueues them once Redis is back.
+        log.warning("could not enqueue %s (%s); the sweeper will", jobs, exc)
+    return jobs

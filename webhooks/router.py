@@ -1,0 +1,70 @@
+"""Routing: (event, action) -> handler. One router; each handler module registers its routes.
+
+Handlers are pure: payload in, `Outcome` out. They name the runs to record (or an installation
+change) and never touch the database, Redis, GitHub or a model, which keeps them trivially
+testable against real payloads and keeps the web request fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app import defaults
+from app.runs import InstallationChange, RunRequest
+
+Payload = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What handlers may know besides the payload."""
+
+    app_slug: str = "fixwurx"
+    trigger_label: str = defaults.TRIGGER_LABEL
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A handler's decision: runs to record, an installation change, or a reason to ignore."""
+
+    runs: tuple[RunRequest, ...] = ()
+    installation: InstallationChange | None = None
+    ignored: str | None = None
+
+
+def ignore(reason: str) -> Outcome:
+    """An outcome that records nothing, with the reason (sent back in a response header)."""
+    return Outcome(ignored=reason)
+
+
+Handler = Callable[[Payload, Context], Outcome]
+
+
+class Router:
+    """Maps `(event, action)` to a handler; `action=None` matches events without an action."""
+
+    def __init__(self) -> None:
+        self._routes: dict[tuple[str, str | None], Handler] = {}
+
+    def register(self, event: str, *actions: str | None) -> Callable[[Handler], Handler]:
+        """Decorator: route `event` with any of `actions` to the decorated handler."""
+
+        def decorate(handler: Handler) -> Handler:
+            for action in actions or (None,):
+                key = (event, action)
+                if key in self._routes:
+                    raise ValueError(f"route {event}.{action} is registered twice")
+                self._routes[key] = handler
+            return handler
+
+        return decorate
+
+    def handler_for(self, event: str, action: str | None) -> Handler | None:
+        """The handler for this event and action, or None when FixWurx does not handle it."""
+        return self._routes.get((event, action))
+
+    def routes(self) -> list[tuple[str, str | None]]:
+        """Every registered (event, action), for documentation and tests."""
+        return sorted(self._routes, key=lambda k: (k[0], k[1] or ""))

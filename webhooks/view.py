@@ -1,0 +1,136 @@
+"""POST /webhooks/github: size cap, signature, headers, JSON, route, record, enqueue.
+
+Every rejection is decided before the next, more expensive step: the size from the header (no
+body read), the signature over the raw bytes (no parsing of unauthenticated input), then the
+headers and the JSON. Bad input gets a 4xx with a message that names the problem; only a
+database outage gets a 503, so GitHub marks the delivery failed and it can be redelivered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from redis import Redis
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import defaults, settings_of
+from webhooks import signature
+from webhooks.intake import accept
+from webhooks.router import Context, Outcome, Router
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("webhooks", __name__)
+
+#: Reads happen in chunks this big, so an oversize chunked body is cut at the cap.
+READ_CHUNK = 64 * 1024
+#: Longest accepted X-GitHub-Delivery / X-GitHub-Event (the database columns are 64 wide).
+MAX_HEADER_CHARS = 64
+#: Exceptions a handler raises on a payload that lacks a field or has the wrong type.
+PAYLOAD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+class Rejected(Exception):
+    """A request we answer with an error status and message instead of processing."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@blueprint.errorhandler(Rejected)
+def _rejected(exc: Rejected) -> tuple[Response, int]:
+    return jsonify(error=exc.message), exc.status
+
+
+@blueprint.post("/webhooks/github")
+def github() -> Any:
+    body = _read_body(defaults.MAX_WEBHOOK_BYTES)
+    settings = settings_of(current_app)
+    if not signature.is_valid(body, request.headers.get("X-Hub-Signature-256"), _secret()):
+        raise Rejected(401, "missing or invalid X-Hub-Signature-256")
+    event = _header("X-GitHub-Event")
+    delivery_id = _header("X-GitHub-Delivery")
+    payload = _parse(body)
+    if event == "ping":
+        return jsonify(ping="pong", zen=str(payload.get("zen", ""))), 200
+    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    outcome = _route(current_app.extensions["fixwurx.router"], event, action, payload, settings)
+    if outcome is None:
+        return _no_content(f"{event}.{action} is not handled")
+    try:
+        result = accept(settings.database_url, _redis(), delivery_id, event, action, outcome)
+    except SQLAlchemyError:
+        log.exception("database unavailable while recording delivery %s", delivery_id)
+        raise Rejected(503, "database unavailable; redeliver later") from None
+    if result.ignored:
+        return _no_content(result.ignored)
+    return jsonify(jobs=result.jobs, duplicate=result.duplicate), (200 if result.duplicate else 202)
+
+
+def _read_body(cap: int) -> bytes:
+    if request.content_length is not None and request.content_length > cap:
+        raise Rejected(413, f"body of {request.content_length} bytes exceeds {cap}")
+    chunks: list[bytes] = []
+    size = 0
+    while size <= cap:
+        chunk = request.stream.read(min(READ_CHUNK, cap + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > cap:
+        raise Rejected(413, f"body exceeds {cap} bytes")
+    return b"".join(chunks)
+
+
+def _secret() -> str:
+    secret = settings_of(current_app).webhook_secret
+    if not secret:
+        log.error("WEBHOOK_SECRET is not set: every delivery is rejected; set it to the App's")
+    return secret
+
+
+def _header(name: str) -> str:
+    value = request.headers.get(name, "").strip()
+    if not value:
+        raise Rejected(400, f"missing {name} header")
+    if len(value) > MAX_HEADER_CHARS or not value.isprintable():
+        raise Rejected(400, f"{name} header is not a valid value")
+    return value
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise Rejected(400, "body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise Rejected(400, "body is JSON but not an object")
+    return payload
+
+
+def _route(
+    router: Router, event: str, action: str | None, payload: dict[str, Any], settings: Any
+) -> Outcome | None:
+    handler = router.handler_for(event, action)
+    if handler is None:
+        return None
+    try:
+        return handler(payload, Context(app_slug=settings.app_slug))
+    except PAYLOAD_ERRORS as exc:
+        raise Rejected(400, f"{event}.{action} payload is malformed: {exc!r}") from None
+
+
+def _no_content(reason: str) -> Response:
+    response = Response(status=204)
+    response.headers["X-FixWurx-Ignored"] = reason[:200]
+    return response
+
+
+def _redis() -> Redis:
+    conn: Redis = current_app.extensions["fixwurx.redis"]
+    return conn

@@ -1,0 +1,107 @@
+"""Queue names in priority order and the enqueue defaults every FixWurx job uses.
+
+A worker listens to the queues in the order of `QUEUES`, so a `/fixwurx status` reply never waits
+behind a long repair, and CI auto-fix (which nobody is watching live) yields to both.
+Job ids are deterministic (`run-<id>`): enqueueing a run twice names the same job, and the
+sweeper can ask Redis whether a run's job still exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+HIGH = "fixwurx-high"
+DEFAULT = "fixwurx-default"
+LOW = "fixwurx-low"
+#: Highest priority first; this is the order a worker dequeues in.
+QUEUES = (HIGH, DEFAULT, LOW)
+
+#: Quick replies that must not wait behind repairs.
+HIGH_PRIORITY_COMMANDS = frozenset({"status", "help", "stop", "explain"})
+
+#: Wall-clock limit of one job, in seconds: a full repair (clone, reproduce, several candidate
+#: test runs of up to SUITE_TIMEOUT_S each) fits; a hung job is killed and the run is failed.
+JOB_TIMEOUT_S = 1800
+#: Quick replies get a short limit: a status reply that takes minutes is broken.
+HIGH_JOB_TIMEOUT_S = 120
+#: Retries of a job that raised a retryable error, with growing pauses (seconds) between them:
+#: long enough to ride out a GitHub or model-provider outage of a few minutes.
+RETRY_MAX = 3
+RETRY_INTERVALS_S = (30, 120, 600)
+#: Finished jobs' results are kept for a day (for `rq info` and debugging), failed ones a week.
+RESULT_TTL_S = 24 * 3600
+FAILURE_TTL_S = 7 * 24 * 3600
+#: The import path RQ stores for the job function (a string, so importing this module stays
+#: cheap in the web process).
+PROCESS_RUN = "workers.jobs.process_run"
+
+
+class RunLike(Protocol):
+    """What enqueueing needs to know about a run (a `Run` row or a RunRequest with an id)."""
+
+    id: int
+    kind: str
+    command: str | None
+
+
+def job_id(run_id: int) -> str:
+    """The deterministic job id of a run: letters, digits and `-` only."""
+    return f"run-{int(run_id)}"
+
+
+def queue_name(kind: str, command: str | None) -> str:
+    """Which queue a run goes to."""
+    if kind == "command" and command in HIGH_PRIORITY_COMMANDS:
+        return HIGH
+    if kind == "ci":
+        return LOW
+    return DEFAULT
+
+
+def queues(connection: Redis) -> list[Queue]:
+    """The queues, highest priority first."""
+    return [Queue(name, connection=connection) for name in QUEUES]
+
+
+def enqueue_run(
+    connection: Redis,
+    run_id: int,
+    kind: str,
+    command: str | None = None,
+    pipeline: Any = None,
+    retry_intervals: tuple[int, ...] = RETRY_INTERVALS_S,
+) -> str:
+    """Enqueue `process_run(run_id)` with the defaults; returns the job id.
+
+    Call this only after the transaction that created the run has committed: a worker may pick
+    the job up before this function returns. With `pipeline`, the caller executes it (so the
+    web request can enqueue several jobs and mark the delivery in one round trip).
+    """
+    name = queue_name(kind, command)
+    queue = Queue(name, connection=connection)
+    queue.enqueue_call(
+        PROCESS_RUN,
+        args=(int(run_id),),
+        job_id=job_id(run_id),
+        timeout=HIGH_JOB_TIMEOUT_S if name == HIGH else JOB_TIMEOUT_S,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        retry=Retry(max=RETRY_MAX, interval=list(retry_intervals)),
+        description=f"process_run({int(run_id)}) [{kind}{' ' + command if command else ''}]",
+        pipeline=pipeline,
+    )
+    return job_id(run_id)
+
+
+def job_state(connection: Redis, run_id: int) -> str | None:
+    """The RQ status of a run's job ("queued", "started", "failed", ...) or None if it is gone."""
+    try:
+        status = Job.fetch(job_id(run_id), connection=connection).get_status(refresh=False)
+    except NoSuchJobError:
+        return None
+    return None if status is None else str(getattr(status, "value", status))
