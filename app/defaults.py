@@ -17,6 +17,9 @@ MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
 #: Default wall-clock limit for one whole test-suite run in the sandbox, in seconds.
 SUITE_TIMEOUT_S = 300.0
 
+#: Per-test limit at baseline (pytest-timeout): a hanging test fails alone, the rest still report.
+TEST_TIMEOUT_S = 60.0
+
 #: A candidate's test run may take this many times the baseline duration before it is killed...
 CANDIDATE_TIMEOUT_FACTOR = 3.0
 #: ...plus this fixed allowance for interpreter start-up and collection, in seconds.

@@ -36,12 +36,19 @@ class TestCommand:
         return shlex.join(shown)
 
     def for_run(
-        self, junit_path: Path, test_ids: Sequence[str] = (), *, stop_first: bool = False
+        self,
+        junit_path: Path,
+        test_ids: Sequence[str] = (),
+        *,
+        stop_first: bool = False,
+        per_test_timeout: float | None = None,
     ) -> tuple[str, ...]:
         """The argv to run (optionally only `test_ids`) writing JUnit XML to `junit_path`.
 
         `stop_first` stops at the first failure (pytest `-x`): a candidate that fails one
-        reproducing test is rejected without paying for the rest.
+        reproducing test is rejected without paying for the rest. `per_test_timeout` (through
+        pytest-timeout) turns a hanging test into one failure instead of a killed suite, so the
+        other tests still report.
         """
         if not self.is_pytest:
             return self.argv
@@ -55,6 +62,8 @@ class TestCommand:
         ]
         if stop_first:
             args.append("-x")
+        if per_test_timeout is not None:
+            args.append(f"--timeout={per_test_timeout:.1f}")
         if test_ids:
             args = [a for a in args if not _is_path_arg(a)] + list(test_ids)
         return tuple(args)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from app import sandbox
+from app import defaults, sandbox
 from app.agents.testcmd import WHOLE_COMMAND_ID, TestCommand
 from app.repair.junit import frames_from_traceback, parse_junit
 from app.repair.results import TestOutcome, TestRun
@@ -25,6 +25,7 @@ def run_tests(
     wrap: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     stop_first: bool = False,
+    per_test_timeout: float | None = defaults.TEST_TIMEOUT_S,
 ) -> TestRun:
     """Run `command` (narrowed to `test_ids`) in the sandbox and parse per-test outcomes.
 
@@ -33,7 +34,9 @@ def run_tests(
     """
     report = root / REPORT_DIR / f"junit-{uuid.uuid4().hex[:8]}.xml"
     report.parent.mkdir(exist_ok=True)
-    argv = list(command.for_run(report, test_ids, stop_first=stop_first))
+    argv = list(
+        command.for_run(report, test_ids, stop_first=stop_first, per_test_timeout=per_test_timeout)
+    )
     if wrap and command.is_pytest:
         argv = [*wrap, *argv[2:]]
     started = time.monotonic()

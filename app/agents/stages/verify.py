@@ -35,6 +35,12 @@ class Baseline:
     reproducing: tuple[str, ...]
     flaky: tuple[str, ...] = ()
 
+    def per_test_timeout(self) -> float:
+        """Per-test limit for candidates: a few times the slowest test that finished at baseline."""
+        finished = [o.duration for o in self.run.outcomes if "Timeout" not in o.message]
+        slowest = max(finished, default=1.0)
+        return max(2.0, defaults.CANDIDATE_TIMEOUT_FACTOR * slowest + 1.0)
+
     def timeout_for(self, test_ids: tuple[str, ...] | None = None) -> float:
         """A kill limit calibrated to the baseline: a patch that hangs costs little."""
         outcomes = self.run.outcomes
@@ -85,6 +91,7 @@ class Verifier:
             timeout=self.baseline.timeout_for(ids),
             test_ids=ids,
             stop_first=True,
+            per_test_timeout=self.baseline.per_test_timeout(),
         )
         by_id = run.by_id()
         after = tuple(by_id.get(t) or TestOutcome(t, "failed", 0.0, "did not run") for t in ids)
@@ -98,7 +105,12 @@ class Verifier:
         return None
 
     def _smoke(self, root: Path) -> Verification:
-        run = run_tests(root, self.baseline.command, timeout=self.baseline.timeout_for())
+        run = run_tests(
+            root,
+            self.baseline.command,
+            timeout=self.baseline.timeout_for(),
+            per_test_timeout=self.baseline.per_test_timeout(),
+        )
         now = run.by_id()
         before_passing = self.baseline.run.passing_ids - set(self.baseline.flaky)
         regressions = tuple(
