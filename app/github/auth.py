@@ -1,0 +1,162 @@
+"""App authentication: the private key, the App JWT, and shared installation tokens.
+
+Installation tokens live one hour and GitHub limits how many can be minted, so every worker
+process shares one cache in Redis and a token is replaced ten minutes before it expires. The
+private key is checked when the process starts so a bad key fails the deploy, not the first job.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import requests
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from app.config import Settings
+from app.errors import ConfigError, GitHubError
+from app.github import constants
+from app.github.client import http_session
+
+
+def load_private_key(settings: Settings) -> str:
+    """The App's PEM private key from PRIVATE_KEY or PRIVATE_KEY_PATH, checked to be RSA."""
+    pem = _read_key_text(settings)
+    _check_rsa(pem)
+    return pem
+
+
+def _read_key_text(settings: Settings) -> str:
+    if settings.private_key:
+        # One-line environments (Heroku, .env files) carry the PEM with literal "\n".
+        return settings.private_key.replace("\\n", "\n").strip() + "\n"
+    if settings.private_key_path:
+        path = Path(settings.private_key_path)
+        if not path.is_file():
+            raise ConfigError(
+                f"PRIVATE_KEY_PATH={str(path)!r} is not a readable file; point it at the .pem "
+                "file downloaded from the App's settings page"
+            )
+        return path.read_text(encoding="utf-8")
+    raise ConfigError(
+        "no GitHub App private key: set PRIVATE_KEY to the PEM text or PRIVATE_KEY_PATH to the "
+        ".pem file downloaded from the App's settings page"
+    )
+
+
+def _check_rsa(pem: str) -> None:
+    source = "PRIVATE_KEY/PRIVATE_KEY_PATH"
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{source} does not hold an unencrypted PEM private key ({exc}); use the .pem "
+            "file GitHub generated for the App, unchanged"
+        ) from None
+    if not isinstance(key, RSAPrivateKey):
+        raise ConfigError(f"{source} holds a {type(key).__name__}; GitHub Apps sign with RSA keys")
+
+
+def check_app_settings(settings: Settings) -> None:
+    """Start-up check for web and worker: APP_ID set and numeric, the private key loadable."""
+    if not settings.app_id.isdigit():
+        raise ConfigError(
+            f"APP_ID={settings.app_id!r} is not a GitHub App id; copy the numeric App ID "
+            "from the App's settings page"
+        )
+    load_private_key(settings)
+
+
+def app_jwt(app_id: str, private_key: str, now: float | None = None) -> str:
+    """The App JWT (RS256): issued 60 s in the past, expiring under GitHub's 10-minute cap."""
+    issued = int(now if now is not None else time.time()) - constants.JWT_BACKDATE_S
+    claims = {"iat": issued, "exp": issued + constants.JWT_LIFETIME_S, "iss": app_id}
+    return jwt.encode(claims, private_key, algorithm="RS256")
+
+
+@dataclass(frozen=True)
+class InstallationToken:
+    """A token and its expiry (Unix seconds)."""
+
+    token: str
+    expires_at: float
+
+    def fresh(self, now: float) -> bool:
+        """Still far enough from expiry to start work with."""
+        return self.expires_at - now > constants.TOKEN_REFRESH_MARGIN_S
+
+
+class InstallationTokens:
+    """Installation tokens minted with the App JWT and cached in Redis for all workers."""
+
+    def __init__(self, settings: Settings, redis: Any, session: requests.Session | None = None):
+        self._settings = settings
+        self._redis = redis
+        self._session = session or http_session()
+        self._key: str | None = None
+
+    def token(self, installation_id: int) -> str:
+        """A token with at least the refresh margin left, from the cache or freshly minted."""
+        cached = self._cached(installation_id)
+        if cached is not None and cached.fresh(time.time()):
+            return cached.token
+        lock = self._redis.lock(
+            f"{constants.TOKEN_CACHE_PREFIX}lock:{installation_id}",
+            timeout=constants.HTTP_TIMEOUT_S * 2,
+            blocking_timeout=constants.TOKEN_LOCK_WAIT_S,
+        )
+        with lock:
+            # Another worker may have minted one while we waited for the lock.
+            cached = self._cached(installation_id)
+            if cached is not None and cached.fresh(time.time()):
+                return cached.token
+            minted = self._mint(installation_id)
+            self._store(installation_id, minted)
+            return minted.token
+
+    def forget(self, installation_id: int) -> None:
+        """Drop a cached token GitHub refused (revoked, or the installation changed)."""
+        self._redis.delete(f"{constants.TOKEN_CACHE_PREFIX}{installation_id}")
+
+    def _cached(self, installation_id: int) -> InstallationToken | None:
+        raw = self._redis.get(f"{constants.TOKEN_CACHE_PREFIX}{installation_id}")
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return InstallationToken(data["token"], float(data["expires_at"]))
+
+    def _store(self, installation_id: int, minted: InstallationToken) -> None:
+        ttl = int(minted.expires_at - time.time() - constants.TOKEN_REFRESH_MARGIN_S)
+        if ttl <= 0:
+            return
+        payload = json.dumps({"token": minted.token, "expires_at": minted.expires_at})
+        self._redis.set(f"{constants.TOKEN_CACHE_PREFIX}{installation_id}", payload, ex=ttl)
+
+    def _mint(self, installation_id: int) -> InstallationToken:
+        if self._key is None:
+            self._key = load_private_key(self._settings)
+        url = f"{self._settings.github_api_url.rstrip('/')}/app/installations/{installation_id}"
+        response = self._session.post(
+            f"{url}/access_tokens",
+            headers={"Authorization": f"Bearer {app_jwt(self._settings.app_id, self._key)}"},
+            timeout=constants.HTTP_TIMEOUT_S,
+        )
+        if response.status_code != 201:
+            raise GitHubError(
+                f"minting a token for installation {installation_id} failed with HTTP "
+                f"{response.status_code}: {response.text[:200]}",
+                retryable=response.status_code >= 500 or response.status_code == 429,
+            )
+        data = response.json()
+        return InstallationToken(data["token"], _parse_time(data["expires_at"]))
+
+
+def _parse_time(value: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()

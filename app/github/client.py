@@ -1,0 +1,245 @@
+"""The GitHub REST client: PyGithub behind a small surface, with rate-limit-aware retries.
+
+Only the calls FixWurx makes are exposed, so the fake GitHub in tests has a short list of
+endpoints to implement, and every PyGithub error becomes a `GitHubError` that says whether a
+retry could help. GitHub Enterprise works by pointing GITHUB_API_URL at `https://HOST/api/v3`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from github import Auth, Github, GithubException, GithubRetry
+from github.Repository import Repository
+from requests.adapters import HTTPAdapter
+
+from app.errors import GitHubError
+from app.github import constants
+
+#: Statuses retried besides the rate-limit 403s GithubRetry recognises itself.
+RETRY_STATUSES = [429, 500, 502, 503, 504]
+
+
+def make_retry() -> GithubRetry:
+    """Retries honouring Retry-After (urllib3), X-RateLimit-Reset and secondary limits."""
+    return GithubRetry(
+        total=constants.HTTP_RETRIES,
+        backoff_factor=constants.HTTP_BACKOFF_S,
+        status_forcelist=RETRY_STATUSES,
+        secondary_rate_wait=constants.SECONDARY_RATE_WAIT_S,
+        max_rate_limit_wait=constants.MAX_RATE_LIMIT_WAIT_S,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+def http_session() -> requests.Session:
+    """A requests session with the same retry policy, for the calls PyGithub does not make."""
+    session = requests.Session()
+    session.mount("https://", HTTPAdapter(max_retries=make_retry()))
+    session.mount("http://", HTTPAdapter(max_retries=make_retry()))
+    session.headers["Accept"] = "application/vnd.github+json"
+    session.headers["X-GitHub-Api-Version"] = "2022-11-28"
+    return session
+
+
+def _retryable(exc: GithubException) -> bool:
+    return exc.status in RETRY_STATUSES or (exc.status == 403 and "rate limit" in str(exc).lower())
+
+
+@contextmanager
+def translated(what: str) -> Iterator[None]:
+    """Turn PyGithub errors into `GitHubError` naming the call, the status and GitHub's message."""
+    try:
+        yield
+    except GithubException as exc:
+        message = exc.data.get("message", "") if isinstance(exc.data, dict) else str(exc.data)
+        raise GitHubError(
+            f"{what} failed with HTTP {exc.status}: {message}", retryable=_retryable(exc)
+        ) from None
+    except requests.RequestException as exc:
+        raise GitHubError(f"{what} failed: {type(exc).__name__}", retryable=True) from None
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    """What the flow needs to know about an issue or a pull request's conversation."""
+
+    number: int
+    title: str
+    body: str
+    state: str
+    locked: bool
+    is_pull_request: bool
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    """A pull request FixWurx looked up or opened."""
+
+    number: int
+    html_url: str
+    head: str
+    base: str
+    state: str
+    merged: bool
+    merge_sha: str | None
+    body: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    """An issue comment: its id, author and text."""
+
+    id: int
+    author: str
+    body: str
+
+
+class RepoClient:
+    """The calls FixWurx makes on one repository."""
+
+    def __init__(self, gh: Github, full_name: str) -> None:
+        self._gh = gh
+        self.full_name = full_name
+        with translated(f"GET /repos/{full_name}"):
+            self._repo: Repository = gh.get_repo(full_name)
+
+    @property
+    def default_branch(self) -> str:
+        """The branch the repo config is read from and fixes of issues are based on."""
+        return str(self._repo.default_branch)
+
+    @property
+    def clone_url(self) -> str:
+        """The HTTPS clone URL (with no credentials in it)."""
+        return str(self._repo.clone_url)
+
+    @property
+    def id(self) -> int:
+        """GitHub's numeric repository id."""
+        return int(self._repo.id)
+
+    def issue(self, number: int) -> IssueInfo:
+        """An issue (or a pull request's conversation) by number."""
+        with translated(f"GET issue #{number} of {self.full_name}"):
+            issue = self._repo.get_issue(number)
+            return IssueInfo(
+                number=number,
+                title=issue.title or "",
+                body=issue.body or "",
+                state=issue.state,
+                locked=bool(issue.locked),
+                is_pull_request=issue.pull_request is not None,
+            )
+
+    def comment(self, number: int, body: str) -> int:
+        """Post a comment on issue/PR `number`; returns the comment id."""
+        path = f"/repos/{self.full_name}/issues/{number}/comments"
+        return int(self._call("POST", path, {"body": body})["id"])
+
+    def edit_comment(self, comment_id: int, body: str) -> None:
+        """Replace the text of comment `comment_id` (the status comment is edited in place)."""
+        self._call("PATCH", f"/repos/{self.full_name}/issues/comments/{comment_id}", {"body": body})
+
+    def comments(self, number: int) -> list[Comment]:
+        """Every comment on issue/PR `number`, oldest first."""
+        with translated(f"GET comments of #{number} in {self.full_name}"):
+            return [
+                Comment(c.id, c.user.login if c.user else "", c.body or "")
+                for c in self._repo.get_issue(number).get_comments()
+            ]
+
+    def react(self, number: int, content: str) -> None:
+        """Add a reaction (e.g. "eyes") to issue/PR `number`."""
+        path = f"/repos/{self.full_name}/issues/{number}/reactions"
+        self._call("POST", path, {"content": content})
+
+    def permission(self, login: str) -> str:
+        """`login`'s role on the repo: admin, maintain, write, triage, read or none."""
+        path = f"/repos/{self.full_name}/collaborators/{login}/permission"
+        try:
+            data = self._call("GET", path)
+        except GitHubError as exc:
+            if "HTTP 404" in str(exc):  # not a collaborator at all
+                return "none"
+            raise
+        return str(data.get("role_name") or data.get("permission") or "none")
+
+    def file_text(self, path: str, ref: str) -> tuple[str, str] | None:
+        """(text, blob sha) of a file at `ref`, or None when it does not exist."""
+        try:
+            with translated(f"GET {path}@{ref} in {self.full_name}"):
+                content = self._repo.get_contents(path, ref=ref)
+        except GitHubError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
+        if isinstance(content, list):
+            return None  # a directory, not a file
+        return base64.b64decode(content.content or "").decode("utf-8", "replace"), content.sha
+
+    def open_pulls(self, head_branch: str) -> list[PullInfo]:
+        """Open pull requests whose head is `head_branch` in this repository."""
+        owner = self.full_name.split("/")[0]
+        with translated(f"GET open pulls for {head_branch} in {self.full_name}"):
+            pulls = self._repo.get_pulls(state="open", head=f"{owner}:{head_branch}")
+            return [_pull_info(p) for p in pulls]
+
+    def pull(self, number: int) -> PullInfo:
+        """A pull request by number."""
+        with translated(f"GET pull #{number} of {self.full_name}"):
+            return _pull_info(self._repo.get_pull(number))
+
+    def create_pull(self, title: str, body: str, head: str, base: str, draft: bool) -> PullInfo:
+        """Open a pull request from `head` into `base`."""
+        with translated(f"POST pull {head} -> {base} in {self.full_name}"):
+            pull = self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
+            return _pull_info(pull)
+
+    def _call(self, verb: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        with translated(f"{verb} {path}"):
+            _headers, data = self._gh.requester.requestJsonAndCheck(verb, path, input=body)
+        return data if isinstance(data, dict) else {}
+
+
+def _pull_info(pull: Any) -> PullInfo:
+    return PullInfo(
+        number=pull.number,
+        html_url=pull.html_url,
+        head=pull.head.ref,
+        base=pull.base.ref,
+        state=pull.state,
+        merged=bool(pull.merged),
+        merge_sha=pull.merge_commit_sha,
+        body=pull.body or "",
+    )
+
+
+class GitHubClient:
+    """PyGithub authenticated as one installation, with the retry policy above."""
+
+    def __init__(self, api_url: str, token: str) -> None:
+        self._gh = Github(
+            base_url=api_url.rstrip("/"),
+            auth=Auth.Token(token),
+            retry=make_retry(),
+            timeout=constants.HTTP_TIMEOUT_S,
+            per_page=100,
+            seconds_between_requests=constants.SECONDS_BETWEEN_REQUESTS,
+            seconds_between_writes=constants.SECONDS_BETWEEN_WRITES,
+        )
+
+    def repo(self, full_name: str) -> RepoClient:
+        """The calls on one repository (fetches it once)."""
+        return RepoClient(self._gh, full_name)
+
+    def user_id(self, login: str) -> int:
+        """A user's numeric id (the bot's id makes its noreply commit e-mail)."""
+        with translated(f"GET /users/{login}"):
+            return int(self._gh.get_user(login).id)

@@ -1,0 +1,159 @@
+"""The per-repository config `.github/fixwurx.yml`, read from the default branch.
+
+The file is optional: every key has a default, and `SCHEMA` below is the documented contract
+(docs/github-app.md shows it). Unknown keys are errors, not silently ignored, so a typo such as
+`auto_fix_cl` is reported instead of leaving CI auto-fix off without a word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+import yaml
+
+from app import defaults
+from app.errors import ConfigError
+
+#: Roles in increasing order of power, as the collaborator-permission endpoint names them.
+ROLES = ("none", "read", "triage", "write", "maintain", "admin")
+
+#: Every command a comment can give; `permissions` maps each to the least role that may give it.
+COMMANDS = ("fix", "retry", "revise", "revert", "stop", "status", "explain", "help")
+
+_ROLE = {"type": "string", "enum": list(ROLES[1:])}
+_POSITIVE = {"type": "integer", "minimum": 1}
+
+#: JSON Schema of `.github/fixwurx.yml` (draft 2020-12). Defaults live in `RepoConfig`.
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "FixWurx repository config (.github/fixwurx.yml)",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "trigger_label": {"type": "string", "minLength": 1, "maxLength": 50},
+        "permissions": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {command: _ROLE for command in COMMANDS},
+        },
+        "test_command": {"type": ["string", "null"], "minLength": 1},
+        "max_attempts": {**_POSITIVE, "maximum": 20},
+        "cooldown_minutes": {"type": "integer", "minimum": 0, "maximum": 10080},
+        "auto_fix_ci": {"type": "boolean"},
+        "ci_attempts_per_commit": {**_POSITIVE, "maximum": 5},
+        "budgets": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "run_usd": {"type": "number", "minimum": 0},
+                "run_tokens": {"type": "integer", "minimum": 0},
+            },
+        },
+        "models": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "analysis": {"type": "string"},
+                "fallback": {"type": "string"},
+                "explanation": {"type": "string"},
+            },
+        },
+        "ignore_paths": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "draft": {"type": "boolean"},
+        "timeout_seconds": {"type": "number", "minimum": 30, "maximum": 3600},
+    },
+}
+
+
+def _default_permissions() -> dict[str, str]:
+    # Every command needs write access unless the repo says otherwise: read access is what any
+    # visitor has on a public repository, and commands spend compute and open pull requests.
+    return dict.fromkeys(COMMANDS, "write")
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    """The effective config: the file's values over these defaults."""
+
+    trigger_label: str = defaults.TRIGGER_LABEL
+    permissions: dict[str, str] = field(default_factory=_default_permissions)
+    test_command: str | None = None
+    max_attempts: int = 3
+    cooldown_minutes: int = 10
+    auto_fix_ci: bool = False
+    ci_attempts_per_commit: int = 1
+    budget_run_usd: float | None = None
+    budget_run_tokens: int | None = None
+    models: dict[str, str] = field(default_factory=dict)
+    ignore_paths: tuple[str, ...] = ()
+    draft: bool = True
+    timeout_seconds: float = 600.0
+
+    def needed_role(self, command: str) -> str:
+        """The least role that may give `command`."""
+        return self.permissions.get(command, "write")
+
+
+def parse_repo_config(text: str | None) -> RepoConfig:
+    """The config from the file's text (None: no file, all defaults). Raises ConfigError."""
+    if text is None or not text.strip():
+        return RepoConfig()
+    data = _load_yaml(text)
+    _validate(data)
+    return _from_mapping(data)
+
+
+def _load_yaml(text: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"`.github/fixwurx.yml` is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"`.github/fixwurx.yml` must be a mapping of settings, not a {type(data).__name__}"
+        )
+    return data
+
+
+def _validate(data: dict[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    lines = [f"- `{_where(e)}`: {e.message}" for e in errors[:10]]
+    raise ConfigError("`.github/fixwurx.yml` does not match the schema:\n" + "\n".join(lines))
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def _from_mapping(data: dict[str, Any]) -> RepoConfig:
+    base = RepoConfig()
+    budgets = data.get("budgets", {})
+    return RepoConfig(
+        trigger_label=data.get("trigger_label", base.trigger_label),
+        permissions={**base.permissions, **data.get("permissions", {})},
+        test_command=data.get("test_command", base.test_command),
+        max_attempts=data.get("max_attempts", base.max_attempts),
+        cooldown_minutes=data.get("cooldown_minutes", base.cooldown_minutes),
+        auto_fix_ci=data.get("auto_fix_ci", base.auto_fix_ci),
+        ci_attempts_per_commit=data.get("ci_attempts_per_commit", base.ci_attempts_per_commit),
+        budget_run_usd=budgets.get("run_usd"),
+        budget_run_tokens=budgets.get("run_tokens"),
+        models=dict(data.get("models", {})),
+        ignore_paths=tuple(data.get("ignore_paths", ())),
+        draft=data.get("draft", base.draft),
+        timeout_seconds=float(data.get("timeout_seconds", base.timeout_seconds)),
+    )
+
+
+def role_allows(role: str, needed: str) -> bool:
+    """Whether `role` is at least `needed` in GitHub's role order (unknown roles allow nothing)."""
+    if role not in ROLES or needed not in ROLES:
+        return False
+    return ROLES.index(role) >= ROLES.index(needed)

@@ -1,0 +1,712 @@
+"""A fake GitHub: a real HTTP server on 127.0.0.1 with state, spec checks and git over HTTP.
+
+It implements the REST endpoints FixWurx calls (installation tokens, repos, contents, issues,
+comments, reactions, collaborator permissions, pulls, users) plus smart-HTTP git for real clones
+and pushes, all behind token checks. Every API request is checked against GitHub's OpenAPI
+description; violations are collected and the fixture fails the test if there are any.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+import json
+import re
+import secrets
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.fakes.github import git_http
+from tests.fakes.github.spec import load_spec
+
+API_PREFIX = "/api/v3"
+#: Lifetime of the installation tokens the fake mints (GitHub's is one hour).
+TOKEN_LIFETIME_S = 3600
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "PATH": "/usr/bin:/bin",
+    "HOME": "/nonexistent",
+}
+
+
+class HttpError(Exception):
+    """Ends a request with a GitHub-shaped error body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Injected:
+    """A canned response served instead of the real one (rate limits, outages)."""
+
+    method: str
+    pattern: re.Pattern[str]
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    times: int
+
+
+@dataclass
+class FakeRepo:
+    """One repository: metadata, a bare git repository, and its issues and pulls."""
+
+    id: int
+    owner: str
+    name: str
+    installation_id: int
+    default_branch: str
+    bare: Path
+    collaborators: dict[str, str] = field(default_factory=dict)
+    protected: set[str] = field(default_factory=set)
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    reactions: list[dict[str, Any]] = field(default_factory=list)
+    next_number: int = 1
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+def git(args: list[str], cwd: Path, stdin: bytes | None = None) -> str:
+    """Run git for the fake's own bookkeeping (never with FixWurx's credentials)."""
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=GIT_ENV, input=stdin, capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"git {args} failed: {done.stderr.decode(errors='replace')}")
+    return done.stdout.decode(errors="replace")
+
+
+class FakeGitHub:
+    """The fake. Start with `start()`, stop with `stop()`; the `fake_github` fixture does both."""
+
+    def __init__(self, root: Path, app_id: int = 31337, slug: str = "fixwurx") -> None:
+        self.root = root
+        self.app_id = app_id
+        self.slug = slug
+        self.bot_id = 900001
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_key_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        ).decode()
+        self._public_key = key.public_key()
+        self.repos: dict[str, FakeRepo] = {}
+        self.tokens: dict[str, tuple[int, float]] = {}
+        self.minted: list[int] = []
+        self.comments: dict[int, dict[str, Any]] = {}
+        self.violations: list[str] = []
+        self.requests: list[tuple[str, str]] = []
+        self.injected: list[Injected] = []
+        self._ids = itertools.count(1000)
+        self._lock = threading.RLock()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeGitHub:
+        """Serve on a free loopback port in a background thread."""
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        """The web root (clone URLs live here), like https://github.example.com."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The REST root, GitHub Enterprise style (GITHUB_API_URL)."""
+        return f"{self.base_url}{API_PREFIX}"
+
+    # --- test setup and inspection -----------------------------------------------------------
+
+    def add_repo(
+        self,
+        full_name: str,
+        files: dict[str, str],
+        *,
+        installation_id: int = 424242,
+        default_branch: str = "main",
+        collaborators: dict[str, str] | None = None,
+    ) -> FakeRepo:
+        """A repository whose default branch holds `files` in one commit."""
+        owner, name = full_name.split("/")
+        bare = self.root / owner / f"{name}.git"
+        bare.parent.mkdir(parents=True, exist_ok=True)
+        git(
+            ["init", "--quiet", "--bare", f"--initial-branch={default_branch}", str(bare)],
+            self.root,
+        )
+        repo = FakeRepo(
+            id=next(self._ids),
+            owner=owner,
+            name=name,
+            installation_id=installation_id,
+            default_branch=default_branch,
+            bare=bare,
+            collaborators=dict(collaborators or {}),
+        )
+        self.repos[full_name] = repo
+        self.commit_files(full_name, default_branch, files, "Initial commit")
+        return repo
+
+    def commit_files(self, full_name: str, branch: str, files: dict[str, str], message: str) -> str:
+        """Commit `files` (path -> text) on top of `branch` (created from default if new)."""
+        repo = self.repos[full_name]
+        work = self.root / "work" / f"{repo.name}-{next(self._ids)}"
+        git(["clone", "--quiet", str(repo.bare), str(work)], self.root)
+        if self.branch_sha(full_name, branch) is not None:
+            git(["checkout", "--quiet", branch], work)
+        elif self.branch_sha(full_name, repo.default_branch) is not None:
+            git(["checkout", "--quiet", "-b", branch], work)
+        else:
+            git(["checkout", "--quiet", "--orphan", branch], work)
+        for path, text in files.items():
+            target = work / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        git(["add", "--all"], work)
+        git(["commit", "--quiet", "-m", message], work)
+        git(["push", "--quiet", "origin", f"HEAD:refs/heads/{branch}"], work)
+        return git(["rev-parse", "HEAD"], work).strip()
+
+    def branch_sha(self, full_name: str, branch: str) -> str | None:
+        """The commit a branch points at, or None when it does not exist."""
+        repo = self.repos[full_name]
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+            cwd=repo.bare,
+            env=GIT_ENV,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.stdout.strip() or None
+
+    def show(self, full_name: str, ref: str, path: str) -> str | None:
+        """A file's text at `ref`, or None."""
+        repo = self.repos[full_name]
+        done = subprocess.run(
+            ["git", "show", f"{ref}:{path}"], cwd=repo.bare, env=GIT_ENV, capture_output=True
+        )
+        return done.stdout.decode() if done.returncode == 0 else None
+
+    def add_issue(
+        self,
+        full_name: str,
+        title: str,
+        body: str = "",
+        *,
+        user: str = "alice",
+        state: str = "open",
+        locked: bool = False,
+    ) -> int:
+        """Open an issue; returns its number."""
+        repo = self.repos[full_name]
+        with self._lock:
+            number = repo.next_number
+            repo.next_number += 1
+            repo.issues[number] = {
+                "number": number,
+                "title": title,
+                "body": body,
+                "user": user,
+                "state": state,
+                "locked": locked,
+                "labels": [],
+                "pull": False,
+            }
+        return number
+
+    def issue_comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
+        """The comments on issue/PR `number`, oldest first."""
+        return [
+            c for c in self.comments.values() if c["repo"] == full_name and c["number"] == number
+        ]
+
+    def open_pulls(self, full_name: str) -> list[dict[str, Any]]:
+        """The open pull requests of a repository."""
+        return [p for p in self.repos[full_name].pulls.values() if p["state"] == "open"]
+
+    def pull_diff(self, full_name: str, number: int) -> str:
+        """`git diff base...head` of a pull request, as GitHub computes it."""
+        repo = self.repos[full_name]
+        pull = repo.pulls[number]
+        return git(["diff", f"{pull['base_sha']}...refs/heads/{pull['head']}"], repo.bare)
+
+    def inject(
+        self,
+        method: str,
+        path_pattern: str,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        message: str = "",
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` matching API requests with `status` (e.g. a rate limit)."""
+        self.injected.append(
+            Injected(
+                method,
+                re.compile(path_pattern),
+                status,
+                headers or {},
+                {"message": message, "documentation_url": "https://docs.github.com/rest"},
+                times,
+            )
+        )
+
+    def expire_tokens(self) -> None:
+        """Make every minted installation token invalid (as after an hour)."""
+        with self._lock:
+            self.tokens = {t: (i, 0.0) for t, (i, _exp) in self.tokens.items()}
+
+    def count(self, method: str, pattern: str) -> int:
+        """How many API requests matched `method` and the path regex `pattern`."""
+        regex = re.compile(pattern)
+        return sum(1 for m, p in self.requests if m == method and regex.fullmatch(p))
+
+    # --- WSGI --------------------------------------------------------------------------------
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        try:
+            if request.path.startswith(API_PREFIX + "/"):
+                response = self._api(request)
+            elif ".git/" in request.path:
+                response = self._git(request)
+            else:
+                raise HttpError(404, f"no route for {request.path}")
+        except HttpError as exc:
+            response = _json(exc.status, {"message": exc.message})
+        except Exception as exc:  # a bug in the fake must fail the test, not hang it
+            self.violations.append(
+                f"fake GitHub crashed on {request.method} {request.path}: {exc!r}"
+            )
+            response = _json(500, {"message": f"fake crashed: {exc!r}"})
+        return response(environ, start_response)
+
+    def _api(self, request: Request) -> Response:
+        path = request.path[len(API_PREFIX) :]
+        query = {k: v for k, v in request.args.items()}
+        raw = request.get_data()
+        body = json.loads(raw) if raw else None
+        with self._lock:
+            self.requests.append((request.method, path))
+            self.violations.extend(load_spec().violations(request.method, path, query, body))
+            canned = self._injected(request.method, path)
+        if canned is not None:
+            return canned
+        for method, pattern, handler in self._routes():
+            found = re.fullmatch(pattern, path)
+            if method == request.method and found:
+                with self._lock:
+                    return handler(request, body, *found.groups())
+        raise HttpError(404, f"the fake does not implement {request.method} {path}")
+
+    def _injected(self, method: str, path: str) -> Response | None:
+        for item in self.injected:
+            if item.times > 0 and item.method == method and item.pattern.fullmatch(path):
+                item.times -= 1
+                return _json(item.status, item.body, item.headers)
+        return None
+
+    def _routes(self) -> list[tuple[str, str, Callable[..., Response]]]:
+        repo = r"/repos/([^/]+)/([^/]+)"
+        return [
+            ("POST", r"/app/installations/(\d+)/access_tokens", self._access_token),
+            ("GET", r"/app", self._app),
+            ("GET", r"/users/([^/]+)", self._user),
+            ("GET", repo, self._repo),
+            ("GET", repo + r"/contents/(.+)", self._contents),
+            ("GET", repo + r"/issues/comments/(\d+)", self._get_comment),
+            ("PATCH", repo + r"/issues/comments/(\d+)", self._edit_comment),
+            ("GET", repo + r"/issues/(\d+)", self._issue),
+            ("GET", repo + r"/issues/(\d+)/comments", self._list_comments),
+            ("POST", repo + r"/issues/(\d+)/comments", self._create_comment),
+            ("POST", repo + r"/issues/(\d+)/reactions", self._react),
+            ("GET", repo + r"/collaborators/([^/]+)/permission", self._permission),
+            ("GET", repo + r"/pulls", self._list_pulls),
+            ("POST", repo + r"/pulls", self._create_pull),
+            ("GET", repo + r"/pulls/(\d+)", self._pull),
+        ]
+
+    # --- authentication ----------------------------------------------------------------------
+
+    def _bearer(self, request: Request) -> str:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() not in ("bearer", "token") or not value:
+            raise HttpError(401, "Requires authentication")
+        return value
+
+    def _check_jwt(self, request: Request) -> None:
+        try:
+            claims = jwt.decode(
+                self._bearer(request),
+                self._public_key,
+                algorithms=["RS256"],
+                options={"require": ["iat", "exp", "iss"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise HttpError(401, f"A JSON web token could not be decoded: {exc}") from None
+        if str(claims["iss"]) != str(self.app_id):
+            raise HttpError(401, f"'iss' {claims['iss']!r} is not this App")
+        if claims["exp"] - claims["iat"] > 600 or claims["iat"] > time.time():
+            raise HttpError(401, "'exp' is too far in the future or 'iat' is not in the past")
+
+    def _installation_of(self, request: Request) -> int:
+        token = self._bearer(request)
+        installation, expires = self.tokens.get(token, (0, 0.0))
+        if not installation or expires < time.time():
+            raise HttpError(401, "Bad credentials")
+        return installation
+
+    def _repo_for(self, request: Request, owner: str, name: str) -> FakeRepo:
+        installation = self._installation_of(request)
+        repo = self.repos.get(f"{owner}/{name}")
+        if repo is None or repo.installation_id != installation:
+            raise HttpError(404, "Not Found")
+        return repo
+
+    # --- handlers ----------------------------------------------------------------------------
+
+    def _access_token(self, request: Request, _body: Any, installation: str) -> Response:
+        self._check_jwt(request)
+        token = "ghs_" + secrets.token_hex(18)
+        expires = time.time() + TOKEN_LIFETIME_S
+        self.tokens[token] = (int(installation), expires)
+        self.minted.append(int(installation))
+        return _json(
+            201,
+            {
+                "token": token,
+                "expires_at": _iso(expires),
+                "permissions": {"contents": "write", "issues": "write", "pull_requests": "write"},
+                "repository_selection": "all",
+            },
+        )
+
+    def _app(self, request: Request, _body: Any) -> Response:
+        self._check_jwt(request)
+        return _json(200, {"id": self.app_id, "slug": self.slug, "name": "FixWurx"})
+
+    def _user(self, request: Request, _body: Any, login: str) -> Response:
+        self._installation_of(request)
+        if login == f"{self.slug}[bot]":
+            return _json(200, self._user_json(login, self.bot_id, "Bot"))
+        return _json(200, self._user_json(login, 5000 + len(login), "User"))
+
+    def _user_json(self, login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
+        return {
+            "login": login,
+            "id": user_id,
+            "type": kind,
+            "url": f"{self.api_url}/users/{login}",
+            "html_url": f"{self.base_url}/{login}",
+        }
+
+    def _repo_json(self, repo: FakeRepo) -> dict[str, Any]:
+        return {
+            "id": repo.id,
+            "name": repo.name,
+            "full_name": repo.full_name,
+            "private": False,
+            "fork": False,
+            "owner": self._user_json(repo.owner, 7000),
+            "default_branch": repo.default_branch,
+            "url": f"{self.api_url}/repos/{repo.full_name}",
+            "html_url": f"{self.base_url}/{repo.full_name}",
+            "clone_url": f"{self.base_url}/{repo.full_name}.git",
+        }
+
+    def _repo(self, request: Request, _body: Any, owner: str, name: str) -> Response:
+        return _json(200, self._repo_json(self._repo_for(request, owner, name)))
+
+    def _contents(self, request: Request, _body: Any, owner: str, name: str, path: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        ref = request.args.get("ref", repo.default_branch)
+        text = self.show(repo.full_name, ref, path)
+        if text is None:
+            raise HttpError(404, "Not Found")
+        sha = git(["rev-parse", f"{ref}:{path}"], repo.bare).strip()
+        url = f"{self.api_url}/repos/{repo.full_name}/contents/{path}?ref={ref}"
+        return _json(
+            200,
+            {
+                "type": "file",
+                "encoding": "base64",
+                "size": len(text.encode()),
+                "name": path.rsplit("/", 1)[-1],
+                "path": path,
+                "content": base64.b64encode(text.encode()).decode(),
+                "sha": sha,
+                "url": url,
+            },
+        )
+
+    def _issue_json(self, repo: FakeRepo, issue: dict[str, Any]) -> dict[str, Any]:
+        api = f"{self.api_url}/repos/{repo.full_name}"
+        number = issue["number"]
+        pull = None
+        if issue["pull"]:
+            pull = {"url": f"{api}/pulls/{number}", "html_url": f"{self.base_url}/pull/{number}"}
+        return {
+            "id": 10_000 + number,
+            "number": number,
+            "title": issue["title"],
+            "body": issue["body"],
+            "state": issue["state"],
+            "locked": issue["locked"],
+            "user": self._user_json(issue["user"], 5000),
+            "labels": issue["labels"],
+            "url": f"{api}/issues/{number}",
+            "html_url": f"{self.base_url}/{repo.full_name}/issues/{number}",
+            "comments_url": f"{api}/issues/{number}/comments",
+            "pull_request": pull,
+        }
+
+    def _issue(self, request: Request, _body: Any, owner: str, name: str, n: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        issue = repo.issues.get(int(n))
+        if issue is None:
+            raise HttpError(404, "Not Found")
+        return _json(200, self._issue_json(repo, issue))
+
+    def _comment_json(self, comment: dict[str, Any]) -> dict[str, Any]:
+        api = f"{self.api_url}/repos/{comment['repo']}"
+        return {
+            "id": comment["id"],
+            "body": comment["body"],
+            "user": self._user_json(comment["user"], self.bot_id, "Bot"),
+            "url": f"{api}/issues/comments/{comment['id']}",
+            "html_url": f"{self.base_url}/{comment['repo']}/issues/{comment['number']}",
+            "issue_url": f"{api}/issues/{comment['number']}",
+            "created_at": comment["created_at"],
+            "updated_at": comment["updated_at"],
+        }
+
+    def _create_comment(
+        self, request: Request, body: Any, owner: str, name: str, n: str
+    ) -> Response:
+        repo = self._repo_for(request, owner, name)
+        if int(n) not in repo.issues:
+            raise HttpError(404, "Not Found")
+        if repo.issues[int(n)]["locked"]:
+            raise HttpError(403, "Unable to create comment because issue is locked.")
+        now = _iso(time.time())
+        comment = {
+            "id": next(self._ids),
+            "repo": repo.full_name,
+            "number": int(n),
+            "body": body["body"],
+            "user": f"{self.slug}[bot]",
+            "created_at": now,
+            "updated_at": now,
+            "edits": 0,
+        }
+        self.comments[comment["id"]] = comment
+        return _json(201, self._comment_json(comment))
+
+    def _comment_of(self, repo: FakeRepo, comment_id: str) -> dict[str, Any]:
+        comment = self.comments.get(int(comment_id))
+        if comment is None or comment["repo"] != repo.full_name:
+            raise HttpError(404, "Not Found")
+        return comment
+
+    def _get_comment(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:
+        comment = self._comment_of(self._repo_for(request, owner, name), cid)
+        return _json(200, self._comment_json(comment))
+
+    def _edit_comment(
+        self, request: Request, body: Any, owner: str, name: str, cid: str
+    ) -> Response:
+        comment = self._comment_of(self._repo_for(request, owner, name), cid)
+        comment["body"] = body["body"]
+        comment["edits"] += 1
+        comment["updated_at"] = _iso(time.time())
+        return _json(200, self._comment_json(comment))
+
+    def _list_comments(self, request: Request, _b: Any, owner: str, name: str, n: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        found = self.issue_comments(repo.full_name, int(n))
+        return _json(200, [self._comment_json(c) for c in found])
+
+    def _react(self, request: Request, body: Any, owner: str, name: str, n: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        reaction = {"id": next(self._ids), "number": int(n), "content": body["content"]}
+        for existing in repo.reactions:
+            if existing["number"] == int(n) and existing["content"] == body["content"]:
+                return _json(200, {**existing, "user": self._user_json(self.slug, self.bot_id)})
+        repo.reactions.append(reaction)
+        return _json(201, {**reaction, "user": self._user_json(self.slug, self.bot_id)})
+
+    def _permission(self, request: Request, _b: Any, owner: str, name: str, login: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        role = repo.collaborators.get(login, "read")  # anyone can read a public repository
+        permission = {"maintain": "write", "triage": "read"}.get(role, role)
+        return _json(
+            200,
+            {"permission": permission, "role_name": role, "user": self._user_json(login, 5000)},
+        )
+
+    def _pull_json(self, repo: FakeRepo, pull: dict[str, Any]) -> dict[str, Any]:
+        api = f"{self.api_url}/repos/{repo.full_name}"
+        number = pull["number"]
+        head_sha = self.branch_sha(repo.full_name, pull["head"]) or pull["base_sha"]
+        return {
+            "id": 20_000 + number,
+            "number": number,
+            "state": pull["state"],
+            "title": pull["title"],
+            "body": pull["body"],
+            "draft": pull["draft"],
+            "merged": pull["merged"],
+            "merge_commit_sha": pull["merge_sha"],
+            "url": f"{api}/pulls/{number}",
+            "html_url": f"{self.base_url}/{repo.full_name}/pull/{number}",
+            "user": self._user_json(f"{self.slug}[bot]", self.bot_id, "Bot"),
+            "head": {
+                "ref": pull["head"],
+                "sha": head_sha,
+                "label": f"{repo.owner}:{pull['head']}",
+                "repo": self._repo_json(repo),
+            },
+            "base": {
+                "ref": pull["base"],
+                "sha": pull["base_sha"],
+                "label": f"{repo.owner}:{pull['base']}",
+                "repo": self._repo_json(repo),
+            },
+        }
+
+    def _list_pulls(self, request: Request, _b: Any, owner: str, name: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        state = request.args.get("state", "open")
+        head = request.args.get("head")
+        found = [
+            p
+            for p in repo.pulls.values()
+            if state in ("all", p["state"]) and (head is None or head == f"{owner}:{p['head']}")
+        ]
+        return _json(200, [self._pull_json(repo, p) for p in found])
+
+    def _create_pull(self, request: Request, body: Any, owner: str, name: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        head, base = body["head"].split(":")[-1], body["base"]
+        base_sha = self.branch_sha(repo.full_name, base)
+        if self.branch_sha(repo.full_name, head) is None or base_sha is None:
+            raise HttpError(422, f"Validation Failed: head {head!r} or base {base!r} not found")
+        for pull in self.open_pulls(repo.full_name):
+            if pull["head"] == head and pull["base"] == base:
+                raise HttpError(422, f"A pull request already exists for {owner}:{head}.")
+        number = self.add_issue(repo.full_name, body["title"], body.get("body", ""), user=self.slug)
+        repo.issues[number]["pull"] = True
+        repo.pulls[number] = {
+            "number": number,
+            "title": body["title"],
+            "body": body.get("body", ""),
+            "head": head,
+            "base": base,
+            "base_sha": base_sha,
+            "draft": bool(body.get("draft", False)),
+            "state": "open",
+            "merged": False,
+            "merge_sha": None,
+        }
+        return _json(201, self._pull_json(repo, repo.pulls[number]))
+
+    def _pull(self, request: Request, _b: Any, owner: str, name: str, n: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        if int(n) not in repo.pulls:
+            raise HttpError(404, "Not Found")
+        return _json(200, self._pull_json(repo, repo.pulls[int(n)]))
+
+    # --- git over HTTP -----------------------------------------------------------------------
+
+    def _git(self, request: Request) -> Response:
+        full_name = request.path.split(".git/")[0].strip("/")
+        repo = self.repos.get(full_name)
+        if repo is None:
+            raise HttpError(404, "Repository not found")
+        if not self._git_authorized(request, repo):
+            return Response(
+                "Invalid username or token.",
+                status=401,
+                headers={"WWW-Authenticate": 'Basic realm="GitHub"'},
+            )
+        body = request.get_data()
+        if request.path.endswith("/git-receive-pack"):
+            encoding = request.headers.get("Content-Encoding", "")
+            refused = set(git_http.pushed_refs(body, encoding)) & {
+                f"refs/heads/{b}" for b in repo.protected
+            }
+            if refused:
+                return Response(f"protected branch: {sorted(refused)}", status=403)
+        path_info = "/" + request.path.strip("/")
+        status, headers, payload = git_http.run_backend(
+            self.root,
+            path_info,
+            request.method,
+            request.query_string.decode(),
+            dict(request.headers),
+            body,
+        )
+        return Response(payload, status=status, headers=headers)
+
+    def _git_authorized(self, request: Request, repo: FakeRepo) -> bool:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        user, _, token = base64.b64decode(header[6:]).decode().partition(":")
+        installation, expires = self.tokens.get(token, (0, 0.0))
+        return (
+            user == "x-access-token"
+            and installation == repo.installation_id
+            and expires > time.time()
+        )
+
+
+def _json(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(data), status=status, headers=headers or {}, content_type="application/json"
+    )
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

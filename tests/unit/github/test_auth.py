@@ -1,0 +1,110 @@
+"""App JWT, private-key loading and the Redis-shared installation-token cache."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from app.config import Settings
+from app.errors import ConfigError, GitHubError
+from app.github import constants
+from app.github.auth import InstallationTokens, app_jwt, check_app_settings, load_private_key
+from tests.fakes.github import FakeGitHub
+
+
+def test_jwt_is_rs256_backdated_and_short_lived(fake_github: FakeGitHub) -> None:
+    now = 1_700_000_000.0
+    token = app_jwt("123", fake_github.private_key_pem, now=now)
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    claims = jwt.decode(
+        token,
+        fake_github._public_key,
+        algorithms=["RS256"],
+        options={"verify_exp": False, "verify_iat": False},
+    )
+    assert claims["iss"] == "123"
+    assert claims["iat"] == now - 60
+    assert 0 < claims["exp"] - now <= 600
+
+
+def test_private_key_from_one_line_env(fake_github: FakeGitHub) -> None:
+    one_line = fake_github.private_key_pem.strip().replace("\n", "\\n")
+    pem = load_private_key(Settings(private_key=one_line))
+    assert pem.startswith("-----BEGIN RSA PRIVATE KEY-----\n")
+
+
+def test_private_key_from_file(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    path = tmp_path / "app.pem"
+    path.write_text(fake_github.private_key_pem)
+    assert load_private_key(Settings(private_key_path=str(path))) == fake_github.private_key_pem
+
+
+@pytest.mark.parametrize(
+    ("settings", "needle"),
+    [
+        (Settings(), "set PRIVATE_KEY"),
+        (Settings(private_key_path="/nonexistent/app.pem"), "/nonexistent/app.pem"),
+        (Settings(private_key="not a key"), "PEM private key"),
+    ],
+)
+def test_bad_private_key_is_a_clear_error(settings: Settings, needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        load_private_key(settings)
+
+
+def test_non_rsa_key_is_refused() -> None:
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    with pytest.raises(ConfigError, match="RSA"):
+        load_private_key(Settings(private_key=pem))
+
+
+def test_start_up_check_names_a_bad_app_id(github_settings: Settings) -> None:
+    check_app_settings(github_settings)
+    with pytest.raises(ConfigError, match="APP_ID='my-app'"):
+        check_app_settings(github_settings.replace(app_id="my-app"))
+
+
+def test_tokens_are_minted_once_and_shared_by_workers(
+    github_settings: Settings, fake_github: FakeGitHub, redis_conn: object
+) -> None:
+    first = InstallationTokens(github_settings, redis_conn).token(424242)
+    # A second process (a new cache object on the same Redis) gets the same token.
+    second = InstallationTokens(github_settings, redis_conn).token(424242)
+    assert first == second
+    assert first in fake_github.tokens
+    assert fake_github.minted == [424242]
+
+
+def test_token_is_refreshed_before_it_expires(
+    github_settings: Settings, fake_github: FakeGitHub, redis_conn: object
+) -> None:
+    tokens = InstallationTokens(github_settings, redis_conn)
+    old = tokens.token(424242)
+    key = f"{constants.TOKEN_CACHE_PREFIX}424242"
+    soon = time.time() + constants.TOKEN_REFRESH_MARGIN_S - 5
+    redis_conn.set(key, json.dumps({"token": old, "expires_at": soon}))  # type: ignore[attr-defined]
+    new = tokens.token(424242)
+    assert new != old
+    assert fake_github.minted == [424242, 424242]
+
+
+def test_a_refused_jwt_is_an_error_naming_the_installation(
+    github_settings: Settings, redis_conn: object
+) -> None:
+    wrong_app = github_settings.replace(app_id="1")
+    with pytest.raises(GitHubError, match="installation 424242 failed with HTTP 401"):
+        InstallationTokens(wrong_app, redis_conn).token(424242)
