@@ -65,7 +65,8 @@ class TestCommand:
         if per_test_timeout is not None:
             args.append(f"--timeout={per_test_timeout:.1f}")
         if test_ids:
-            args = [a for a in args if not _is_path_arg(a)] + list(test_ids)
+            head = self.argv.index("pytest") + 1  # `python -m pytest`: keep the interpreter part
+            args = args[:head] + [a for a in args[head:] if not _is_path_arg(a)] + list(test_ids)
         return tuple(args)
 
 

@@ -1,0 +1,210 @@
+"""`fixwurx fix` on example repositories copied to temporary directories."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "buggy_calc"
+
+pytestmark = pytest.mark.slow
+
+
+def fixwurx(
+    *args: str, cwd: Path | None = None, stdin: str | None = None, home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "XDG_CACHE_HOME": str(home) if home else "/tmp/fixwurx-test-cache",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=cwd or ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    target = tmp_path / "buggy_calc"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.py"))}
+
+
+def test_fixes_the_example_and_leaves_the_tree_alone(project: Path, tmp_path: Path) -> None:
+    before = _tree(project)
+    result = fixwurx("fix", str(project), home=tmp_path / "cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "+    while lo <= hi:" in result.stdout
+    assert "tests/test_search.py::test_finds_last_element  failed  passed" in result.stdout
+    assert "bundle  sha256:" in result.stdout
+    assert "reproduce" in result.stderr and "verify" in result.stderr  # progress per stage
+    assert _tree(project) == before
+    assert not (project / ".git").exists()
+
+
+def test_json_output_is_one_object_and_its_bundle_verifies(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bundle.json"
+    result = fixwurx("fix", str(project), "--json", "--bundle-out", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) == {"status", "bundle", "reason"}
+    assert report["status"] == "fixed"
+    bundle = report["bundle"]
+    assert bundle["hash"].startswith("sha256:") and "lo <= hi" in bundle["diff"]
+    assert bundle["files"] == ["calc/search.py"]
+    assert [row["outcome"] for row in bundle["evidence"]["before"]] == ["failed"]
+    assert [row["outcome"] for row in bundle["evidence"]["after"]] == ["passed"]
+    assert json.loads(out.read_text())["hash"] == bundle["hash"]
+
+    verified = fixwurx("bundle", "verify", str(out), "--repo", str(project))
+    assert verified.returncode == 0, verified.stderr
+    assert bundle["hash"] in verified.stdout
+
+    tampered = json.loads(out.read_text())
+    tampered["diff"] = tampered["diff"].replace("lo <= hi", "lo >= hi")
+    out.write_text(json.dumps(tampered))
+    rejected = fixwurx("bundle", "verify", str(out), "--repo", str(project))
+    assert rejected.returncode == 1
+    assert "hash differs" in rejected.stderr
+
+
+def test_apply_writes_the_fix_into_the_checkout(project: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
+        cwd=project,
+        check=True,
+    )
+    result = fixwurx("fix", str(project), "--apply")
+    assert result.returncode == 0, result.stderr
+    assert f"applied to {project}" in result.stdout
+    assert "while lo <= hi:" in (project / "calc" / "search.py").read_text()
+    after = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert after.returncode == 0, after.stdout
+
+
+def test_snippet_in_issue_becomes_the_reproduction(tmp_path: Path) -> None:
+    project = tmp_path / "lib"
+    (project / "tests").mkdir(parents=True)
+    (project / "shapes.py").write_text("def area(width, height):\n    return width + height\n")
+    (project / "tests" / "test_shapes.py").write_text(
+        "from shapes import area\n\n\ndef test_square():\n    assert area(2, 2) == 4\n"
+    )
+    issue = "area() is wrong for rectangles:\n\n```python\nfrom shapes import area\nassert area(2, 3) == 6\n```\n"
+    result = fixwurx("fix", str(project), "--issue", "-", "--json", stdin=issue)
+    report = json.loads(result.stdout)
+    assert result.returncode == 0, report
+    assert "return width * height" in report["bundle"]["diff"]
+    assert "test_fixwurx_issue_repro.py" in report["bundle"]["files"]
+    assert (
+        report["bundle"]["evidence"]["before"][0]["test"]
+        == "test_fixwurx_issue_repro.py::test_issue_reproduction"
+    )
+
+
+def test_named_test_that_passes_means_nothing_to_fix(project: Path, tmp_path: Path) -> None:
+    issue = tmp_path / "issue.md"
+    issue.write_text("tests/test_stats.py::test_mean is broken")
+    result = fixwurx("fix", str(project), "--issue", str(issue), "--json")
+    assert result.returncode == 1
+    assert (
+        json.loads(result.stdout)["reason"]
+        == "the tests named in the issue pass: tests/test_stats.py::test_mean"
+    )
+
+
+def test_a_hanging_test_fails_alone_and_is_repaired(tmp_path: Path) -> None:
+    project = tmp_path / "loop"
+    (project / "tests").mkdir(parents=True)
+    (project / "countdown.py").write_text(
+        "def countdown(n):\n    seen = []\n    while n != 0:\n        seen.append(n)\n        n -= 2\n    return seen\n"
+    )
+    (project / "tests" / "test_countdown.py").write_text(
+        "from countdown import countdown\n\n\ndef test_odd():\n    assert countdown(3) == [3, 2, 1]\n\n\ndef test_zero():\n    assert countdown(0) == []\n"
+    )
+    result = fixwurx("fix", str(project), "--json", "--timeout", "120")
+    report = json.loads(result.stdout)
+    assert result.returncode == 0, report
+    assert "n -= 1" in report["bundle"]["diff"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "does not exist"),
+        ("file", "is not a directory"),
+        ("no-tests", "no tests found"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, setup: str, message: str) -> None:
+    target = tmp_path / "target"
+    if setup == "file":
+        target.write_text("x")
+    elif setup == "no-tests":
+        target.mkdir()
+        (target / "main.py").write_text("print('hi')\n")
+    result = fixwurx("fix", str(target))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fixwurx: error:") and message in lines[0]
+
+
+def test_bad_input_in_json_mode_is_still_one_object(tmp_path: Path) -> None:
+    result = fixwurx("fix", str(tmp_path / "missing"), "--json")
+    assert result.returncode == 2
+    assert json.loads(result.stdout) == {
+        "status": "error",
+        "bundle": None,
+        "reason": f"{tmp_path / 'missing'} does not exist",
+    }
+
+
+def test_all_green_means_nothing_to_repair(project: Path) -> None:
+    search = project / "calc" / "search.py"
+    search.write_text(
+        search.read_text().replace(
+            "while lo < hi:\n        mid = (lo + hi) // 2\n        if items[mid] == target",
+            "while lo <= hi:\n        mid = (lo + hi) // 2\n        if items[mid] == target",
+        )
+    )
+    result = fixwurx("fix", str(project))
+    assert result.returncode == 1
+    assert "no failing test to repair" in result.stdout
+
+
+def test_missing_issue_file_is_bad_input(project: Path, tmp_path: Path) -> None:
+    result = fixwurx("fix", str(project), "--issue", str(tmp_path / "nope.md"))
+    assert result.returncode == 2
+    assert "cannot read the issue file" in result.stderr
+
+
+def test_bundle_verify_of_a_missing_or_broken_file(tmp_path: Path) -> None:
+    assert fixwurx("bundle", "verify", str(tmp_path / "nope.json")).returncode == 2
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = fixwurx("bundle", "verify", str(broken))
+    assert result.returncode == 2 and "not a JSON patch bundle" in result.stderr
