@@ -8,6 +8,7 @@ sweeper can ask Redis whether a run's job still exists.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Protocol
 
 from redis import Redis
@@ -105,3 +106,14 @@ def job_state(connection: Redis, run_id: int) -> str | None:
     except NoSuchJobError:
         return None
     return None if status is None else str(getattr(status, "value", status))
+
+
+def reenqueue_run(connection: Redis, run_id: int, kind: str, command: str | None = None) -> str:
+    """Enqueue a run again, dropping whatever is left of its old job (failed, finished, lost).
+
+    Deleting first removes the old job id from RQ's registries, so a later registry cleanup
+    cannot delete the fresh job that now carries the same id.
+    """
+    with contextlib.suppress(NoSuchJobError):
+        Job.fetch(job_id(run_id), connection=connection).delete()
+    return enqueue_run(connection, run_id, kind, command)

@@ -1,0 +1,70 @@
+"""The RQ worker FixWurx runs: priority queues, the sweeper on every maintenance tick, Sentry.
+
+RQ's `Worker` forks a work horse per job (a crash or leak in one repair cannot take the worker
+down) and handles SIGTERM as a warm shutdown: the current job finishes, then the worker exits.
+A second SIGTERM (or SIGINT) is a cold shutdown; the run it interrupts is resumed by the sweeper.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis import Redis
+from rq import Worker
+
+from app.config import Settings
+from app.observability import init_sentry
+from workers import jobs, queues, sweeper
+
+log = logging.getLogger(__name__)
+
+#: Seconds between sweeps (RQ's maintenance tick); abandoned runs are recovered this quickly.
+SWEEP_INTERVAL_S = 60
+
+
+class FixwurxWorker(Worker):
+    """An RQ worker that also sweeps abandoned runs during maintenance."""
+
+    fixwurx_settings: Settings | None = None
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        _sweep_quietly(self.fixwurx_settings, self.connection)
+
+
+def _sweep_quietly(settings: Settings | None, connection: Redis) -> None:
+    if settings is None:
+        return
+    try:
+        sweeper.sweep(settings, connection)
+    except Exception:
+        # The sweep is a safety net; a database hiccup must not take the worker down.
+        log.exception("sweep failed; the next maintenance tick retries")
+
+
+def build(
+    settings: Settings, connection: Redis | None = None, worker_class: type[Worker] | None = None
+) -> Worker:
+    """A worker over the FixWurx queues in priority order, with jobs configured."""
+    connection = connection or Redis.from_url(settings.redis_url)
+    jobs.configure(settings)
+    cls: Any = worker_class or FixwurxWorker
+    worker = cls(
+        queues.queues(connection), connection=connection, maintenance_interval=SWEEP_INTERVAL_S
+    )
+    if isinstance(worker, FixwurxWorker):
+        worker.fixwurx_settings = settings
+    return worker
+
+
+def run(settings: Settings, burst: bool = False, with_scheduler: bool = True) -> bool:
+    """Sweep once, then work until told to stop (or, with `burst`, until the queues are empty).
+
+    The scheduler moves retried jobs back to their queue when their backoff has elapsed; without
+    it, a retry would wait forever.
+    """
+    init_sentry(settings.sentry_dsn, settings.secret_values(), "worker")
+    worker = build(settings)
+    _sweep_quietly(settings, worker.connection)
+    return bool(worker.work(burst=burst, with_scheduler=with_scheduler))
