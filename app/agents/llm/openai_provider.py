@@ -1,0 +1,104 @@
+"""OpenAI chat completions through the `openai` SDK; also local OpenAI-compatible servers.
+
+Ollama, vLLM and llama.cpp's server speak the same chat-completions API, so a local model is
+this provider with `name="local"`, a base URL and (usually) no key. The SDK's own retries are
+off: the chain retries with its own backoff so that every attempt is budget-checked and
+recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import cast
+
+import openai
+from openai.types.chat import ChatCompletionMessageParam
+
+from app.agents.llm.base import (
+    ChatRequest,
+    ChatResponse,
+    ProviderError,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    Usage,
+)
+from app.agents.llm.constants import CALL_TIMEOUT_S
+from app.agents.llm.pricing import cost_usd
+
+
+class OpenAIProvider:
+    """One model on an OpenAI-compatible endpoint."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str,
+        base_url: str = "",
+        name: str = "openai",
+        timeout_s: float = CALL_TIMEOUT_S,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self._client = openai.OpenAI(
+            api_key=api_key, base_url=base_url or None, timeout=timeout_s, max_retries=0
+        )
+
+    def complete(self, request: ChatRequest) -> ChatResponse:
+        """One chat completion; SDK errors become the chain's error kinds."""
+        started = time.monotonic()
+        try:
+            answer = self._client.chat.completions.create(
+                model=self.model,
+                messages=_messages(request),
+                max_completion_tokens=request.max_tokens,
+                temperature=request.temperature,
+            )
+        except openai.APIError as exc:
+            raise _translate(self.name, self.model, exc) from None
+        usage = Usage(
+            answer.usage.prompt_tokens if answer.usage else 0,
+            answer.usage.completion_tokens if answer.usage else 0,
+        )
+        text = answer.choices[0].message.content or "" if answer.choices else ""
+        return ChatResponse(
+            text=text,
+            usage=usage,
+            provider=self.name,
+            model=self.model,
+            cost_usd=cost_usd(self.name, self.model, usage),
+            latency_ms=int((time.monotonic() - started) * 1000),
+        )
+
+
+def _messages(request: ChatRequest) -> list[ChatCompletionMessageParam]:
+    system = [{"role": "system", "content": request.system}] if request.system else []
+    turns = [{"role": m.role, "content": m.content} for m in request.messages]
+    return cast(list[ChatCompletionMessageParam], system + turns)
+
+
+def _translate(name: str, model: str, exc: openai.APIError) -> ProviderError:
+    # Only the class and status go into the message: an error body may echo part of the key.
+    where = f"{name} ({model})"
+    if isinstance(exc, openai.RateLimitError):
+        return RateLimited(f"{where}: rate limited (429)", _retry_after(exc.response.headers))
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderTimeout(f"{where}: timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderUnavailable(f"{where}: connection failed")
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500:
+            return ProviderUnavailable(f"{where}: server error ({exc.status_code})")
+        return ProviderRejected(f"{where}: request rejected ({exc.status_code})")
+    return ProviderUnavailable(f"{where}: {type(exc).__name__}")
+
+
+def _retry_after(headers: object) -> float | None:
+    """The Retry-After hint in seconds, if the server sent a numeric one."""
+    value = getattr(headers, "get", lambda _k: None)("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

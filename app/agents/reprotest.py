@@ -1,0 +1,113 @@
+"""A reproduction test for an issue that comes without a failing test.
+
+The model is shown the issue, the code the analyst localized and the head of an existing test
+file (to copy its import style), and answers with one SEARCH/REPLACE block that creates a new
+test file. This module only writes it; the caller must run it in the sandbox and keep it only if
+it fails before the patch and passes after. The file then ships in the pull request, so that
+the bug stays fixed.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.agents import safety
+from app.agents.analyst import AnalystConfig, LlmSource
+from app.agents.candidates import Candidate, FileEdit, RepairContext
+from app.agents.edits import EditError, apply_blocks, parse_blocks
+from app.agents.llm import context as ctx
+from app.agents.llm.base import ChatRequest
+from app.agents.llm.chain import ProviderChain
+from app.agents.llm.prompts import issue_block, render
+
+#: Stem of the generated file; a numeric suffix is added when the name is taken.
+TEST_FILE_STEM = "test_fixwurx_repro"
+#: Lines of an existing test file shown as a style reference.
+REFERENCE_LINES = 60
+
+
+@dataclass(frozen=True)
+class ReproTest:
+    """A generated test file and what it cost."""
+
+    edit: FileEdit
+    tokens: int
+    cost_usd: float
+
+    @property
+    def path(self) -> str:
+        """Repository-relative path of the new test file."""
+        return self.edit.path
+
+    def as_candidate(self) -> Candidate:
+        """The test file alone as a candidate, for the planner's run tree."""
+        return Candidate(
+            (self.edit,),
+            "llm:reprotest",
+            f"reproduction test {self.path}",
+            tokens=self.tokens,
+            cost_usd=self.cost_usd,
+        )
+
+
+def new_test_path(root: Path) -> str:
+    """A free path for the test file, in `tests/` when the repository has that directory."""
+    folder = "tests/" if (root / "tests").is_dir() else ""
+    for n in range(1, 100):
+        name = f"{folder}{TEST_FILE_STEM}{'' if n == 1 else f'_{n}'}.py"
+        if not (root / name).exists():
+            return name
+    raise EditError(f"{folder}{TEST_FILE_STEM}_*.py: no free file name left")
+
+
+def write_reproduction_test(
+    context: RepairContext, chain: ProviderChain, config: AnalystConfig | None = None
+) -> ReproTest:
+    """Ask the model for a failing test; `EditError`/`UnsafeEdit` if the answer is unusable."""
+    config = config or AnalystConfig(samples=1)
+    analyst = LlmSource(chain, config)
+    windows, spent = analyst.localize(context)
+    code, _ = ctx.render(context.root, windows, config.context_tokens)
+    path = new_test_path(context.root)
+    prompt = render(
+        "reprotest",
+        issue=issue_block(context.issue_text),
+        context=safety.fence("code", code) if code else "(no code located)",
+        tests=safety.fence("tests", _reference_test(context.root)),
+        path=path,
+    )
+    request = ChatRequest.single(render("system"), prompt, config.patch_max_tokens)
+    response = chain.complete(request)
+    edit = _the_new_file(context.root, response.text, path)
+    spent_tokens = spent.tokens + response.usage.total
+    return ReproTest(edit, spent_tokens, spent.usd + response.cost_usd)
+
+
+def _the_new_file(root: Path, answer: str, path: str) -> FileEdit:
+    edits = apply_blocks(root, parse_blocks(answer))
+    if len(edits) != 1 or edits[0].path != path:
+        got = ", ".join(e.path for e in edits) or "nothing"
+        raise EditError(f"expected one new test file {path}, the model wrote {got}")
+    edit = edits[0]
+    safety.check_edit(edit, safety.Scope.of((), new_tests=True))
+    try:
+        tree = ast.parse(edit.after)
+    except SyntaxError as exc:
+        raise EditError(f"{path}: the generated test is not valid Python ({exc.msg})") from None
+    if not any(_is_test(node) for node in ast.walk(tree)):
+        raise EditError(f"{path}: the generated file defines no test_ function")
+    return edit
+
+
+def _is_test(node: ast.AST) -> bool:
+    return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+
+
+def _reference_test(root: Path) -> str:
+    tests = [p for p in ctx.list_files(root) if safety.is_test_path(p)]
+    if not tests:
+        return "(no existing tests)"
+    lines = ctx.read_lines(root, tests[0])[:REFERENCE_LINES]
+    return f"--- {tests[0]}\n" + "\n".join(lines)

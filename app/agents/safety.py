@@ -1,0 +1,144 @@
+"""Guards between a model and the repository.
+
+1. Untrusted text (issue bodies, repository files, test output) goes into prompts only inside
+   data fences whose tag carries a hash of the content. Text cannot forge the closing fence: it
+   would have to contain the hash of itself. The prompts tell the model that fenced text is
+   data, never instructions.
+2. Model edits may touch only in-scope files: the files the model was shown, plus new test files
+   when a reproduction test is asked for.
+3. CI configuration, workflows and secret-like files are refused outright, whatever the scope:
+   a patch that edits them could run code with the repository's secrets.
+4. The diff is capped at `app.defaults.MAX_DIFF_LINES` changed lines.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from app import defaults
+from app.agents.candidates import Candidate, FileEdit
+from app.errors import PatchError
+
+#: Paths (fnmatch patterns on the repository-relative path) that run in CI or hold secrets.
+FORBIDDEN_PATTERNS = (
+    ".github/workflows/*",
+    ".github/actions/*",
+    ".github/dependabot.yml",
+    ".github/fixwurx.yml",
+    ".gitlab-ci.yml",
+    ".gitlab/*",
+    ".circleci/*",
+    ".travis.yml",
+    ".drone.yml",
+    ".buildkite/*",
+    "azure-pipelines.yml",
+    "bitbucket-pipelines.yml",
+    "appveyor.yml",
+    "Jenkinsfile",
+    ".pre-commit-config.yaml",
+    ".ci/*",
+    ".git/*",
+    ".gitmodules",
+)
+#: File names (fnmatch on the last component, lower-cased) that look like secrets.
+SECRET_NAMES = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "id_rsa*",
+    "id_ed25519*",
+    "id_ecdsa*",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    ".htpasswd",
+    "*secret*",
+    "*credential*",
+    "*.tfvars",
+)
+#: Directories whose contents are secret-like wherever they sit.
+SECRET_DIRS = (".ssh", ".aws", ".gnupg", ".docker")
+
+
+class UnsafeEdit(PatchError):
+    """A model edit was refused; the message names the path and the rule."""
+
+
+def fence(label: str, text: str) -> str:
+    """`text` delimited as untrusted data, with an unforgeable closing tag."""
+    tag = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return f'<data name="{label}" id="{tag}">\n{text.rstrip()}\n</data id="{tag}">'
+
+
+def refusal_reason(path: str) -> str | None:
+    """Why `path` may never be edited by a model, or None when it may."""
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts:
+        return "path escapes the repository"
+    for pattern in FORBIDDEN_PATTERNS:
+        if fnmatch.fnmatch(path, pattern) or path == pattern.removesuffix("/*"):
+            return f"CI, workflow or repository configuration ({pattern})"
+    if any(part in SECRET_DIRS for part in pure.parts):
+        return "inside a directory that holds credentials"
+    name = pure.name.lower()
+    if any(fnmatch.fnmatch(name, pattern) for pattern in SECRET_NAMES):
+        return "looks like a secret or credential file"
+    return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a model may edit: these files, plus new test files when `new_tests` is set."""
+
+    files: frozenset[str]
+    new_tests: bool = False
+    max_diff_lines: int = defaults.MAX_DIFF_LINES
+
+    @staticmethod
+    def of(paths: Iterable[str], new_tests: bool = False) -> Scope:
+        """A scope over `paths`."""
+        return Scope(frozenset(paths), new_tests)
+
+
+def check_edit(edit: FileEdit, scope: Scope) -> None:
+    """Raise `UnsafeEdit` unless `edit` is allowed in `scope`."""
+    reason = refusal_reason(edit.path)
+    if reason:
+        raise UnsafeEdit(f"refused edit to {edit.path}: {reason}")
+    if edit.path in scope.files:
+        return
+    if scope.new_tests and not edit.before and is_test_path(edit.path):
+        return
+    raise UnsafeEdit(
+        f"refused edit to {edit.path}: outside the files in scope for this repair "
+        f"({', '.join(sorted(scope.files)) or 'none'})"
+    )
+
+
+def check_candidate(candidate: Candidate, scope: Scope) -> None:
+    """Raise `UnsafeEdit` unless every edit is allowed and the diff is small enough."""
+    for edit in candidate.edits:
+        check_edit(edit, scope)
+    size = candidate.changed_lines
+    if size > scope.max_diff_lines:
+        raise UnsafeEdit(
+            f"refused patch of {size} changed lines: the cap is {scope.max_diff_lines} "
+            "(MAX_DIFF_LINES); a minimal fix is smaller"
+        )
+
+
+def is_test_path(path: str) -> bool:
+    """A Python test file by pytest's default naming."""
+    pure = PurePosixPath(path)
+    return pure.suffix == ".py" and (
+        pure.name.startswith("test_") or pure.name.endswith("_test.py")
+    )
