@@ -1,17 +1,33 @@
-"""Search: try candidates in rank order under a budget and pick a plausible one.
+"""Search: verify candidates in rank order, in parallel, under a budget; pick a plausible one.
 
-PLACEHOLDER (sequential, first plausible wins) until the parallel search lands.
+Checks run in sandboxed subprocesses, so threads are enough to keep every core busy. After the
+first plausible patch the search lingers a little (a few more candidates or seconds) to collect
+alternatives: a visible test often admits an overfitting patch, and a later, smaller and more
+local edit is the better pick. Deletions are penalized because deleting code is the easiest
+way to silence a test for the wrong reason.
+
+A pick is reported as "plausible (N tests)": the tests pass, which is not proof of correctness.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from app import defaults
 from app.agents.candidates import Candidate
 from app.agents.stages.verify import Verification
+
+#: A deletion counts as this many extra changed lines when picking among plausible patches.
+DELETION_PENALTY = 3
+#: Each file beyond the first counts as this many extra changed lines: prefer local edits.
+EXTRA_FILE_PENALTY = 2
+#: After the first plausible patch, verify at most this many more candidates...
+LINGER_CANDIDATES = 24
+#: ...for at most this many more seconds, looking for a stricter pick.
+LINGER_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -22,6 +38,8 @@ class SearchBudget:
     seconds: float = defaults.SEARCH_BUDGET_S
     plausible_wanted: int = defaults.PLAUSIBLE_PATCHES
     workers: int = 2
+    linger_candidates: int = LINGER_CANDIDATES
+    linger_seconds: float = LINGER_S
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,8 @@ class Attempted:
 
     candidate: Candidate
     verification: Verification
+    rank: int = 0
+    finished_at: float = 0.0
 
 
 @dataclass
@@ -41,45 +61,147 @@ class SearchResult:
     attempted: list[Attempted] = field(default_factory=list)
     elapsed: float = 0.0
     stopped_by: str = "exhausted"
+    first_plausible_after: float | None = None
 
     @property
     def tried(self) -> int:
         """How many candidates were verified."""
         return len(self.attempted)
 
+    @property
+    def summary(self) -> str:
+        """One line for reports: never "correct", only what the tests say."""
+        if self.chosen is None:
+            return f"no plausible patch ({self.tried} candidates tried, {self.stopped_by})"
+        return f"{self.chosen.verification.reason}: {self.chosen.candidate.description}"
+
 
 ProgressCallback = Callable[[Attempted, int], None]
+Check = Callable[[Candidate], Verification]
 
 
 def search(
     candidates: Iterable[Candidate],
-    check: Callable[[Candidate], Verification],
+    check: Check,
     budget: SearchBudget,
     on_progress: ProgressCallback | None = None,
 ) -> SearchResult:
-    """Verify candidates in order until the budget runs out or enough are plausible."""
-    result = SearchResult()
-    started = time.monotonic()
+    """Verify candidates in rank order on `budget.workers` threads; pick among the plausible."""
+    run = _Run(budget, check, on_progress)
+    with ThreadPoolExecutor(max_workers=max(1, budget.workers)) as pool:
+        run.drive(pool, _unique(candidates))
+    run.result.chosen = pick(run.result.plausible)
+    run.result.elapsed = time.monotonic() - run.started
+    return run.result
+
+
+def pick(plausible: list[Attempted]) -> Attempted | None:
+    """The smaller, more local edit wins; deletions pay a penalty; then rank decides."""
+    return min(plausible, key=_pick_key, default=None)
+
+
+def _pick_key(attempt: Attempted) -> tuple[float, float, int]:
+    candidate = attempt.candidate
+    return (edit_cost(candidate), -candidate.score, attempt.rank)
+
+
+def edit_cost(candidate: Candidate) -> int:
+    """Changed lines, plus penalties for deletions and for touching several files."""
+    cost = candidate.changed_lines + EXTRA_FILE_PENALTY * (len(candidate.edits) - 1)
+    if is_deletion(candidate):
+        cost += DELETION_PENALTY
+    return cost
+
+
+def is_deletion(candidate: Candidate) -> bool:
+    """Marked as a deletion by its source, or an edit that only removes lines."""
+    if candidate.metadata.get("deletion"):
+        return True
+    diff = candidate.diff().splitlines()
+    added = [line for line in diff if line.startswith("+") and not line.startswith("+++")]
+    removed = [line for line in diff if line.startswith("-") and not line.startswith("---")]
+    return bool(removed) and not added
+
+
+def _unique(candidates: Iterable[Candidate]) -> Iterator[Candidate]:
     seen: set[str] = set()
     for candidate in candidates:
-        if candidate.key in seen:
-            continue
-        seen.add(candidate.key)
-        if result.tried >= budget.max_candidates:
-            result.stopped_by = "candidate budget"
-            break
-        if time.monotonic() - started > budget.seconds:
-            result.stopped_by = "time budget"
-            break
-        attempt = Attempted(candidate, check(candidate))
-        result.attempted.append(attempt)
-        if on_progress:
-            on_progress(attempt, result.tried)
-        if attempt.verification.plausible:
-            result.plausible.append(attempt)
-            if len(result.plausible) >= budget.plausible_wanted:
-                result.stopped_by = "enough plausible patches"
+        if candidate.key not in seen:
+            seen.add(candidate.key)
+            yield candidate
+
+
+class _Run:
+    """The mutable state of one search: what is in flight and when to stop."""
+
+    def __init__(self, budget: SearchBudget, check: Check, progress: ProgressCallback | None):
+        self.budget = budget
+        self.check = check
+        self.progress = progress
+        self.result = SearchResult()
+        self.started = time.monotonic()
+        self.submitted = 0
+        self.first_at: float | None = None
+        self.submitted_at_first = 0
+
+    def drive(self, pool: ThreadPoolExecutor, candidates: Iterator[Candidate]) -> None:
+        in_flight: dict[Future[Verification], tuple[int, Candidate]] = {}
+        exhausted = False
+        while True:
+            while not exhausted and len(in_flight) < self.budget.workers and not self._stop():
+                candidate = next(candidates, None)
+                if candidate is None:
+                    exhausted = True
+                    break
+                in_flight[pool.submit(self._safe_check, candidate)] = (self.submitted, candidate)
+                self.submitted += 1
+            if not in_flight:
                 break
-    result.chosen = min(result.plausible, key=lambda a: a.candidate.changed_lines, default=None)
-    result.elapsed = time.monotonic() - started
-    return result
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: in_flight[f][0]):
+                rank, candidate = in_flight.pop(future)
+                self._record(Attempted(candidate, future.result(), rank, self._now()))
+        if exhausted and self.result.stopped_by == "exhausted":
+            self.result.stopped_by = "no more candidates"
+
+    def _safe_check(self, candidate: Candidate) -> Verification:
+        try:
+            return self.check(candidate)
+        except Exception as exc:  # one broken check must not sink the whole search
+            return Verification(False, f"check failed: {type(exc).__name__}: {exc}")
+
+    def _record(self, attempt: Attempted) -> None:
+        self.result.attempted.append(attempt)
+        if attempt.verification.plausible:
+            self.result.plausible.append(attempt)
+            if self.first_at is None:
+                self.first_at = attempt.finished_at
+                self.result.first_plausible_after = round(attempt.finished_at, 3)
+                self.submitted_at_first = self.submitted
+        if self.progress:
+            self.progress(attempt, self.result.tried)
+
+    def _now(self) -> float:
+        return time.monotonic() - self.started
+
+    def _stop(self) -> bool:
+        """Whether to stop submitting; sets `stopped_by` the first time it says yes."""
+        reason = self._stop_reason()
+        if reason and self.result.stopped_by == "exhausted":
+            self.result.stopped_by = reason
+        return bool(reason)
+
+    def _stop_reason(self) -> str:
+        budget = self.budget
+        if len(self.result.plausible) >= budget.plausible_wanted:
+            return "enough plausible patches"
+        if self.submitted >= budget.max_candidates:
+            return "candidate budget"
+        if self._now() > budget.seconds:
+            return "time budget"
+        if self.first_at is not None:
+            if self.submitted - self.submitted_at_first >= budget.linger_candidates:
+                return "lingered after the first plausible patch (candidates)"
+            if self._now() - self.first_at > budget.linger_seconds:
+                return "lingered after the first plausible patch (seconds)"
+        return ""

@@ -1,0 +1,110 @@
+"""Run the test suite once under coverage.py with per-test contexts, inside the sandbox.
+
+coverage's `dynamic_context = test_function` labels every executed line with the test that ran
+it, which is what spectrum-based localization needs. The rcfile and the data file live under
+`root/.fixwurx/`, which is never copied into candidates nor part of a diff.
+
+A hanging test would keep coverage from ever saving its data, so when pytest-timeout is
+importable each test gets a time limit: the hanging test then fails with a stack dump that
+points at the loop, and the run still ends normally.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.agents.testcmd import TestCommand
+from app.agents.testrun import REPORT_DIR, run_tests
+from app.repair.results import TestRun
+from app.repair.spectrum import LineKey, context_matches
+
+#: Relative to the work copy, because the sandbox may mount it elsewhere.
+RCFILE = f"{REPORT_DIR}/coveragerc"
+DATA_FILE = f"{REPORT_DIR}/coverage-data"
+#: Per-test limit (s) under pytest-timeout, as a share of the whole run's limit...
+PER_TEST_SHARE = 0.25
+#: ...but never more than this: one hanging test must not eat the localization budget.
+PER_TEST_MAX_S = 10.0
+#: Nor less than this, so slow interpreters still finish honest tests.
+PER_TEST_MIN_S = 2.0
+
+_RC_TEXT = """\
+[run]
+data_file = {data}
+dynamic_context = test_function
+relative_files = True
+branch = False
+source = .
+omit =
+    */site-packages/*
+    */.venv/*
+    {report}/*
+"""
+
+
+@dataclass(frozen=True)
+class CoverageOutcome:
+    """The run's per-test outcomes and, for each test id, the lines it executed."""
+
+    run: TestRun
+    lines_by_test: Mapping[str, frozenset[LineKey]] = field(default_factory=dict)
+    error: str = ""
+
+
+def run_with_coverage(root: Path, command: TestCommand, timeout: float) -> CoverageOutcome:
+    """Run `command` under coverage in the sandbox and map coverage contexts to test ids."""
+    if not command.is_pytest:
+        raise ValueError(f"coverage needs a pytest command, got {command.display()!r}")
+    (root / REPORT_DIR).mkdir(exist_ok=True)
+    (root / RCFILE).write_text(_RC_TEXT.format(data=DATA_FILE, report=REPORT_DIR), "utf-8")
+    data_path = root / DATA_FILE
+    data_path.unlink(missing_ok=True)
+    wrap = (sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m")
+    run = run_tests(root, command, timeout=timeout, wrap=wrap, env=_timeout_env(timeout))
+    if run.timed_out:
+        return CoverageOutcome(run, error=f"the coverage run timed out after {timeout:.0f}s")
+    if not data_path.is_file():
+        return CoverageOutcome(run, error="coverage wrote no data (did pytest start?)")
+    return CoverageOutcome(run, _lines_by_test(data_path, [o.test_id for o in run.outcomes]))
+
+
+def _timeout_env(timeout: float) -> dict[str, str]:
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}  # leave nothing in the pristine tree but .fixwurx/
+    if importlib.util.find_spec("pytest_timeout") is not None:
+        limit = max(PER_TEST_MIN_S, min(PER_TEST_MAX_S, timeout * PER_TEST_SHARE))
+        env["PYTEST_ADDOPTS"] = f"--timeout={limit:.0f}"
+    return env
+
+
+def _lines_by_test(data_path: Path, test_ids: list[str]) -> dict[str, frozenset[LineKey]]:
+    from coverage import CoverageData
+
+    data = CoverageData(basename=str(data_path))
+    data.read()
+    by_context: dict[str, set[LineKey]] = {}
+    for measured in data.measured_files():
+        path = Path(measured).as_posix()
+        for line, contexts in data.contexts_by_lineno(measured).items():
+            for context in contexts:
+                if context:  # "" is import time, not any test
+                    by_context.setdefault(context, set()).add((path, line))
+    return _assign_contexts(by_context, test_ids)
+
+
+def _assign_contexts(
+    by_context: Mapping[str, set[LineKey]], test_ids: list[str]
+) -> dict[str, frozenset[LineKey]]:
+    """Give each test id the lines of the context(s) that name it."""
+    result: dict[str, frozenset[LineKey]] = {}
+    for test_id in test_ids:
+        lines: set[LineKey] = set()
+        for context, executed in by_context.items():
+            if context_matches(context, test_id):
+                lines |= executed
+        if lines:
+            result[test_id] = frozenset(lines)
+    return result

@@ -1,0 +1,208 @@
+"""Fault localization: which source lines most likely hold the bug.
+
+Two signals are combined:
+
+- spectrum: per-test coverage contexts give, for each line, how many failing and passing tests
+  executed it; Ochiai turns that into a score (see `spectrum.py`);
+- traceback frames of the failing tests: where an exception surfaced (or a hang was stuck).
+
+Only source files count (`scope.py`). Ties are broken by nearness to a traceback frame and by
+what a line holds: a comparison or arithmetic is likelier to be wrong than a plain assignment.
+When coverage cannot run (a non-pytest command, a timeout), the frames and the statements
+around them are all we have.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from app.agents.testcmd import TestCommand
+from app.repair.coverage_run import run_with_coverage
+from app.repair.results import Frame, Location, TestOutcome
+from app.repair.scope import in_scope
+from app.repair.spectrum import LineKey, build_spectrum
+
+#: Added to a line's score when it is a traceback frame of a failing test (innermost gets all).
+FRAME_BONUS = 0.15
+#: Score of the innermost frame when frames are the only signal; outer frames decay by...
+FALLBACK_FRAME_SCORE = 1.0
+FALLBACK_DECAY = 0.8
+#: ...and the other statements of a frame's function get this share of the frame's score.
+FALLBACK_NEIGHBOUR_SHARE = 0.5
+#: No caller needs more than this many ranked lines.
+MAX_LOCATIONS = 200
+
+#: What a line holds, as a tie-breaker: likelier bug sites weigh more.
+_CONTENT_WEIGHTS: tuple[tuple[re.Pattern[str], float], ...] = (
+    (re.compile(r"[<>]=?|[!=]=|\bnot in\b|\bis\b|\bin\b"), 3.0),
+    (re.compile(r"[-+*/%]|\band\b|\bor\b|\bnot\b"), 2.0),
+    (re.compile(r"\w\s*\["), 2.0),
+    (re.compile(r"\breturn\b|\bwhile\b|\bif\b"), 1.5),
+    (re.compile(r"\w\s*\("), 1.0),
+)
+_DECLARATION = re.compile(r"^\s*(def|class|import|from|@)\b")
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    key: LineKey
+    score: float
+    distance: int
+    content: float
+    why: str
+
+
+def localize(
+    root: Path,
+    command: TestCommand,
+    failing: Sequence[TestOutcome],
+    passing_ids: Iterable[str],
+    *,
+    timeout: float,
+    ignore: Sequence[str] = (),
+) -> list[Location]:
+    """Rank suspicious source lines of the work copy at `root`, most suspicious first."""
+    frames = _frames_by_test(failing, root, ignore)
+    scores: dict[LineKey, float] = {}
+    reasons: dict[LineKey, str] = {}
+    if command.is_pytest:
+        covered = run_with_coverage(root, command, timeout)
+        failing_ids = {o.test_id for o in failing} | {o.test_id for o in covered.run.failing}
+        for outcome in covered.run.failing:
+            frames.setdefault(outcome.test_id, _in_scope_frames(outcome.frames, root, ignore))
+        passing = set(passing_ids) or set(covered.run.passing_ids)
+        spectrum = build_spectrum(covered.lines_by_test, failing_ids, passing - failing_ids)
+        for key in spectrum.lines():
+            if in_scope(key[0], root, ignore):
+                scores[key] = spectrum.ochiai(key)
+                reasons[key] = f"ochiai {scores[key]:.2f}"
+    if not scores:
+        scores, reasons = _fallback(frames, root)
+    _add_frame_bonus(scores, reasons, frames)
+    return _rank(scores, reasons, frames, root)
+
+
+def _frames_by_test(
+    failing: Sequence[TestOutcome], root: Path, ignore: Sequence[str]
+) -> dict[str, tuple[Frame, ...]]:
+    return {o.test_id: _in_scope_frames(o.frames, root, ignore) for o in failing}
+
+
+def _in_scope_frames(
+    frames: Iterable[Frame], root: Path, ignore: Sequence[str]
+) -> tuple[Frame, ...]:
+    return tuple(f for f in frames if in_scope(f.path, root, ignore))
+
+
+def _short(test_id: str) -> str:
+    return test_id.rsplit("::", 1)[-1]
+
+
+def _add_frame_bonus(
+    scores: dict[LineKey, float], reasons: dict[LineKey, str], frames: dict[str, tuple[Frame, ...]]
+) -> None:
+    """Frames of failing tests gain up to FRAME_BONUS, the innermost the most."""
+    bonus: dict[LineKey, tuple[float, str]] = {}
+    for test_id, chain in frames.items():
+        for depth, frame in enumerate(reversed(chain)):
+            key = (frame.path, frame.line)
+            gain = FRAME_BONUS * FALLBACK_DECAY**depth
+            if gain > bonus.get(key, (0.0, ""))[0]:
+                bonus[key] = (gain, test_id)
+    for key, (gain, test_id) in bonus.items():
+        scores[key] = scores.get(key, 0.0) + gain
+        base = reasons.get(key, "not covered")
+        reasons[key] = f"{base}; in traceback of {_short(test_id)}"
+
+
+def _fallback(
+    frames: dict[str, tuple[Frame, ...]], root: Path
+) -> tuple[dict[LineKey, float], dict[LineKey, str]]:
+    """No spectrum: blame the frames, then the other statements of their functions."""
+    scores: dict[LineKey, float] = {}
+    reasons: dict[LineKey, str] = {}
+    for chain in frames.values():
+        for depth, frame in enumerate(reversed(chain)):
+            weight = FALLBACK_FRAME_SCORE * FALLBACK_DECAY**depth
+            for line in _function_statements(root, frame.path, frame.line):
+                key = (frame.path, line)
+                share = weight if line == frame.line else weight * FALLBACK_NEIGHBOUR_SHARE
+                if share > scores.get(key, 0.0):
+                    scores[key] = share
+                    reasons[key] = "traceback frame" if line == frame.line else "same function"
+    return scores, reasons
+
+
+def _function_statements(root: Path, path: str, line: int) -> list[int]:
+    """Start lines of the simple statements in the function around `line` (or just `line`)."""
+    tree = _parse(root / path)
+    if tree is None:
+        return [line]
+    best: ast.AST | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            end = node.end_lineno or node.lineno
+            if node.lineno <= line <= end and (best is None or node.lineno > best.lineno):  # type: ignore[attr-defined]
+                best = node
+    if best is None:
+        return [line]
+    lines = {n.lineno for n in ast.walk(best) if isinstance(n, ast.stmt) and n is not best}
+    return sorted(lines | {line})
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(path: str, mtime: float) -> ast.Module | None:
+    try:
+        return ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _parse(file: Path) -> ast.Module | None:
+    try:
+        return _parse_cached(str(file), file.stat().st_mtime)
+    except OSError:
+        return None
+
+
+def _rank(
+    scores: dict[LineKey, float],
+    reasons: dict[LineKey, str],
+    frames: dict[str, tuple[Frame, ...]],
+    root: Path,
+) -> list[Location]:
+    frame_lines: dict[str, list[int]] = {}
+    for chain in frames.values():
+        for frame in chain:
+            frame_lines.setdefault(frame.path, []).append(frame.line)
+    ranked = []
+    files: dict[str, list[str]] = {}
+    for key, score in scores.items():
+        text = _line_text(root, key, files)
+        if _DECLARATION.match(text):
+            continue
+        near = [abs(key[1] - line) for line in frame_lines.get(key[0], ())]
+        distance = min(near) if near else 10**6
+        ranked.append(_Ranked(key, score, distance, _content_weight(text), reasons[key]))
+    ranked.sort(key=lambda r: (-round(r.score, 6), r.distance, -r.content, r.key))
+    return [Location(r.key[0], r.key[1], round(r.score, 6), r.why) for r in ranked[:MAX_LOCATIONS]]
+
+
+def _line_text(root: Path, key: LineKey, files: dict[str, list[str]]) -> str:
+    if key[0] not in files:
+        try:
+            files[key[0]] = (root / key[0]).read_text("utf-8", errors="replace").splitlines()
+        except OSError:
+            files[key[0]] = []
+    lines = files[key[0]]
+    return lines[key[1] - 1] if 0 < key[1] <= len(lines) else ""
+
+
+def _content_weight(text: str) -> float:
+    code = text.split("#", 1)[0]
+    return sum(weight for pattern, weight in _CONTENT_WEIGHTS if pattern.search(code))

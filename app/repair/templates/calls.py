@@ -1,0 +1,70 @@
+"""Calls: swap a builtin or method for its twin (min/max, any/all, ...) or unwrap a call.
+
+Twins are pairs programmers confuse because they share a signature; unwrapping removes a
+conversion or wrapper that should not be there (`int(x)` where `x` was wanted).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from app.repair.templates.base import Mutation, ParsedFile
+
+FAMILY = "call"
+PRIOR = 0.6
+
+#: Functions with the same signature and opposite or neighbouring meaning.
+BUILTIN_TWINS: dict[str, tuple[str, ...]] = {
+    "min": ("max",), "max": ("min",), "any": ("all",), "all": ("any",),
+    "int": ("round", "float"), "round": ("int",), "float": ("int",),
+    "sorted": ("reversed", "list"), "reversed": ("sorted",),
+    "floor": ("ceil",), "ceil": ("floor",), "isinstance": ("issubclass",),
+}  # fmt: skip
+#: Methods with the same signature that are easily confused.
+METHOD_TWINS: dict[str, tuple[str, ...]] = {
+    "floor": ("ceil",), "ceil": ("floor",), "lower": ("upper",), "upper": ("lower",),
+    "strip": ("lstrip", "rstrip"), "lstrip": ("strip", "rstrip"), "rstrip": ("strip", "lstrip"),
+    "startswith": ("endswith",), "endswith": ("startswith",), "find": ("rfind",),
+    "rfind": ("find",), "index": ("rindex",), "rindex": ("index",), "split": ("rsplit",),
+    "rsplit": ("split",), "append": ("extend",), "extend": ("append",),
+    "remove": ("discard",), "keys": ("values", "items"), "values": ("keys", "items"),
+    "items": ("keys", "values"), "insert": ("append",), "pop": ("popleft",),
+    "popleft": ("pop",), "appendleft": ("append",), "get": ("pop",), "min": ("max",),
+    "max": ("min",), "argmin": ("argmax",), "argmax": ("argmin",),
+}  # fmt: skip
+
+
+def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[Mutation]:
+    """Twin swaps and unwraps for every call of the statement."""
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        yield from _twins(pf, node)
+        yield from _unwrap(pf, node)
+
+
+def _twins(pf: ParsedFile, call: ast.Call) -> Iterator[Mutation]:
+    func = call.func
+    if isinstance(func, ast.Name):
+        for twin in BUILTIN_TWINS.get(func.id, ()):
+            yield pf.replace(func, twin, f"`{func.id}()` -> `{twin}()`", 0.8)
+    elif isinstance(func, ast.Attribute):
+        start = pf.span(func)[1] - len(func.attr)
+        for twin in METHOD_TWINS.get(func.attr, ()):
+            end = start + len(func.attr)
+            yield Mutation(start, end, twin, f"`.{func.attr}()` -> `.{twin}()`", 0.7)
+
+
+def _unwrap(pf: ParsedFile, call: ast.Call) -> Iterator[Mutation]:
+    if len(call.args) == 1 and not call.keywords and not isinstance(call.args[0], ast.Starred):
+        inner = call.args[0]
+        yield pf.replace(call, pf.operand(inner), f"unwrap `{_name(call)}(...)`", 0.5)
+    elif not call.args and not call.keywords and isinstance(call.func, ast.Attribute):
+        base = call.func.value
+        yield pf.replace(call, pf.segment(base), f"drop the call `.{call.func.attr}()`", 0.3)
+
+
+def _name(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "call")

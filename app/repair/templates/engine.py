@@ -1,0 +1,145 @@
+"""Turning ranked locations into ranked candidates, lazily.
+
+A candidate's score is suspiciousness x prior x weight, and no prior exceeds `MAX_PRIOR`; so
+once the heap's best score beats what the next location could possibly reach, it is safe to
+yield it before generating anything more. Generation stays cheap: mutations are text spans
+until a candidate is yielded.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from app.agents.candidates import Candidate, FileEdit, RepairContext
+from app.repair.results import Location
+from app.repair.scope import in_scope
+from app.repair.templates import (
+    calls,
+    conditions,
+    guards,
+    literals,
+    names,
+    off_by_one,
+    operators,
+    statements,
+    swaps,
+)
+from app.repair.templates.base import Mutation, ParsedFile, own_nodes
+
+#: Every template family, in the order ties are broken.
+FAMILIES: tuple[ModuleType, ...] = (
+    operators,
+    off_by_one,
+    conditions,
+    swaps,
+    names,
+    calls,
+    literals,
+    guards,
+    statements,
+)
+MAX_PRIOR = max(family.PRIOR for family in FAMILIES)
+#: Locations expanded per proposal: further down the ranking, suspiciousness is noise.
+MAX_LOCATIONS = 60
+
+
+@dataclass(order=True)
+class _Pending:
+    sort_key: tuple[float, int]
+    location: Location = field(compare=False)
+    family: ModuleType = field(compare=False)
+    mutation: Mutation = field(compare=False)
+    parsed: ParsedFile = field(compare=False)
+
+
+class TemplateSource:
+    """The `CandidateSource` of the template families (name "templates")."""
+
+    name = "templates"
+
+    def __init__(self, families: Iterable[ModuleType] = FAMILIES) -> None:
+        self.families = tuple(families)
+
+    def propose(self, context: RepairContext) -> Iterator[Candidate]:
+        """Candidates for the context's locations, best first, without duplicates."""
+        locations = [
+            loc for loc in context.locations if in_scope(loc.path, None, context.ignore_paths)
+        ][:MAX_LOCATIONS]
+        locations.sort(key=lambda loc: -loc.score)
+        files: dict[str, ParsedFile | None] = {}
+        heap: list[_Pending] = []
+        seen: set[str] = set()
+        counter = itertools.count()
+        for index, location in enumerate(locations):
+            parsed = _parsed(files, context.root, location.path)
+            if parsed is not None:
+                self._expand(parsed, location, heap, counter)
+            ceiling = locations[index + 1].score * MAX_PRIOR if index + 1 < len(locations) else -1
+            yield from _drain(heap, seen, ceiling)
+        yield from _drain(heap, seen, float("-inf"))
+
+    def _expand(
+        self,
+        parsed: ParsedFile,
+        location: Location,
+        heap: list[_Pending],
+        counter: Iterator[int],
+    ) -> None:
+        stmt = parsed.statement_at(location.line)
+        if stmt is None:
+            return
+        nodes = own_nodes(stmt)
+        for family in self.families:
+            for mutation in family.mutations(parsed, stmt, nodes):
+                score = max(location.score, 1e-6) * family.PRIOR * mutation.weight
+                heapq.heappush(
+                    heap, _Pending((-score, next(counter)), location, family, mutation, parsed)
+                )
+
+
+def _parsed(files: dict[str, ParsedFile | None], root: Path, path: str) -> ParsedFile | None:
+    if path not in files:
+        try:
+            files[path] = ParsedFile(path, (root / path).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+            files[path] = None
+    return files[path]
+
+
+def _drain(heap: list[_Pending], seen: set[str], ceiling: float) -> Iterator[Candidate]:
+    """Yield pending candidates whose score no later location can beat."""
+    while heap and -heap[0].sort_key[0] >= ceiling:
+        pending = heapq.heappop(heap)
+        candidate = _candidate(pending)
+        if candidate is not None and candidate.key not in seen:
+            seen.add(candidate.key)
+            yield candidate
+
+
+def _candidate(pending: _Pending) -> Candidate | None:
+    parsed, mutation = pending.parsed, pending.mutation
+    after = parsed.apply(mutation)
+    if after == parsed.text or not _compiles(after):
+        return None
+    family = pending.family.FAMILY
+    return Candidate(
+        edits=(FileEdit(parsed.path, parsed.text, after),),
+        source=f"template:{family}",
+        description=f"{parsed.path}:{pending.location.line}: {mutation.description}",
+        score=round(-pending.sort_key[0], 6),
+        location=pending.location,
+        metadata={"family": family, "deletion": mutation.deletion, "weight": mutation.weight},
+    )
+
+
+def _compiles(text: str) -> bool:
+    try:
+        compile(text, "<candidate>", "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+    except (SyntaxError, ValueError):
+        return False
+    return True

@@ -1,0 +1,99 @@
+"""Guards: insert `if <bad input>: return/continue` before a statement that trips on it.
+
+Three kinds: None (`x is None`), empty or zero (`not x`, which also stops a division by zero)
+and bounds (`i >= len(xs)`). The fallback value is taken from what the function already
+returns elsewhere, or `continue` inside a loop: the code's own vocabulary.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from app.repair.templates.base import FUNCTIONS, Mutation, ParsedFile
+
+FAMILY = "guard"
+PRIOR = 0.45
+#: Return values tried per guard: the function's own literal returns first, then None.
+MAX_FALLBACKS = 3
+
+
+def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[Mutation]:
+    """Guards for the names the statement dereferences, divides by or indexes with."""
+    function = pf.function_of(stmt)
+    if function is None or isinstance(stmt, (*FUNCTIONS, ast.ClassDef)):
+        return
+    exits = _exits(pf, stmt, function)
+    for condition, weight in _conditions(pf, nodes):
+        for exit_text, exit_weight in exits:
+            yield _insert(pf, stmt, condition, exit_text, weight * exit_weight)
+
+
+def _conditions(pf: ParsedFile, nodes: list[ast.AST]) -> Iterator[tuple[str, float]]:
+    seen: set[str] = set()
+    for node in nodes:
+        for condition, weight in _for_node(pf, node):
+            if condition not in seen:
+                seen.add(condition)
+                yield condition, weight
+
+
+def _for_node(pf: ParsedFile, node: ast.AST) -> Iterator[tuple[str, float]]:
+    if isinstance(node, ast.Attribute | ast.Subscript) and _guardable(node.value):
+        base = pf.segment(node.value)
+        yield f"{base} is None", 0.7
+        yield f"not {base}", 0.6
+    if isinstance(node, ast.Subscript) and _guardable(node.value):
+        index = node.slice
+        if _guardable(index):
+            seq, idx = pf.segment(node.value), pf.segment(index)
+            yield f"{idx} >= len({seq})", 0.6
+            yield f"not 0 <= {idx} < len({seq})", 0.4
+    if _divisor(node) is not None:
+        yield f"{pf.segment(_divisor(node))} == 0", 0.7  # type: ignore[arg-type]
+    if isinstance(node, ast.Call) and _guardable_call_arg(node):
+        arg = pf.segment(node.args[0])
+        yield f"not {arg}", 0.6
+        yield f"{arg} is None", 0.5
+
+
+def _divisor(node: ast.AST) -> ast.expr | None:
+    """The guardable right operand of a division or modulo."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div | ast.FloorDiv | ast.Mod):
+        return node.right if _guardable(node.right) else None
+    return None
+
+
+def _guardable(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name | ast.Attribute) or (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+    )
+
+
+def _guardable_call_arg(call: ast.Call) -> bool:
+    """`max(xs)`, `min(xs)`, `next(it)` fail on empty input."""
+    named = isinstance(call.func, ast.Name) and call.func.id in ("max", "min", "next", "iter")
+    return named and len(call.args) == 1 and isinstance(call.args[0], ast.Name)
+
+
+def _exits(pf: ParsedFile, stmt: ast.stmt, function: ast.AST) -> list[tuple[str, float]]:
+    exits: list[tuple[str, float]] = []
+    if pf.enclosing_loop(stmt) is not None:
+        exits.append(("continue", 0.9))
+    values: list[str] = []
+    for node in ast.walk(function):
+        literal = ast.Constant | ast.List | ast.Dict | ast.Tuple
+        if isinstance(node, ast.Return) and isinstance(node.value, literal) and node is not stmt:
+            values.append(pf.segment(node.value))
+    values = list(dict.fromkeys([*values, "None"]))[:MAX_FALLBACKS]
+    exits += [(f"return {v}" if v != "None" else "return None", 0.8) for v in values]
+    if isinstance(stmt, ast.Return) and stmt.value is not None and "return 0" not in dict(exits):
+        exits.append(("return 0", 0.4))
+    return exits
+
+
+def _insert(pf: ParsedFile, stmt: ast.stmt, condition: str, exit_text: str, w: float) -> Mutation:
+    indent = pf.indent_of(stmt)
+    at = pf.line_start(stmt.lineno)
+    text = f"{indent}if {condition}:\n{indent}{pf.indent_unit}{exit_text}\n"
+    return Mutation(at, at, text, f"guard `if {condition}: {exit_text}`", w)

@@ -1,0 +1,90 @@
+"""Literals and return values: flip a boolean, swap a string for a sibling, return the result.
+
+Return-value fixes cover the bare `return` (or `return None`) that should return a computed
+local, a `return` of the wrong local, and a function that forgot its final `return`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from app.repair.templates.base import FUNCTIONS, Mutation, ParsedFile
+from app.repair.templates.scope_names import scope_at
+
+FAMILY = "literal_or_return"
+PRIOR = 0.5
+#: Sibling strings tried per string literal.
+MAX_STRING_SIBLINGS = 5
+#: Locals tried per return fix.
+MAX_RETURN_NAMES = 5
+
+
+def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[Mutation]:
+    """Literal changes on the statement, then return fixes."""
+    for node in nodes:
+        if isinstance(node, ast.Constant):
+            yield from _literal(pf, node)
+    if isinstance(stmt, ast.Return):
+        yield from _return(pf, stmt)
+    yield from _missing_return(pf, stmt)
+
+
+def _literal(pf: ParsedFile, node: ast.Constant) -> Iterator[Mutation]:
+    value = node.value
+    if isinstance(value, bool):
+        yield pf.replace(node, str(not value), f"{value} -> {not value}", 0.9)
+    elif isinstance(value, int | float) and value:
+        yield pf.replace(node, repr(-value), f"{value} -> {-value}", 0.3)
+    elif isinstance(value, str) and not isinstance(pf.parents.get(node), ast.JoinedStr):
+        for sibling in _sibling_strings(pf, node):
+            yield pf.replace(node, repr(sibling), f"{value!r} -> {sibling!r}", 0.4)
+
+
+def _sibling_strings(pf: ParsedFile, node: ast.Constant) -> list[str]:
+    """Other short string literals of the same function (or module): keys, names, separators."""
+    owner: ast.AST = pf.function_of(node) or pf.tree
+    found = []
+    for other in ast.walk(owner):
+        if (
+            isinstance(other, ast.Constant)
+            and isinstance(other.value, str)
+            and other.value != node.value
+            and len(other.value) <= 40
+            and not isinstance(pf.parents.get(other), ast.JoinedStr | ast.Expr)
+        ):
+            found.append(other.value)
+    return list(dict.fromkeys(found))[:MAX_STRING_SIBLINGS]
+
+
+def _return(pf: ParsedFile, stmt: ast.Return) -> Iterator[Mutation]:
+    scope = scope_at(pf, stmt)
+    current = pf.segment(stmt.value) if stmt.value is not None else "None"
+    options = [n for n in scope.locals + scope.params if n != current][:MAX_RETURN_NAMES]
+    for name in options:
+        weight = 0.7 if current == "None" else 0.4
+        yield pf.replace(stmt, f"return {name}", f"return `{name}` instead of `{current}`", weight)
+
+
+def _missing_return(pf: ParsedFile, stmt: ast.stmt) -> Iterator[Mutation]:
+    """The statement ends a function that never returns a value: return a local after it."""
+    function = pf.function_of(stmt)
+    if function is None or function.body[-1] is not stmt or isinstance(stmt, ast.Return):
+        return
+    if any(isinstance(n, ast.Return) and n.value is not None for n in _own_walk(function)):
+        return
+    scope = scope_at(pf, stmt)
+    at = pf.line_start((stmt.end_lineno or stmt.lineno) + 1)
+    for name in scope.locals[:MAX_RETURN_NAMES]:
+        text = f"{pf.indent_of(stmt)}return {name}\n"
+        yield Mutation(at, at, text, f"add the missing `return {name}`", 0.7)
+
+
+def _own_walk(function: ast.AST) -> Iterator[ast.AST]:
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*FUNCTIONS, ast.Lambda, ast.ClassDef)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
