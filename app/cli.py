@@ -84,6 +84,22 @@ def localize(path: Path, test_command: str | None, timeout: float, limit: int) -
     sys.exit(run_localize(path, test_command, timeout, limit))
 
 
+@cli.command()
+@click.argument("run_id", type=int)
+def show(run_id: int) -> None:
+    """Show a run's tree: attempts, stages, and every candidate with its parent."""
+    from app.agents.lineage import render_tree
+    from app.commands.history import ensure_schema
+    from app.config import Settings
+
+    url = Settings.from_env().database_url
+    ensure_schema(url)
+    tree = render_tree(url, run_id)
+    if tree is None:
+        fail(f"there is no run {run_id}")
+    click.echo(tree)
+
+
 @cli.group()
 def bundle() -> None:
     """Work with patch bundles."""

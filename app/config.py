@@ -42,7 +42,7 @@ class Settings:
     webhook_secret: str = _secret()
     github_api_url: str = "https://api.github.com"
     app_slug: str = "fixwurx"
-    database_url: str = defaults.DATABASE_URL
+    database_url: str = field(default_factory=lambda: default_database_url())
     redis_url: str = defaults.REDIS_URL
     sentry_dsn: str = _secret()
     openai_api_key: str = _secret()
@@ -71,7 +71,8 @@ class Settings:
             raw = env.get(f.name.upper())
             if raw is None or raw == "":
                 continue
-            values[f.name] = _convert(f.name, raw, type(f.default))
+            kind = str if f.default is dataclasses.MISSING else type(f.default)
+            values[f.name] = _convert(f.name, raw, kind)
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
@@ -83,6 +84,13 @@ class Settings:
         """Every non-empty secret held here, for scrubbers."""
         names = [f.name for f in dataclasses.fields(self) if not f.repr]
         return [v for v in (getattr(self, n) for n in names) if isinstance(v, str) and v]
+
+
+def default_database_url(environ: Mapping[str, str] | None = None) -> str:
+    """The embedded default: a SQLite file in the user's data directory."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return f"sqlite:///{os.path.join(base, defaults.DATABASE_FILE)}"
 
 
 def _convert(name: str, raw: str, kind: type) -> Any:

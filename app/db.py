@@ -28,9 +28,14 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
-def _create(url: str) -> Engine:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+def ensure_sqlite_dir(url: str) -> None:
+    """SQLite creates the file but not its folder: make the folder for a file URL."""
+    if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _create(url: str) -> Engine:
+    ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -5,8 +5,9 @@ from __future__ import annotations
 #: Label that turns an issue into a repair request, unless the repo config names another.
 TRIGGER_LABEL = "fixwurx"
 
-#: SQLite file used when DATABASE_URL is unset: the embedded default needs no server.
-DATABASE_URL = "sqlite:///instance/fixwurx.sqlite3"
+#: SQLite file used when DATABASE_URL is unset: the embedded default needs no server. It lives in
+#: the user's data directory ($XDG_DATA_HOME, else ~/.local/share), never in a checkout.
+DATABASE_FILE = "fixwurx/fixwurx.sqlite3"
 
 #: Redis used when REDIS_URL is unset.
 REDIS_URL = "redis://localhost:6379/0"

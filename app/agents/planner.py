@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from app import defaults
 from app.agents import testcmd
 from app.agents.candidates import CandidateSource
+from app.agents.lineage import RunRecorder
 from app.agents.stages.bundle import bundle
 from app.agents.stages.context import Progress, StageContext, _quiet
 from app.agents.stages.localize import localize
@@ -62,6 +63,7 @@ class RepairOptions:
     budget: SearchBudget = field(default_factory=SearchBudget)
     progress: Progress = _quiet
     on_state: Callable[[RunState], None] | None = None
+    recorder: RunRecorder | None = None
 
 
 @dataclass
@@ -106,11 +108,27 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             ignore_paths=options.ignore_paths,
             progress=options.progress,
         )
-        run_planner(state, ctx, options.on_state)
+        if options.recorder is not None:
+            options.recorder.start_attempt()
+        run_planner(state, ctx, _observers(options))
+        if options.recorder is not None:
+            options.recorder.finish(state)
     finally:
         workspace.cleanup()
     result = PatchBundle.from_json(state.bundle) if state.bundle else None
     return RepairOutcome(state.status, result, state.reason, state)
+
+
+def _observers(options: RepairOptions) -> Callable[[RunState], None]:
+    """One callback that persists the state (when recording) and tells the caller."""
+
+    def observe(state: RunState) -> None:
+        if options.recorder is not None:
+            options.recorder.stage_done(state)
+        if options.on_state is not None:
+            options.on_state(state)
+
+    return observe
 
 
 def run_planner(

@@ -11,6 +11,8 @@ import click
 
 from app.agents.planner import RepairOptions, RepairOutcome, repair
 from app.cli import EXIT_BAD_INPUT, EXIT_FIXED, EXIT_NOT_FIXED, cache_dir, progress_printer
+from app.commands.history import close_cli_run, open_cli_run
+from app.config import Settings
 from app.errors import BadInput, FixwurxError, PatchError
 from app.patches import apply_diff, check_applies
 from app.report import fixed_report, not_fixed_report
@@ -29,18 +31,25 @@ def run_fix(
     try:
         _check_path(path)
         issue_text = _read_issue(issue_file)
+        recorder = open_cli_run(Settings.from_env(), str(path.resolve()))
         options = RepairOptions(
             test_command=test_command,
             issue_text=issue_text,
             timeout=timeout,
             progress=progress_printer(not as_json),
+            recorder=recorder,
         )
         outcome = repair(path, options)
+        if recorder is not None:
+            close_cli_run(recorder, outcome.state)
     except BadInput as exc:
         return _bad_input(str(exc), as_json)
     except FixwurxError as exc:
         return _emit(as_json, "error", None, str(exc), f"fixwurx: {exc}", EXIT_NOT_FIXED)
-    return _report(outcome, path, as_json, apply_fix, bundle_out)
+    code = _report(outcome, path, as_json, apply_fix, bundle_out)
+    if recorder is not None and not as_json:
+        click.echo(f"run {recorder.run_id} recorded: fixwurx show {recorder.run_id}", err=True)
+    return code
 
 
 def _check_path(path: Path) -> None:

@@ -99,10 +99,9 @@ def _announce(source: CandidateSource, round_number: int) -> str:
 def _reporter(ctx: StageContext) -> ProgressCallback:
     def report(attempt: Attempted, tried: int) -> None:
         verdict = attempt.verification
-        mark = "plausible" if verdict.plausible else "rejected"
-        ctx.progress(
-            "verify", f"#{tried} {attempt.candidate.description}: {mark} ({verdict.reason})"
-        )
+        reason = (verdict.reason.strip().splitlines() or [""])[0]
+        mark = reason if verdict.plausible else f"rejected ({reason})"
+        ctx.progress("verify", f"#{tried} {attempt.candidate.description}: {mark}")
 
     return report
 
