@@ -76,6 +76,7 @@ class IssueInfo:
     state: str
     locked: bool
     is_pull_request: bool
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class PullInfo:
     merged: bool
     merge_sha: str | None
     body: str
+    head_repo: str = ""
+    head_sha: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ class RepoClient:
                 state=issue.state,
                 locked=bool(issue.locked),
                 is_pull_request=issue.pull_request is not None,
+                labels=tuple(label.name for label in issue.labels),
             )
 
     def comment(self, number: int, body: str) -> int:
@@ -218,6 +222,8 @@ def _pull_info(pull: Any) -> PullInfo:
         merged=bool(pull.merged),
         merge_sha=pull.merge_commit_sha,
         body=pull.body or "",
+        head_repo=pull.head.repo.full_name if pull.head.repo else "",
+        head_sha=pull.head.sha or "",
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from app.github.repo_config import RepoConfig
 
 #: Stages shown in the status comment, in the order they run.
-STAGES = ("clone", "reproduce", "localize", "patch", "verify", "publish")
+STAGES = ("clone", "reproduce", "localize", "patch", "bundle", "publish")
 _ICONS = {"pending": "⬜", "running": "⏳", "done": "✅", "failed": "❌", "skipped": "⏭️"}
 BUNDLE_RE = re.compile(r"<!-- fixwurx:bundle (sha256:[0-9a-f]{64}) -->")
 _COMMAND_HELP = {

@@ -1,0 +1,319 @@
+"""The fix flows: a labelled issue (or `/fixwurx fix`) and a failed CI run.
+
+Both clone with the installation token in a header, run the repair chain on the checkout (the
+chain works on its own disposable copy, through the sandbox), and publish a verified bundle as a
+draft pull request — after checking the bundle's hash and that the committed change is exactly
+the bundle's diff. Guards come first, so a refused run costs one comment at most.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from unidiff import PatchSet
+
+from app import runs
+from app.agents.planner import RepairOptions, RepairOutcome, repair
+from app.agents.state import RunState
+from app.errors import BundleMismatch, GitHubError
+from app.github import git, records, render
+from app.github.client import IssueInfo, PullInfo
+from app.github.constants import BRANCH_PREFIX
+from app.github.job import Job, report_config_error
+from app.patches import PatchBundle, apply_diff, verify_bundle
+
+#: FixWurx's branch for the fix of issue N.
+ISSUE_BRANCH = BRANCH_PREFIX + "issue-{number}"
+ISSUE_BRANCH_RE = re.compile(re.escape(BRANCH_PREFIX) + r"issue-(\d+)$")
+
+
+# --- issue fixes -----------------------------------------------------------------------------
+
+
+def fix_issue(job: Job, *, retrying: bool = False, instructions: str = "") -> None:
+    """The fix job for an issue: guards, 👀, status comment, clone, chain, PR or failure."""
+    if job.config_state.error:
+        report_config_error(job)
+        runs.finish(job.url, job.run.id, "done", "the repo config is invalid; nothing was done")
+        return
+    issue = job.repo.issue(job.number)
+    refusal = _issue_guard(job, issue, retrying)
+    if refusal:
+        if not issue.locked and refusal.startswith("!"):
+            job.reply_once(render.guard_comment(refusal[1:]))
+        runs.finish(job.url, job.run.id, "done", refusal.lstrip("!"))
+        return
+    job.repo.react(job.number, "eyes")
+    text = f"{issue.title}\n\n{issue.body}"
+    if instructions:
+        text += f"\n\nInstructions from @{job.run.requested_by}:\n{instructions}"
+    branch = ISSUE_BRANCH.format(number=job.number)
+    _repair_and_publish(
+        job,
+        clone_branch=job.repo.default_branch,
+        commit=None,
+        issue_text=text,
+        branch=branch,
+        base_branch=job.repo.default_branch,
+        title=render.pr_title(job.number, issue.title),
+        fixes=job.number,
+    )
+
+
+def _issue_guard(job: Job, issue: IssueInfo, retrying: bool) -> str:
+    """Why this run must not start ("" when it may); a leading "!" means: tell the user."""
+    config = job.config
+    if issue.is_pull_request:
+        return "!this is a pull request; label an issue instead"
+    if job.run.kind == "issue" and config.trigger_label.casefold() not in {
+        label.casefold() for label in issue.labels
+    }:
+        return f"the issue does not carry the configured label {config.trigger_label!r}"
+    if issue.state != "open":
+        return "!the issue is closed"
+    if issue.locked:
+        return "the issue is locked"
+    branch = ISSUE_BRANCH.format(number=job.number)
+    existing = _open_pull(job, branch)
+    if existing is not None and not retrying:
+        return f"!a FixWurx pull request is already open for this issue: #{existing}"
+    if records.tried_count(job.url, job.run) >= config.max_attempts:
+        return (
+            f"!all {config.max_attempts} attempts on this issue are used up "
+            "(`max_attempts` in `.github/fixwurx.yml`)"
+        )
+    last = records.last_tried_at(job.url, job.run)
+    if last is not None and config.cooldown_minutes:
+        ready = last + dt.timedelta(minutes=config.cooldown_minutes)
+        if ready > dt.datetime.now(dt.UTC):
+            return f"!cooling down after the last attempt; try again after {ready:%H:%M} UTC"
+    return ""
+
+
+def _open_pull(job: Job, branch: str) -> int | None:
+    """An open FixWurx PR from `branch`, from our records or from GitHub itself."""
+    recorded = records.open_pull_for_branch(job.url, job.run.repository_id, branch)
+    if recorded is not None:
+        return recorded
+    live = job.repo.open_pulls(branch)
+    return live[0].number if live else None
+
+
+# --- CI failures -----------------------------------------------------------------------------
+
+
+def fix_ci(job: Job, *, requested: bool = False, instructions: str = "") -> None:
+    """The CI-failure job: same-repo branches only, capped per commit, never our own branches."""
+    run = job.run
+    refusal = _ci_guard(job, requested)
+    if refusal:
+        runs.finish(job.url, run.id, "done", refusal)
+        return
+    assert run.branch is not None and run.head_sha is not None  # checked by the guard
+    if run.pr_number is not None:
+        job.repo.react(run.pr_number, "eyes")
+    text = f"CI failed on branch {run.branch} at commit {run.head_sha}."
+    if instructions:
+        text += f"\n\nInstructions from @{run.requested_by}:\n{instructions}"
+    _repair_and_publish(
+        job,
+        clone_branch=run.branch,
+        commit=run.head_sha,
+        issue_text=text,
+        branch=f"{BRANCH_PREFIX}ci-{run.head_sha[:12]}",
+        base_branch=run.branch,
+        title=f"Fix CI on {run.branch} ({run.head_sha[:7]})",
+        fixes=None,
+    )
+
+
+def _ci_guard(job: Job, requested: bool) -> str:
+    run, config = job.run, job.config
+    if job.config_state.error:
+        if run.pr_number is not None:
+            report_config_error(job)
+        return "the repo config is invalid; nothing was done"
+    if not requested and not config.auto_fix_ci:
+        return "auto-fix of CI failures is off (`auto_fix_ci` in `.github/fixwurx.yml`)"
+    if not run.branch or not run.head_sha:
+        return "the check names no branch or commit"
+    if run.branch.startswith(BRANCH_PREFIX):
+        return f"{run.branch} is FixWurx's own branch; fixing it could loop"
+    if records.ci_attempts(job.url, run) >= config.ci_attempts_per_commit:
+        return f"commit {run.head_sha[:12]} already had {config.ci_attempts_per_commit} attempt(s)"
+    if run.pr_number is not None:
+        pull = job.repo.pull(run.pr_number)
+        if pull.head_repo != job.repo.full_name:
+            return f"pull request #{run.pr_number} comes from a fork ({pull.head_repo})"
+    return ""
+
+
+# --- the shared part: clone, repair, publish -------------------------------------------------
+
+
+def _repair_and_publish(
+    job: Job,
+    *,
+    clone_branch: str,
+    commit: str | None,
+    issue_text: str,
+    branch: str,
+    base_branch: str,
+    title: str,
+    fixes: int | None,
+) -> None:
+    attempt = records.start_attempt(job.url, job.run.id)
+    job.stage("clone", "running", f"cloning {clone_branch}", force=True)
+    with tempfile.TemporaryDirectory(prefix="fixwurx-clone-") as tmp:
+        checkout = Path(tmp) / "repo"
+        try:
+            git.clone(job.repo.clone_url, job.token(), checkout, branch=clone_branch)
+            if commit is not None:
+                git.checkout(checkout, commit, "fixwurx-base")
+        except GitHubError as exc:
+            job.stage("clone", "failed", str(exc), force=True)
+            raise
+        base = git.head(checkout)
+        job.stage("clone", "done", f"at {base[:12]}")
+        outcome = _repair(job, checkout, issue_text)
+        if outcome.status == "fixed" and outcome.bundle is not None:
+            _publish(job, checkout, base, outcome.bundle, branch, base_branch, title, fixes)
+            records.finish_attempt(job.url, attempt, "fixed", outcome.reason)
+            return
+    _report_failure(job, outcome)
+    records.finish_attempt(job.url, attempt, outcome.status, outcome.reason)
+
+
+def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
+    config = job.config
+
+    def progress(stage: str, message: str) -> None:
+        job.check_not_stopped()
+        job.stage(stage, "running", message)
+
+    def on_state(state: RunState) -> None:
+        for done in state.done:
+            if job.progress.get(done, ("", ""))[0] != "done":
+                job.stage(done, "done", job.progress.get(done, ("", ""))[1])
+        records.update_run(job.url, job.run.id, state=state.to_json())
+        job.check_not_stopped()
+
+    options = RepairOptions(
+        repo_test_command=config.test_command,
+        issue_text=issue_text,
+        timeout=config.timeout_seconds,
+        ignore_paths=config.ignore_paths,
+        progress=progress,
+        on_state=on_state,
+    )
+    return repair(checkout, options)
+
+
+def _publish(
+    job: Job,
+    checkout: Path,
+    base: str,
+    bundle: PatchBundle,
+    branch: str,
+    base_branch: str,
+    title: str,
+    fixes: int | None,
+) -> None:
+    data = bundle.to_json()
+    _commit_bundle(job, checkout, base, data, title)
+    records.save_bundle(job.url, job.run.id, data)
+    job.stage("publish", "running", f"pushing {branch}")
+    try:
+        git.push(checkout, job.repo.clone_url, job.token(), branch, force=True)
+    except GitHubError as exc:
+        _push_refused(job, data, str(exc))
+        return
+    pull = _open_or_create_pull(job, branch, base_branch, title, data, fixes)
+    records.record_pull(job.url, job.run, pull.number, branch, base_branch, bundle.hash, "fix")
+    job.stage("publish", "done", f"pull request #{pull.number}")
+    job.finish_status(f"opened pull request #{pull.number} with a verified fix")
+    records.audit(job.url, job.run, _actor(job), "pull_request", number=pull.number)
+    runs.finish(job.url, job.run.id, "fixed", f"pull request #{pull.number}, bundle {bundle.hash}")
+
+
+def _commit_bundle(
+    job: Job, checkout: Path, base: str, data: dict[str, object], title: str
+) -> None:
+    """Apply the bundle at `base` and commit it as the App's bot, after checking it twice."""
+    report = verify_bundle(data, checkout)
+    if not report.ok:
+        raise BundleMismatch("the bundle failed verification: " + "; ".join(report.problems))
+    git.checkout(checkout, base, "fixwurx-publish")
+    apply_diff(str(data["diff"]), checkout)
+    git.run_git(["add", "--all"], checkout)
+    staged = git.run_git(["diff", "--cached", "--no-color", "--no-ext-diff", base], checkout)
+    if changed_lines(staged) != changed_lines(str(data["diff"])):
+        raise BundleMismatch(f"the change about to be pushed is not bundle {data['hash']}'s diff")
+    name, email = bot_identity(job)
+    message = f"{title}\n\nPatch bundle: {data['hash']}\nFixWurx run: {job.run.id}\n"
+    git.commit_all(checkout, message, name, email)
+
+
+def changed_lines(diff: str) -> list[tuple[str, str, str]]:
+    """(file, +/-, text) for every changed line: what a diff does, whatever its formatting."""
+    found = []
+    for patched in PatchSet(diff):
+        for hunk in patched:
+            for line in hunk:
+                if line.is_added or line.is_removed:
+                    found.append((patched.path, line.line_type, line.value))
+    return found
+
+
+def bot_identity(job: Job) -> tuple[str, str]:
+    """`<slug>[bot]` and its noreply e-mail, so commits show as authored by the App."""
+    login = f"{job.settings.app_slug}[bot]"
+    host = urlsplit(job.settings.github_api_url).hostname or "github.com"
+    domain = "github.com" if host == "api.github.com" else host
+    return login, f"{job.client.user_id(login)}+{login}@users.noreply.{domain}"
+
+
+def _open_or_create_pull(
+    job: Job, branch: str, base: str, title: str, data: dict[str, object], fixes: int | None
+) -> PullInfo:
+    # A re-run job (or a retry) finds the PR it opened before: the push above updated it.
+    for pull in job.repo.open_pulls(branch):
+        if pull.base == base:
+            return pull
+    body = render.pr_body(data, fixes)
+    return job.repo.create_pull(title, body, branch, base, job.config.draft)
+
+
+def _push_refused(job: Job, data: dict[str, object], why: str) -> None:
+    job.stage("publish", "failed", "push refused", force=True)
+    target = job.run.pr_number or job.run.issue_number
+    if target is not None:
+        job.reply_once(render.bundle_comment(data, why))
+    job.finish_status("found a verified fix, but could not push it; the patch is in a comment")
+    runs.finish(job.url, job.run.id, "fixed", f"push refused; bundle {data['hash']} commented")
+
+
+def _report_failure(job: Job, outcome: RepairOutcome) -> None:
+    tried = [f"{c.source}: {c.description} — {c.reason}" for c in outcome.state.candidates[:8]]
+    if not outcome.state.candidates:
+        tried = [f"stages run: {', '.join(outcome.state.done) or 'none'}"]
+    if job.run.issue_number or job.run.pr_number:
+        job.finish_status("no verified fix found")
+        job.reply_once(render.failure_comment(outcome.reason, tried, outcome.locations))
+    status = "not_fixed" if outcome.status == "not_fixed" else "failed"
+    runs.finish(job.url, job.run.id, status, outcome.reason)
+
+
+def _actor(job: Job) -> str:
+    return job.run.requested_by or "github"
+
+
+def retarget(job: Job, issue_number: int) -> Job:
+    """The same job, answering on issue `issue_number` (a command on FixWurx's own PR)."""
+    job.run = replace(job.run, issue_number=issue_number, pr_number=None, status_comment_id=None)
+    return job

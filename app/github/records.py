@@ -1,0 +1,313 @@
+"""What the GitHub flow reads and writes in the database, as small functions on ids.
+
+Every guard the flow applies (attempts, cooldown, one PR per issue, attempts per commit) is a
+question to these tables, so a re-run job or a second worker sees the same answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from app.db import session_scope
+from app.errors import BadInput
+from app.models import (
+    Attempt,
+    AuditLog,
+    PatchBundleRecord,
+    PullRequest,
+    Repository,
+    Run,
+    utcnow,
+)
+
+#: Run kinds and commands that spend a repair attempt on an issue.
+FIXING_COMMANDS = ("fix", "retry", "revise")
+#: Statuses of a run that actually tried (as opposed to one refused or skipped).
+TRIED_STATUSES = ("fixed", "not_fixed", "failed")
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A run and its repository, detached from the session."""
+
+    id: int
+    kind: str
+    trigger: str
+    issue_number: int | None
+    pr_number: int | None
+    command: str | None
+    command_args: str | None
+    head_sha: str | None
+    branch: str | None
+    requested_by: str | None
+    status: str
+    status_comment_id: int | None
+    repository_id: int
+    full_name: str
+    installation_id: int
+
+
+def load_run(url: str, run_id: int) -> RunView:
+    """The run with its repository; BadInput when either is missing."""
+    with session_scope(url) as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise BadInput(f"run {run_id} does not exist")
+        repo = session.get(Repository, run.repository_id) if run.repository_id else None
+        if repo is None:
+            raise BadInput(f"run {run_id} names no known repository ({run.repository_id})")
+        return RunView(
+            id=run.id,
+            kind=run.kind,
+            trigger=run.trigger,
+            issue_number=run.issue_number,
+            pr_number=run.pr_number,
+            command=run.command,
+            command_args=run.command_args,
+            head_sha=run.head_sha,
+            branch=run.branch,
+            requested_by=run.requested_by,
+            status=run.status,
+            status_comment_id=run.status_comment_id,
+            repository_id=repo.id,
+            full_name=repo.full_name,
+            installation_id=repo.installation_id,
+        )
+
+
+def update_run(url: str, run_id: int, **values: Any) -> None:
+    """Set columns of a run (stage, state, status_comment_id...)."""
+    with session_scope(url) as session:
+        session.execute(update(Run).where(Run.id == run_id).values(**values))
+
+
+def run_status(url: str, run_id: int) -> str | None:
+    """A run's status right now (a `stop` command changes it under a running job)."""
+    with session_scope(url) as session:
+        return session.scalar(select(Run.status).where(Run.id == run_id))
+
+
+def _fixing_runs(run: RunView) -> Any:
+    fixing = (Run.kind == "issue") | ((Run.kind == "command") & Run.command.in_(FIXING_COMMANDS))
+    return select(Run).where(
+        Run.repository_id == run.repository_id,
+        Run.issue_number == run.issue_number,
+        Run.id != run.id,
+        fixing,
+    )
+
+
+def tried_count(url: str, run: RunView) -> int:
+    """How many earlier runs on this issue actually tried a repair."""
+    query = _fixing_runs(run).where(Run.status.in_(TRIED_STATUSES))
+    with session_scope(url) as session:
+        return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def last_tried_at(url: str, run: RunView) -> dt.datetime | None:
+    """When the latest earlier repair of this issue finished."""
+    query = _fixing_runs(run).where(Run.status.in_(TRIED_STATUSES))
+    with session_scope(url) as session:
+        latest = session.scalar(select(func.max(Run.finished_at)).select_from(query.subquery()))
+    if latest is not None and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=dt.UTC)  # SQLite returns naive datetimes
+    return latest
+
+
+def ci_attempts(url: str, run: RunView) -> int:
+    """Earlier CI runs on the same commit that got past the queue."""
+    with session_scope(url) as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    Run.repository_id == run.repository_id,
+                    Run.kind == "ci",
+                    Run.head_sha == run.head_sha,
+                    Run.id != run.id,
+                    Run.status.in_(TRIED_STATUSES),
+                )
+            )
+            or 0
+        )
+
+
+def open_pull_for_branch(url: str, repository_id: int, branch: str) -> int | None:
+    """The number of FixWurx's recorded open PR from `branch`, if any."""
+    with session_scope(url) as session:
+        return session.scalar(
+            select(PullRequest.number).where(
+                PullRequest.repository_id == repository_id,
+                PullRequest.branch == branch,
+                PullRequest.state == "open",
+            )
+        )
+
+
+def record_pull(
+    url: str, run: RunView, number: int, branch: str, base: str, bundle_hash: str | None, kind: str
+) -> None:
+    """Remember a PR FixWurx opened (idempotent on repository + number)."""
+    with session_scope(url) as session:
+        exists = session.scalar(
+            select(PullRequest.id).where(
+                PullRequest.repository_id == run.repository_id, PullRequest.number == number
+            )
+        )
+        if exists is None:
+            session.add(
+                PullRequest(
+                    repository_id=run.repository_id,
+                    number=number,
+                    run_id=run.id,
+                    issue_number=run.issue_number,
+                    branch=branch,
+                    base_branch=base,
+                    bundle_hash=bundle_hash,
+                    kind=kind,
+                )
+            )
+
+
+def mark_merged(url: str, repository_id: int, number: int, merge_sha: str | None) -> bool:
+    """Record that a FixWurx PR was merged; False when it is not one of ours."""
+    with session_scope(url) as session:
+        result = session.execute(
+            update(PullRequest)
+            .where(PullRequest.repository_id == repository_id, PullRequest.number == number)
+            .values(state="merged", merge_sha=merge_sha)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def merged_fix_for_issue(url: str, repository_id: int, issue: int) -> tuple[int, str] | None:
+    """(PR number, merge sha) of the latest merged FixWurx fix for an issue."""
+    with session_scope(url) as session:
+        row = session.execute(
+            select(PullRequest.number, PullRequest.merge_sha)
+            .where(
+                PullRequest.repository_id == repository_id,
+                PullRequest.issue_number == issue,
+                PullRequest.state == "merged",
+                PullRequest.kind == "fix",
+            )
+            .order_by(PullRequest.id.desc())
+        ).first()
+    return (int(row[0]), str(row[1])) if row and row[1] else None
+
+
+def save_bundle(url: str, run_id: int, body: dict[str, Any]) -> None:
+    """Store a bundle by hash (a re-run that finds the same fix stores nothing new)."""
+    with session_scope(url) as session:
+        found = session.scalar(
+            select(PatchBundleRecord.id).where(PatchBundleRecord.hash == body["hash"])
+        )
+        if found is None:
+            session.add(PatchBundleRecord(run_id=run_id, hash=body["hash"], body=body))
+
+
+def latest_bundle(url: str, run: RunView) -> dict[str, Any] | None:
+    """The newest bundle produced for this issue (for `explain`)."""
+    with session_scope(url) as session:
+        body = session.scalar(
+            select(PatchBundleRecord.body)
+            .join(Run, Run.id == PatchBundleRecord.run_id)
+            .where(Run.repository_id == run.repository_id, Run.issue_number == run.issue_number)
+            .order_by(PatchBundleRecord.id.desc())
+        )
+    return dict(body) if body else None
+
+
+def latest_other_run(url: str, run: RunView) -> dict[str, Any] | None:
+    """The newest other run on this issue or PR, as plain data (for `status`)."""
+    with session_scope(url) as session:
+        found = session.scalars(
+            select(Run)
+            .where(
+                Run.repository_id == run.repository_id,
+                Run.issue_number == run.issue_number,
+                Run.pr_number == run.pr_number,
+                Run.id != run.id,
+                Run.kind != "command",
+            )
+            .order_by(Run.id.desc())
+        ).first()
+        if found is None:
+            found = session.scalars(
+                _fixing_runs(run).where(Run.pr_number == run.pr_number).order_by(Run.id.desc())
+            ).first()
+        if found is None:
+            return None
+        return {
+            "id": found.id,
+            "status": found.status,
+            "stage": found.stage,
+            "reason": found.reason,
+        }
+
+
+def stop_runs(url: str, run: RunView, actor: str) -> list[int]:
+    """Mark queued or running repairs of this issue stopped; the job notices and ends."""
+    with session_scope(url) as session:
+        ids = list(
+            session.scalars(
+                _fixing_runs(run)
+                .where(Run.status.in_(("queued", "running")), Run.pr_number == run.pr_number)
+                .with_only_columns(Run.id)
+            )
+        )
+        ids += list(
+            session.scalars(
+                select(Run.id).where(
+                    Run.repository_id == run.repository_id,
+                    Run.kind == "ci",
+                    Run.pr_number == run.pr_number,
+                    Run.pr_number.is_not(None),
+                    Run.status.in_(("queued", "running")),
+                )
+            )
+        )
+        if ids:
+            session.execute(
+                update(Run)
+                .where(Run.id.in_(ids))
+                .values(status="stopped", reason=f"stopped by @{actor}", finished_at=utcnow())
+            )
+    return sorted(set(ids))
+
+
+def start_attempt(url: str, run_id: int) -> int:
+    """Open the next attempt of a run; returns its id."""
+    with session_scope(url) as session:
+        number = session.scalar(select(func.count()).where(Attempt.run_id == run_id)) or 0
+        attempt = Attempt(run_id=run_id, number=number + 1)
+        session.add(attempt)
+        session.flush()
+        return attempt.id
+
+
+def finish_attempt(url: str, attempt_id: int, status: str, reason: str) -> None:
+    """Close an attempt with its outcome."""
+    with session_scope(url) as session:
+        session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt_id)
+            .values(status=status, reason=reason[:2000], finished_at=utcnow())
+        )
+
+
+def audit(url: str, run: RunView, actor: str, action: str, **detail: Any) -> None:
+    """Append who asked FixWurx to do what, and what it did."""
+    with session_scope(url) as session:
+        session.add(
+            AuditLog(
+                actor=actor,
+                action=action,
+                repository_id=run.repository_id,
+                run_id=run.id,
+                detail=detail,
+            )
+        )
