@@ -1,21 +1,29 @@
-"""The sandbox contract. Backends live next to this module.
+"""The sandbox contract: `run(argv, cwd, timeout, ...) -> SandboxResult`.
 
-PLACEHOLDER: a minimal subprocess runner so the pipeline can run while the real backends
-(bubblewrap + fallback) are written.
+Every command from a repository under repair goes through `run`. The chain of programs it
+starts is short and exec-only, so the per-call cost stays at a few milliseconds:
+
+    prlimit (rlimits) -> bwrap (namespaces, mounts) -> setpriv (fresh uid) -> argv
+    prlimit (rlimits) -> setpriv (fresh uid) -> argv           [fallback without bubblewrap]
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
+import math
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import defaults
+from app.sandbox.backends import choose_backend
+from app.sandbox.bubblewrap import bwrap_prefix
+from app.sandbox.constants import BUBBLEWRAP
+from app.sandbox.environment import sandbox_env
+from app.sandbox.identity import Identity, fresh_identity
+from app.sandbox.process import Outcome, supervise
+from app.sandbox.rlimits import prlimit_prefix
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,14 @@ class Limits:
     file_size_mb: int = defaults.SANDBOX_MAX_FILE_MB
     cpu_seconds: int | None = None
     output_bytes: int = defaults.SANDBOX_MAX_OUTPUT_BYTES
+
+    def __post_init__(self) -> None:
+        for name in ("memory_mb", "processes", "file_size_mb", "output_bytes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < (0 if name == "output_bytes" else 1):
+                raise ValueError(f"Limits.{name} must be a positive integer, got {value!r}")
+        if self.cpu_seconds is not None and self.cpu_seconds < 1:
+            raise ValueError(f"Limits.cpu_seconds must be >= 1 or None, got {self.cpu_seconds!r}")
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,11 @@ class SandboxResult:
     backend: str = "subprocess"
     warnings: tuple[str, ...] = field(default=())
 
+    @property
+    def ok(self) -> bool:
+        """The command finished in time and exited 0."""
+        return self.returncode == 0 and not self.timed_out
+
 
 def run(
     argv: Sequence[str],
@@ -51,28 +72,103 @@ def run(
     *,
     env: Mapping[str, str] | None = None,
     limits: Limits | None = None,
+    readonly_paths: Sequence[Path] = (),
 ) -> SandboxResult:
-    """Run `argv` in `cwd` (the only writable place) within `timeout` seconds."""
-    clean = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(cwd)}
-    clean.update(env or {})
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        list(argv),
+    """Run `argv` in `cwd` (the only writable host path) within `timeout` seconds.
+
+    `env` adds variables to the allow-listed environment; a name or value that looks like a
+    credential raises `SandboxError`. `readonly_paths` are extra host paths to expose read-only.
+    """
+    cwd = _check_call(argv, cwd, timeout)
+    limits = limits or Limits()
+    backend, warnings = choose_backend()
+    with fresh_identity() as who:
+        if backend == BUBBLEWRAP:
+            outcome = _run_bubblewrap(argv, cwd, timeout, env, limits, readonly_paths, who)
+        else:
+            outcome = _run_subprocess(argv, cwd, timeout, env, limits, who)
+    return _result(argv, outcome, backend, (*warnings, *outcome.warnings))
+
+
+def _check_call(argv: Sequence[str], cwd: Path, timeout: float) -> Path:
+    if isinstance(argv, str) or not argv:
+        raise ValueError(f"sandbox argv must be a non-empty list of strings, got {argv!r}")
+    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"sandbox timeout must be a positive number of seconds, got {timeout!r}")
+    cwd = Path(cwd).absolute()
+    if not cwd.is_dir():
+        raise ValueError(f"sandbox cwd {str(cwd)!r} is not a directory; pass the work copy")
+    return cwd
+
+
+def _run_bubblewrap(
+    argv: Sequence[str],
+    cwd: Path,
+    timeout: float,
+    env: Mapping[str, str] | None,
+    limits: Limits,
+    readonly_paths: Sequence[Path],
+    who: Identity,
+) -> Outcome:
+    as_root = who.uid is not None
+    command = [
+        *prlimit_prefix(limits, limit_processes=True),
+        *bwrap_prefix(cwd, readonly_paths, as_root=as_root),
+        *who.wrap(argv),
+    ]
+    # HOME and TMPDIR point into the private /tmp: tools that write ~/.cache stay out of the diff.
+    clean = sandbox_env("/tmp", "/tmp", env)
+    # When bwrap ends, or is killed at the deadline, the kernel kills its whole pid namespace
+    # (--die-with-parent): there is nothing left to kill, and no extra process to spawn.
+    return supervise(
+        command,
         cwd=cwd,
         env=clean,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        text=True,
-        errors="replace",
+        timeout=timeout,
+        output_bytes=limits.output_bytes,
+        kill_rest=_nothing_left,
     )
+
+
+def _run_subprocess(
+    argv: Sequence[str],
+    cwd: Path,
+    timeout: float,
+    env: Mapping[str, str] | None,
+    limits: Limits,
+    who: Identity,
+) -> Outcome:
+    command = [*prlimit_prefix(limits, limit_processes=who.uid is not None), *who.wrap(argv)]
+    home = tempfile.mkdtemp(prefix="fixwurx-sandbox-home-")
     try:
-        out, err = proc.communicate(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        timed_out = True
+        clean = sandbox_env(home, home, env)
+        return supervise(
+            command,
+            cwd=cwd,
+            env=clean,
+            timeout=timeout,
+            output_bytes=limits.output_bytes,
+            kill_rest=who.kill_all,
+        )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _nothing_left() -> None:
+    """The pid namespace took every process of the run with it."""
+
+
+def _result(
+    argv: Sequence[str], outcome: Outcome, backend: str, warnings: tuple[str, ...]
+) -> SandboxResult:
     return SandboxResult(
-        tuple(argv), proc.returncode, out, err, time.monotonic() - start, timed_out
+        argv=tuple(argv),
+        returncode=outcome.returncode,
+        stdout=outcome.stdout.text(),
+        stderr=outcome.stderr.text(),
+        duration=outcome.duration,
+        timed_out=outcome.timed_out,
+        truncated=bool(outcome.stdout.dropped or outcome.stderr.dropped),
+        backend=backend,
+        warnings=warnings,
     )

@@ -1,0 +1,104 @@
+"""The bubblewrap command line: namespaces, and a root file system built from read-only binds.
+
+Only what a Python test run needs is mounted: /usr (and the merged-/usr symlinks), a few /etc
+files, this interpreter's installation and venv, and `readonly_paths`. Everything else on the
+host (/root, /home, /work, the rest of /etc) does not exist inside. The work copy is the only
+writable host path; /tmp is a private tmpfs; the root itself is remounted read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from app.errors import SandboxError
+from app.sandbox.constants import ETC_FILES, SYSTEM_DIRS
+from app.sandbox.tools import tool
+
+#: Namespaces and process hygiene. No network namespace members but loopback; bwrap's pid 1
+#: takes the whole tree down with it; --new-session stops TIOCSTI injection into a terminal.
+_ISOLATION = (
+    "--unshare-net",
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--hostname",
+    "sandbox",
+    "--die-with-parent",
+    "--new-session",
+)
+#: What the first process inside needs to become the run's unprivileged uid (see identity.py).
+_ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_DAC_OVERRIDE")
+
+
+def bwrap_prefix(cwd: Path, readonly_paths: Sequence[Path], *, as_root: bool) -> list[str]:
+    """The bwrap arguments, up to and including `--`, for a command that runs in `cwd`."""
+    args = [tool("bwrap"), *_ISOLATION, *_capability_args(as_root)]
+    args += _system_mounts()
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    for path in readonly_paths:
+        real = _existing(path, "readonly_paths entry")
+        args += ["--ro-bind", real, real]
+    work = _existing(cwd, "cwd")
+    args += ["--bind", work, work]
+    if str(cwd) != work:  # reached through a symlink: the caller may use either spelling
+        args += ["--bind", work, str(cwd)]
+    return [*args, "--remount-ro", "/", "--chdir", work, "--"]
+
+
+def _capability_args(as_root: bool) -> list[str]:
+    if not as_root:
+        # An ordinary user gets its own user namespace; RLIMIT_NPROC then counts per namespace.
+        return ["--unshare-user"]
+    # As root bwrap would keep every capability; keep only those setpriv needs to drop to the uid.
+    args = ["--cap-drop", "ALL"]
+    for cap in _ROOT_CAPS:
+        args += ["--cap-add", cap]
+    return args
+
+
+def _system_mounts() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in SYSTEM_DIRS:
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for path in ETC_FILES:
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    for root in python_roots():
+        args += ["--ro-bind", root, root]
+    return args
+
+
+def python_roots() -> list[str]:
+    """This interpreter's installation and venv: the host paths `python -m pytest` needs."""
+    candidates = {
+        sys.prefix,
+        sys.exec_prefix,
+        sys.base_prefix,
+        sys.base_exec_prefix,
+        str(Path(os.path.realpath(sys.executable)).parent),
+    }
+    return _outermost(os.path.realpath(p) for p in candidates if os.path.isdir(p))
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """Drop paths under /usr (already bound) or under another path of the set."""
+    kept: list[str] = []
+    for path in sorted(set(paths), key=len):
+        covering = ["/usr", *kept]
+        if not any(path == c or path.startswith(c.rstrip("/") + "/") for c in covering):
+            kept.append(path)
+    return kept
+
+
+def _existing(path: Path, what: str) -> str:
+    real = os.path.realpath(path)
+    if not os.path.exists(real):
+        raise SandboxError(f"sandbox {what} {str(path)!r} does not exist; pass an existing path")
+    return real

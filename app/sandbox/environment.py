@@ -1,0 +1,104 @@
+"""The sandbox's environment, rebuilt from an allow-list.
+
+Nothing from the host environment is inherited: a worker holds GITHUB_TOKEN, model API keys and
+service URLs, and a test suite from an untrusted repository could print or send them. The caller
+may add variables (PYTHONPATH, COVERAGE_FILE...), but one that looks like a secret is refused
+rather than silently dropped, so the bug is found where it is made.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from app.config import SECRET_ENV_VARS
+from app.errors import SandboxError
+
+#: Variable names that carry credentials or point at services. Matched anywhere in the name.
+_SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|PASSW|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH(?!OR)|COOKIE|SESSION|DSN"
+    r"|DATABASE_URL|REDIS_URL|_URI$|_URL$",
+    re.IGNORECASE,
+)
+#: Values that look like a credential whatever their name: GitHub and model-provider tokens,
+#: PEM keys, and URLs with a password in them.
+_SECRET_VALUE = re.compile(
+    r"^(gh[pousr]_|github_pat_|sk-|xox[abpr]-|AKIA)|-----BEGIN |://[^/\s:@]+:[^/\s@]+@"
+)
+#: Host secrets shorter than this are not searched for inside caller values (too many false hits).
+_MIN_SECRET_LEN = 8
+
+
+def sandbox_env(home: str, tmp: str, extra: Mapping[str, str] | None) -> dict[str, str]:
+    """The complete environment of a sandboxed command: the allow-list plus the caller's `extra`."""
+    env = _base_env(home, tmp)
+    for key, value in (extra or {}).items():
+        check_caller_variable(key, value)
+        env[key] = value
+    env["PATH"] = _venv_first(env["PATH"])
+    return env
+
+
+def _base_env(home: str, tmp: str) -> dict[str, str]:
+    return {
+        "PATH": f"{venv_bin()}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": tmp,
+        # getpass.getuser() (pytest's tmp dirs, git) asks these first; the uid has no passwd entry.
+        "USER": "sandbox",
+        "LOGNAME": "sandbox",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TZ": "UTC",
+        # No __pycache__ in the work copy (it would show up in diffs) and reproducible hashing.
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONNOUSERSITE": "1",
+        # The work copy belongs to root while the sandbox runs as another uid: git would refuse
+        # it as "dubious ownership". The system gitconfig is host state the sandbox must not see.
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "safe.directory",
+        "GIT_CONFIG_VALUE_0": "*",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+
+
+def venv_bin() -> str:
+    """The directory of this venv's interpreter, so `python` inside resolves to it first."""
+    return str(Path(sys.executable).parent)
+
+
+def _venv_first(path: str) -> str:
+    first = venv_bin()
+    parts = [p for p in path.split(":") if p and p != first]
+    return ":".join([first, *parts])
+
+
+def check_caller_variable(key: str, value: str) -> None:
+    """Refuse a variable that looks like a credential or a service address."""
+    if not key or "=" in key or "\0" in key or "\0" in value:
+        raise SandboxError(f"sandbox env: invalid variable name or value for {key!r}")
+    if key.upper() in SECRET_ENV_VARS or _SECRET_NAME.search(key):
+        raise SandboxError(
+            f"sandbox env: refusing {key!r}: the name looks like a secret or a service URL; "
+            "code from a repository must never see credentials. Pass only what the tests need."
+        )
+    if _SECRET_VALUE.search(value) or _contains_host_secret(value):
+        raise SandboxError(
+            f"sandbox env: refusing the value of {key!r}: it looks like a token, key or "
+            "a URL with a password in it."
+        )
+
+
+def _contains_host_secret(value: str) -> bool:
+    """True when `value` embeds the value of one of this process's own secret variables."""
+    for name, secret in os.environ.items():
+        if len(secret) < _MIN_SECRET_LEN:
+            continue
+        if (name.upper() in SECRET_ENV_VARS or _SECRET_NAME.search(name)) and secret in value:
+            return True
+    return False

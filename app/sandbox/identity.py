@@ -1,0 +1,94 @@
+"""Who a sandboxed command runs as: a fresh unprivileged uid per run, when we are root.
+
+Workers and CI run as root, and RLIMIT_NPROC does not bind root, so a fork bomb would only stop
+at the machine's limits. Running each command as its own unused uid fixes three things at once:
+the process limit binds and counts only this run's processes; every process of the run, even
+one that left our process group with setsid(), can be killed with `kill(-1)` sent as that uid;
+and the command cannot signal or ptrace the worker. The uid keeps one capability, DAC_OVERRIDE,
+so it can write the root-owned work copy (see `constants.KEPT_CAPABILITY`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from app.sandbox.constants import KEPT_CAPABILITY, SANDBOX_UID_BASE, SANDBOX_UID_SPAN
+from app.sandbox.tools import tool
+
+_in_use: set[int] = set()
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The uid a run executes as; `uid is None` means "as ourselves" (we are not root)."""
+
+    uid: int | None
+
+    def wrap(self, argv: Sequence[str]) -> list[str]:
+        """`argv` prefixed with the switch to this identity (setpriv), if there is one."""
+        if self.uid is None:
+            return list(argv)
+        keep = f"-all,+{KEPT_CAPABILITY}"
+        return [
+            tool("setpriv"),
+            f"--reuid={self.uid}",
+            f"--regid={self.uid}",
+            "--clear-groups",
+            f"--inh-caps={keep}",
+            f"--ambient-caps={keep}",
+            f"--bounding-set={keep}",
+            # setuid binaries under /usr must not give root back.
+            "--no-new-privs",
+            "--",
+            *argv,
+        ]
+
+    def kill_all(self) -> None:
+        """SIGKILL every process running as this uid (nothing to do without one)."""
+        if self.uid is None:
+            return
+        # kill(-1) signals every process the sender may signal: exactly those of this uid.
+        # The kernel holds the task list while it does, so a fork bomb cannot outrun it.
+        subprocess.run(
+            [tool("kill"), "-KILL", "-1"],
+            user=self.uid,
+            group=self.uid,
+            extra_groups=[],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+
+
+@contextmanager
+def fresh_identity() -> Iterator[Identity]:
+    """A uid no other live run uses; the caller kills its processes, we release it on exit."""
+    if os.geteuid() != 0:
+        yield Identity(None)
+        return
+    uid = _allocate()
+    try:
+        yield Identity(uid)
+    except BaseException:
+        # Interrupted mid-run (e.g. KeyboardInterrupt): leave no process of this uid behind.
+        Identity(uid).kill_all()
+        raise
+    finally:
+        with _lock:
+            _in_use.discard(uid)
+
+
+def _allocate() -> int:
+    with _lock:
+        while True:
+            uid = SANDBOX_UID_BASE + secrets.randbelow(SANDBOX_UID_SPAN)
+            if uid not in _in_use:
+                _in_use.add(uid)
+                return uid

@@ -1,0 +1,81 @@
+"""Choosing the backend: forced by FIXWURX_SANDBOX, probed once, loud when it falls back."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.errors import SandboxError
+from app.sandbox import backends, run
+from app.sandbox.backends import probe_bubblewrap
+
+
+def test_unknown_backend_name_is_refused(monkeypatch: pytest.MonkeyPatch, work: Path) -> None:
+    monkeypatch.setenv("FIXWURX_SANDBOX", "docker")
+    with pytest.raises(SandboxError, match="'docker'"):
+        run(["true"], work, 10)
+
+
+def test_probe_reports_a_missing_bwrap(tmp_path: Path) -> None:
+    probe = probe_bubblewrap(None)
+    assert not probe.usable and "not installed" in probe.reason
+
+
+def test_probe_reports_a_broken_bwrap(tmp_path: Path) -> None:
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    probe = probe_bubblewrap(str(fake))
+    assert not probe.usable
+    assert "No permissions to create new namespace" in probe.reason
+
+
+def test_forcing_bubblewrap_where_it_is_broken_fails_loudly(
+    monkeypatch: pytest.MonkeyPatch, work: Path
+) -> None:
+    broken = backends.Probe(False, "bwrap is not installed")
+    monkeypatch.setattr(backends, "detect_bubblewrap", lambda: broken)
+    monkeypatch.setenv("FIXWURX_SANDBOX", "bubblewrap")
+    with pytest.raises(SandboxError, match="apt-get install -y bubblewrap"):
+        run(["true"], work, 10)
+
+
+def test_automatic_fallback_warns_in_the_result_and_logs_once(
+    monkeypatch: pytest.MonkeyPatch, work: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = backends.Probe(False, "bwrap is not installed")
+    monkeypatch.setattr(backends, "detect_bubblewrap", lambda: broken)
+    monkeypatch.setattr(backends, "_logged", backends.threading.Event())
+    monkeypatch.delenv("FIXWURX_SANDBOX", raising=False)
+    with caplog.at_level(logging.WARNING, logger="app.sandbox.backends"):
+        first = run([sys.executable, "-c", "print(1)"], work, 20)
+        second = run([sys.executable, "-c", "print(2)"], work, 20)
+    assert (first.backend, second.backend) == ("subprocess", "subprocess")
+    for result in (first, second):
+        assert result.ok
+        assert "network isolation is OFF" in result.warnings[0]
+        assert "bwrap is not installed" in result.warnings[0]
+    logged = [r for r in caplog.records if "network isolation is OFF" in r.getMessage()]
+    assert len(logged) == 1
+
+
+def test_auto_prefers_bubblewrap_when_it_works(
+    monkeypatch: pytest.MonkeyPatch, work: Path, bwrap: str
+) -> None:
+    monkeypatch.delenv("FIXWURX_SANDBOX", raising=False)
+    result = run(["true"], work, 10)
+    assert result.backend == "bubblewrap" and result.warnings == () and result.ok
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("inf"), float("nan")])
+def test_every_call_needs_a_real_timeout(work: Path, timeout: float) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        run(["true"], work, timeout)
+
+
+def test_cwd_must_be_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="missing"):
+        run(["true"], tmp_path / "missing", 10)

@@ -1,0 +1,147 @@
+"""What the sandboxed command cannot reach: the network, the host's secrets and files."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.sandbox import run
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+CONNECT = """
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()
+    print("connected")
+except OSError as exc:
+    print("refused", type(exc).__name__)
+"""
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A real listening socket on the host's loopback."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        server.setblocking(False)
+        yield server
+
+
+def _accepted(server: socket.socket) -> bool:
+    try:
+        conn, _ = server.accept()
+    except BlockingIOError:
+        return False
+    conn.close()
+    return True
+
+
+def test_loopback_of_the_host_is_unreachable(
+    bwrap: str, work: Path, listener: socket.socket
+) -> None:
+    port = listener.getsockname()[1]
+    result = run([sys.executable, "-c", CONNECT, str(port)], work, 20)
+    assert result.stdout.startswith("refused"), result
+    assert not _accepted(listener)
+    assert result.backend == "bubblewrap" and result.warnings == ()
+
+
+def test_fallback_reaches_the_network_and_says_so(
+    work: Path, listener: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without bubblewrap the same probe connects: the warning is the only protection."""
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    port = listener.getsockname()[1]
+    result = run([sys.executable, "-c", CONNECT, str(port)], work, 20)
+    assert result.stdout.startswith("connected")
+    assert result.backend == "subprocess"
+    assert any("network isolation is OFF" in w for w in result.warnings)
+
+
+def test_host_secrets_are_absent_from_the_environment(
+    backend: str, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = {
+        "GITHUB_TOKEN": "ghp_" + uuid.uuid4().hex,
+        "OPENAI_API_KEY": "sk-" + uuid.uuid4().hex,
+        "PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----" + uuid.uuid4().hex,
+        "DATABASE_URL": "postgresql://u:" + uuid.uuid4().hex + "@db/x",
+        "REDIS_URL": "redis://" + uuid.uuid4().hex,
+        "SENTRY_DSN": "https://" + uuid.uuid4().hex + "@sentry",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    dump = "import json, os; print(json.dumps(dict(os.environ)))"
+    result = run([sys.executable, "-c", dump], work, 20, env={"COVERAGE_FILE": "cov.data"})
+    inside = json.loads(result.stdout)
+    assert not set(secrets) & set(inside)
+    assert not any(value in result.stdout for value in secrets.values())
+    assert inside["COVERAGE_FILE"] == "cov.data"
+    assert inside["PYTHONHASHSEED"] == "0"
+
+
+def test_python_on_path_is_this_venv(backend: str, work: Path) -> None:
+    show = "import sys; print(sys.prefix); print(sys.executable)"
+    result = run(["python", "-c", show], work, 20)
+    prefix, executable = result.stdout.splitlines()
+    assert prefix == sys.prefix
+    assert Path(executable).parent == Path(sys.executable).parent
+
+
+def test_write_outside_the_work_copy_does_not_reach_the_host(bwrap: str, work: Path) -> None:
+    outside = work.parent / "outside.txt"
+    in_repo = REPO_ROOT / f".sandbox-escape-{uuid.uuid4().hex}"
+    script = """
+import sys
+for target in sys.argv[1:]:
+    try:
+        open(target, "w").write("escaped")
+        print("wrote", target)
+    except OSError as exc:
+        print("denied", target, exc.errno)
+open("inside.txt", "w").write("ok")
+"""
+    targets = [str(outside), str(in_repo), "/usr/fixwurx-escape", "/etc/fixwurx-escape"]
+    result = run([sys.executable, "-c", script, *targets], work, 20)
+    assert result.returncode == 0, result
+    assert (work / "inside.txt").read_text() == "ok"
+    for target in targets:
+        assert not Path(target).exists(), f"{target} was written from inside the sandbox"
+    assert "denied /usr/fixwurx-escape 30" in result.stdout  # EROFS
+
+
+def test_host_files_outside_the_allow_list_are_invisible(
+    bwrap: str, work: Path, tmp_path: Path
+) -> None:
+    sibling = tmp_path / "secret.txt"
+    sibling.write_text("sibling-secret")
+    home_secret = Path("/root") / f".fixwurx-test-key-{uuid.uuid4().hex}"
+    try:
+        home_secret.write_text("root-secret")
+    except OSError:
+        pytest.skip("cannot write under /root as this user")
+    targets = [str(sibling), str(home_secret), str(REPO_ROOT / "pyproject.toml"), "/etc/shadow"]
+    script = """
+import sys
+for target in sys.argv[1:]:
+    try:
+        print("read", target, open(target).read()[:20])
+    except OSError as exc:
+        print("hidden", target, exc.errno)
+"""
+    try:
+        result = run([sys.executable, "-c", script, *targets], work, 20)
+    finally:
+        home_secret.unlink()
+    assert Path(targets[2]).exists() and Path(targets[3]).exists()
+    for target in targets:
+        assert f"hidden {target} 2" in result.stdout, result.stdout  # ENOENT: not even there
+    assert "sibling-secret" not in result.stdout and "root-secret" not in result.stdout

@@ -1,0 +1,124 @@
+"""Resource limits and the deadline: runaway code is stopped and leaves nothing behind.
+
+Every bomb here is bounded by itself (a fixed number of forks, a fixed allocation), so a broken
+limit fails the test instead of taking the shared machine down.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from app.sandbox import Limits, run
+from tests.unit.sandbox.conftest import wait_gone
+
+SLACK_S = 3.0  # start-up and kill latency allowed on a busy 2-core machine
+
+FORK_BOMB = """
+import os, sys, time
+made = 0
+for _ in range(150):  # bounded even if the limit failed
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        print("fork refused errno", exc.errno, "after", made, flush=True)
+        break
+    if pid == 0:
+        time.sleep(60)
+        os._exit(0)
+    made += 1
+print("made", made, flush=True)
+time.sleep(60)
+"""
+
+DETACH = """
+import os, sys, time
+marker = sys.argv[1]
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        # A daemon: new session, stdio closed, deaf to SIGTERM and SIGHUP.
+        for fd in (0, 1, 2):
+            os.close(fd)
+        os.execv(sys.executable, [sys.executable, "-c",
+            "import signal, time, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "signal.signal(signal.SIGHUP, signal.SIG_IGN); open('ready', 'w').close(); "
+            "time.sleep(60)", marker])
+    os._exit(0)
+while not os.path.exists("ready"):
+    time.sleep(0.01)
+print("daemon started", flush=True)
+if sys.argv[2] == "hang":
+    time.sleep(60)
+"""
+
+
+def test_infinite_loop_is_killed_at_the_deadline(backend: str, work: Path, marker: str) -> None:
+    result = run([sys.executable, "-c", "while True: pass", marker], work, 1.0)
+    assert result.timed_out
+    assert not result.ok
+    assert 1.0 <= result.duration < 1.0 + SLACK_S
+    assert wait_gone(marker) == []
+
+
+def test_fork_bomb_is_contained_and_killed(backend: str, work: Path, marker: str) -> None:
+    limits = Limits(processes=20)
+    result = run([sys.executable, "-c", FORK_BOMB, marker], work, 3.0, limits=limits)
+    assert "fork refused errno 11" in result.stdout, result  # EAGAIN from RLIMIT_NPROC
+    made = int(result.stdout.split("after")[1].split()[0])
+    assert made < limits.processes
+    assert result.timed_out and result.duration < 3.0 + SLACK_S
+    assert wait_gone(marker) == []
+
+
+def test_detached_daemon_is_killed_when_the_command_exits(
+    backend: str, work: Path, marker: str
+) -> None:
+    result = run([sys.executable, "-c", DETACH, marker, "exit"], work, 20)
+    assert result.stdout == "daemon started\n", result
+    assert not result.timed_out and result.duration < 10
+    assert wait_gone(marker) == []
+
+
+def test_detached_daemon_is_killed_at_the_deadline(backend: str, work: Path, marker: str) -> None:
+    result = run([sys.executable, "-c", DETACH, marker, "hang"], work, 2.0)
+    assert result.stdout == "daemon started\n", result
+    assert result.timed_out
+    assert wait_gone(marker) == []
+
+
+def test_memory_limit_stops_a_big_allocation(backend: str, work: Path) -> None:
+    grab = "b = bytearray(1024 * 1024 * 1024); print('allocated', len(b))"
+    result = run([sys.executable, "-c", grab], work, 20, limits=Limits(memory_mb=256))
+    assert result.returncode != 0
+    assert "MemoryError" in result.stderr
+    assert "allocated" not in result.stdout
+
+
+def test_file_size_limit_stops_a_big_write(backend: str, work: Path) -> None:
+    write = "open('big.bin', 'wb').write(b'x' * (4 * 1024 * 1024))"
+    result = run([sys.executable, "-c", write], work, 20, limits=Limits(file_size_mb=1))
+    assert result.returncode != 0
+    assert "File too large" in result.stderr
+    assert (work / "big.bin").stat().st_size <= 1024 * 1024
+
+
+def test_cpu_limit_stops_a_busy_loop_before_the_deadline(backend: str, work: Path) -> None:
+    result = run([sys.executable, "-c", "while True: pass"], work, 30, limits=Limits(cpu_seconds=1))
+    assert not result.timed_out
+    assert result.returncode != 0
+    assert result.duration < 1 + SLACK_S + 1
+
+
+def test_unlimited_work_within_the_limits_succeeds(backend: str, work: Path) -> None:
+    """The limits do not get in the way of ordinary code (threads, subprocesses, files)."""
+    script = (
+        "import subprocess, threading, sys\n"
+        "ts = [threading.Thread(target=lambda: None) for _ in range(8)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "out = subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True)\n"
+        "open('answer.txt', 'w').write(out.stdout.decode())\n"
+    )
+    result = run([sys.executable, "-c", script], work, 20)
+    assert result.ok, result
+    assert (work / "answer.txt").read_text().strip() == "42"
