@@ -235,6 +235,7 @@ class FakeGitHub:
         user: str = "alice",
         state: str = "open",
         locked: bool = False,
+        labels: tuple[str, ...] = (),
     ) -> int:
         """Open an issue; returns its number."""
         repo = self.repos[full_name]
@@ -248,7 +249,9 @@ class FakeGitHub:
                 "user": user,
                 "state": state,
                 "locked": locked,
-                "labels": [],
+                "labels": [
+                    {"id": 1 + i, "name": name, "color": "ededed"} for i, name in enumerate(labels)
+                ],
                 "pull": False,
             }
         return number
