@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, select
 
 from app.config import Settings
 from app.db import session_scope
+from app.github.fixing import changed_lines
 from app.github.render import bundle_hash_in
 from app.models import Base, PatchBundleRecord, Run
 from app.patches import content_hash
@@ -114,11 +115,8 @@ def assert_pr_matches_its_bundle(
     assert body is not None, f"no stored bundle {declared}"
     assert content_hash({k: v for k, v in body.items() if k != "hash"}) == declared
     diff = fake.pull_diff("octo/ages", pull["number"])
-    changed = [l for l in diff.splitlines() if l[:1] in "+-" and l[:3] not in ("+++", "---")]
-    bundled = [
-        l for l in body["diff"].splitlines() if l[:1] in "+-" and l[:3] not in ("+++", "---")
-    ]
-    assert changed == bundled and changed, (diff, body["diff"])
+    changed = changed_lines(diff)
+    assert changed == changed_lines(body["diff"]) and changed, (diff, body["diff"])
 
 
 def test_labelled_issue_becomes_a_draft_pr_and_redelivery_adds_nothing(
