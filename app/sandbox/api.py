@@ -47,7 +47,11 @@ class Limits:
 
 @dataclass(frozen=True)
 class SandboxResult:
-    """How a sandboxed command ended and what it printed (possibly truncated)."""
+    """How a sandboxed command ended and what it printed (possibly truncated).
+
+    `returncode` is 128 + N when the command was killed by signal N (137 after the deadline's
+    SIGKILL, with `timed_out` set), on both backends.
+    """
 
     argv: tuple[str, ...]
     returncode: int
@@ -154,6 +158,15 @@ def _run_subprocess(
         shutil.rmtree(home, ignore_errors=True)
 
 
+def _shell_style(returncode: int) -> int:
+    """128 + N for a process killed by signal N, as bwrap (and a shell) report it.
+
+    The fallback execs straight into the command, so Popen reports -N there; one convention for
+    both backends keeps callers from caring which one ran.
+    """
+    return 128 - returncode if returncode < 0 else returncode
+
+
 def _nothing_left() -> None:
     """The pid namespace took every process of the run with it."""
 
@@ -163,7 +176,7 @@ def _result(
 ) -> SandboxResult:
     return SandboxResult(
         argv=tuple(argv),
-        returncode=outcome.returncode,
+        returncode=_shell_style(outcome.returncode),
         stdout=outcome.stdout.text(),
         stderr=outcome.stderr.text(),
         duration=outcome.duration,

@@ -36,17 +36,28 @@ _ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_DAC_OVERRIDE")
 
 def bwrap_prefix(cwd: Path, readonly_paths: Sequence[Path], *, as_root: bool) -> list[str]:
     """The bwrap arguments, up to and including `--`, for a command that runs in `cwd`."""
-    args = [tool("bwrap"), *_ISOLATION, *_capability_args(as_root)]
-    args += _system_mounts()
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    work = _existing(cwd, "cwd")
+    mounts = [*_system_mounts(), ("--proc", "/proc"), ("--dev", "/dev")]
+    mounts.append(("--perms", "1777", "--tmpfs", "/tmp"))
     for path in readonly_paths:
         real = _existing(path, "readonly_paths entry")
-        args += ["--ro-bind", real, real]
-    work = _existing(cwd, "cwd")
-    args += ["--bind", work, work]
+        mounts.append(("--ro-bind", real, real))
+    mounts.append(("--bind", work, work))
     if str(cwd) != work:  # reached through a symlink: the caller may use either spelling
-        args += ["--bind", work, str(cwd)]
+        mounts.append(("--bind", work, str(cwd)))
+    args = [tool("bwrap"), *_ISOLATION, *_capability_args(as_root)]
+    for mount in _parents_first(mounts):
+        args += mount
     return [*args, "--remount-ro", "/", "--chdir", work, "--"]
+
+
+def _parents_first(mounts: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Order mounts so none hides a later one: a work copy at /w must not cover a venv at /w/.venv.
+
+    Sorting by the depth of the destination (the last argument) mounts parents before children;
+    the sort is stable, so at equal depth the later entry (the work copy) wins.
+    """
+    return sorted(mounts, key=lambda mount: len(Path(mount[-1]).parts))
 
 
 def _capability_args(as_root: bool) -> list[str]:
@@ -60,19 +71,19 @@ def _capability_args(as_root: bool) -> list[str]:
     return args
 
 
-def _system_mounts() -> list[str]:
-    args = ["--ro-bind", "/usr", "/usr"]
+def _system_mounts() -> list[tuple[str, ...]]:
+    mounts: list[tuple[str, ...]] = [("--ro-bind", "/usr", "/usr")]
     for top in SYSTEM_DIRS:
         if os.path.islink(top):
-            args += ["--symlink", os.readlink(top), top]
+            mounts.append(("--symlink", os.readlink(top), top))
         elif os.path.isdir(top):
-            args += ["--ro-bind", top, top]
+            mounts.append(("--ro-bind", top, top))
     for path in ETC_FILES:
         if os.path.exists(path):
-            args += ["--ro-bind", path, path]
+            mounts.append(("--ro-bind", path, path))
     for root in python_roots():
-        args += ["--ro-bind", root, root]
-    return args
+        mounts.append(("--ro-bind", root, root))
+    return mounts
 
 
 def python_roots() -> list[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.errors import SandboxError
 from app.sandbox import run
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -145,3 +146,38 @@ for target in sys.argv[1:]:
     for target in targets:
         assert f"hidden {target} 2" in result.stdout, result.stdout  # ENOENT: not even there
     assert "sibling-secret" not in result.stdout and "root-secret" not in result.stdout
+
+
+def test_readonly_paths_are_readable_not_writable(bwrap: str, work: Path, tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "plugin.py").write_text("NAME = 'plugin'\n")
+    vendored = work / "vendor"  # nested in the work copy: must stay read-only all the same
+    vendored.mkdir()
+    script = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import plugin
+print(plugin.NAME)
+for target in (sys.argv[1] + "/new.py", "vendor/new.py"):
+    try:
+        open(target, "w").write("x")
+        print("wrote", target)
+    except OSError as exc:
+        print("denied", exc.errno)
+open("ok.txt", "w").write("ok")
+"""
+    result = run(
+        [sys.executable, "-c", script, str(plugins)],
+        work,
+        20,
+        readonly_paths=[plugins, vendored],
+    )
+    assert result.stdout == "plugin\ndenied 30\ndenied 30\n", result
+    assert (work / "ok.txt").exists()
+    assert not (plugins / "new.py").exists() and not (vendored / "new.py").exists()
+
+
+def test_missing_readonly_path_is_named(bwrap: str, work: Path, tmp_path: Path) -> None:
+    with pytest.raises(SandboxError, match="nowhere"):
+        run(["true"], work, 10, readonly_paths=[tmp_path / "nowhere"])

@@ -6,8 +6,12 @@ limit fails the test instead of taking the shared machine down.
 
 from __future__ import annotations
 
+import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from app.sandbox import Limits, run
 from tests.unit.sandbox.conftest import wait_gone
@@ -122,3 +126,23 @@ def test_unlimited_work_within_the_limits_succeeds(backend: str, work: Path) -> 
     result = run([sys.executable, "-c", script], work, 20)
     assert result.ok, result
     assert (work / "answer.txt").read_text().strip() == "42"
+
+
+def test_a_signal_death_reads_the_same_on_both_backends(backend: str, work: Path) -> None:
+    result = run([sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"], work, 20)
+    assert (result.returncode, result.timed_out) == (128 + 9, False)
+
+
+def test_parallel_runs_each_get_their_own_uid_and_limits(backend: str, work: Path) -> None:
+    """Candidates are validated in parallel: concurrent runs must not share a process budget."""
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    show = "import os, time; time.sleep(0.3); print(os.getuid())"
+    limits = Limits(processes=4)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(lambda _: run([sys.executable, "-c", show], work, 30, limits=limits), range(4))
+        )
+    assert all(r.ok for r in results), results
+    uids = {r.stdout.strip() for r in results}
+    assert len(uids) == 4 and str(os.getuid()) not in uids
