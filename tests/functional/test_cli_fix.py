@@ -46,22 +46,48 @@ def _tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.py"))}
 
 
-def test_fixes_the_example_and_leaves_the_tree_alone(project: Path, tmp_path: Path) -> None:
-    before = _tree(project)
-    result = fixwurx("fix", str(project), home=tmp_path / "cache")
+def test_fixes_the_example_applies_it_and_records_the_run(project: Path, tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
+        cwd=project,
+        check=True,
+    )
+    result = fixwurx("fix", str(project), "--apply", home=tmp_path / "home")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "+    while lo <= hi:" in result.stdout
     assert "tests/test_search.py::test_finds_last_element  failed  passed" in result.stdout
     assert "bundle  sha256:" in result.stdout
     assert "reproduce" in result.stderr and "verify" in result.stderr  # progress per stage
-    assert _tree(project) == before
-    assert not (project / ".git").exists()
+    assert f"applied to {project}" in result.stdout
+    assert "while lo <= hi:" in (project / "calc" / "search.py").read_text()
+    after = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert after.returncode == 0, after.stdout
+
+    assert "fixwurx show 1" in result.stderr
+    shown = fixwurx("show", "1", home=tmp_path / "home")
+    assert shown.returncode == 0, shown.stderr
+    assert "cli/fixwurx fix  fixed" in shown.stdout
+    assert "chosen: calc/search.py:7" in shown.stdout
+    assert fixwurx("show", "2", home=tmp_path / "home").returncode == 2
 
 
-def test_json_output_is_one_object_and_its_bundle_verifies(project: Path, tmp_path: Path) -> None:
+def test_json_output_is_one_object_its_bundle_verifies_and_the_tree_is_untouched(
+    project: Path, tmp_path: Path
+) -> None:
+    before = _tree(project)
     out = tmp_path / "bundle.json"
     result = fixwurx("fix", str(project), "--json", "--bundle-out", str(out))
     assert result.returncode == 0, result.stderr
+    assert _tree(project) == before
+    assert not (project / ".git").exists()
     report = json.loads(result.stdout)
     assert set(report) == {"status", "bundle", "reason"}
     assert report["status"] == "fixed"
@@ -82,28 +108,6 @@ def test_json_output_is_one_object_and_its_bundle_verifies(project: Path, tmp_pa
     rejected = fixwurx("bundle", "verify", str(out), "--repo", str(project))
     assert rejected.returncode == 1
     assert "hash differs" in rejected.stderr
-
-
-def test_apply_writes_the_fix_into_the_checkout(project: Path) -> None:
-    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
-        cwd=project,
-        check=True,
-    )
-    result = fixwurx("fix", str(project), "--apply")
-    assert result.returncode == 0, result.stderr
-    assert f"applied to {project}" in result.stdout
-    assert "while lo <= hi:" in (project / "calc" / "search.py").read_text()
-    after = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert after.returncode == 0, after.stdout
 
 
 def test_snippet_in_issue_becomes_the_reproduction(tmp_path: Path) -> None:
