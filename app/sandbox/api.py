@@ -23,7 +23,14 @@ from app.sandbox.constants import BUBBLEWRAP
 from app.sandbox.environment import sandbox_env
 from app.sandbox.identity import Identity, fresh_identity
 from app.sandbox.process import Outcome, supervise
-from app.sandbox.rlimits import prlimit_prefix
+from app.sandbox.rlimits import nproc_prefix, prlimit_prefix
+
+#: Without bubblewrap and without root there is no fresh uid: RLIMIT_NPROC would count all of
+#: the user's processes (so it is not set), and kill(-1) would hit the user's own programs.
+NOT_ROOT_WARNING = (
+    "not running as root: the process limit is off, and processes that leave the command's "
+    "process group (setsid daemons) are not killed"
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ def run(
             outcome = _run_bubblewrap(argv, cwd, timeout, env, limits, readonly_paths, who)
         else:
             outcome = _run_subprocess(argv, cwd, timeout, env, limits, who)
+            if who.uid is None:
+                warnings = (*warnings, NOT_ROOT_WARNING)
     return _result(argv, outcome, backend, (*warnings, *outcome.warnings))
 
 
@@ -116,8 +125,9 @@ def _run_bubblewrap(
 ) -> Outcome:
     as_root = who.uid is not None
     command = [
-        *prlimit_prefix(limits, limit_processes=True),
+        *prlimit_prefix(limits, limit_processes=as_root),
         *bwrap_prefix(cwd, readonly_paths, as_root=as_root),
+        *([] if as_root else nproc_prefix(limits)),
         *who.wrap(argv),
     ]
     # HOME and TMPDIR point into the private /tmp: tools that write ~/.cache stay out of the diff.

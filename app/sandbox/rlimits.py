@@ -36,3 +36,13 @@ def prlimit_prefix(limits: Limits, *, limit_processes: bool) -> list[str]:
         # SIGXCPU at the soft limit (a process may print a traceback), SIGKILL a second later.
         args.append(f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}")
     return [*args, "--"]
+
+
+def nproc_prefix(limits: Limits) -> list[str]:
+    """prlimit setting only RLIMIT_NPROC, for use inside bwrap's user namespace (not root).
+
+    A user namespace counts processes per namespace, but checks the parent namespace's count
+    (all of the user's processes) against the limit its creator had: set before bwrap, the
+    limit would count the user's desktop too; set inside, it counts the sandbox alone.
+    """
+    return [tool("prlimit"), f"--nproc={limits.processes}", "--"]
