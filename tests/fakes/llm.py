@@ -96,7 +96,7 @@ class FakeLLMServer:
         """Listen on a free loopback port in a daemon thread."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
 
     def stop(self) -> None:
         """Wake slow handlers and stop listening."""
@@ -110,9 +110,12 @@ class FakeLLMServer:
         with self._lock:
             if self.script:
                 return self.script.popleft()
-        if self.responder is not None:
+        if self.responder is None:
+            return Fault(500)
+        try:
             return self.responder(body)
-        return Fault(500)
+        except Exception:  # a broken responder is a test bug: answer 500, do not hang up
+            return Fault(500)
 
     def record(self, entry: Recorded) -> None:
         """Keep a request for assertions."""

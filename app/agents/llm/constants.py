@@ -20,8 +20,8 @@ CHARS_PER_TOKEN = 3.5
 #: Default model per provider kind and role, used when neither the system config nor the repo
 #: config names one. The analysis model must be strong at code; the explanation model cheap.
 DEFAULT_MODELS: dict[str, dict[str, str]] = {
-    "openai": {"analysis": "gpt-5", "explanation": "gpt-5-mini"},
-    "anthropic": {"analysis": "claude-sonnet-4-5", "explanation": "claude-haiku-4-5"},
+    "openai": {"analysis": "gpt-5.1", "explanation": "gpt-5.1-mini"},
+    "anthropic": {"analysis": "claude-sonnet-4-6", "explanation": "claude-haiku-4-5"},
     "local": {"analysis": "qwen2.5-coder", "explanation": "qwen2.5-coder"},
 }
 

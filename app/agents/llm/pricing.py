@@ -4,7 +4,10 @@ Prices are per million tokens (input, output), as the providers published them w
 was written; the longest matching model-name prefix wins, so dated snapshots
 (`claude-sonnet-4-5-20250929`) and minor versions (`gpt-5.1`) price like their family. A remote
 model missing from the table is priced at `UNKNOWN_PRICE`, deliberately the most expensive tier:
-an unknown model must make budgets run out early, never late. Local servers cost nothing.
+an unknown model must make budgets run out early, never late; likewise a newer member of a
+family (`gpt-5.1-mini` matches `gpt-5`) may be priced above its real price, never below it
+unless the provider cut prices. Local servers cost nothing. Check the table against the
+providers' price pages when adding models.
 """
 
 from __future__ import annotations

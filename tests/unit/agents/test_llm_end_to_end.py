@@ -110,7 +110,7 @@ def test_llm_source_turns_a_scripted_answer_into_a_verified_diff(tmp_path: Path)
         "-    for price in prices[1:]:\n+    for price in prices:\n"
         "         result += price\n     return result\n \n"
     )
-    assert candidate.source == "llm:openai/gpt-5"
+    assert candidate.source == "llm:openai/gpt-5.1"
     assert candidate.tokens == 300 + 5 + 320 + 8 + 340 + 9 + 900 + 60
     assert candidate.cost_usd > 0
     assert candidate.description.startswith("The loop skips the first price")
