@@ -37,7 +37,7 @@ PROBE_TIMEOUT_S = 10.0
 #: Shown where captured output was cut; `{dropped}` is the number of bytes left out.
 TRUNCATION_MARKER = "\n[... output truncated by fixwurx sandbox: {dropped} bytes dropped ...]\n"
 
-#: Where the helper programs (bwrap, prlimit, setpriv, kill) are looked up: the system's own
+#: Where the helper programs (bwrap, prlimit, setpriv, sh) are looked up: the system's own
 #: directories, never the caller's PATH, so a stray binary cannot pose as one of them.
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
