@@ -329,10 +329,14 @@ class FakeGitHub:
         query = {k: v for k, v in request.args.items()}
         raw = request.get_data()
         body = json.loads(raw) if raw else None
+        problems = load_spec().violations(request.method, path, query, body)
         with self._lock:
             self.requests.append((request.method, path))
-            self.violations.extend(load_spec().violations(request.method, path, query, body))
+            self.violations.extend(problems)
             canned = self._injected(request.method, path)
+        if problems:
+            # Real GitHub answers 422 (or 404) too; the fixture fails the test on top of that.
+            raise HttpError(422, "Validation Failed: " + "; ".join(problems))
         if canned is not None:
             return canned
         for method, pattern, handler in self._routes():
@@ -572,6 +576,8 @@ class FakeGitHub:
 
     def _react(self, request: Request, body: Any, owner: str, name: str, n: str) -> Response:
         repo = self._repo_for(request, owner, name)
+        if int(n) not in repo.issues:
+            raise HttpError(404, "Not Found")
         reaction = {"id": next(self._ids), "number": int(n), "content": body["content"]}
         for existing in repo.reactions:
             if existing["number"] == int(n) and existing["content"] == body["content"]:

@@ -1,0 +1,231 @@
+"""execute_run's guards and commands against the fake GitHub (no repair chain runs here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, select
+
+from app.config import Settings
+from app.db import session_scope
+from app.github.flow import execute_run
+from app.models import Base, Installation, PullRequest, Repository, Run
+from tests.fakes.github import FakeGitHub, FakeRepo
+
+
+@pytest.fixture
+def settings(
+    github_settings: Settings, tmp_path: Path, redis_url: str, redis_conn: Redis
+) -> Iterator[Settings]:
+    url = f"sqlite:///{tmp_path / 'flow.sqlite3'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield github_settings.replace(database_url=url, redis_url=redis_url)
+
+
+@pytest.fixture
+def repo(fake_github: FakeGitHub) -> FakeRepo:
+    return fake_github.add_repo(
+        "octo/app", {"a.py": "x = 1\n"}, collaborators={"alice": "write", "eve": "read"}
+    )
+
+
+def make_run(settings: Settings, repo: FakeRepo, **fields: Any) -> int:
+    with session_scope(settings.database_url) as session:
+        if session.get(Installation, repo.installation_id) is None:
+            session.add(Installation(id=repo.installation_id, account_login=repo.owner))
+            session.flush()
+            session.add(
+                Repository(
+                    id=repo.id, installation_id=repo.installation_id, full_name=repo.full_name
+                )
+            )
+        fields.setdefault("status", "running")
+        run = Run(repository_id=repo.id, trigger="test", **fields)
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def run_row(settings: Settings, run_id: int) -> Run:
+    with session_scope(settings.database_url) as session:
+        found = session.get(Run, run_id)
+        assert found is not None
+        return found
+
+
+def bodies(fake: FakeGitHub, number: int) -> list[str]:
+    return [c["body"] for c in fake.issue_comments("octo/app", number)]
+
+
+def test_invalid_config_gets_exactly_one_comment_and_no_action(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "max_attempts: lots\n"}, "cfg"
+    )
+    number = fake_github.add_issue("octo/app", "bug", labels=("fixwurx",))
+    for _ in range(2):
+        run_id = make_run(settings, repo, kind="issue", issue_number=number)
+        execute_run(settings, run_id)
+        assert run_row(settings, run_id).status == "done"
+    comments = bodies(fake_github, number)
+    assert len(comments) == 1
+    assert "`.github/fixwurx.yml` is invalid" in comments[0] and "`max_attempts`" in comments[0]
+    assert repo.reactions == [] and fake_github.open_pulls("octo/app") == []
+
+
+def test_closed_issue_is_refused_with_a_reason(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "bug", state="closed", labels=("fixwurx",))
+    run_id = make_run(settings, repo, kind="issue", issue_number=number)
+    execute_run(settings, run_id)
+    assert run_row(settings, run_id).reason == "the issue is closed"
+    assert bodies(fake_github, number) == [
+        f"<!-- fixwurx:reply run={run_id} -->\n**FixWurx did not start:** the issue is closed"
+    ]
+    assert repo.reactions == []
+
+
+def test_locked_issue_is_skipped_silently(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "bug", locked=True, labels=("fixwurx",))
+    run_id = make_run(settings, repo, kind="issue", issue_number=number)
+    execute_run(settings, run_id)
+    assert run_row(settings, run_id).reason == "the issue is locked"
+    assert bodies(fake_github, number) == []
+
+
+def test_configured_label_is_rechecked(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "trigger_label: bot\n"}, "c"
+    )
+    number = fake_github.add_issue("octo/app", "bug", labels=("fixwurx",))
+    run_id = make_run(settings, repo, kind="issue", issue_number=number)
+    execute_run(settings, run_id)
+    assert "configured label 'bot'" in (run_row(settings, run_id).reason or "")
+    assert bodies(fake_github, number) == [] and repo.reactions == []
+
+
+def test_used_up_attempts_are_refused(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files("octo/app", "main", {".github/fixwurx.yml": "max_attempts: 2\n"}, "c")
+    number = fake_github.add_issue("octo/app", "bug", labels=("fixwurx",))
+    for _ in range(2):
+        make_run(settings, repo, kind="issue", issue_number=number, status="not_fixed")
+    run_id = make_run(settings, repo, kind="issue", issue_number=number)
+    execute_run(settings, run_id)
+    assert "all 2 attempts" in bodies(fake_github, number)[0]
+    assert repo.reactions == []
+
+
+def test_help_is_answered_once_even_when_the_job_reruns(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "question")
+    run_id = make_run(
+        settings, repo, kind="command", command="help", issue_number=number, requested_by="alice"
+    )
+    execute_run(settings, run_id)
+    with session_scope(settings.database_url) as session:
+        session.get(Run, run_id).status = "running"  # type: ignore[union-attr]
+    execute_run(settings, run_id)
+    comments = bodies(fake_github, number)
+    assert len(comments) == 1 and "**FixWurx commands**" in comments[0]
+
+
+def test_unauthorized_command_gets_one_reply_and_nothing_else(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "bug")
+    run_id = make_run(
+        settings, repo, kind="command", command="stop", issue_number=number, requested_by="eve"
+    )
+    target = make_run(settings, repo, kind="issue", issue_number=number, status="queued")
+    execute_run(settings, run_id)
+    assert run_row(settings, target).status == "queued"
+    comments = bodies(fake_github, number)
+    assert len(comments) == 1 and "Sorry @eve" in comments[0]
+
+
+def test_stop_and_status(settings: Settings, fake_github: FakeGitHub, repo: FakeRepo) -> None:
+    number = fake_github.add_issue("octo/app", "bug")
+    target = make_run(settings, repo, kind="issue", issue_number=number, status="running")
+    stop = make_run(
+        settings, repo, kind="command", command="stop", issue_number=number, requested_by="alice"
+    )
+    execute_run(settings, stop)
+    assert run_row(settings, target).status == "stopped"
+    assert f"Stopped FixWurx run(s) #{target}." in bodies(fake_github, number)[0]
+    status = make_run(
+        settings, repo, kind="command", command="status", issue_number=number, requested_by="alice"
+    )
+    execute_run(settings, status)
+    assert f"#{target} is **stopped**" in bodies(fake_github, number)[1]
+
+
+@pytest.mark.parametrize(
+    ("config", "branch", "reason"),
+    [
+        ("", "feature", "auto-fix of CI failures is off"),
+        ("auto_fix_ci: true\n", "fixwurx/issue-3", "FixWurx's own branch"),
+    ],
+)
+def test_ci_failures_that_are_not_ours_to_fix(
+    settings: Settings,
+    fake_github: FakeGitHub,
+    repo: FakeRepo,
+    config: str,
+    branch: str,
+    reason: str,
+) -> None:
+    if config:
+        fake_github.commit_files("octo/app", "main", {".github/fixwurx.yml": config}, "c")
+    run_id = make_run(settings, repo, kind="ci", branch=branch, head_sha="f" * 40)
+    execute_run(settings, run_id)
+    assert reason in (run_row(settings, run_id).reason or "")
+    assert fake_github.count("POST", r"/repos/.*") == 0  # not a comment, not a reaction
+
+
+def test_ci_attempts_are_capped_per_commit(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "auto_fix_ci: true\n"}, "c"
+    )
+    make_run(settings, repo, kind="ci", branch="feature", head_sha="e" * 40, status="not_fixed")
+    run_id = make_run(settings, repo, kind="ci", branch="feature", head_sha="e" * 40)
+    execute_run(settings, run_id)
+    assert "already had 1 attempt" in (run_row(settings, run_id).reason or "")
+
+
+def test_merge_of_our_pr_is_recorded(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    first = make_run(settings, repo, kind="issue", issue_number=1, status="fixed")
+    with session_scope(settings.database_url) as session:
+        session.add(
+            PullRequest(
+                repository_id=repo.id,
+                number=2,
+                run_id=first,
+                branch="fixwurx/issue-1",
+                base_branch="main",
+                issue_number=1,
+            )
+        )
+    run_id = make_run(settings, repo, kind="merge", pr_number=2, head_sha="c" * 40)
+    execute_run(settings, run_id)
+    with session_scope(settings.database_url) as session:
+        pull = session.scalar(select(PullRequest).where(PullRequest.number == 2))
+        assert pull is not None and (pull.state, pull.merge_sha) == ("merged", "c" * 40)
