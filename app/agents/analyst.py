@@ -34,6 +34,8 @@ _SYMBOL = re.compile(r"([\w./-]+\.py)::([\w.]+)")
 _RANGE = re.compile(r"([\w./-]+\.py):(\d+)(?:\s*-\s*(\d+))?")
 #: Score given to windows the model picked, above any spectrum score (which lies in 0..1).
 MODEL_PICK_SCORE = 2.0
+#: Failed candidates whose diffs a feedback round shows at most.
+MAX_REFINED = 3
 #: Score of windows around traceback frames that the spectrum localizer did not rank.
 FRAME_SCORE = 0.3
 
@@ -63,14 +65,21 @@ class LlmSource:
     memory_url: str | None = None
     repository: str | None = None
     name: str = "llm"
-    previous: Candidate | None = None
+    #: The planner's patch stage gives feedback rounds only to sources that say they use them.
+    accepts_feedback: bool = True
+    last_round: list[Candidate] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     spent: Spend = field(default_factory=Spend)
+    _pinned: Candidate | None = None
     _localized: dict[tuple[str, ...], list[ctx.Window]] = field(default_factory=dict)
 
     def refine_from(self, candidate: Candidate) -> None:
-        """Name the candidate whose verifier output is in the next context's `feedback`."""
-        self.previous = candidate
+        """Name the candidate whose verifier output is in the next context's `feedback`.
+
+        Without this, the refined candidates are those of the previous round whose description
+        the feedback quotes (the patch stage quotes them), else the previous round's first.
+        """
+        self._pinned = candidate
 
     def propose(self, context: RepairContext) -> Iterator[Candidate]:
         """Candidates best first; raises `BudgetExhausted` or `ProviderError` from the chain."""
@@ -80,21 +89,28 @@ class LlmSource:
         pending = pending + cost
         code, kept = ctx.render(context.root, windows, self.config.context_tokens)
         scope = safety.Scope.of(w.path for w in kept if not safety.is_test_path(w.path))
-        prompt = self._patch_prompt(context, code)
-        parent = self.previous.key if context.feedback and self.previous else None
-        seen: set[str] = set()
+        refined = self._refined(context.feedback)
+        prompt = self._patch_prompt(context, code, refined)
+        parent = refined[0].key if refined else None
+        self.last_round, self._pinned = [], None
         for sample in range(self.config.samples):
             response = self._ask(prompt, self.config.patch_max_tokens, self._temperature(sample))
             pending = pending + _spend(response)
             candidate = self._candidate(response, context.root, scope, kept, sample)
-            if candidate is None or candidate.key in seen:
+            if candidate is None or candidate.key in {c.key for c in self.last_round}:
                 continue
-            seen.add(candidate.key)
             candidate = _with_cost(candidate, pending, parent)
             pending = Spend()
-            if not seen - {candidate.key}:
-                self.previous = candidate  # the round's best, refined next unless told otherwise
+            self.last_round.append(candidate)
             yield candidate
+
+    def _refined(self, feedback: str) -> list[Candidate]:
+        if not feedback:
+            return []
+        if self._pinned is not None:
+            return [self._pinned]
+        quoted = [c for c in self.last_round if c.description and c.description in feedback]
+        return (quoted or self.last_round[:1])[:MAX_REFINED]
 
     def _temperature(self, sample: int) -> float:
         return 0.0 if sample == 0 else self.config.temperature
@@ -123,20 +139,24 @@ class LlmSource:
     def _model_windows(self, context: RepairContext, seeds: list[ctx.Window]) -> list[ctx.Window]:
         listing = ctx.list_files(context.root, context.ignore_paths)
         files = self._pick_files(context, listing) or _unique(w.path for w in seeds)
+        files = files[: self.config.max_files]
         if not files:
             return []
-        symbols = self._pick_symbols(context, files[: self.config.max_files])
+        symbols = self._pick_symbols(context, files)
         ranges = self._pick_ranges(context, symbols) if symbols else []
         if ranges:
             return ranges
-        return [ctx.Window(s.path, s.start, s.end, MODEL_PICK_SCORE, s.name) for s in symbols]
+        if symbols:
+            return [ctx.Window(s.path, s.start, s.end, MODEL_PICK_SCORE, s.name) for s in symbols]
+        # No function picked (module-level code?): show the files' heads, cut to the budget.
+        return [ctx.Window(f, 1, len(ctx.read_lines(context.root, f)), 1.0, "file") for f in files]
 
     def _pick_files(self, context: RepairContext, listing: list[str]) -> list[str]:
         prompt = render(
             "localize_files",
             issue=issue_block(context.issue_text),
             failures=failures_block(context.failing),
-            files="\n".join(listing),
+            files=safety.fence("file-list", "\n".join(listing)),
             max_files=str(self.config.max_files),
         )
         answer = self._ask(prompt, self.config.localize_max_tokens).text
@@ -173,14 +193,14 @@ class LlmSource:
 
     # --- patching ------------------------------------------------------------------------------
 
-    def _patch_prompt(self, context: RepairContext, code: str) -> str:
+    def _patch_prompt(self, context: RepairContext, code: str, refined: list[Candidate]) -> str:
         return render(
             "patch",
             issue=issue_block(context.issue_text),
             failures=failures_block(context.failing),
             context=safety.fence("code", code) if code else "(no code windows found)",
             examples=self._examples(context),
-            feedback=self._feedback(context),
+            feedback=self._feedback(context, refined),
         )
 
     def _examples(self, context: RepairContext) -> str:
@@ -198,10 +218,10 @@ class LlmSource:
             "examples", examples=safety.fence("past-fixes", memory.render_examples(found))
         )
 
-    def _feedback(self, context: RepairContext) -> str:
+    def _feedback(self, context: RepairContext, refined: list[Candidate]) -> str:
         if not context.feedback:
             return ""
-        previous = self.previous.diff() if self.previous else "(not available)"
+        previous = "\n".join(c.diff() for c in refined) or "(not available)"
         return render(
             "feedback",
             previous=safety.fence("previous-patch", previous),

@@ -53,13 +53,15 @@ PRICES: dict[str, Price] = {
 
 #: Price of a remote model not in `PRICES`: the dearest tier, so budgets err on the safe side.
 UNKNOWN_PRICE = Price(15.00, 75.00)
-#: Local OpenAI-compatible servers (Ollama, vLLM, llama.cpp) run on the operator's hardware.
+#: Local OpenAI-compatible servers (Ollama, vLLM, llama.cpp) run on the operator's hardware;
+#: a replayed answer was paid for when it was recorded.
 FREE = Price(0.0, 0.0)
+FREE_PROVIDERS = frozenset({"local", "replay"})
 
 
 def price_of(provider: str, model: str) -> Price:
-    """The price of `model` served by `provider` ("openai", "anthropic" or "local")."""
-    if provider == "local":
+    """The price of `model` served by `provider` ("openai", "anthropic", "local", "replay")."""
+    if provider in FREE_PROVIDERS:
         return FREE
     matches = [prefix for prefix in PRICES if model.startswith(prefix)]
     return PRICES[max(matches, key=len)] if matches else UNKNOWN_PRICE

@@ -236,3 +236,49 @@ def test_past_fixes_are_shown_as_examples(
     list(source.propose(_context(repo)))
     (prompt,) = _prompts(server)
     assert '<data name="past-fixes"' in prompt and "+    return r ** 2" in prompt
+
+
+def test_feedback_parent_is_the_candidate_the_feedback_quotes(
+    server: FakeLLMServer, repo: Path
+) -> None:
+    server.responder = Script(
+        patch("    return math.pi * radius ** 3", prose="Cube it."),
+        patch("    return math.pi * radius ** 2 + 1", prose="Square it, plus one."),
+        patch("    return math.pi * radius ** 2", prose="Square it."),
+        patch("    return math.pi * radius * radius", prose="Multiply."),
+    )
+    source = _source(server, samples=2, localize=False)
+    cube, plus_one = source.propose(_context(repo))
+    # the patch stage's feedback format quotes the rejected candidate's description
+    feedback = (
+        "Candidate `Square it, plus one.` was rejected: 1 test still fails\nassert 13.5 == 12.5"
+    )
+    refined = list(source.propose(_context(repo, feedback=feedback)))
+    assert [c.parent for c in refined] == [plus_one.key, plus_one.key]
+    last = _prompts(server)[-1]
+    assert "+    return math.pi * radius ** 2 + 1" in last
+    assert "radius ** 3" not in last
+    assert source.last_round == refined
+
+    source.refine_from(cube)  # the planner may also name it explicitly
+    server.responder = Script(patch("    return math.pi * radius ** 2.0"))
+    source.config = AnalystConfig(samples=1, localize=False)
+    (pinned,) = source.propose(_context(repo, feedback="no quote here"))
+    assert pinned.parent == cube.key
+
+
+def test_the_source_declares_it_uses_feedback(server: FakeLLMServer) -> None:
+    assert _source(server).accepts_feedback is True
+    assert _source(server).name == "llm"
+
+
+def test_module_level_bug_shows_the_picked_file(server: FakeLLMServer, repo: Path) -> None:
+    (repo / "geo" / "config.py").write_text("UNITS = 'cm'\nSCALE = 10\n")
+    server.push(Reply("geo/config.py"), Reply("nothing to pick"))
+    server.push(
+        Reply("geo/config.py\n<<<<<<< SEARCH\nSCALE = 10\n=======\nSCALE = 100\n>>>>>>> REPLACE\n")
+    )
+    context = RepairContext(repo, (), (), ("pytest",), "SCALE should be 100")
+    (candidate,) = _source(server, samples=1).propose(context)
+    assert "--- geo/config.py (lines 1-2)\nUNITS = 'cm'\nSCALE = 10" in _prompts(server)[-1]
+    assert candidate.edits[0].after == "UNITS = 'cm'\nSCALE = 100\n"
