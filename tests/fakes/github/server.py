@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import itertools
 import json
 import re
@@ -107,7 +108,7 @@ class FakeGitHub:
         self.app_id = app_id
         self.slug = slug
         self.bot_id = 900001
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = _app_key()
         self.private_key_pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.TraditionalOpenSSL,
@@ -709,6 +710,12 @@ class FakeGitHub:
             and installation == repo.installation_id
             and expires > time.time()
         )
+
+
+@functools.cache
+def _app_key() -> rsa.RSAPrivateKey:
+    # Generating a 2048-bit key takes a noticeable fraction of a second; one per process is enough.
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _json(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
