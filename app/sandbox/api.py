@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +95,8 @@ def run(
     limits = limits or Limits()
     backend, warnings = choose_backend()
     with fresh_identity() as who:
+        if who.uid is not None:
+            _let_others_traverse(cwd)
         if backend == BUBBLEWRAP:
             outcome = _run_bubblewrap(argv, cwd, timeout, env, limits, readonly_paths, who)
         else:
@@ -112,6 +115,19 @@ def _check_call(argv: Sequence[str], cwd: Path, timeout: float) -> Path:
     if not cwd.is_dir():
         raise ValueError(f"sandbox cwd {str(cwd)!r} is not a directory; pass the work copy")
     return cwd
+
+
+def _let_others_traverse(cwd: Path) -> None:
+    """Add search permission for others to the work copy's top directory if it lacks it.
+
+    The sandboxed uid is not the owner. It opens files through DAC_OVERRIDE, but access(2)
+    ignores capabilities for a non-root uid, so tools that ask first (git's discovery asks
+    `access(".git/objects", X_OK)`) would fail under a 0700 work copy such as a mkdtemp() one.
+    Search permission reveals no names; nothing below the top directory is changed.
+    """
+    mode = cwd.stat().st_mode
+    if not mode & stat.S_IXOTH:
+        cwd.chmod(stat.S_IMODE(mode) | stat.S_IXGRP | stat.S_IXOTH)
 
 
 def _run_bubblewrap(

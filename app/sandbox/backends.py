@@ -71,7 +71,9 @@ def probe_bubblewrap(bwrap: str | None) -> Probe:
     if bwrap is None:
         return Probe(False, "bwrap is not installed")
     with tempfile.TemporaryDirectory(prefix="fixwurx-probe-") as tmp, fresh_identity() as who:
-        argv = bwrap_prefix(Path(tmp), (), as_root=who.uid is not None)
+        work = Path(tmp, "nested", "work")  # nested, so the probe covers --dir parents too
+        work.mkdir(parents=True)
+        argv = bwrap_prefix(work, (), as_root=who.uid is not None)
         argv[0] = bwrap
         try:
             done = subprocess.run(

@@ -45,10 +45,34 @@ def bwrap_prefix(cwd: Path, readonly_paths: Sequence[Path], *, as_root: bool) ->
     mounts.append(("--bind", work, work))
     if str(cwd) != work:  # reached through a symlink: the caller may use either spelling
         mounts.append(("--bind", work, str(cwd)))
+    mounts += _traversable_parents(mounts)
     args = [tool("bwrap"), *_ISOLATION, *_capability_args(as_root)]
     for mount in _parents_first(mounts):
         args += mount
     return [*args, "--remount-ro", "/", "--chdir", work, "--"]
+
+
+def _traversable_parents(mounts: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Create the directories above each bind as 0755, where bwrap would copy the host's 0700.
+
+    The sandboxed uid reaches its files through DAC_OVERRIDE, but access(2) ignores capabilities
+    for a non-root uid: git's `access(".git/objects", X_OK)` fails under a 0700 parent such as
+    pytest's /tmp/pytest-of-root, and git then says "not a git repository".
+    """
+    binds = [m[-1] for m in mounts if m[0] in ("--bind", "--ro-bind")]
+    parents: set[str] = set()
+    for dest in binds:
+        parents.update(str(p) for p in Path(dest).parents if str(p) != "/")
+    mounted = {m[-1] for m in mounts}  # e.g. the /tmp tmpfs keeps its own 1777
+    return [
+        ("--perms", "0755", "--dir", parent)
+        for parent in sorted(parents)
+        if parent not in mounted and not any(_within(parent, b) for b in binds)
+    ]
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def _parents_first(mounts: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
@@ -102,8 +126,7 @@ def _outermost(paths: Iterable[str]) -> list[str]:
     """Drop paths under /usr (already bound) or under another path of the set."""
     kept: list[str] = []
     for path in sorted(set(paths), key=len):
-        covering = ["/usr", *kept]
-        if not any(path == c or path.startswith(c.rstrip("/") + "/") for c in covering):
+        if not any(_within(path, c) for c in ["/usr", *kept]):
             kept.append(path)
     return kept
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -181,3 +184,52 @@ open("ok.txt", "w").write("ok")
 def test_missing_readonly_path_is_named(bwrap: str, work: Path, tmp_path: Path) -> None:
     with pytest.raises(SandboxError, match="nowhere"):
         run(["true"], work, 10, readonly_paths=[tmp_path / "nowhere"])
+
+
+def test_host_processes_cannot_be_signalled(backend: str, work: Path, marker: str) -> None:
+    """The command runs as another uid (and, in bubblewrap, another pid namespace)."""
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
+    try:
+        script = "import os, sys\ntry:\n    os.kill(int(sys.argv[1]), 9)\n    print('killed')\n"
+        script += "except OSError as exc:\n    print('refused', type(exc).__name__)\n"
+        result = run([sys.executable, "-c", script, str(victim.pid)], work, 20)
+        assert result.stdout.startswith("refused"), result
+        assert victim.poll() is None
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_git_works_in_a_root_owned_private_work_copy(bwrap: str, tmp_path: Path) -> None:
+    """Like the chain's copies: a 0700 mkdtemp() parent, owned by root, not by the sandbox uid."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    work = private / "work"
+    work.mkdir(mode=0o700)
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    (work / "a.txt").write_text("a\n")
+    result = run(["git", "status", "--porcelain"], work, 20)
+    assert result.ok, result
+    assert result.stdout == "?? a.txt\n"
+
+
+def test_git_works_in_the_fallback_under_a_traversable_parent(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    with tempfile.TemporaryDirectory() as tmp:  # 0700 itself, under the 1777 /tmp
+        subprocess.run(["git", "init", "-q", tmp], check=True)
+        Path(tmp, "a.txt").write_text("a\n")
+        result = run(["git", "status", "--porcelain"], Path(tmp), 20)
+    assert result.ok, result
+    assert result.stdout == "?? a.txt\n"
+
+
+def test_home_is_not_the_work_copy(backend: str, work: Path) -> None:
+    """Tools that write ~/.cache must not leave files that would end up in a diff."""
+    script = "import os; open(os.path.expanduser('~/.tool-cache'), 'w').write('x')"
+    result = run([sys.executable, "-c", script], work, 20)
+    assert result.ok, result
+    assert list(work.iterdir()) == []
