@@ -3,7 +3,8 @@
 They drive the REAL `openai` and `anthropic` SDKs through `base_url`, so tests exercise the SDKs'
 request building, response parsing and error mapping, not a mock of them. A script is a queue of
 steps: a `Reply` (text plus usage), a `Fault` (an HTTP error status such as 429 or 500) or a
-`Reply` with `delay` (a slow answer that trips the client's timeout). When the queue is empty a
+`Reply` with `delay` (a slow answer that trips the client's timeout) or a `Raw` body (malformed
+answers, servers that omit usage). When the queue is empty a
 `responder` callable, if set, answers from the request; otherwise the server answers 500 with
 "script exhausted" so a test that under-scripts fails loudly instead of hanging.
 """
@@ -43,7 +44,16 @@ class Fault:
     delay: float = 0.0
 
 
-Step = Reply | Fault
+@dataclass(frozen=True)
+class Raw:
+    """A verbatim answer, for malformed bodies and servers that omit fields."""
+
+    body: bytes
+    status: int = 200
+    delay: float = 0.0
+
+
+Step = Reply | Fault | Raw
 Responder = Callable[[dict[str, Any]], Step]
 
 
@@ -157,6 +167,9 @@ def _handler_for(fake: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 self._answer(step, body)
 
         def _answer(self, step: Step, body: dict[str, Any]) -> None:
+            if isinstance(step, Raw):
+                self._send_bytes(step.status, step.body, {})
+                return
             if isinstance(step, Fault):
                 headers = {}
                 if step.retry_after is not None:
@@ -169,7 +182,9 @@ def _handler_for(fake: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, payload, {})
 
         def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
-            data = json.dumps(payload).encode()
+            self._send_bytes(status, json.dumps(payload).encode(), headers)
+
+        def _send_bytes(self, status: int, data: bytes, headers: dict[str, str]) -> None:
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))

@@ -13,6 +13,7 @@ import anthropic
 from anthropic.types import MessageParam
 
 from app.agents.llm.base import (
+    MALFORMED,
     ChatRequest,
     ChatResponse,
     ProviderError,
@@ -21,6 +22,8 @@ from app.agents.llm.base import (
     ProviderUnavailable,
     RateLimited,
     Usage,
+    malformed,
+    usage_or_estimate,
 )
 from app.agents.llm.constants import CALL_TIMEOUT_S
 from app.agents.llm.openai_provider import _retry_after
@@ -55,10 +58,13 @@ class AnthropicProvider:
                 # No `temperature`: this API version dropped it; its default sampling varies.
                 max_tokens=request.max_tokens,
             )
+            usage = Usage(answer.usage.input_tokens, answer.usage.output_tokens)
+            text = "".join(getattr(block, "text", "") for block in answer.content)
         except anthropic.APIError as exc:
             raise _translate(self.model, exc) from None
-        usage = Usage(answer.usage.input_tokens, answer.usage.output_tokens)
-        text = "".join(getattr(block, "text", "") for block in answer.content)
+        except MALFORMED as exc:
+            raise malformed(self.name, self.model, exc) from None
+        usage = usage_or_estimate(usage, request, text)
         return ChatResponse(
             text=text,
             usage=usage,

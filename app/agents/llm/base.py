@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from app.agents.llm.constants import CHARS_PER_TOKEN
 from app.errors import ProviderError
 
 Role = Literal["analysis", "fallback", "explanation"]
@@ -118,3 +119,25 @@ def status_label(error: ProviderError) -> str:
         ProviderUnavailable: "unavailable",
         ProviderRejected: "rejected",
     }.get(type(error), "error")
+
+
+#: What a broken answer raises inside an SDK or while reading it (bad JSON, missing fields).
+MALFORMED = (ValueError, TypeError, AttributeError, IndexError, KeyError)
+
+
+def malformed(name: str, model: str, exc: Exception) -> ProviderUnavailable:
+    """A provider answered, but not in the API's shape: treat it like a server error."""
+    return ProviderUnavailable(f"{name} ({model}): malformed response ({type(exc).__name__})")
+
+
+def usage_or_estimate(usage: Usage, request: ChatRequest, text: str) -> Usage:
+    """The reported usage, or an estimate when the server reported none.
+
+    Some local servers omit usage; counting such calls as free would let them bypass the
+    token budgets.
+    """
+    if usage.total > 0:
+        return usage
+    return Usage(
+        int(request.prompt_chars() / CHARS_PER_TOKEN) + 1, int(len(text) / CHARS_PER_TOKEN)
+    )

@@ -15,6 +15,7 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 
 from app.agents.llm.base import (
+    MALFORMED,
     ChatRequest,
     ChatResponse,
     ProviderError,
@@ -23,6 +24,8 @@ from app.agents.llm.base import (
     ProviderUnavailable,
     RateLimited,
     Usage,
+    malformed,
+    usage_or_estimate,
 )
 from app.agents.llm.constants import CALL_TIMEOUT_S
 from app.agents.llm.pricing import cost_usd
@@ -56,13 +59,17 @@ class OpenAIProvider:
                 max_completion_tokens=request.max_tokens,
                 temperature=request.temperature,
             )
+            text = (answer.choices[0].message.content or "") if answer.choices else ""
+            reported = answer.usage
+            usage = Usage(
+                reported.prompt_tokens if reported else 0,
+                reported.completion_tokens if reported else 0,
+            )
         except openai.APIError as exc:
             raise _translate(self.name, self.model, exc) from None
-        usage = Usage(
-            answer.usage.prompt_tokens if answer.usage else 0,
-            answer.usage.completion_tokens if answer.usage else 0,
-        )
-        text = answer.choices[0].message.content or "" if answer.choices else ""
+        except MALFORMED as exc:
+            raise malformed(self.name, self.model, exc) from None
+        usage = usage_or_estimate(usage, request, text)
         return ChatResponse(
             text=text,
             usage=usage,

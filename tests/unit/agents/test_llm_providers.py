@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -17,7 +18,7 @@ from app.agents.llm.base import (
     RateLimited,
 )
 from app.agents.llm.openai_provider import OpenAIProvider
-from tests.fakes.llm import FakeLLMServer, Fault, Reply, fake_llm
+from tests.fakes.llm import FakeLLMServer, Fault, Raw, Reply, fake_llm
 
 KEY = "sk-test-abcdefghijklmnop1234"
 REQUEST = ChatRequest.single("be brief", "hello", max_tokens=64)
@@ -121,3 +122,22 @@ def test_nothing_listening_is_unavailable() -> None:
     provider = OpenAIProvider("gpt-4o", api_key=KEY, base_url=url, timeout_s=2)
     with pytest.raises(ProviderUnavailable):
         provider.complete(REQUEST)
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+@pytest.mark.parametrize("body", [b"not json", b'{"content": null, "choices": 3}'])
+def test_malformed_answers_are_unavailable_not_crashes(kind: str, body: bytes) -> None:
+    with fake_llm(kind) as server:  # type: ignore[arg-type]
+        server.push(Raw(body))
+        provider = _openai(server) if kind == "openai" else _anthropic(server)
+        with pytest.raises(ProviderUnavailable, match="malformed response"):
+            provider.complete(REQUEST)
+
+
+def test_usage_is_estimated_when_a_local_server_omits_it(openai_server: FakeLLMServer) -> None:
+    answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "x" * 70}}]}
+    openai_server.push(Raw(json.dumps(answer).encode()))
+    response = _openai(openai_server, name="local").complete(REQUEST)
+    assert response.text == "x" * 70
+    # 13 prompt characters ("be brief" + "hello") and 70 answer characters, at 3.5 per token
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (4, 20)
