@@ -132,12 +132,14 @@ class LlmSource:
         seeds = seed_windows(context)
         picked = self._model_windows(context, seeds) if self.config.localize else []
         windows = ctx.merge(picked + seeds)
-        windows = [w for w in windows if not _ignored(w.path, context.ignore_paths)]
+        windows = [w for w in windows if _showable(w.path, context.ignore_paths)]
         self._localized[key] = windows
         return windows, Spend(self.spent.tokens - before.tokens, self.spent.usd - before.usd)
 
     def _model_windows(self, context: RepairContext, seeds: list[ctx.Window]) -> list[ctx.Window]:
-        listing = ctx.list_files(context.root, context.ignore_paths)
+        listing = [
+            p for p in ctx.list_files(context.root, context.ignore_paths) if _showable(p, ())
+        ]
         files = self._pick_files(context, listing) or _unique(w.path for w in seeds)
         files = files[: self.config.max_files]
         if not files:
@@ -331,8 +333,10 @@ def _unique(paths: Iterator[str] | list[str]) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def _ignored(path: str, ignore: tuple[str, ...]) -> bool:
-    return any(path.startswith(prefix) for prefix in ignore)
+def _showable(path: str, ignore: tuple[str, ...]) -> bool:
+    # Ignored paths are out of the repair; refused ones (secrets, CI) never leave the machine.
+    ignored = any(path.startswith(prefix) for prefix in ignore)
+    return not ignored and safety.refusal_reason(path) is None
 
 
 def _spend(response: ChatResponse) -> Spend:
@@ -349,7 +353,7 @@ def _description(text: str) -> str:
     for line in text.splitlines():
         clean = line.strip().strip("`#* ")
         if clean and "<<<<<<<" not in clean:
-            return clean[:200]
+            return safety.defuse_mentions(clean[:200])
     return "model patch"
 
 

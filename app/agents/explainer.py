@@ -17,7 +17,7 @@ from app.agents.budget import Budget
 from app.agents.llm.base import ChatRequest
 from app.agents.llm.chain import ProviderChain, RetryPolicy
 from app.agents.llm.prompts import failures_block, issue_block, render
-from app.agents.safety import fence
+from app.agents.safety import defuse_mentions, fence
 from app.config import Settings
 from app.errors import BudgetExhausted, ProviderError
 from app.repair.results import TestOutcome
@@ -31,7 +31,6 @@ MAX_CHARS = 1200
 MAX_TOKENS = 400
 #: Diff characters shown; the explanation needs the gist, not every hunk.
 MAX_DIFF_CHARS = 6000
-_MENTION = re.compile(r"(?<![\w`])@(?=[\w-])")
 
 
 def explain(
@@ -76,7 +75,7 @@ def explain_with(chain: ProviderChain, bundle_like: Any) -> str:
 def sanitize(text: str) -> str:
     """Plain, bounded, mention-free text."""
     text = re.sub(r"```.*?(```|$)", "", text, flags=re.DOTALL).strip()
-    text = _MENTION.sub("@\u200b", text)
+    text = defuse_mentions(text)
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS].rsplit(" ", 1)[0] + " …"
     return text

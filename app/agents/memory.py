@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from app.db import session_scope
 from app.models import FixMemory
-from app.repair.results import TestOutcome
+from app.repair.results import Location, TestOutcome
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,32 @@ def signature_of(outcome: TestOutcome) -> str:
     message = _NOISE.sub("N", outcome.message.strip().splitlines()[0] if outcome.message else "")
     frame = f" at {outcome.frames[-1].path}" if outcome.frames else ""
     return f"{message}{frame}".strip()
+
+
+def signature_of_failures(failing: Sequence[TestOutcome], limit: int = 3) -> str:
+    """Signatures of the first failing tests, one per line: what a run's bug looked like."""
+    return "\n".join(dict.fromkeys(signature_of(o) for o in failing[:limit]))
+
+
+def remember_fix(
+    database_url: str,
+    failing: Sequence[TestOutcome],
+    location: Location | str,
+    diff: str,
+    *,
+    repository: str | None = None,
+    outcome: str = "verified",
+) -> int:
+    """`remember` for a verified candidate: the signature comes from the failing tests."""
+    where = f"{location.path}:{location.line}" if isinstance(location, Location) else location
+    return remember(
+        database_url,
+        error_signature=signature_of_failures(failing),
+        location=where,
+        diff=diff,
+        outcome=outcome,
+        repository=repository,
+    )
 
 
 def content_hash(

@@ -9,12 +9,17 @@
 3. CI configuration, workflows and secret-like files are refused outright, whatever the scope:
    a patch that edits them could run code with the repository's secrets.
 4. The diff is capped at `app.defaults.MAX_DIFF_LINES` changed lines.
+5. Files that would be refused are not shown to a model either: a secret-looking file is not
+   sent to a third-party API.
+6. Model prose that reaches a pull request (descriptions, explanations) has its @-mentions
+   defused, so a model cannot ping people or teams.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -67,6 +72,9 @@ SECRET_NAMES = (
 )
 #: Directories whose contents are secret-like wherever they sit.
 SECRET_DIRS = (".ssh", ".aws", ".gnupg", ".docker")
+
+
+_MENTION = re.compile(r"(?<![\w`])@(?=[\w-])")
 
 
 class UnsafeEdit(PatchError):
@@ -142,3 +150,8 @@ def is_test_path(path: str) -> bool:
     return pure.suffix == ".py" and (
         pure.name.startswith("test_") or pure.name.endswith("_test.py")
     )
+
+
+def defuse_mentions(text: str) -> str:
+    """`@name` becomes `@\u200bname`: it reads the same and notifies nobody."""
+    return _MENTION.sub("@\u200b", text)

@@ -282,3 +282,15 @@ def test_module_level_bug_shows_the_picked_file(server: FakeLLMServer, repo: Pat
     (candidate,) = _source(server, samples=1).propose(context)
     assert "--- geo/config.py (lines 1-2)\nUNITS = 'cm'\nSCALE = 10" in _prompts(server)[-1]
     assert candidate.edits[0].after == "UNITS = 'cm'\nSCALE = 100\n"
+
+
+def test_secret_files_are_never_shown_and_mentions_are_defused(
+    server: FakeLLMServer, repo: Path
+) -> None:
+    (repo / "geo" / "secrets.py").write_text("API_TOKEN = 'tok-123456'\n")
+    server.responder = Script(patch("    return math.pi * radius ** 2", prose="Thanks @octocat!"))
+    context = _context(repo, locations=(Location("geo/secrets.py", 1, 0.99, "ochiai"),))
+    (candidate,) = _source(server, samples=1).propose(context)
+    for prompt in _prompts(server):
+        assert "secrets.py" not in prompt and "tok-123456" not in prompt
+    assert candidate.description == "Thanks @\u200boctocat!"

@@ -56,6 +56,11 @@ def test_retries_rate_limits_then_succeeds_on_the_same_provider(database_url: st
         ("openai", "rate_limited", "analysis", 0, 0),
         ("openai", "ok", "analysis", 120, 30),
     ]
+    with session_scope(database_url) as session:
+        costs = session.scalars(select(LlmCall.cost_usd).order_by(LlmCall.id)).all()
+        run_ids = set(session.scalars(select(LlmCall.run_id)))
+    assert costs == [0.0, 0.0, pytest.approx(120 * 2.5e-6 + 30 * 10e-6)]  # gpt-4o's price
+    assert run_ids == {7}
 
 
 def test_falls_back_after_server_errors(database_url: str) -> None:

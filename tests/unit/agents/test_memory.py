@@ -114,3 +114,19 @@ def test_tokens_split_identifiers() -> None:
         "date",
         "42",
     ]
+
+
+def test_remember_fix_from_failing_tests(database_url: str) -> None:
+    from app.repair.results import Location
+
+    failing = [
+        Outcome("t::a", "failed", message="KeyError: 'port'", frames=(Frame("cfg.py", 3),)),
+        Outcome("t::b", "failed", message="KeyError: 'port'", frames=(Frame("cfg.py", 3),)),
+    ]
+    row = memory.remember_fix(database_url, failing, Location("cfg.py", 3, 1.0), KEY_FIX)
+    (found,) = memory.similar(database_url, "KeyError 'port' in cfg")
+    assert (found.id, found.error_signature, found.location) == (
+        row,
+        "KeyError: 'port' at cfg.py",
+        "cfg.py:3",
+    )
