@@ -8,7 +8,7 @@ retry could help. GitHub Enterprise works by pointing GITHUB_API_URL at `https:/
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -227,13 +227,37 @@ def _pull_info(pull: Any) -> PullInfo:
     )
 
 
+class InstallationAuth(Auth.Auth):
+    """Asks for the token on every request, so a long job never sends an expired one.
+
+    The provider is the shared Redis cache, which hands out a token with at least ten minutes
+    left and mints a new one when needed.
+    """
+
+    def __init__(self, provider: Callable[[], str]) -> None:
+        self._provider = provider
+
+    @property
+    def token_type(self) -> str:
+        return "token"
+
+    @property
+    def token(self) -> str:
+        return self._provider()
+
+    @property
+    def _masked_token(self) -> str:
+        return "token (removed)"
+
+
 class GitHubClient:
     """PyGithub authenticated as one installation, with the retry policy above."""
 
-    def __init__(self, api_url: str, token: str) -> None:
+    def __init__(self, api_url: str, token: str | Callable[[], str]) -> None:
+        provider = token if callable(token) else (lambda: token)
         self._gh = Github(
             base_url=api_url.rstrip("/"),
-            auth=Auth.Token(token),
+            auth=InstallationAuth(provider),
             retry=make_retry(),
             timeout=constants.HTTP_TIMEOUT_S,
             per_page=100,

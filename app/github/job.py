@@ -129,7 +129,7 @@ def build_job(settings: Settings, run_id: int) -> Job:
     """Load the run, authenticate as its installation, and read the repo config."""
     run = records.load_run(settings.database_url, run_id)
     tokens = InstallationTokens(settings, Redis.from_url(settings.redis_url))
-    client = GitHubClient(settings.github_api_url, tokens.token(run.installation_id))
+    client = GitHubClient(settings.github_api_url, lambda: tokens.token(run.installation_id))
     repo = client.repo(run.full_name)
     return Job(settings, run, tokens, client, repo, read_config(repo))
 

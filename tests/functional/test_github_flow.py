@@ -47,6 +47,24 @@ def test_eighteen_is_adult():
 def test_seventeen_is_not():
     assert not is_adult(17)
 """
+#: Runs inside the sandbox with the repository's tests: it fails if a credential reached them.
+PROBE = """import os
+import pathlib
+
+
+def test_no_credentials_reach_repository_code():
+    leaked = [
+        k
+        for k, v in os.environ.items()
+        if k.endswith(("TOKEN", "_KEY", "SECRET"))
+        or v.startswith(("ghs_", "-----BEGIN"))
+        or "authorization" in v.lower()
+    ]
+    assert leaked == []
+    config = pathlib.Path(".git/config")
+    text = config.read_text().lower() if config.exists() else ""
+    assert "ghs_" not in text and "extraheader" not in text and "authorization" not in text
+"""
 
 
 @pytest.fixture
@@ -92,7 +110,7 @@ def work(redis_conn: Redis) -> None:
 
 
 def make_repo(fake: FakeGitHub, config: str = "") -> FakeRepo:
-    files = {"ages.py": BUGGY, "tests/test_ages.py": TESTS}
+    files = {"ages.py": BUGGY, "tests/test_ages.py": TESTS, "tests/test_probe.py": PROBE}
     if config:
         files[".github/fixwurx.yml"] = config
     return fake.add_repo("octo/ages", files, collaborators={"alice": "write", "mallory": "read"})
@@ -114,6 +132,9 @@ def assert_pr_matches_its_bundle(
         )
     assert body is not None, f"no stored bundle {declared}"
     assert content_hash({k: v for k, v in body.items() if k != "hash"}) == declared
+    # Only the real bug failed before the fix: the credential probe passed in the sandbox.
+    failing = [t["test"] for t in body["evidence"]["before"]]
+    assert failing == ["tests/test_ages.py::test_eighteen_is_adult"], body["evidence"]
     diff = fake.pull_diff("octo/ages", pull["number"])
     changed = changed_lines(diff)
     assert changed == changed_lines(body["diff"]) and changed, (diff, body["diff"])

@@ -94,3 +94,17 @@ def test_permission_uses_the_role_name(repo: RepoClient, fake_github: FakeGitHub
     assert repo.permission("mae") == "maintain"
     assert repo.permission("tri") == "triage"
     assert repo.permission("stranger") == "read"
+
+
+def test_each_request_asks_for_a_current_token(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", {"README.md": "hi\n"})
+    issued = iter(["ghs_" + "1" * 36, "ghs_" + "2" * 36])
+    current = {"token": next(issued)}
+    for token in ("ghs_" + "1" * 36, "ghs_" + "2" * 36):
+        fake_github.tokens[token] = (424242, time.time() + 3600)
+    repo = GitHubClient(fake_github.api_url, lambda: current["token"]).repo("octo/app")
+    number = fake_github.add_issue("octo/app", "bug")
+    fake_github.expire_tokens()  # the first token dies mid-job...
+    fake_github.tokens[next(issued)] = (424242, time.time() + 3600)
+    current["token"] = "ghs_" + "2" * 36  # ...and the cache hands out its successor
+    assert repo.issue(number).title == "bug"
