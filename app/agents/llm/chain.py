@@ -20,6 +20,7 @@ from app.agents.llm.base import (
     ChatResponse,
     Provider,
     ProviderError,
+    ProviderTimeout,
     RateLimited,
     Role,
     Usage,
@@ -35,8 +36,15 @@ class RetryPolicy:
     """How hard the chain tries one provider before falling back."""
 
     attempts: int = constants.ATTEMPTS_PER_PROVIDER
+    timeout_attempts: int = constants.TIMEOUT_ATTEMPTS_PER_PROVIDER
     backoff_base_s: float = constants.BACKOFF_BASE_S
     backoff_max_s: float = constants.BACKOFF_MAX_S
+
+    def gives_up(self, attempt: int, timeouts: int, error: ProviderError) -> bool:
+        """Whether to stop trying this provider after failed attempt number `attempt`."""
+        if not error.retryable or attempt + 1 >= self.attempts:
+            return True
+        return isinstance(error, ProviderTimeout) and timeouts >= self.timeout_attempts
 
     def pause(self, attempt: int, error: ProviderError) -> float:
         """Seconds to wait after failed attempt number `attempt` (0-based)."""
@@ -78,12 +86,14 @@ class ProviderChain:
     def _with_retries(
         self, provider: Provider, request: ChatRequest, failures: list[str]
     ) -> ChatResponse:
+        timeouts = 0
         for attempt in range(self.policy.attempts):
             try:
                 return self._attempt(provider, request)
             except ProviderError as exc:
                 failures.append(str(exc))
-                if not exc.retryable or attempt + 1 == self.policy.attempts:
+                timeouts += isinstance(exc, ProviderTimeout)
+                if self.policy.gives_up(attempt, timeouts, exc):
                     raise
                 self._sleep(self.policy.pause(attempt, exc))
         raise AssertionError("unreachable: attempts is at least 1")

@@ -8,6 +8,9 @@ CALL_TIMEOUT_S = 120.0
 
 #: Attempts on one provider before the chain falls back to the next (1 = no retry).
 ATTEMPTS_PER_PROVIDER = 3
+#: ...but a provider that timed out this many times is left at once: each timeout already cost
+#: a full CALL_TIMEOUT_S, and a worker must not sit minutes on a hung endpoint.
+TIMEOUT_ATTEMPTS_PER_PROVIDER = 2
 #: First backoff pause in seconds; doubles after each failed attempt...
 BACKOFF_BASE_S = 1.0
 #: ...up to this cap, which also caps a server's Retry-After hint so a run cannot stall for long.

@@ -81,15 +81,15 @@ def test_falls_back_after_server_errors(database_url: str) -> None:
 
 def test_falls_back_after_timeouts() -> None:
     budget = Budget.unlimited()
-    policy = RetryPolicy(attempts=2, backoff_base_s=0.01)
+    policy = RetryPolicy(attempts=5, timeout_attempts=2, backoff_base_s=0.01)
     with fake_llm("openai") as primary, fake_llm("anthropic") as backup:
-        primary.push(Reply("late", delay=3), Reply("late", delay=3))
+        primary.push(Reply("late", delay=3), Reply("late", delay=3), Reply("never asked"))
         backup.push(Reply("on time", 10, 10))
         chain = ProviderChain(
             _providers(primary, backup, timeout_s=0.25), budget, "analysis", policy
         )
         assert chain.complete(REQUEST).text == "on time"
-        assert len(primary.requests) == 2
+        assert len(primary.requests) == 2  # two timeouts, then straight to the next provider
 
 
 def test_rejected_request_is_not_retried() -> None:
