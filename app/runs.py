@@ -18,15 +18,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
-from app.models import Delivery, Installation, Repository, Run, utcnow
+from app.models import Base, Delivery, Installation, Repository, Run, utcnow
 
 log = logging.getLogger(__name__)
+
+#: The Core tables behind the hot-path inserts.
+RUNS = Base.metadata.tables["runs"]
+DELIVERIES = Base.metadata.tables["deliveries"]
 
 #: Terminal statuses a run may finish with.
 FINAL_STATUSES = frozenset({"fixed", "not_fixed", "failed", "stopped", "done"})
@@ -79,79 +82,169 @@ class RecordedDelivery:
 
 
 def record_delivery(
-    session: Session,
+    session: Session | Connection,
     delivery_id: str,
     event: str,
     action: str | None,
     requests: Sequence[RunRequest],
     job_id: Callable[[int], str],
 ) -> RecordedDelivery:
-    """Insert the delivery and one run per request, in the caller's transaction.
+    """Insert one run per request and the delivery, in the caller's transaction.
 
-    A redelivery violates the unique delivery id; the caller's transaction is rolled back to a
-    savepoint and the result says `duplicate`. Requests for repositories FixWurx was removed
-    from, or installations that are suspended or deleted, are dropped.
+    A redelivery finds its delivery id taken (INSERT ... ON CONFLICT DO NOTHING inserts no row):
+    the session's transaction is rolled back, so the runs just inserted vanish with it, and the
+    result says `duplicate`. Conflict handling without exceptions or savepoints keeps the
+    common path to a handful of statements, which matters at hundreds of deliveries a second.
+    Requests for repositories FixWurx was removed from, or whose installation is suspended or
+    deleted, are dropped.
     """
     allowed = [r for r in requests if _installed(session, r)]
     if requests and not allowed:
-        return _record_ignored(session, delivery_id, event, action, "repository not installed")
-    runs = [_new_run(r, delivery_id) for r in allowed]
-    try:
-        with session.begin_nested():
-            session.add_all(runs)
-            session.flush()
-            session.add(_new_delivery(delivery_id, event, action, [job_id(r.id) for r in runs]))
-            session.flush()
-    except IntegrityError:
+        if not _insert_delivery(session, delivery_id, event, action, [], "ignored"):
+            session.rollback()
+            return RecordedDelivery(duplicate=True)
+        return RecordedDelivery(ignored_reason="repository not installed")
+    run_ids = _insert_runs(session, allowed, delivery_id)
+    if not _insert_delivery(session, delivery_id, event, action, [job_id(i) for i in run_ids]):
+        session.rollback()
         return RecordedDelivery(duplicate=True)
-    return RecordedDelivery(run_ids=[r.id for r in runs])
+    return RecordedDelivery(run_ids=run_ids)
 
 
-def _record_ignored(
-    session: Session, delivery_id: str, event: str, action: str | None, reason: str
-) -> RecordedDelivery:
+def _insert_runs(
+    session: Session | Connection, requests: Sequence[RunRequest], delivery_id: str
+) -> list[int]:
+    if not requests:
+        return []
+    rows = [_run_values(r, delivery_id) for r in requests]
+    # The table, not the ORM class: Core skips the ORM's bulk-insert machinery (a third of the
+    # request's CPU time at load).
+    statement = insert(RUNS).returning(Run.id, sort_by_parameter_order=True)
+    return [int(i) for i in session.scalars(statement, rows)]
+
+
+def _insert_delivery(
+    session: Session | Connection,
+    delivery_id: str,
+    event: str,
+    action: str | None,
+    job_ids: list[str],
+    outcome: str = "queued",
+) -> bool:
+    """True when the delivery row was inserted, False when the id was already recorded."""
+    values = {
+        "delivery_id": delivery_id,
+        "event": event,
+        "action": action,
+        "outcome": outcome,
+        "job_ids": job_ids,
+        "received_at": utcnow(),
+    }
+    statement = (
+        _dialect_insert(session)(DELIVERIES)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["delivery_id"])
+        .returning(Delivery.id)
+    )
+    return session.scalar(statement) is not None
+
+
+def _run_values(request: RunRequest, delivery_id: str) -> dict[str, Any]:
+    return {
+        "repository_id": request.repository_id,
+        "kind": request.kind,
+        "trigger": request.trigger,
+        "issue_number": request.issue_number,
+        "pr_number": request.pr_number,
+        "command": request.command,
+        "command_args": request.command_args,
+        "head_sha": request.head_sha,
+        "branch": request.branch,
+        "requested_by": request.requested_by,
+        "delivery_id": delivery_id,
+        "status": "queued",
+        "state": {},
+        "created_at": utcnow(),
+    }
+
+
+#: PostgreSQL hot path: one statement records a single-run delivery. It checks the repository,
+#: draws the run id, inserts the delivery (a redelivery conflicts and inserts nothing, which in
+#: turn inserts no run) and the run. One round trip and no ORM: at 500 deliveries a second on
+#: two cores the generic path's per-statement overhead is most of the request's CPU time.
+#: Columns must match app/models.py; tests run both paths against the migrated schema.
+_PG_RECORD_ONE = """
+WITH st AS (
+    SELECT r.active AND NOT i.suspended AND i.deleted_at IS NULL AS ok
+    FROM repositories r JOIN installations i ON i.id = r.installation_id
+    WHERE r.id = %(repository_id)s
+), ids AS (
+    SELECT nextval(pg_get_serial_sequence('runs', 'id')) AS id FROM st WHERE st.ok
+), d AS (
+    INSERT INTO deliveries (delivery_id, event, action, outcome, job_ids, received_at)
+    SELECT %(delivery_id)s, %(event)s, %(action)s, 'queued',
+           json_build_array(%(job_prefix)s || ids.id), %(now)s
+    FROM ids
+    ON CONFLICT (delivery_id) DO NOTHING
+    RETURNING id
+), r AS (
+    INSERT INTO runs (id, repository_id, kind, trigger, issue_number, pr_number, command,
+                      command_args, head_sha, branch, requested_by, delivery_id, status, state,
+                      created_at)
+    SELECT ids.id, %(repository_id)s, %(kind)s, %(trigger)s, %(issue_number)s, %(pr_number)s,
+           %(command)s, %(command_args)s, %(head_sha)s, %(branch)s, %(requested_by)s,
+           %(delivery_id)s, 'queued', '{}'::json, %(now)s
+    FROM ids, d
+    RETURNING id
+)
+SELECT (SELECT ok FROM st), (SELECT id FROM r)
+"""
+
+
+def record_one_fast(
+    engine: Engine,
+    delivery_id: str,
+    event: str,
+    action: str | None,
+    request: RunRequest,
+    job_prefix: str,
+) -> RecordedDelivery | None:
+    """Record a one-run delivery in a single PostgreSQL statement; None means "use the generic
+    path" (another database, or a repository that is unknown or not installed)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    params = {
+        **_run_values(request, delivery_id),
+        "event": event,
+        "action": action,
+        "job_prefix": job_prefix,
+        "now": utcnow(),
+    }
+    raw = engine.raw_connection()
+    driver: Any = raw.driver_connection
     try:
-        with session.begin_nested():
-            session.add(_new_delivery(delivery_id, event, action, [], outcome="ignored"))
-            session.flush()
-    except IntegrityError:
+        # One statement is its own transaction: autocommit saves the BEGIN and COMMIT round
+        # trips. The pool expects transactional connections back, hence the finally.
+        driver.autocommit = True
+        row = driver.execute(_PG_RECORD_ONE, params).fetchone()
+    finally:
+        driver.autocommit = False
+        raw.close()
+    ok, run_id = row or (None, None)
+    if not ok:
+        return None
+    if run_id is None:
         return RecordedDelivery(duplicate=True)
-    return RecordedDelivery(ignored_reason=reason)
+    return RecordedDelivery(run_ids=[int(run_id)])
 
 
-def _new_delivery(
-    delivery_id: str, event: str, action: str | None, job_ids: list[str], outcome: str = "queued"
-) -> Delivery:
-    return Delivery(
-        delivery_id=delivery_id, event=event, action=action, outcome=outcome, job_ids=job_ids
-    )
-
-
-def _new_run(request: RunRequest, delivery_id: str) -> Run:
-    return Run(
-        repository_id=request.repository_id,
-        kind=request.kind,
-        trigger=request.trigger,
-        issue_number=request.issue_number,
-        pr_number=request.pr_number,
-        command=request.command,
-        command_args=request.command_args,
-        head_sha=request.head_sha,
-        branch=request.branch,
-        requested_by=request.requested_by,
-        delivery_id=delivery_id,
-        status="queued",
-        state={},
-    )
-
-
-def delivery_job_ids(session: Session, delivery_id: str) -> list[str] | None:
+def delivery_job_ids(session: Session | Connection, delivery_id: str) -> list[str] | None:
     """The job ids recorded for a delivery, or None when it was never recorded."""
     found = session.scalar(select(Delivery.job_ids).where(Delivery.delivery_id == delivery_id))
     return None if found is None else [str(j) for j in found]
 
 
-def _installed(session: Session, request: RunRequest) -> bool:
+def _installed(session: Session | Connection, request: RunRequest) -> bool:
     """False when we recorded a removal or suspension; unknown repositories are recorded now.
 
     The payload's `installation` is the authority for a repository we have never heard of (the
@@ -170,7 +263,7 @@ def _installed(session: Session, request: RunRequest) -> bool:
     return bool(active) and not suspended and deleted_at is None
 
 
-def _installation_usable(session: Session, installation_id: int) -> bool:
+def _installation_usable(session: Session | Connection, installation_id: int) -> bool:
     row = session.execute(
         select(Installation.suspended, Installation.deleted_at).where(
             Installation.id == installation_id
@@ -179,7 +272,7 @@ def _installation_usable(session: Session, installation_id: int) -> bool:
     return row is not None and not row[0] and row[1] is None
 
 
-def _ensure_repository(session: Session, request: RunRequest) -> None:
+def _ensure_repository(session: Session | Connection, request: RunRequest) -> None:
     _insert_ignoring_conflicts(
         session,
         Installation,
@@ -204,13 +297,20 @@ def _ensure_repository(session: Session, request: RunRequest) -> None:
     )
 
 
-def _insert_ignoring_conflicts(session: Session, model: Any, values: dict[str, Any]) -> None:
+def _insert_ignoring_conflicts(
+    session: Session | Connection, model: Any, values: dict[str, Any]
+) -> None:
     # Two deliveries for a new repository may race; INSERT ... ON CONFLICT DO NOTHING lets both
     # proceed without aborting either transaction.
-    table = model.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    statement = _dialect_insert(session)(model.__table__).values(**values)
+    session.execute(statement.on_conflict_do_nothing())
+
+
+def _dialect_insert(session: Session | Connection) -> Any:
+    # ON CONFLICT is not portable SQL; both supported databases have it under the same API.
+    bind = session.get_bind() if isinstance(session, Session) else session
+    dialect = bind.dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 # --- installations ---------------------------------------------------------------------------

@@ -14,12 +14,18 @@ from dataclasses import dataclass, field
 from redis import Redis
 from redis.exceptions import RedisError
 
-from app.db import session_scope
-from app.runs import RecordedDelivery, RunRequest, delivery_job_ids, record_delivery
+from app.db import get_engine, session_scope
+from app.runs import (
+    RecordedDelivery,
+    RunRequest,
+    delivery_job_ids,
+    record_delivery,
+    record_one_fast,
+)
 from app.runs import record_installation as apply_installation
 from webhooks import dedupe
 from webhooks.router import Outcome
-from workers.queues import enqueue_run, job_id
+from workers.queues import JOB_ID_PREFIX, enqueue_run, job_id
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +69,20 @@ def accept(
 def _record(
     database_url: str, delivery_id: str, event: str, action: str | None, outcome: Outcome
 ) -> RecordedDelivery:
-    with session_scope(database_url) as session:
-        recorded = record_delivery(session, delivery_id, event, action, outcome.runs, job_id)
-        if outcome.installation is not None and not recorded.duplicate:
-            apply_installation(session, outcome.installation)
+    if outcome.installation is not None:
+        with session_scope(database_url) as session:
+            recorded = record_delivery(session, delivery_id, event, action, (), job_id)
+            if not recorded.duplicate:
+                apply_installation(session, outcome.installation)
+        return recorded
+    engine = get_engine(database_url)
+    if len(outcome.runs) == 1:
+        fast = record_one_fast(engine, delivery_id, event, action, outcome.runs[0], JOB_ID_PREFIX)
+        if fast is not None:
+            return fast
+    with engine.connect() as conn:
+        recorded = record_delivery(conn, delivery_id, event, action, outcome.runs, job_id)
+        conn.commit()
     return recorded
 
 

@@ -50,9 +50,13 @@ class RunLike(Protocol):
     command: str | None
 
 
+#: Job ids are this prefix and the run id (the web tier's SQL builds them the same way).
+JOB_ID_PREFIX = "run-"
+
+
 def job_id(run_id: int) -> str:
     """The deterministic job id of a run: letters, digits and `-` only."""
-    return f"run-{int(run_id)}"
+    return f"{JOB_ID_PREFIX}{int(run_id)}"
 
 
 def queue_name(kind: str, command: str | None) -> str:

@@ -1,0 +1,309 @@
+"""Load benchmark of the webhook ingress: gunicorn on loopback, PostgreSQL, Redis.
+
+Drives signed `issues.labeled` deliveries at rising rates, each sent once, then a stage where
+every delivery is sent twice (the copies interleaved, some concurrently). Reports sustained
+deliveries/s, p50/p99 acknowledgement latency, and lost or duplicated jobs, checked against both
+the database (runs per delivery) and Redis (job ids in the queue).
+
+    .venv/bin/python benchmarks/webhook_load.py [--rates 100,250,500,750] [--seconds 8]
+
+Target (issue 4): >= 500 deliveries/s with p99 <= 50 ms; 0 lost and 0 duplicated.
+Needs redis-server on PATH and a PostgreSQL reachable at FIXWURX_TEST_POSTGRES (the test
+suite's admin URL); the benchmark creates and drops its own database and Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from redis import Redis  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from loadgen import StageResult, http_request, percentile, run_stage  # noqa: E402
+from tests.fakes import webhooks as fake  # noqa: E402
+
+SECRET = "benchmark-webhook-secret"
+PATH = "/webhooks/github"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "FIXWURX_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+#: Target from the issue.
+TARGET_RATE = 500
+TARGET_P99_MS = 50.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@contextmanager
+def private_redis() -> Iterator[str]:
+    server = shutil.which("redis-server")
+    if server is None:
+        raise SystemExit("redis-server is not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextmanager
+def private_postgres() -> Iterator[str]:
+    from app.migrate import upgrade
+
+    name = f"fixwurx_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)  # the schema the release step would create
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (from /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used by `root` and its children (gunicorn's master and workers)."""
+    children = Path(f"/proc/{root}/task/{root}/children")
+    pids = [root] + [int(p) for p in children.read_text().split()] if children.exists() else [root]
+    return sum(process_cpu_seconds(p) for p in pids)
+
+
+GUNICORN_PID = 0
+
+
+@contextmanager
+def gunicorn(database_url: str, redis_url: str, workers: int, threads: int) -> Iterator[int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "WEBHOOK_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+        "SENTRY_DSN": "",
+    }
+    argv = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+        "webhooks:create_app()",
+    ]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env)
+    global GUNICORN_PID
+    GUNICORN_PID = proc.pid
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def build_deliveries(port: int, count: int, stage: str) -> list[tuple[str, bytes]]:
+    """`count` signed issues.labeled deliveries, distinct issue numbers and delivery ids."""
+    base = fake.labeled_issue()
+    out = []
+    for i in range(count):
+        payload = dict(base)
+        payload["issue"] = {**base["issue"], "number": i + 1}
+        sent = fake.delivery("issues", payload, SECRET, delivery_id=f"{stage}-{i}-{uuid.uuid4()}")
+        out.append((sent.delivery_id, http_request("127.0.0.1", port, PATH, sent.body, sent.headers)))
+    return out
+
+
+def twice(deliveries: list[tuple[str, bytes]], seed: int = 4) -> list[tuple[str, bytes]]:
+    """Every delivery twice; each copy lands 0-20 places after the first (some race it)."""
+    rng = random.Random(seed)
+    slots: list[tuple[float, tuple[str, bytes]]] = []
+    for i, item in enumerate(deliveries):
+        slots.append((i, item))
+        slots.append((i + rng.uniform(0, 20), item))
+    return [item for _, item in sorted(slots, key=lambda s: s[0])]
+
+
+def check(database_url: str, redis_url: str, acked: set[str]) -> tuple[int, int]:
+    """(lost, duplicated): acknowledged deliveries without exactly one run and one queued job."""
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT delivery_id, id FROM runs")).all()
+    engine.dispose()
+    runs_per_delivery = Counter(d for d, _ in rows)
+    run_of = {d: run_id for d, run_id in rows}
+    conn_r = Redis.from_url(redis_url)
+    queued = Counter(j.decode() for j in conn_r.lrange("rq:queue:fixwurx-default", 0, -1))
+    lost = sum(
+        1 for d in acked if runs_per_delivery[d] == 0 or queued[f"run-{run_of[d]}"] == 0
+    )
+    duplicated = sum(n - 1 for n in runs_per_delivery.values() if n > 1)
+    duplicated += sum(n - 1 for n in queued.values() if n > 1)
+    return lost, duplicated
+
+
+def summarize(name: str, stage: StageResult, unique: int, lost: int, dup: int) -> dict:
+    ok = [r for r in stage.results if r.status in (200, 202)]
+    latencies = [r.latency * 1000 for r in stage.results]
+    statuses = Counter(r.status for r in stage.results)
+    return {
+        "stage": name,
+        "target/s": stage.rate,
+        "sent": len(stage.results) + stage.errors,
+        "unique": unique,
+        "acked": len(ok),
+        "achieved/s": round(len(stage.results) / stage.elapsed, 1) if stage.elapsed else 0.0,
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies, default=0.0), 2),
+        "statuses": dict(sorted(statuses.items())),
+        "errors": stage.errors,
+        "lost": lost,
+        "duplicated": dup,
+    }
+
+
+def run_one(
+    name: str, port: int, database_url: str, redis_url: str, items: list[tuple[str, bytes]],
+    rate: float, connections: int, seconds: float, acked_so_far: set[str],
+) -> dict:
+    cpu_before = tree_cpu_seconds(GUNICORN_PID)
+    stage = run_stage(
+        "127.0.0.1", port, [req for _, req in items], rate, connections, limit_s=seconds * 3
+    )
+    cpu_used = tree_cpu_seconds(GUNICORN_PID) - cpu_before
+    ids = [d for d, _ in items]
+    acked = {ids[r.index] for r in stage.results if r.status in (200, 202)}
+    acked_so_far |= acked
+    lost, dup = check(database_url, redis_url, acked_so_far)
+    row = summarize(name, stage, len(set(ids)), lost, dup)
+    row["web_cpu_ms_per_req"] = round(cpu_used * 1000 / max(1, len(stage.results)), 2)
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", default="100,250,500,750")
+    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each stage")
+    parser.add_argument("--twice-rate", type=float, default=TARGET_RATE)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    rows = []
+    with private_redis() as redis_url, private_postgres() as database_url:
+        with gunicorn(database_url, redis_url, args.workers, args.threads) as port:
+            acked: set[str] = set()
+            warm = build_deliveries(port, 200, "warmup")
+            run_one("warmup", port, database_url, redis_url, warm, 100, 8, 2, acked)
+            for rate in rates:
+                items = build_deliveries(port, int(rate * args.seconds), f"r{int(rate)}")
+                rows.append(
+                    run_one(f"once@{int(rate)}", port, database_url, redis_url, items, rate,
+                            args.connections, args.seconds, acked)
+                )
+                print(json.dumps(rows[-1]), flush=True)
+            count = int(args.twice_rate * args.seconds / 2)
+            items = twice(build_deliveries(port, count, "twice"))
+            rows.append(
+                run_one(f"twice@{int(args.twice_rate)}", port, database_url, redis_url, items,
+                        args.twice_rate, args.connections, args.seconds, acked)
+            )
+            print(json.dumps(rows[-1]), flush=True)
+    return report(rows)
+
+
+def report(rows: list[dict]) -> int:
+    print()
+    header = f"{'stage':<12}{'target/s':>9}{'achieved/s':>11}{'acked':>7}{'p50 ms':>8}"
+    header += f"{'p99 ms':>8}{'max ms':>8}{'errors':>7}{'lost':>6}{'dup':>5}"
+    print(header)
+    for r in rows:
+        print(
+            f"{r['stage']:<12}{r['target/s']:>9.0f}{r['achieved/s']:>11.1f}{r['acked']:>7}"
+            f"{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}{r['max_ms']:>8.2f}{r['errors']:>7}"
+            f"{r['lost']:>6}{r['duplicated']:>5}"
+        )
+    meeting = [
+        r["achieved/s"] for r in rows
+        if r["p99_ms"] <= TARGET_P99_MS and r["errors"] == 0
+        and r["achieved/s"] >= 0.95 * r["target/s"] and r["stage"].startswith("once")
+    ]
+    sustained = max(meeting, default=0.0)
+    lost = max((r["lost"] for r in rows), default=0)
+    dup = max((r["duplicated"] for r in rows), default=0)
+    passed = sustained >= 0.95 * TARGET_RATE and lost == 0 and dup == 0
+    twice_ok = all(r["p99_ms"] <= TARGET_P99_MS for r in rows if r["stage"].startswith("twice"))
+    print(
+        f"\nsustained: {sustained:.1f} deliveries/s with p99 <= {TARGET_P99_MS:.0f} ms; "
+        f"lost {lost}, duplicated {dup}; twice-stage p99 within target: {twice_ok}; "
+        f"target {'MET' if passed and twice_ok else 'NOT MET'}"
+    )
+    return 0 if passed and twice_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Routing of real GitHub payloads (and the variants they lack) to run requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.fakes import webhooks as fake
+from webhooks.handlers import build_router
+from webhooks.router import Context, Outcome, Router
+
+CTX = Context(app_slug="fixwurx")
+
+
+def route(event: str, payload: dict[str, Any], ctx: Context = CTX) -> Outcome | None:
+    handler = build_router().handler_for(event, payload.get("action"))
+    return None if handler is None else handler(payload, ctx)
+
+
+def only_run(event: str, payload: dict[str, Any]) -> Any:
+    outcome = route(event, payload)
+    assert outcome is not None and outcome.ignored is None, outcome
+    assert len(outcome.runs) == 1
+    return outcome.runs[0]
+
+
+def test_labeled_issue_becomes_an_issue_run() -> None:
+    payload = fake.labeled_issue("FixWurx")
+    run = only_run("issues", payload)
+    assert (run.kind, run.trigger, run.issue_number) == ("issue", "issues.labeled", 1)
+    assert run.repository_id == payload["repository"]["id"]
+    assert run.installation_id == fake.INSTALLATION["id"]
+    assert run.requested_by == payload["sender"]["login"]
+
+
+def test_other_labels_are_ignored() -> None:
+    outcome = route("issues", fake.labeled_issue("bug"))
+    assert outcome is not None and "bug" in (outcome.ignored or "")
+
+
+def test_command_on_an_issue_and_on_a_pull_request() -> None:
+    run = only_run("issue_comment", fake.command_comment("/fixwurx revise Keep the API"))
+    assert (run.kind, run.command, run.command_args) == ("command", "revise", "Keep the API")
+    assert run.issue_number == 1 and run.pr_number is None
+    run = only_run("issue_comment", fake.command_comment("@fixwurx status", on_pull_request=True))
+    assert (run.command, run.pr_number, run.issue_number) == ("status", 1, None)
+
+
+def test_ordinary_comments_are_ignored() -> None:
+    outcome = route("issue_comment", fake.example("issue_comment", "created"))
+    assert outcome is not None and outcome.ignored == "comment is not a FixWurx command"
+
+
+@pytest.mark.parametrize("conclusion", ["failure", "timed_out"])
+def test_failing_check_suite_and_workflow_run_become_ci_runs(conclusion: str) -> None:
+    suite_payload = fake.failing_check_suite(conclusion)
+    run = only_run("check_suite", suite_payload)
+    suite = suite_payload["check_suite"]
+    assert (run.kind, run.head_sha, run.branch) == ("ci", suite["head_sha"], suite["head_branch"])
+    workflow_payload = fake.failing_workflow_run(conclusion)
+    run = only_run("workflow_run", workflow_payload)
+    assert run.trigger == "workflow_run.completed"
+    assert run.head_sha == workflow_payload["workflow_run"]["head_sha"]
+
+
+@pytest.mark.parametrize(
+    "conclusion", ["success", "cancelled", "neutral", "action_required", "stale"]
+)
+def test_non_failing_conclusions_are_ignored(conclusion: str) -> None:
+    outcome = route("check_suite", fake.failing_check_suite(conclusion))
+    assert outcome is not None and outcome.ignored
+
+
+def test_merged_pull_request_is_routed_and_an_unmerged_one_is_not() -> None:
+    payload = fake.merged_pull_request()
+    run = only_run("pull_request", payload)
+    assert (run.kind, run.pr_number) == ("merge", payload["pull_request"]["number"])
+    assert run.head_sha == payload["pull_request"]["merge_commit_sha"]
+    outcome = route("pull_request", fake.example("pull_request", "closed"))
+    assert outcome is not None and "without merging" in (outcome.ignored or "")
+
+
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        ("issues", fake.labeled_issue(**fake.bot_sender("dependabot[bot]"))),
+        ("issue_comment", fake.command_comment("/fixwurx fix", **fake.bot_sender())),
+        ("check_suite", fake.failing_check_suite(**fake.bot_sender("github-actions[bot]"))),
+    ],
+)
+def test_bots_are_ignored_including_fixwurx_itself(event: str, payload: dict[str, Any]) -> None:
+    outcome = route(event, payload)
+    assert outcome is not None and "bot" in (outcome.ignored or "")
+
+
+def test_fixwurx_is_recognised_by_its_slug_even_if_typed_as_a_user() -> None:
+    payload = fake.labeled_issue(sender={"login": "acme-fixer[bot]", "type": "User"})
+    outcome = route("issues", payload, Context(app_slug="acme-fixer"))
+    assert outcome is not None and outcome.ignored
+
+
+def test_payloads_without_an_installation_are_ignored() -> None:
+    payload = fake.example("issues", "labeled", installed=False, label={"name": "fixwurx"})
+    outcome = route("issues", payload)
+    assert outcome is not None and outcome.ignored == "payload has no installation"
+
+
+def test_installation_events_describe_the_change() -> None:
+    created = fake.example("installation", "created")
+    outcome = route("installation", created)
+    assert outcome is not None and outcome.installation is not None
+    assert outcome.installation.installation_id == created["installation"]["id"]
+    assert [r.id for r in outcome.installation.added] == [r["id"] for r in created["repositories"]]
+    removed = fake.example("installation_repositories", "removed")
+    outcome = route("installation_repositories", removed)
+    assert outcome is not None and outcome.installation is not None
+    assert [r.full_name for r in outcome.installation.removed] == [
+        r["full_name"] for r in removed["repositories_removed"]
+    ]
+
+
+def test_unhandled_events_and_actions_have_no_route() -> None:
+    router = build_router()
+    assert router.handler_for("issues", "opened") is None
+    assert router.handler_for("push", None) is None
+    assert ("issues", "labeled") in router.routes()
+
+
+def test_a_route_cannot_be_registered_twice() -> None:
+    router = Router()
+    router.register("issues", "labeled")(lambda p, c: Outcome())
+    with pytest.raises(ValueError, match=r"issues\.labeled"):
+        router.register("issues", "labeled")(lambda p, c: Outcome())
