@@ -2,65 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
-from redis import Redis
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
 from app.github.flow import execute_run
-from app.models import Base, Installation, PullRequest, Repository, Run
+from app.models import PullRequest, Run
 from tests.fakes.github import FakeGitHub, FakeRepo
-
-
-@pytest.fixture
-def settings(
-    github_settings: Settings, tmp_path: Path, redis_url: str, redis_conn: Redis
-) -> Iterator[Settings]:
-    url = f"sqlite:///{tmp_path / 'flow.sqlite3'}"
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    yield github_settings.replace(database_url=url, redis_url=redis_url)
-
-
-@pytest.fixture
-def repo(fake_github: FakeGitHub) -> FakeRepo:
-    return fake_github.add_repo(
-        "octo/app", {"a.py": "x = 1\n"}, collaborators={"alice": "write", "eve": "read"}
-    )
-
-
-def make_run(settings: Settings, repo: FakeRepo, **fields: Any) -> int:
-    with session_scope(settings.database_url) as session:
-        if session.get(Installation, repo.installation_id) is None:
-            session.add(Installation(id=repo.installation_id, account_login=repo.owner))
-            session.flush()
-            session.add(
-                Repository(
-                    id=repo.id, installation_id=repo.installation_id, full_name=repo.full_name
-                )
-            )
-        fields.setdefault("status", "running")
-        run = Run(repository_id=repo.id, trigger="test", **fields)
-        session.add(run)
-        session.flush()
-        return run.id
-
-
-def run_row(settings: Settings, run_id: int) -> Run:
-    with session_scope(settings.database_url) as session:
-        found = session.get(Run, run_id)
-        assert found is not None
-        return found
-
-
-def bodies(fake: FakeGitHub, number: int) -> list[str]:
-    return [c["body"] for c in fake.issue_comments("octo/app", number)]
+from tests.unit.github.helpers import bodies, make_run, run_row
 
 
 def test_invalid_config_gets_exactly_one_comment_and_no_action(

@@ -1,0 +1,134 @@
+"""Publishing a bundle: checked twice, committed by the bot, pushed, or commented when refused.
+Also `explain` and `revert`, which work from what earlier runs recorded."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.db import session_scope
+from app.errors import BundleMismatch
+from app.github import fixing, git
+from app.github.flow import execute_run
+from app.github.job import build_job
+from app.models import PatchBundleRecord, PullRequest, Run
+from app.patches import PatchBundle
+from tests.fakes.github import FakeGitHub, FakeRepo
+from tests.fakes.github.server import git as fake_git
+from tests.unit.github.helpers import bodies, make_run, run_row
+
+DIFF = """--- a/a.py
++++ b/a.py
+@@ -1 +1 @@
+-x = 1
++x = 2
+"""
+
+
+def bundle(base: str, diff: str = DIFF) -> PatchBundle:
+    return PatchBundle(
+        base_commit=base,
+        diff=diff,
+        files=("a.py",),
+        evidence={"before": [{"test": "t::x", "outcome": "failed"}], "after": []},
+        localization=[{"path": "a.py", "line": 1, "score": 1.0, "why": "x"}],
+        source="templates",
+        summary="x = 2",
+    )
+
+
+def publish(settings: Settings, run_id: int, made: PatchBundle) -> None:
+    job = build_job(settings, run_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        checkout = git.clone(job.repo.clone_url, job.token(), Path(tmp) / "repo")
+        base = git.head(checkout)
+        fixing._publish(job, checkout, base, made, "fixwurx/ci-abc", "main", "Fix CI", None)
+
+
+def test_refused_push_posts_the_bundle_on_the_pull_request(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "a pull request's conversation")
+    fake_github.repos["octo/app"].protected.add("fixwurx/ci-abc")
+    run_id = make_run(settings, repo, kind="ci", pr_number=number, branch="main", head_sha="a" * 40)
+    made = bundle(fake_github.branch_sha("octo/app", "main") or "")
+    publish(settings, run_id, made)
+    reply = [b for b in bodies(fake_github, number) if "```diff" in b]
+    assert len(reply) == 1 and made.hash in reply[0] and "+x = 2" in reply[0]
+    assert fake_github.open_pulls("octo/app") == []
+    assert run_row(settings, run_id).status == "fixed"
+
+
+def test_pushed_commit_is_the_bundle_by_the_bot(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    run_id = make_run(settings, repo, kind="ci", branch="main", head_sha="a" * 40)
+    publish(settings, run_id, bundle(fake_github.branch_sha("octo/app", "main") or ""))
+    assert fake_github.show("octo/app", "fixwurx/ci-abc", "a.py") == "x = 2\n"
+    author = fake_git(["log", "-1", "--format=%an|%cn", "fixwurx/ci-abc"], repo.bare).strip()
+    assert author == "fixwurx[bot]|fixwurx[bot]"
+    [pull] = fake_github.open_pulls("octo/app")
+    assert pull["base"] == "main" and "Fixes #" not in pull["body"]
+
+
+def test_tampered_bundle_is_never_pushed(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    run_id = make_run(settings, repo, kind="ci", branch="main", head_sha="a" * 40)
+    made = bundle(fake_github.branch_sha("octo/app", "main") or "").to_json()
+    made["diff"] = DIFF.replace("x = 2", "x = 3")  # content no longer matches the hash
+    job = build_job(settings, run_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        checkout = git.clone(job.repo.clone_url, job.token(), Path(tmp) / "repo")
+        with pytest.raises(BundleMismatch, match="hash differs"):
+            fixing._commit_bundle(job, checkout, git.head(checkout), made, "t")
+    assert fake_github.branch_sha("octo/app", "fixwurx/ci-abc") is None
+
+
+def test_explain_describes_the_last_fix(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "bug")
+    fixed = make_run(settings, repo, kind="issue", issue_number=number, status="fixed")
+    made = bundle("b" * 40)
+    with session_scope(settings.database_url) as session:
+        session.add(PatchBundleRecord(run_id=fixed, hash=made.hash, body=made.to_json()))
+    run_id = make_run(
+        settings, repo, kind="command", command="explain", issue_number=number, requested_by="alice"
+    )
+    execute_run(settings, run_id)
+    [reply] = bodies(fake_github, number)
+    assert "Root cause: `a.py:1`: x" in reply and made.hash in reply
+
+
+def test_revert_opens_a_pull_request_undoing_the_merged_fix(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "bug")
+    merge = fake_github.commit_files("octo/app", "main", {"a.py": "x = 2\n"}, "Fix #1 (merged)")
+    fixed = make_run(settings, repo, kind="issue", issue_number=number, status="fixed")
+    with session_scope(settings.database_url) as session:
+        session.add(
+            PullRequest(
+                repository_id=repo.id,
+                number=40,
+                run_id=fixed,
+                issue_number=number,
+                branch=f"fixwurx/issue-{number}",
+                base_branch="main",
+                state="merged",
+                merge_sha=merge,
+            )
+        )
+    run_id = make_run(
+        settings, repo, kind="command", command="revert", issue_number=number, requested_by="alice"
+    )
+    execute_run(settings, run_id)
+    [pull] = fake_github.open_pulls("octo/app")
+    assert pull["head"] == "fixwurx/revert-40" and pull["base"] == "main"
+    assert fake_github.show("octo/app", "fixwurx/revert-40", "a.py") == "x = 1\n"
+    with session_scope(settings.database_url) as session:
+        assert session.get(Run, run_id).reason == f"revert pull request #{pull['number']}"  # type: ignore[union-attr]
