@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app import sandbox
 from app.agents.analyst import AnalystConfig
 from app.agents.budget import Budget
 from app.agents.candidates import RepairContext
@@ -121,12 +122,8 @@ def test_llm_source_turns_a_scripted_answer_into_a_verified_diff(tmp_path: Path)
 
     work = tmp_path / "work"
     shutil.copytree(root, work)
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    assert not sandbox.run(argv, work, 120).ok  # the bug is real
     candidate.apply_to(work)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout
+    result = sandbox.run(argv, work, 120)
+    assert result.ok, result.stdout

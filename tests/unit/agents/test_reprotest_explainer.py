@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from app import sandbox
 from app.agents.budget import Budget, BudgetLimits
 from app.agents.candidates import RepairContext
 from app.agents.edits import EditError
@@ -61,7 +61,7 @@ def _pytest(root: Path) -> int:
         "no:cacheprovider",
         "tests/test_fixwurx_repro.py",
     ]
-    return subprocess.run(argv, cwd=root, capture_output=True, timeout=120).returncode
+    return sandbox.run(argv, root, 120).returncode
 
 
 def test_reproduction_test_fails_before_and_passes_after(tmp_path: Path) -> None:
