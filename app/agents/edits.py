@@ -71,9 +71,14 @@ def _path_before(lines: list[str], index: int) -> str:
         candidate = lines[back].strip()
         if not candidate or _FENCE.match(candidate):
             continue
-        candidate = candidate.strip("`*").removeprefix("File:").strip()
-        return candidate if _PATH.match(candidate) and not _REPLACE.match(candidate) else ""
+        candidate = candidate.strip("`*#: ").removeprefix("File:").strip("`* ")
+        return candidate if _looks_like_path(candidate) else ""
     return ""
+
+
+def _looks_like_path(text: str) -> bool:
+    # A bare word ("Here") is prose, not a file: demand a directory or an extension.
+    return bool(_PATH.match(text)) and ("/" in text or "." in text) and not _REPLACE.match(text)
 
 
 def _collect(lines: list[str], start: int, end: re.Pattern[str], marker: str) -> tuple[str, int]:

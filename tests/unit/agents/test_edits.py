@@ -131,3 +131,11 @@ def test_creating_over_an_existing_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x\n")
     with pytest.raises(EditError, match="empty SEARCH creates a file, but the file exists"):
         apply_blocks(tmp_path, [SearchReplace("a.py", "", "y\n")])
+
+
+def test_path_line_decorations_and_prose_words() -> None:
+    for line in ("### pkg/a.py", "File: pkg/a.py", "`pkg/a.py`", "**pkg/a.py**:"):
+        (block,) = parse_blocks(f"{line}\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n")
+        assert block.path == "pkg/a.py", line
+    with pytest.raises(EditError, match="without a file path"):
+        parse_blocks("Here\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n")
