@@ -110,9 +110,9 @@ def tried_count(url: str, run: RunView) -> int:
 
 def last_tried_at(url: str, run: RunView) -> dt.datetime | None:
     """When the latest earlier repair of this issue finished."""
-    query = _fixing_runs(run).where(Run.status.in_(TRIED_STATUSES))
+    tried = _fixing_runs(run).where(Run.status.in_(TRIED_STATUSES)).subquery()
     with session_scope(url) as session:
-        latest = session.scalar(select(func.max(Run.finished_at)).select_from(query.subquery()))
+        latest = session.scalar(select(func.max(tried.c.finished_at)))
     if latest is not None and latest.tzinfo is None:
         latest = latest.replace(tzinfo=dt.UTC)  # SQLite returns naive datetimes
     return latest
