@@ -1,9 +1,20 @@
 """The only place where code from a repository runs.
 
 `run(argv, cwd, timeout)` executes a command with no network, a scrubbed environment, resource
-limits and a wall-clock limit that kills the whole process group. Bubblewrap is used where
-present; otherwise a plain subprocess with the same scrub and limits, and a warning that network
+limits and a wall-clock limit that kills the whole process tree. Bubblewrap is used where it
+works; otherwise a plain subprocess with the same scrub and limits, and a warning that network
 isolation is off.
+
+Modules, one concept each:
+
+- `api`: the contract (`run`, `Limits`, `SandboxResult`) and the command chain of each backend;
+- `backends`: which backend runs (FIXWURX_SANDBOX, the one-off bubblewrap probe, the warning);
+- `bubblewrap`: namespaces and the read-only root built from binds;
+- `identity`: a fresh unprivileged uid per run, so process limits bind and kills reach everything;
+- `rlimits`: memory, file size, CPU and process limits through prlimit(1);
+- `environment`: the allow-listed environment and the refusal of secret-looking variables;
+- `process`: spawning, the select loop, the deadline; `capture`: bounded head+tail output;
+- `tools`: where the helper programs are; `constants`: the documented numbers.
 """
 
 from __future__ import annotations

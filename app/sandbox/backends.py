@@ -26,8 +26,8 @@ from app.sandbox.tools import find_tool
 log = logging.getLogger(__name__)
 
 FALLBACK_WARNING = (
-    "bubblewrap is not in use: network isolation is OFF and the host file system is visible "
-    "to the sandboxed command ({reason})"
+    "bubblewrap is not in use: network isolation is OFF and the host file system is exposed "
+    "to the sandboxed command (readable, and writable wherever this worker can write) ({reason})"
 )
 
 

@@ -8,6 +8,7 @@ writable host path; /tmp is a private tmpfs; the root itself is remounted read-o
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -95,7 +96,9 @@ def _capability_args(as_root: bool) -> list[str]:
     return args
 
 
-def _system_mounts() -> list[tuple[str, ...]]:
+@functools.cache
+def _system_mounts() -> tuple[tuple[str, ...], ...]:
+    """The system part of the mount plan; it cannot change while we run, so it is built once."""
     mounts: list[tuple[str, ...]] = [("--ro-bind", "/usr", "/usr")]
     for top in SYSTEM_DIRS:
         if os.path.islink(top):
@@ -107,7 +110,7 @@ def _system_mounts() -> list[tuple[str, ...]]:
             mounts.append(("--ro-bind", path, path))
     for root in python_roots():
         mounts.append(("--ro-bind", root, root))
-    return mounts
+    return tuple(mounts)
 
 
 def python_roots() -> list[str]:
