@@ -8,8 +8,11 @@ first greedy, the rest with temperature), parsed as SEARCH/REPLACE blocks, check
 `RepairContext.feedback` (the verifier's output for a failed candidate), the next round shows
 that output and the failed diff, and the new candidates name it as their `parent`.
 
-`propose` is a generator: candidates reach the planner as soon as each sample is parsed, so a
-budget that runs out mid-round (`BudgetExhausted`) still leaves the earlier ones verifiable.
+`propose` is a generator: candidates reach the planner as soon as each sample is parsed. When
+the budget runs out or every provider fails, `propose` raises (`BudgetExhausted`,
+`ProviderError`) if it has yielded nothing yet; after the first candidate it ends the round
+instead, sets `stopped_by`, and lets the planner verify what it has (the next round's first
+call raises the same error, so the reason is not lost).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from app.agents.llm import context as ctx
 from app.agents.llm.base import ChatRequest, ChatResponse
 from app.agents.llm.chain import ProviderChain
 from app.agents.llm.prompts import failures_block, issue_block, render
-from app.errors import PatchError
+from app.errors import BudgetExhausted, PatchError, ProviderError
 from app.repair.results import Location
 
 _SYMBOL = re.compile(r"([\w./-]+\.py)::([\w.]+)")
@@ -69,6 +72,8 @@ class LlmSource:
     accepts_feedback: bool = True
     last_round: list[Candidate] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: Why the last round ended before all samples were drawn ("" when it did not).
+    stopped_by: str = ""
     spent: Spend = field(default_factory=Spend)
     _pinned: Candidate | None = None
     _localized: dict[tuple[str, ...], list[ctx.Window]] = field(default_factory=dict)
@@ -82,8 +87,8 @@ class LlmSource:
         self._pinned = candidate
 
     def propose(self, context: RepairContext) -> Iterator[Candidate]:
-        """Candidates best first; raises `BudgetExhausted` or `ProviderError` from the chain."""
-        self.errors = []
+        """Candidates best first; raises `BudgetExhausted`/`ProviderError` before the first one."""
+        self.errors, self.stopped_by = [], ""
         pending = Spend()
         windows, cost = self.localize(context)
         pending = pending + cost
@@ -94,7 +99,9 @@ class LlmSource:
         parent = refined[0].key if refined else None
         self.last_round, self._pinned = [], None
         for sample in range(self.config.samples):
-            response = self._ask(prompt, self.config.patch_max_tokens, self._temperature(sample))
+            response = self._sample(prompt, sample)
+            if response is None:
+                return
             pending = pending + _spend(response)
             candidate = self._candidate(response, context.root, scope, kept, sample)
             if candidate is None or candidate.key in {c.key for c in self.last_round}:
@@ -103,6 +110,18 @@ class LlmSource:
             pending = Spend()
             self.last_round.append(candidate)
             yield candidate
+
+    def _sample(self, prompt: str, sample: int) -> ChatResponse | None:
+        """One patch answer; None ends the round early when candidates are already out."""
+        try:
+            return self._ask(prompt, self.config.patch_max_tokens, self._temperature(sample))
+        except (BudgetExhausted, ProviderError) as exc:
+            if not self.last_round:
+                raise  # nothing to verify: the caller must hear why
+            # Let the planner verify what it has; the next call will raise the same error.
+            self.stopped_by = f"{type(exc).__name__}: {exc}"
+            self.errors.append(f"sample {sample}: {self.stopped_by}")
+            return None
 
     def _refined(self, feedback: str) -> list[Candidate]:
         if not feedback:

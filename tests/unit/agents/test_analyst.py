@@ -15,10 +15,10 @@ from app.agents.budget import Budget, BudgetLimits
 from app.agents.candidates import RepairContext
 from app.agents.llm.chain import ProviderChain, RetryPolicy
 from app.agents.llm.openai_provider import OpenAIProvider
-from app.errors import BudgetExhausted
+from app.errors import BudgetExhausted, ProviderError
 from app.repair.results import Frame, Location
 from app.repair.results import TestOutcome as Outcome
-from tests.fakes.llm import FakeLLMServer, Reply, Step, fake_llm
+from tests.fakes.llm import FakeLLMServer, Fault, Reply, Step, fake_llm
 
 CODE = '''import math
 
@@ -186,12 +186,32 @@ def test_budget_exhaustion_mid_round_keeps_earlier_candidates(
     )
     limits = BudgetLimits(2_000, 100.0, 10**9, 1e9, 10**9, 1e9)
     source = _source(server, Budget(limits), samples=3, patch_max_tokens=200, localize=False)
-    produced = []
-    with pytest.raises(BudgetExhausted, match="per-run tokens budget is 2,000 tokens"):
-        for candidate in source.propose(_context(repo)):
-            produced.append(candidate)
-    assert len(produced) == 1
+    produced = list(source.propose(_context(repo)))
+    assert len(produced) == 1  # the round ended; what it had is left to verify
     assert len(server.requests) == 1  # the second sample was refused before sending
+    assert source.stopped_by.startswith("BudgetExhausted: LLM budget exhausted: the per-run")
+    # the next round has nothing yet, so it raises and the run stops with the reason
+    with pytest.raises(BudgetExhausted, match="per-run tokens budget is 2,000 tokens"):
+        list(source.propose(_context(repo, feedback="still failing")))
+    assert len(server.requests) == 1
+
+
+def test_provider_outage_before_any_candidate_raises(server: FakeLLMServer, repo: Path) -> None:
+    server.push(Fault(503))
+    source = _source(server, samples=2, localize=False)
+    with pytest.raises(ProviderError, match="every model provider failed"):
+        list(source.propose(_context(repo)))
+
+
+def test_provider_outage_after_a_candidate_ends_the_round(
+    server: FakeLLMServer, repo: Path
+) -> None:
+    server.push(Reply(patch("    return math.pi * radius ** 2")), Fault(500))
+    source = _source(server, samples=3, localize=False)
+    (candidate,) = source.propose(_context(repo))
+    assert candidate.edits[0].path == "geo/shapes.py"
+    assert "server error (500)" in source.stopped_by
+    assert len(server.requests) == 2
 
 
 def test_without_model_localization_the_suspicious_lines_are_used(
