@@ -2,7 +2,8 @@
 
 The repair chain calls `app.sandbox.run` hundreds of times per repair, so what the sandbox adds
 to each call matters. Each row times N calls of the same command, after one warm-up call (which
-also pays bubblewrap's one-off probe), and prints the median and 90th percentile in ms.
+also pays bubblewrap's one-off probe), and prints min, median and 90th percentile in ms. On a
+shared 2-core machine the median moves with the load; the min is the cost on an idle machine.
 
     .venv/bin/python benchmarks/sandbox_overhead.py [N]
 """
@@ -27,7 +28,7 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def _time(call: Callable[[], object], n: int) -> tuple[float, float]:
+def _time(call: Callable[[], object], n: int) -> tuple[float, float, float]:
     call()
     samples = []
     for _ in range(n):
@@ -35,7 +36,7 @@ def _time(call: Callable[[], object], n: int) -> tuple[float, float]:
         call()
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return statistics.median(samples), samples[int(0.9 * (n - 1))]
+    return samples[0], statistics.median(samples), samples[int(0.9 * (n - 1))]
 
 
 def _bare(argv: Sequence[str], cwd: Path) -> Callable[[], object]:
@@ -57,18 +58,21 @@ def main(n: int) -> None:
     backends = ["subprocess"]
     if detect_bubblewrap().usable:
         backends.insert(0, "bubblewrap")
-    print(f"sandbox overhead, {n} calls each (ms): median / p90")
+    load = os.getloadavg()[0]
+    print(f"sandbox overhead, {n} calls each (ms): min / median / p90  (load average {load:.1f})")
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
         for label, argv in COMMANDS.items():
-            base_med, base_p90 = _time(_bare(argv, cwd), n)
-            print(f"{label:16} bare subprocess  {base_med:7.2f} / {base_p90:7.2f}")
+            base = _time(_bare(argv, cwd), n)
+            print(f"{label:16} {'bare subprocess':16} {_row(base)}")
             for backend in backends:
-                med, p90 = _time(_sandboxed(argv, cwd, backend), n)
-                print(
-                    f"{label:16} {backend:16} {med:7.2f} / {p90:7.2f}"
-                    f"   (+{med - base_med:.2f} ms per call)"
-                )
+                timing = _time(_sandboxed(argv, cwd, backend), n)
+                added = timing[1] - base[1]
+                print(f"{label:16} {backend:16} {_row(timing)}   (+{added:.2f} ms median)")
+
+
+def _row(timing: tuple[float, float, float]) -> str:
+    return " / ".join(f"{t:7.2f}" for t in timing)
 
 
 if __name__ == "__main__":
