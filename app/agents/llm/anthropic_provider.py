@@ -53,7 +53,7 @@ class AnthropicProvider:
         try:
             answer = self._client.messages.create(
                 model=self.model,
-                system=request.system,
+                system=request.system or anthropic.omit,
                 messages=_messages(request),
                 # No `temperature`: this API version dropped it; its default sampling varies.
                 max_tokens=request.max_tokens,

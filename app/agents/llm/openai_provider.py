@@ -9,7 +9,7 @@ recorded.
 from __future__ import annotations
 
 import time
-from typing import cast
+from typing import Any, cast
 
 import openai
 from openai.types.chat import ChatCompletionMessageParam
@@ -30,6 +30,10 @@ from app.agents.llm.base import (
 from app.agents.llm.constants import CALL_TIMEOUT_S
 from app.agents.llm.pricing import cost_usd
 
+#: OpenAI model families that reason before answering: they accept only the default temperature
+#: and reject `max_tokens`, so neither is sent to them.
+REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "gpt-6")
+
 
 class OpenAIProvider:
     """One model on an OpenAI-compatible endpoint."""
@@ -49,6 +53,16 @@ class OpenAIProvider:
             api_key=api_key, base_url=base_url or None, timeout=timeout_s, max_retries=0
         )
 
+    def _sampling(self, request: ChatRequest) -> dict[str, Any]:
+        """Length and temperature parameters in the form this endpoint accepts."""
+        # Local servers (Ollama, llama.cpp, older vLLM) know only `max_tokens`; OpenAI's
+        # reasoning models refuse it and refuse any temperature but the default.
+        length = "max_tokens" if self.name == "local" else "max_completion_tokens"
+        params: dict[str, Any] = {length: request.max_tokens}
+        if _takes_temperature(self.name, self.model):
+            params["temperature"] = request.temperature
+        return params
+
     def complete(self, request: ChatRequest) -> ChatResponse:
         """One chat completion; SDK errors become the chain's error kinds."""
         started = time.monotonic()
@@ -56,8 +70,7 @@ class OpenAIProvider:
             answer = self._client.chat.completions.create(
                 model=self.model,
                 messages=_messages(request),
-                max_completion_tokens=request.max_tokens,
-                temperature=request.temperature,
+                **self._sampling(request),
             )
             text = (answer.choices[0].message.content or "") if answer.choices else ""
             reported = answer.usage
@@ -78,6 +91,10 @@ class OpenAIProvider:
             cost_usd=cost_usd(self.name, self.model, usage),
             latency_ms=int((time.monotonic() - started) * 1000),
         )
+
+
+def _takes_temperature(name: str, model: str) -> bool:
+    return name == "local" or not model.startswith(REASONING_PREFIXES)
 
 
 def _messages(request: ChatRequest) -> list[ChatCompletionMessageParam]:

@@ -141,3 +141,29 @@ def test_usage_is_estimated_when_a_local_server_omits_it(openai_server: FakeLLMS
     assert response.text == "x" * 70
     # 13 prompt characters ("be brief" + "hello") and 70 answer characters, at 3.5 per token
     assert (response.usage.input_tokens, response.usage.output_tokens) == (4, 20)
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "expected"),
+    [
+        ("openai", "gpt-4o", {"max_completion_tokens": 64, "temperature": 0.0}),
+        ("openai", "gpt-5.1", {"max_completion_tokens": 64}),
+        ("openai", "o3-mini", {"max_completion_tokens": 64}),
+        ("local", "gpt-5-local-finetune", {"max_tokens": 64, "temperature": 0.0}),
+    ],
+)
+def test_sampling_parameters_fit_the_endpoint(
+    openai_server: FakeLLMServer, name: str, model: str, expected: dict[str, float]
+) -> None:
+    openai_server.push(Reply("ok"))
+    provider = OpenAIProvider(model, api_key=KEY, base_url=openai_server.base_url, name=name)
+    provider.complete(REQUEST)
+    body = openai_server.requests[0].body
+    sent = {k: body[k] for k in ("max_tokens", "max_completion_tokens", "temperature") if k in body}
+    assert sent == expected
+
+
+def test_anthropic_without_system_prompt_omits_it(anthropic_server: FakeLLMServer) -> None:
+    anthropic_server.push(Reply("ok"))
+    _anthropic(anthropic_server).complete(ChatRequest.single("", "hello"))
+    assert "system" not in anthropic_server.requests[0].body
