@@ -10,6 +10,7 @@ starts is short and exec-only, so the per-call cost stays at a few milliseconds:
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import stat
 import tempfile
@@ -21,7 +22,7 @@ from app import defaults
 from app.sandbox.backends import choose_backend
 from app.sandbox.bubblewrap import bwrap_prefix
 from app.sandbox.constants import BUBBLEWRAP
-from app.sandbox.environment import sandbox_env
+from app.sandbox.environment import check_caller_env, sandbox_env
 from app.sandbox.identity import Identity, fresh_identity
 from app.sandbox.process import Outcome, supervise
 from app.sandbox.rlimits import nproc_prefix, prlimit_prefix
@@ -92,6 +93,7 @@ def run(
     credential raises `SandboxError`. `readonly_paths` are extra host paths to expose read-only.
     """
     cwd = _check_call(argv, cwd, timeout)
+    check_caller_env(env)  # before anything is touched or started
     limits = limits or Limits()
     backend, warnings = choose_backend()
     with fresh_identity() as who:
@@ -170,6 +172,8 @@ def _run_subprocess(
 ) -> Outcome:
     command = [*prlimit_prefix(limits, limit_processes=who.uid is not None), *who.wrap(argv)]
     home = tempfile.mkdtemp(prefix="fixwurx-sandbox-home-")
+    if who.uid is not None:  # its own HOME, so tools that check access(2) first may use it
+        os.chown(home, who.uid, who.uid)
     try:
         clean = sandbox_env(home, home, env)
         return supervise(

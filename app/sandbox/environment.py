@@ -35,9 +35,8 @@ _MIN_SECRET_LEN = 8
 def sandbox_env(home: str, tmp: str, extra: Mapping[str, str] | None) -> dict[str, str]:
     """The complete environment of a sandboxed command: the allow-list plus the caller's `extra`."""
     env = _base_env(home, tmp)
-    for key, value in (extra or {}).items():
-        check_caller_variable(key, value)
-        env[key] = value
+    check_caller_env(extra)
+    env.update(extra or {})
     env["PATH"] = _venv_first(env["PATH"])
     return env
 
@@ -76,6 +75,12 @@ def _venv_first(path: str) -> str:
     first = venv_bin()
     parts = [p for p in path.split(":") if p and p != first]
     return ":".join([first, *parts])
+
+
+def check_caller_env(extra: Mapping[str, str] | None) -> None:
+    """SandboxError for the first variable of `extra` that looks like a secret."""
+    for key, value in (extra or {}).items():
+        check_caller_variable(key, value)
 
 
 def check_caller_variable(key: str, value: str) -> None:

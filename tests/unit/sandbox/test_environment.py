@@ -63,10 +63,12 @@ def test_ordinary_names_pass(name: str) -> None:
     check_caller_variable(name, "src:tests")
 
 
-def test_run_refuses_a_secret_before_starting_anything(work: Path) -> None:
+def test_run_refuses_a_secret_before_starting_or_touching_anything(work: Path) -> None:
+    work.chmod(0o700)
     with pytest.raises(SandboxError, match="GITHUB_TOKEN"):
         run(["touch", "started"], work, 10, env={"GITHUB_TOKEN": "x"})
     assert not (work / "started").exists()
+    assert work.stat().st_mode & 0o777 == 0o700
 
 
 def test_environment_is_the_allow_list_plus_extras(monkeypatch: pytest.MonkeyPatch) -> None:
