@@ -4,14 +4,13 @@ coverage's `dynamic_context = test_function` labels every executed line with the
 it, which is what spectrum-based localization needs. The rcfile and the data file live under
 `root/.fixwurx/`, which is never copied into candidates nor part of a diff.
 
-A hanging test would keep coverage from ever saving its data, so when pytest-timeout is
-importable each test gets a time limit: the hanging test then fails with a stack dump that
-points at the loop, and the run still ends normally.
+A hanging test would keep coverage from ever saving its data, so each test gets a time limit
+(pytest-timeout): the hanging test then fails with a stack dump that points at the loop, and
+the run still ends normally.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,7 +54,9 @@ class CoverageOutcome:
     error: str = ""
 
 
-def run_with_coverage(root: Path, command: TestCommand, timeout: float) -> CoverageOutcome:
+def run_with_coverage(
+    root: Path, command: TestCommand, timeout: float, per_test: float | None = None
+) -> CoverageOutcome:
     """Run `command` under coverage in the sandbox and map coverage contexts to test ids."""
     if not command.is_pytest:
         raise ValueError(f"coverage needs a pytest command, got {command.display()!r}")
@@ -64,7 +65,14 @@ def run_with_coverage(root: Path, command: TestCommand, timeout: float) -> Cover
     data_path = root / DATA_FILE
     data_path.unlink(missing_ok=True)
     wrap = (sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m")
-    run = run_tests(root, command, timeout=timeout, wrap=wrap, env=_timeout_env(timeout))
+    run = run_tests(
+        root,
+        command,
+        timeout=timeout,
+        wrap=wrap,
+        env={"PYTHONDONTWRITEBYTECODE": "1"},  # leave nothing in the tree but .fixwurx/
+        per_test_timeout=per_test or per_test_limit(timeout),
+    )
     if run.timed_out:
         return CoverageOutcome(run, error=f"the coverage run timed out after {timeout:.0f}s")
     if not data_path.is_file():
@@ -72,12 +80,9 @@ def run_with_coverage(root: Path, command: TestCommand, timeout: float) -> Cover
     return CoverageOutcome(run, _lines_by_test(data_path, [o.test_id for o in run.outcomes]))
 
 
-def _timeout_env(timeout: float) -> dict[str, str]:
-    env = {"PYTHONDONTWRITEBYTECODE": "1"}  # leave nothing in the pristine tree but .fixwurx/
-    if importlib.util.find_spec("pytest_timeout") is not None:
-        limit = max(PER_TEST_MIN_S, min(PER_TEST_MAX_S, timeout * PER_TEST_SHARE))
-        env["PYTEST_ADDOPTS"] = f"--timeout={limit:.0f}"
-    return env
+def per_test_limit(timeout: float) -> float:
+    """A share of the run's limit, clamped: one hanging test must not eat the whole budget."""
+    return max(PER_TEST_MIN_S, min(PER_TEST_MAX_S, timeout * PER_TEST_SHARE))
 
 
 def _lines_by_test(data_path: Path, test_ids: list[str]) -> dict[str, frozenset[LineKey]]:

@@ -34,6 +34,10 @@ FALLBACK_FRAME_SCORE = 1.0
 FALLBACK_DECAY = 0.8
 #: ...and the other statements of a frame's function get this share of the frame's score.
 FALLBACK_NEIGHBOUR_SHARE = 0.5
+#: pytest-timeout's failure message: the test hung and was stopped.
+HUNG_MARK = "Timeout"
+#: Per-test limit (s) of the coverage run when a failing test hangs.
+HUNG_MIN_S = 4.0
 #: No caller needs more than this many ranked lines.
 MAX_LOCATIONS = 200
 
@@ -71,11 +75,15 @@ def localize(
     scores: dict[LineKey, float] = {}
     reasons: dict[LineKey, str] = {}
     if command.is_pytest:
-        covered = run_with_coverage(root, command, timeout)
-        failing_ids = {o.test_id for o in failing} | {o.test_id for o in covered.run.failing}
-        for outcome in covered.run.failing:
-            frames.setdefault(outcome.test_id, _in_scope_frames(outcome.frames, root, ignore))
+        covered = run_with_coverage(root, command, timeout, _hang_limit(failing))
         passing = set(passing_ids) or set(covered.run.passing_ids)
+        # A test cut short by the coverage run's per-test limit is not evidence of a fault
+        # unless it failed at baseline too; its stack dump is, though: it shows the loop.
+        extra = [o for o in covered.run.failing if not failing or o.test_id not in passing]
+        failing_ids = {o.test_id for o in failing} | {o.test_id for o in extra}
+        for outcome in extra:
+            found = _in_scope_frames(outcome.frames, root, ignore)
+            frames[outcome.test_id] = tuple(dict.fromkeys(frames.get(outcome.test_id, ()) + found))
         spectrum = build_spectrum(covered.lines_by_test, failing_ids, passing - failing_ids)
         for key in spectrum.lines():
             if in_scope(key[0], root, ignore):
@@ -85,6 +93,14 @@ def localize(
         scores, reasons = _fallback(frames, root)
     _add_frame_bonus(scores, reasons, frames)
     return _rank(scores, reasons, frames, root)
+
+
+def _hang_limit(failing: Sequence[TestOutcome]) -> float | None:
+    """A short per-test limit when a failing test hung: waiting longer shows nothing new."""
+    if not any(HUNG_MARK in o.message for o in failing):
+        return None
+    finished = [o.duration for o in failing if HUNG_MARK not in o.message]
+    return max(HUNG_MIN_S, 3 * max(finished, default=1.0) + 1.0)
 
 
 def _frames_by_test(

@@ -70,13 +70,13 @@ def _drop_clauses(pf: ParsedFile, test: ast.BoolOp) -> Iterator[Mutation]:
 
 
 def _loop_conditions(pf: ParsedFile, loop: ast.While) -> Iterator[Mutation]:
-    """`while True:` -> a condition over names the body changes and reads."""
-    changed = _assigned_in(loop.body)
-    scope = scope_at(pf, loop)
-    visible = set(scope.values())
-    read = [n for n in _read_in(loop.body) if n in visible]
+    """`while True:` -> a condition over names bound before the loop: what the body changes
+    first (`lo`), compared with what else it reads (`hi`)."""
+    bound = _bound_before(pf, loop)
+    changed = [n for n in _assigned_in(loop.body) if n in bound]
+    read = [n for n in _read_in(loop.body) if n in bound]
     count = 0
-    for name in [n for n in changed if n in visible]:
+    for name in changed:
         for option in (name, f"not {name}"):
             yield pf.replace(loop.test, option, f"loop condition `{option}`", 0.6)
         for other in [r for r in read if r != name]:
@@ -86,6 +86,18 @@ def _loop_conditions(pf: ParsedFile, loop: ast.While) -> Iterator[Mutation]:
                 count += 1
                 condition = f"{name} {op} {other}"
                 yield pf.replace(loop.test, condition, f"loop condition `{condition}`", weight)
+
+
+def _bound_before(pf: ParsedFile, loop: ast.While) -> set[str]:
+    """Parameters, and names assigned by statements that end before the loop starts."""
+    function = pf.function_of(loop)
+    scope = scope_at(pf, loop)
+    bound = set(scope.params) | set(scope.globals)
+    if function is None:
+        return bound
+    stores = (n for n in ast.walk(function) if isinstance(n, ast.Name))
+    bound |= {n.id for n in stores if isinstance(n.ctx, ast.Store) and n.lineno < loop.lineno}
+    return bound
 
 
 def _loop_progress(pf: ParsedFile, loop: ast.While) -> Iterator[Mutation]:

@@ -14,6 +14,11 @@ from app.repair.templates.base import FUNCTIONS, Mutation, ParsedFile
 
 FAMILY = "guard"
 PRIOR = 0.45
+#: The empty value of common return annotations.
+EMPTY_VALUES = {
+    "str": '""', "int": "0", "float": "0.0", "bool": "False", "list": "[]", "List": "[]",
+    "dict": "{}", "Dict": "{}", "set": "set()", "tuple": "()", "Sequence": "[]",
+}  # fmt: skip
 #: Return values tried per guard: the function's own literal returns first, then None.
 MAX_FALLBACKS = 3
 
@@ -49,12 +54,20 @@ def _for_node(pf: ParsedFile, node: ast.AST) -> Iterator[tuple[str, float]]:
             seq, idx = pf.segment(node.value), pf.segment(index)
             yield f"{idx} >= len({seq})", 0.6
             yield f"not 0 <= {idx} < len({seq})", 0.4
-    if _divisor(node) is not None:
-        yield f"{pf.segment(_divisor(node))} == 0", 0.7  # type: ignore[arg-type]
+    divisor = _divisor(node)
+    if divisor is not None:
+        yield _zero_test(pf, divisor), 0.7
     if isinstance(node, ast.Call) and _guardable_call_arg(node):
         arg = pf.segment(node.args[0])
         yield f"not {arg}", 0.6
         yield f"{arg} is None", 0.5
+
+
+def _zero_test(pf: ParsedFile, divisor: ast.expr) -> str:
+    """`len(xs)` is zero exactly when `xs` is empty: say it the idiomatic way."""
+    if isinstance(divisor, ast.Call) and divisor.args and isinstance(divisor.args[0], ast.Name):
+        return f"not {divisor.args[0].id}"
+    return f"{pf.segment(divisor)} == 0"
 
 
 def _divisor(node: ast.AST) -> ast.expr | None:
@@ -80,7 +93,7 @@ def _exits(pf: ParsedFile, stmt: ast.stmt, function: ast.AST) -> list[tuple[str,
     exits: list[tuple[str, float]] = []
     if pf.enclosing_loop(stmt) is not None:
         exits.append(("continue", 0.9))
-    values: list[str] = []
+    values: list[str] = _annotated_default(function)
     for node in ast.walk(function):
         literal = ast.Constant | ast.List | ast.Dict | ast.Tuple
         if isinstance(node, ast.Return) and isinstance(node.value, literal) and node is not stmt:
@@ -90,6 +103,16 @@ def _exits(pf: ParsedFile, stmt: ast.stmt, function: ast.AST) -> list[tuple[str,
     if isinstance(stmt, ast.Return) and stmt.value is not None and "return 0" not in dict(exits):
         exits.append(("return 0", 0.4))
     return exits
+
+
+def _annotated_default(function: ast.AST) -> list[str]:
+    """The empty value of the declared return type: `-> float` suggests `return 0.0`."""
+    returns = getattr(function, "returns", None)
+    if returns is None:
+        return []
+    head = ast.unparse(returns).split("[", 1)[0].split("|", 1)[0].strip()
+    default = EMPTY_VALUES.get(head.rsplit(".", 1)[-1])
+    return [default] if default else []
 
 
 def _insert(pf: ParsedFile, stmt: ast.stmt, condition: str, exit_text: str, w: float) -> Mutation:

@@ -42,10 +42,10 @@ def _literal(pf: ParsedFile, node: ast.Constant) -> Iterator[Mutation]:
 
 
 def _sibling_strings(pf: ParsedFile, node: ast.Constant) -> list[str]:
-    """Other short string literals of the same function (or module): keys, names, separators."""
-    owner: ast.AST = pf.function_of(node) or pf.tree
+    """Other short string literals of the same function, then the module: keys, separators."""
+    owners = [pf.function_of(node), pf.tree]
     found = []
-    for other in ast.walk(owner):
+    for other in (n for owner in owners if owner is not None for n in ast.walk(owner)):
         if (
             isinstance(other, ast.Constant)
             and isinstance(other.value, str)

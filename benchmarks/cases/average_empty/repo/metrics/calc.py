@@ -1,0 +1,2 @@
+def average(values: list[float]) -> float:
+    return sum(values) / len(values)

@@ -1,0 +1,5 @@
+from collections import Counter
+
+
+def tally(orders: list[str]) -> Counter[str]:
+    return Counter(orders)

@@ -1,0 +1,5 @@
+from editor.buffer import Buffer
+
+
+def upper(buffer: Buffer) -> None:
+    buffer.replace(buffer.text.upper())

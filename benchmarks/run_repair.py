@@ -1,0 +1,217 @@
+"""Benchmark the offline repair engine on the bug cases in benchmarks/cases/.
+
+Each case holds `repo/` (a buggy project whose visible tests fail), `heldout/` (extra tests
+the engine never sees) and `case.json` (family, kind, whether the bug hangs). For each case the
+real pipeline (`app.agents.planner.repair`) runs on a copy of `repo/`; a fixed case's diff is
+then applied to a fresh copy together with the held-out tests, which judge whether the patch is
+correct rather than merely plausible.
+
+Usage: python benchmarks/run_repair.py [--case NAME ...] [--jobs N] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+
+from app.agents.planner import RepairOptions, repair  # noqa: E402
+from app.agents.testcmd import TestCommand  # noqa: E402
+from app.agents.testrun import run_tests  # noqa: E402
+
+CASES = ROOT / "cases"
+RESULTS = ROOT / "results"
+#: Held-out suites are tiny; anything slower than this is a hang the patch did not fix.
+HELDOUT_TIMEOUT_S = 60.0
+#: Whole-suite limit given to the pipeline per case.
+SUITE_TIMEOUT_S = 120.0
+#: Per-test limit (pytest-timeout) for runs that do not set their own, i.e. the baseline and
+#: its flaky reruns. The pipeline's default suits big suites; the cases' tests take
+#: milliseconds, and a hanging case would otherwise spend minutes proving that it hangs.
+PER_TEST_TIMEOUT_S = 10.0
+
+
+@dataclass
+class CaseResult:
+    """One case's verdict and costs."""
+
+    name: str
+    family: str
+    kind: str
+    hangs: bool
+    status: str
+    fixed: bool
+    correct: bool
+    tried: int
+    seconds: float
+    first_plausible_s: float | None
+    source: str
+    reason: str
+    diff: str
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the cases, print a table and totals, write JSON; exit 0 when all cases ran."""
+    args = _parser().parse_args(argv)
+    _set_per_test_timeout(args.per_test_timeout)
+    names = args.case or sorted(p.name for p in CASES.iterdir() if (p / "case.json").is_file())
+    missing = [n for n in names if not (CASES / n / "case.json").is_file()]
+    if missing:
+        print(f"unknown case(s): {', '.join(missing)}; see {CASES}", file=sys.stderr)
+        return 2
+    print(
+        f"{'case':22} {'family':22} {'kind':8} {'fixed':6} {'correct':8} {'tried':>5} "
+        f"{'first(s)':>8} {'total(s)':>8}"
+    )
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(_run_and_print, names))
+    _totals(results)
+    _write_json(results, args.json)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", action="append", help="run only this case (repeatable)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="cases at once (the search is already parallel, so 1 suits a 2-core machine)",
+    )
+    parser.add_argument(
+        "--per-test-timeout",
+        type=float,
+        default=PER_TEST_TIMEOUT_S,
+        help="per-test limit (s) for baseline runs (pytest-timeout)",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="where to write the results")
+    return parser
+
+
+def _set_per_test_timeout(seconds: float) -> None:
+    """Lower the pipeline's default per-test limit for this process (see PER_TEST_TIMEOUT_S)."""
+    defaults = run_tests.__kwdefaults__ or {}
+    if "per_test_timeout" in defaults:
+        defaults["per_test_timeout"] = seconds
+        print(f"per-test timeout for baseline runs: {seconds:.0f}s")
+
+
+def _run_and_print(name: str) -> CaseResult:
+    result = run_case(name)
+    first = f"{result.first_plausible_s:.1f}" if result.first_plausible_s is not None else "-"
+    print(
+        f"{name:22} {result.family:22} {result.kind:8} {_yn(result.fixed):6} "
+        f"{_yn(result.correct):8} {result.tried:5d} {first:>8} {result.seconds:8.1f}",
+        flush=True,
+    )
+    return result
+
+
+def _yn(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def run_case(name: str) -> CaseResult:
+    """Repair one case with the real pipeline, then judge the patch on the held-out tests."""
+    case_dir = CASES / name
+    meta = json.loads((case_dir / "case.json").read_text())
+    started = time.monotonic()
+    first: list[float] = []
+
+    def progress(stage: str, message: str) -> None:
+        if stage == "verify" and ": plausible (" in message and not first:
+            first.append(time.monotonic() - started)
+
+    outcome = repair(case_dir / "repo", RepairOptions(timeout=SUITE_TIMEOUT_S, progress=progress))
+    seconds = time.monotonic() - started
+    bundle = outcome.bundle
+    diff = bundle.diff if bundle is not None else ""
+    fixed = outcome.status == "fixed" and bool(diff)
+    chosen = outcome.state.chosen or {}
+    return CaseResult(
+        name=name,
+        family=meta["family"],
+        kind=meta["kind"],
+        hangs=bool(meta.get("hangs")),
+        status=outcome.status,
+        fixed=fixed,
+        correct=fixed and heldout_passes(case_dir, diff),
+        tried=len(outcome.state.candidates),
+        seconds=round(seconds, 2),
+        first_plausible_s=round(first[0], 2) if first else None,
+        source=str(chosen.get("source", "")),
+        reason=outcome.reason,
+        diff=diff,
+    )
+
+
+def heldout_passes(case_dir: Path, diff: str) -> bool:
+    """Apply `diff` to a fresh copy, add the held-out tests, and run every test."""
+    with tempfile.TemporaryDirectory(prefix="fixwurx-heldout-") as tmp:
+        root = Path(tmp) / "repo"
+        shutil.copytree(case_dir / "repo", root)
+        applied = subprocess.run(
+            ["git", "apply", "--whitespace=nowarn", "-"],
+            cwd=root,
+            input=diff,
+            text=True,
+            capture_output=True,
+            check=False,
+        )
+        if applied.returncode != 0:
+            return False
+        tests = root / "tests"
+        for held in (case_dir / "heldout").glob("test_*.py"):
+            shutil.copy(held, tests / held.name)
+        command = TestCommand((sys.executable, "-m", "pytest", "-q"), True)
+        run = run_tests(root, command, timeout=HELDOUT_TIMEOUT_S)
+        return run.returncode == 0 and not run.timed_out and not run.failing
+
+
+def _totals(results: list[CaseResult]) -> None:
+    total = len(results)
+    fixed = sum(r.fixed for r in results)
+    correct = sum(r.correct for r in results)
+    overfit = [r.name for r in results if r.fixed and not r.correct]
+    single = [r.first_plausible_s for r in results if r.kind == "single" and r.first_plausible_s]
+    median_single = statistics.median(single) if single else float("nan")
+    every = [r.first_plausible_s for r in results if r.first_plausible_s is not None]
+    median_all = statistics.median(every) if every else float("nan")
+    print("-" * 92)
+    print(
+        f"cases {total}  fixed {fixed} ({_pct(fixed, total)})  correct on held-out {correct} "
+        f"({_pct(correct, total)})  plausible but wrong: {', '.join(overfit) or 'none'}"
+    )
+    print(
+        f"median seconds to first verified patch: single-file {median_single:.1f}, "
+        f"all {median_all:.1f}; candidates tried {sum(r.tried for r in results)}; "
+        f"wall {sum(r.seconds for r in results):.0f}s"
+    )
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def _write_json(results: list[CaseResult], path: Path | None) -> None:
+    target = path or RESULTS / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"cases": [asdict(r) for r in results]}
+    target.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"results written to {target}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
