@@ -21,7 +21,7 @@ from pathlib import Path
 from app import defaults
 from app.sandbox.backends import choose_backend
 from app.sandbox.bubblewrap import bwrap_prefix
-from app.sandbox.constants import BUBBLEWRAP
+from app.sandbox.constants import BUBBLEWRAP, SANDBOX_TMP_MB
 from app.sandbox.environment import check_caller_env, sandbox_env
 from app.sandbox.identity import Identity, fresh_identity
 from app.sandbox.process import Outcome, supervise
@@ -37,16 +37,20 @@ NOT_ROOT_WARNING = (
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one sandboxed process tree."""
+    """Resource limits for one sandboxed process tree.
+
+    `tmp_mb` caps the private /tmp and /dev/shm, which bubblewrap alone provides.
+    """
 
     memory_mb: int = defaults.SANDBOX_MEMORY_MB
     processes: int = defaults.SANDBOX_MAX_PROCESSES
     file_size_mb: int = defaults.SANDBOX_MAX_FILE_MB
     cpu_seconds: int | None = None
     output_bytes: int = defaults.SANDBOX_MAX_OUTPUT_BYTES
+    tmp_mb: int = SANDBOX_TMP_MB
 
     def __post_init__(self) -> None:
-        for name in ("memory_mb", "processes", "file_size_mb", "output_bytes"):
+        for name in ("memory_mb", "processes", "file_size_mb", "output_bytes", "tmp_mb"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if name == "output_bytes" else 1):
                 raise ValueError(f"Limits.{name} must be a positive integer, got {value!r}")
@@ -144,7 +148,7 @@ def _run_bubblewrap(
     as_root = who.uid is not None
     command = [
         *prlimit_prefix(limits, limit_processes=as_root),
-        *bwrap_prefix(cwd, readonly_paths, as_root=as_root),
+        *bwrap_prefix(cwd, readonly_paths, as_root=as_root, tmp_mb=limits.tmp_mb),
         *([] if as_root else nproc_prefix(limits)),
         *who.wrap(argv),
     ]

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from app.errors import SandboxError
-from app.sandbox.constants import ETC_FILES, SYSTEM_DIRS
+from app.sandbox.constants import ETC_FILES, SANDBOX_TMP_MB, SYSTEM_DIRS
 from app.sandbox.tools import tool
 
 #: Namespaces and process hygiene. No network namespace members but loopback; bwrap's pid 1
@@ -35,11 +35,15 @@ _ISOLATION = (
 _ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_DAC_OVERRIDE")
 
 
-def bwrap_prefix(cwd: Path, readonly_paths: Sequence[Path], *, as_root: bool) -> list[str]:
+def bwrap_prefix(
+    cwd: Path, readonly_paths: Sequence[Path], *, as_root: bool, tmp_mb: int = SANDBOX_TMP_MB
+) -> list[str]:
     """The bwrap arguments, up to and including `--`, for a command that runs in `cwd`."""
     work = _existing(cwd, "cwd")
     mounts = [*_system_mounts(), ("--proc", "/proc"), ("--dev", "/dev")]
-    mounts.append(("--perms", "1777", "--tmpfs", "/tmp"))
+    size = str(tmp_mb * 1024 * 1024)
+    for tmpfs in ("/tmp", "/dev/shm"):  # in RAM: capped, or a test could fill the machine's
+        mounts.append(("--perms", "1777", "--size", size, "--tmpfs", tmpfs))
     for path in readonly_paths:
         real = _existing(path, "readonly_paths entry")
         mounts.append(("--ro-bind", real, real))

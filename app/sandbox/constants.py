@@ -19,6 +19,10 @@ SANDBOX_UID_BASE = 1_800_000_000
 #: and an in-process set rules it out between threads.
 SANDBOX_UID_SPAN = 1 << 24
 
+#: Size of the private /tmp (and /dev/shm) inside bubblewrap, in MiB. They live in RAM: without a
+#: cap, a test writing many files there could take half the machine's memory.
+SANDBOX_TMP_MB = 1024
+
 #: The one capability a sandboxed process keeps: it lets the unprivileged uid write the work copy
 #: (owned by root) without chown-ing it, which would make git call the repository "dubious".
 #: Read-only bind mounts stay read-only: mount flags are not permission bits.

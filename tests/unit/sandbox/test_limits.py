@@ -146,3 +146,18 @@ def test_parallel_runs_each_get_their_own_uid_and_limits(backend: str, work: Pat
     assert all(r.ok for r in results), results
     uids = {r.stdout.strip() for r in results}
     assert len(uids) == 4 and str(os.getuid()) not in uids
+
+
+def test_private_tmp_is_capped(bwrap: str, work: Path) -> None:
+    """/tmp and /dev/shm live in RAM; a test filling them hits the cap, not the machine."""
+    fill = (
+        "import sys\n"
+        "for target in ('/tmp/fill', '/dev/shm/fill'):\n"
+        "    try:\n"
+        "        open(target, 'wb').write(b'x' * (16 * 1024 * 1024))\n"
+        "        print('wrote', target)\n"
+        "    except OSError as exc:\n"
+        "        print('full', target, exc.errno)\n"
+    )
+    result = run([sys.executable, "-c", fill], work, 20, limits=Limits(tmp_mb=8))
+    assert result.stdout == "full /tmp/fill 28\nfull /dev/shm/fill 28\n", result  # ENOSPC
