@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
@@ -220,22 +221,31 @@ def record_one_fast(
         "job_prefix": job_prefix,
         "now": utcnow(),
     }
-    raw = engine.raw_connection()
-    driver: Any = raw.driver_connection
     try:
-        # One statement is its own transaction: autocommit saves the BEGIN and COMMIT round
-        # trips. The pool expects transactional connections back, hence the finally.
-        driver.autocommit = True
-        row = driver.execute(_PG_RECORD_ONE, params).fetchone()
-    finally:
-        driver.autocommit = False
-        raw.close()
+        row = _execute_one(engine, _PG_RECORD_ONE, params)
+    except engine.dialect.loaded_dbapi.Error as exc:
+        # Callers handle SQLAlchemy's error tree (a 503 in the web tier), not the driver's.
+        error = engine.dialect.loaded_dbapi.Error
+        raise DBAPIError.instance(_PG_RECORD_ONE, params, exc, error) from exc
     ok, run_id = row or (None, None)
     if not ok:
         return None
     if run_id is None:
         return RecordedDelivery(duplicate=True)
     return RecordedDelivery(run_ids=[int(run_id)])
+
+
+def _execute_one(engine: Engine, sql: str, params: dict[str, Any]) -> Any:
+    raw = engine.raw_connection()
+    driver: Any = raw.driver_connection
+    try:
+        # One statement is its own transaction: autocommit saves the BEGIN and COMMIT round
+        # trips. The pool expects transactional connections back, hence the finally.
+        driver.autocommit = True
+        return driver.execute(sql, params).fetchone()
+    finally:
+        driver.autocommit = False
+        raw.close()
 
 
 def delivery_job_ids(session: Session | Connection, delivery_id: str) -> list[str] | None:

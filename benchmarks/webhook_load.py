@@ -33,10 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from loadgen import StageResult, http_request, percentile, run_stage  # noqa: E402
 from redis import Redis  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from loadgen import StageResult, http_request, percentile, run_stage  # noqa: E402
 from tests.fakes import webhooks as fake  # noqa: E402
 
 SECRET = "benchmark-webhook-secret"
@@ -172,7 +172,9 @@ def build_deliveries(port: int, count: int, stage: str) -> list[tuple[str, bytes
         payload = dict(base)
         payload["issue"] = {**base["issue"], "number": i + 1}
         sent = fake.delivery("issues", payload, SECRET, delivery_id=f"{stage}-{i}-{uuid.uuid4()}")
-        out.append((sent.delivery_id, http_request("127.0.0.1", port, PATH, sent.body, sent.headers)))
+        out.append(
+            (sent.delivery_id, http_request("127.0.0.1", port, PATH, sent.body, sent.headers))
+        )
     return out
 
 
@@ -196,9 +198,7 @@ def check(database_url: str, redis_url: str, acked: set[str]) -> tuple[int, int]
     run_of = {d: run_id for d, run_id in rows}
     conn_r = Redis.from_url(redis_url)
     queued = Counter(j.decode() for j in conn_r.lrange("rq:queue:fixwurx-default", 0, -1))
-    lost = sum(
-        1 for d in acked if runs_per_delivery[d] == 0 or queued[f"run-{run_of[d]}"] == 0
-    )
+    lost = sum(1 for d in acked if runs_per_delivery[d] == 0 or queued[f"run-{run_of[d]}"] == 0)
     duplicated = sum(n - 1 for n in runs_per_delivery.values() if n > 1)
     duplicated += sum(n - 1 for n in queued.values() if n > 1)
     return lost, duplicated
@@ -226,8 +226,15 @@ def summarize(name: str, stage: StageResult, unique: int, lost: int, dup: int) -
 
 
 def run_one(
-    name: str, port: int, database_url: str, redis_url: str, items: list[tuple[str, bytes]],
-    rate: float, connections: int, seconds: float, acked_so_far: set[str],
+    name: str,
+    port: int,
+    database_url: str,
+    redis_url: str,
+    items: list[tuple[str, bytes]],
+    rate: float,
+    connections: int,
+    seconds: float,
+    acked_so_far: set[str],
 ) -> dict:
     cpu_before = tree_cpu_seconds(GUNICORN_PID)
     stage = run_stage(
@@ -254,7 +261,7 @@ def main() -> int:
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     rows = []
-    with private_redis() as redis_url, private_postgres() as database_url:
+    with private_redis() as redis_url, private_postgres() as database_url:  # noqa: SIM117
         with gunicorn(database_url, redis_url, args.workers, args.threads) as port:
             acked: set[str] = set()
             warm = build_deliveries(port, 200, "warmup")
@@ -262,15 +269,33 @@ def main() -> int:
             for rate in rates:
                 items = build_deliveries(port, int(rate * args.seconds), f"r{int(rate)}")
                 rows.append(
-                    run_one(f"once@{int(rate)}", port, database_url, redis_url, items, rate,
-                            args.connections, args.seconds, acked)
+                    run_one(
+                        f"once@{int(rate)}",
+                        port,
+                        database_url,
+                        redis_url,
+                        items,
+                        rate,
+                        args.connections,
+                        args.seconds,
+                        acked,
+                    )
                 )
                 print(json.dumps(rows[-1]), flush=True)
             count = int(args.twice_rate * args.seconds / 2)
             items = twice(build_deliveries(port, count, "twice"))
             rows.append(
-                run_one(f"twice@{int(args.twice_rate)}", port, database_url, redis_url, items,
-                        args.twice_rate, args.connections, args.seconds, acked)
+                run_one(
+                    f"twice@{int(args.twice_rate)}",
+                    port,
+                    database_url,
+                    redis_url,
+                    items,
+                    args.twice_rate,
+                    args.connections,
+                    args.seconds,
+                    acked,
+                )
             )
             print(json.dumps(rows[-1]), flush=True)
     return report(rows)
@@ -288,9 +313,12 @@ def report(rows: list[dict]) -> int:
             f"{r['lost']:>6}{r['duplicated']:>5}"
         )
     meeting = [
-        r["achieved/s"] for r in rows
-        if r["p99_ms"] <= TARGET_P99_MS and r["errors"] == 0
-        and r["achieved/s"] >= 0.95 * r["target/s"] and r["stage"].startswith("once")
+        r["achieved/s"]
+        for r in rows
+        if r["p99_ms"] <= TARGET_P99_MS
+        and r["errors"] == 0
+        and r["achieved/s"] >= 0.95 * r["target/s"]
+        and r["stage"].startswith("once")
     ]
     sustained = max(meeting, default=0.0)
     lost = max((r["lost"] for r in rows), default=0)

@@ -1,0 +1,360 @@
+"""The webhook ingress end to end: signed real payloads -> Flask -> database + Redis (RQ).
+
+Runs on SQLite and PostgreSQL (fixture `database_url`) against a private Redis. Covers every
+bad-input case of issue 4, redelivery (sequential and concurrent), Redis and database outages,
+and installation changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from rq import Queue
+from sqlalchemy import func, select, update
+from werkzeug.serving import make_server
+
+from app import defaults, runs
+from app.config import Settings
+from app.db import session_scope
+from app.models import Delivery, Repository, Run
+from tests.conftest import free_port
+from tests.fakes import webhooks as fake
+from webhooks import create_app, dedupe
+from workers import queues, sweeper
+
+SECRET = "ingress-test-secret"
+URL = "/webhooks/github"
+
+
+def make_app(database_url: str, redis_url: str, **extra: Any) -> Flask:
+    config = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "WEBHOOK_SECRET": SECRET,
+        "SENTRY_DSN": "",
+        **extra,
+    }
+    return create_app(config)
+
+
+@pytest.fixture
+def client(database_url: str, redis_url: str, redis_conn: Redis) -> FlaskClient:
+    return make_app(database_url, redis_url).test_client()
+
+
+def send(
+    client: FlaskClient, event: str, payload: dict[str, Any], delivery_id: str | None = None
+) -> Any:
+    sent = fake.delivery(event, payload, SECRET, delivery_id)
+    return client.post(URL, data=sent.body, headers=sent.headers)
+
+
+def queued_job_ids(conn: Redis, name: str = queues.DEFAULT) -> list[str]:
+    return list(Queue(name, connection=conn).get_job_ids())
+
+
+def count_runs(database_url: str) -> int:
+    with session_scope(database_url) as session:
+        return int(session.scalar(select(func.count(Run.id))) or 0)
+
+
+# --- the happy paths ------------------------------------------------------------------------
+
+
+def test_labeled_issue_is_recorded_then_enqueued(
+    client: FlaskClient, database_url: str, redis_conn: Redis
+) -> None:
+    payload = fake.labeled_issue()
+    response = send(client, "issues", payload, "delivery-1")
+    assert response.status_code == 202
+    (job,) = response.get_json()["jobs"]
+    with session_scope(database_url) as session:
+        run = session.scalar(select(Run))
+        assert run is not None
+        assert (run.kind, run.trigger, run.status) == ("issue", "issues.labeled", "queued")
+        assert run.issue_number == payload["issue"]["number"]
+        assert run.repository_id == payload["repository"]["id"]
+        assert run.requested_by == payload["sender"]["login"]
+        assert run.delivery_id == "delivery-1"
+        assert job == queues.job_id(run.id)
+    assert queued_job_ids(redis_conn) == [job]
+    enqueued = Queue(queues.DEFAULT, connection=redis_conn).fetch_job(job)
+    assert enqueued is not None and enqueued.args == (int(job.removeprefix("run-")),)
+    assert enqueued.func_name == "workers.jobs.process_run"
+
+
+def test_each_trigger_lands_on_its_priority_queue(
+    client: FlaskClient, database_url: str, redis_conn: Redis
+) -> None:
+    send(client, "issues", fake.labeled_issue(), "d-issue")  # records the repository
+    cases = [
+        ("issues", fake.labeled_issue(issue={"number": 7}), queues.DEFAULT),
+        ("issue_comment", fake.command_comment("/fixwurx status"), queues.HIGH),
+        (
+            "issue_comment",
+            fake.command_comment("@fixwurx fix", on_pull_request=True),
+            queues.DEFAULT,
+        ),
+        ("check_suite", fake.failing_check_suite(), queues.LOW),
+        ("workflow_run", fake.failing_workflow_run("timed_out"), queues.LOW),
+        ("pull_request", fake.merged_pull_request(), queues.DEFAULT),
+    ]
+    for event, payload, queue in cases:
+        response = send(client, event, payload)
+        assert response.status_code == 202, (event, response.get_data())
+        assert response.get_json()["jobs"][0] in queued_job_ids(redis_conn, queue), event
+    assert count_runs(database_url) == len(cases) + 1
+
+
+def test_redelivery_is_acknowledged_and_enqueues_nothing(
+    client: FlaskClient, database_url: str, redis_conn: Redis
+) -> None:
+    payload = fake.labeled_issue()
+    first = send(client, "issues", payload, "same-delivery")
+    again = send(client, "issues", payload, "same-delivery")
+    assert again.status_code == 200
+    assert again.get_json() == {"jobs": first.get_json()["jobs"], "duplicate": True}
+    redis_conn.delete(dedupe.PREFIX + "same-delivery")  # lose the fast path: the database decides
+    third = send(client, "issues", payload, "same-delivery")
+    assert third.status_code == 200 and third.get_json()["jobs"] == first.get_json()["jobs"]
+    assert count_runs(database_url) == 1
+    assert len(queued_job_ids(redis_conn)) == 1
+
+
+def test_concurrent_redeliveries_record_one_run(
+    database_url: str, redis_url: str, redis_conn: Redis
+) -> None:
+    app = make_app(database_url, redis_url)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}{URL}"
+        fake.post(url, fake.delivery("issues", fake.labeled_issue(), SECRET))  # known repo
+        sent = fake.delivery("issues", fake.labeled_issue(issue={"number": 9}), SECRET, "race")
+        with ThreadPoolExecutor(8) as pool:
+            statuses = sorted(s for s, _ in pool.map(lambda _: fake.post(url, sent), range(8)))
+    finally:
+        server.shutdown()
+    assert statuses.count(202) == 1 and statuses.count(200) == 7, statuses
+    with session_scope(database_url) as session:
+        assert session.scalar(select(func.count(Run.id)).where(Run.delivery_id == "race")) == 1
+    assert len(queued_job_ids(redis_conn)) == 2
+
+
+def test_ping_and_unhandled_events(client: FlaskClient, redis_conn: Redis) -> None:
+    ping = send(client, "ping", fake.example("ping"))
+    assert ping.status_code == 200 and ping.get_json()["ping"] == "pong"
+    assert send(client, "issues", fake.example("issues", "opened")).status_code == 204
+    assert send(client, "push", {"ref": "refs/heads/main"}).status_code == 204
+    ignored = send(client, "issues", fake.labeled_issue(**fake.bot_sender()))
+    assert ignored.status_code == 204 and "bot" in ignored.headers["X-FixWurx-Ignored"]
+    assert queued_job_ids(redis_conn) == []
+
+
+# --- bad input: never a 500 --------------------------------------------------------------------
+
+
+def post_raw(client: FlaskClient, body: bytes, headers: dict[str, str]) -> Any:
+    return client.post(URL, data=body, headers=headers)
+
+
+def signed(body: bytes, event: str = "issues", delivery: str = "d-bad") -> dict[str, str]:
+    return fake.delivery_headers(event, body, SECRET, delivery)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda h: h.pop("X-Hub-Signature-256"),
+        lambda h: h.update({"X-Hub-Signature-256": fake.sign(b"other", SECRET)}),
+        lambda h: h.update({"X-Hub-Signature-256": fake.sign(b"{}", "wrong-secret")}),
+        lambda h: h.update({"X-Hub-Signature-256": "sha256=zz"}),
+    ],
+    ids=["missing", "other-body", "wrong-secret", "garbage"],
+)
+def test_missing_or_wrong_signature_is_401(client: FlaskClient, mutate: Any) -> None:
+    body = json.dumps(fake.labeled_issue()).encode()
+    headers = signed(body)
+    mutate(headers)
+    response = post_raw(client, body, headers)
+    assert response.status_code == 401
+    assert "X-Hub-Signature-256" in response.get_json()["error"]
+
+
+def test_signature_is_checked_before_parsing(client: FlaskClient) -> None:
+    headers = signed(b"{}")
+    headers.pop("X-GitHub-Event")
+    response = post_raw(client, b"not json at all", {**headers, "X-Hub-Signature-256": "x"})
+    assert response.status_code == 401
+
+
+def test_unset_webhook_secret_rejects_everything(database_url: str, redis_url: str) -> None:
+    client = make_app(database_url, redis_url, WEBHOOK_SECRET="").test_client()
+    body = b"{}"
+    response = post_raw(client, body, fake.delivery_headers("ping", body, ""))
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("header", ["X-GitHub-Event", "X-GitHub-Delivery"])
+def test_missing_event_or_delivery_header_is_400(client: FlaskClient, header: str) -> None:
+    body = json.dumps(fake.labeled_issue()).encode()
+    headers = signed(body)
+    headers.pop(header)
+    response = post_raw(client, body, headers)
+    assert response.status_code == 400 and header in response.get_json()["error"]
+
+
+def test_overlong_delivery_id_is_400(client: FlaskClient) -> None:
+    body = json.dumps(fake.labeled_issue()).encode()
+    response = post_raw(client, body, signed(body, delivery="x" * 65))
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"", b"\xff\xfe", b"[1, 2]", b'"a string"', b"null"],
+    ids=["broken", "empty", "not-utf8", "array", "string", "null"],
+)
+def test_malformed_json_is_400(client: FlaskClient, body: bytes) -> None:
+    response = post_raw(client, body, signed(body))
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        ("issues", {"action": "labeled"}),
+        ("issues", {**fake.labeled_issue(), "issue": None}),
+        ("issues", {**fake.labeled_issue(), "repository": {"id": "x", "full_name": 3}}),
+        ("issue_comment", {**fake.command_comment(), "comment": "text"}),
+        ("check_suite", {**fake.failing_check_suite(), "check_suite": []}),
+        ("installation", {"action": "created", "installation": {}}),
+    ],
+    ids=["no-fields", "null-issue", "bad-repo", "comment-str", "suite-list", "no-inst-id"],
+)
+def test_payloads_of_the_wrong_shape_are_400(
+    client: FlaskClient, event: str, payload: dict[str, Any]
+) -> None:
+    body = json.dumps(payload).encode()
+    response = post_raw(client, body, signed(body, event))
+    assert response.status_code in (400, 204), response.get_data()
+    assert response.status_code != 500
+
+
+def test_body_over_the_cap_is_413(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = json.dumps(fake.labeled_issue()).encode()
+    declared = client.post(
+        URL,
+        data=body,
+        headers=signed(body),
+        environ_overrides={"CONTENT_LENGTH": str(defaults.MAX_WEBHOOK_BYTES + 1)},
+    )
+    assert declared.status_code == 413
+    monkeypatch.setattr(defaults, "MAX_WEBHOOK_BYTES", len(body) - 1)
+    assert post_raw(client, body, signed(body)).status_code == 413
+
+
+def test_oversize_body_is_refused_without_reading_it(database_url: str, redis_url: str) -> None:
+    """Over a real socket: declare 26 MB, send 10 bytes; the answer comes without the rest."""
+    app = make_app(database_url, redis_url)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as sock:
+            head = (
+                f"POST {URL} HTTP/1.1\r\nHost: x\r\nContent-Length: {26 * 1024 * 1024}\r\n"
+                "X-GitHub-Event: issues\r\nX-GitHub-Delivery: big\r\n\r\n"
+            )
+            sock.sendall(head.encode() + b"0123456789")
+            reply = sock.recv(4096)
+    finally:
+        server.shutdown()
+    assert reply.startswith(b"HTTP/1.1 413")
+
+
+def test_wrong_method_is_405(client: FlaskClient) -> None:
+    assert client.get(URL).status_code == 405
+
+
+# --- outages ---------------------------------------------------------------------------------
+
+
+def test_redis_down_still_commits_and_the_sweeper_enqueues_later(
+    database_url: str, redis_url: str, redis_conn: Redis
+) -> None:
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    client = make_app(database_url, dead_redis).test_client()
+    response = send(client, "issues", fake.labeled_issue(), "while-redis-down")
+    assert response.status_code == 202
+    (job,) = response.get_json()["jobs"]
+    assert queued_job_ids(redis_conn) == []
+    with session_scope(database_url) as session:
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=runs.ENQUEUE_GRACE_S + 1)
+        session.execute(update(Run).values(created_at=past))
+    report = sweeper.sweep(Settings(database_url=database_url, redis_url=redis_url), redis_conn)
+    assert [queues.job_id(r) for r in report.enqueued] == [job]
+    assert queued_job_ids(redis_conn) == [job]
+
+
+def test_database_down_is_503_and_a_redelivery_is_processed(
+    database_url: str, redis_url: str, redis_conn: Redis
+) -> None:
+    dead_db = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nope"
+    down = make_app(dead_db, redis_url).test_client()
+    assert send(down, "issues", fake.labeled_issue(), "retry-me").status_code == 503
+    assert redis_conn.get(dedupe.PREFIX + "retry-me") is None
+    up = make_app(database_url, redis_url).test_client()
+    assert send(up, "issues", fake.labeled_issue(), "retry-me").status_code == 202
+
+
+# --- installations ---------------------------------------------------------------------------
+
+
+def test_installation_events_gate_later_deliveries(
+    client: FlaskClient, database_url: str, redis_conn: Redis
+) -> None:
+    payload = fake.labeled_issue()
+    repo = {"id": payload["repository"]["id"], "full_name": payload["repository"]["full_name"]}
+    inst_id = payload["installation"]["id"]
+    base = fake.example("installation_repositories", "added")
+    added = fake.merge(base, {"installation": {"id": inst_id}})
+    added["repositories_added"] = [{**base["repositories_added"][0], **repo}]
+    assert send(client, "installation_repositories", added).status_code == 202
+    with session_scope(database_url) as session:
+        row = session.get(Repository, repo["id"])
+        assert row is not None and row.active
+    assert send(client, "issues", payload).status_code == 202
+
+    removed = {**added, "action": "removed", "repositories_added": []}
+    removed["repositories_removed"] = added["repositories_added"]
+    fake.validate("installation_repositories", removed)
+    assert send(client, "installation_repositories", removed).status_code == 202
+    response = send(client, "issues", payload, "after-removal")
+    assert response.status_code == 204
+    assert response.headers["X-FixWurx-Ignored"] == "repository not installed"
+    with session_scope(database_url) as session:
+        delivery = session.scalar(select(Delivery).where(Delivery.delivery_id == "after-removal"))
+        assert delivery is not None and delivery.outcome == "ignored"
+    assert count_runs(database_url) == 1
+
+
+def test_suspended_installation_is_ignored(client: FlaskClient, database_url: str) -> None:
+    payload = fake.labeled_issue()
+    assert send(client, "issues", payload).status_code == 202
+    suspend = fake.example("installation", "suspend")
+    suspend["installation"]["id"] = payload["installation"]["id"]
+    assert send(client, "installation", suspend).status_code == 202
+    assert send(client, "issues", payload).status_code == 204
+    unsuspend = fake.example("installation", "unsuspend")
+    unsuspend["installation"]["id"] = payload["installation"]["id"]
+    assert send(client, "installation", unsuspend).status_code == 202
+    assert send(client, "issues", payload).status_code == 202
