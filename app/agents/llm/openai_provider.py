@@ -33,6 +33,9 @@ from app.agents.llm.pricing import cost_usd
 #: OpenAI model families that reason before answering: they accept only the default temperature
 #: and reject `max_tokens`, so neither is sent to them.
 REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "gpt-6")
+#: Extra output tokens a reasoning model may spend thinking at `reasoning_effort="low"`; without
+#: them a 400-token localization answer can come back empty.
+REASONING_ALLOWANCE_TOKENS = 2000
 
 
 class OpenAIProvider:
@@ -49,6 +52,11 @@ class OpenAIProvider:
     ) -> None:
         self.name = name
         self.model = model
+        #: Output tokens allowed beyond the request's, for hidden reasoning; the chain's budget
+        #: check counts them too.
+        self.extra_output_tokens = (
+            0 if _takes_temperature(name, model) else REASONING_ALLOWANCE_TOKENS
+        )
         self._client = openai.OpenAI(
             api_key=api_key, base_url=base_url or None, timeout=timeout_s, max_retries=0
         )
@@ -57,10 +65,15 @@ class OpenAIProvider:
         """Length and temperature parameters in the form this endpoint accepts."""
         # Local servers (Ollama, llama.cpp, older vLLM) know only `max_tokens`; OpenAI's
         # reasoning models refuse it and refuse any temperature but the default.
-        length = "max_tokens" if self.name == "local" else "max_completion_tokens"
-        params: dict[str, Any] = {length: request.max_tokens}
+        if self.name == "local":
+            return {"max_tokens": request.max_tokens, "temperature": request.temperature}
+        params: dict[str, Any] = {"max_completion_tokens": request.max_tokens}
         if _takes_temperature(self.name, self.model):
             params["temperature"] = request.temperature
+        else:
+            # Hidden reasoning counts against the limit: keep it short, and allow for it.
+            params["reasoning_effort"] = "low"
+            params["max_completion_tokens"] += self.extra_output_tokens
         return params
 
     def complete(self, request: ChatRequest) -> ChatResponse:

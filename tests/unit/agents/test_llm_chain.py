@@ -139,3 +139,19 @@ def test_budget_is_checked_before_the_call(database_url: str) -> None:
 def test_an_empty_chain_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="at least one provider"):
         ProviderChain([], Budget.unlimited(), "analysis")
+
+
+def test_budget_estimate_counts_a_reasoning_models_hidden_tokens() -> None:
+    limits = BudgetLimits(2_500, 100.0, 10**9, 1e9, 10**9, 1e9)
+    request = ChatRequest.single("s", "u" * 1400, max_tokens=100)  # ~400 prompt tokens
+    with fake_llm("openai") as server:
+        server.push(Reply("ok"))
+        plain = OpenAIProvider("gpt-4o", api_key="k", base_url=server.base_url)
+        thinking = OpenAIProvider("gpt-5.1", api_key="k", base_url=server.base_url)
+        budget = Budget(limits)
+        ProviderChain([plain], budget, "analysis").complete(request)  # needs ~500: fine
+        with pytest.raises(
+            BudgetExhausted, match="150 tokens already spent and the next call may need up to 2,500"
+        ):
+            ProviderChain([thinking], budget, "analysis").complete(request)
+        assert len(server.requests) == 1

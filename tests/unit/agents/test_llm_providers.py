@@ -147,19 +147,20 @@ def test_usage_is_estimated_when_a_local_server_omits_it(openai_server: FakeLLMS
     ("name", "model", "expected"),
     [
         ("openai", "gpt-4o", {"max_completion_tokens": 64, "temperature": 0.0}),
-        ("openai", "gpt-5.1", {"max_completion_tokens": 64}),
-        ("openai", "o3-mini", {"max_completion_tokens": 64}),
+        ("openai", "gpt-5.1", {"max_completion_tokens": 2064, "reasoning_effort": "low"}),
+        ("openai", "o3-mini", {"max_completion_tokens": 2064, "reasoning_effort": "low"}),
         ("local", "gpt-5-local-finetune", {"max_tokens": 64, "temperature": 0.0}),
     ],
 )
 def test_sampling_parameters_fit_the_endpoint(
-    openai_server: FakeLLMServer, name: str, model: str, expected: dict[str, float]
+    openai_server: FakeLLMServer, name: str, model: str, expected: dict[str, object]
 ) -> None:
     openai_server.push(Reply("ok"))
     provider = OpenAIProvider(model, api_key=KEY, base_url=openai_server.base_url, name=name)
     provider.complete(REQUEST)
     body = openai_server.requests[0].body
-    sent = {k: body[k] for k in ("max_tokens", "max_completion_tokens", "temperature") if k in body}
+    keys = ("max_tokens", "max_completion_tokens", "temperature", "reasoning_effort")
+    sent = {k: body[k] for k in keys if k in body}
     assert sent == expected
 
 
