@@ -206,6 +206,11 @@ class RepoClient:
             pull = self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
             return _pull_info(pull)
 
+    def edit_pull(self, number: int, title: str, body: str) -> None:
+        """Replace a pull request's title and body (a re-run pushed a new bundle to it)."""
+        path = f"/repos/{self.full_name}/pulls/{number}"
+        self._call("PATCH", path, {"title": title, "body": body})
+
     def _call(self, verb: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         with translated(f"{verb} {path}"):
             _headers, data = self._gh.requester.requestJsonAndCheck(verb, path, input=body)

@@ -281,11 +281,14 @@ def bot_identity(job: Job) -> tuple[str, str]:
 def _open_or_create_pull(
     job: Job, branch: str, base: str, title: str, data: dict[str, object], fixes: int | None
 ) -> PullInfo:
-    # A re-run job (or a retry) finds the PR it opened before: the push above updated it.
+    body = render.pr_body(data, fixes)
+    # A re-run job (or a retry) finds the PR it opened before: the push above updated its
+    # branch, so its body must now name the new bundle.
     for pull in job.repo.open_pulls(branch):
         if pull.base == base:
+            if render.bundle_hash_in(pull.body) != data["hash"]:
+                job.repo.edit_pull(pull.number, title, body)
             return pull
-    body = render.pr_body(data, fixes)
     return job.repo.create_pull(title, body, branch, base, job.config.draft)
 
 

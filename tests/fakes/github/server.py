@@ -375,6 +375,7 @@ class FakeGitHub:
             ("GET", repo + r"/pulls", self._list_pulls),
             ("POST", repo + r"/pulls", self._create_pull),
             ("GET", repo + r"/pulls/(\d+)", self._pull),
+            ("PATCH", repo + r"/pulls/(\d+)", self._edit_pull),
         ]
 
     # --- authentication ----------------------------------------------------------------------
@@ -669,6 +670,16 @@ class FakeGitHub:
         if int(n) not in repo.pulls:
             raise HttpError(404, "Not Found")
         return _json(200, self._pull_json(repo, repo.pulls[int(n)]))
+
+    def _edit_pull(self, request: Request, body: Any, owner: str, name: str, n: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        pull = repo.pulls.get(int(n))
+        if pull is None:
+            raise HttpError(404, "Not Found")
+        for key in ("title", "body", "state"):
+            if key in body:
+                pull[key] = body[key]
+        return _json(200, self._pull_json(repo, pull))
 
     # --- git over HTTP -----------------------------------------------------------------------
 

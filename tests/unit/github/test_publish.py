@@ -11,7 +11,7 @@ import pytest
 from app.config import Settings
 from app.db import session_scope
 from app.errors import BundleMismatch
-from app.github import fixing, git
+from app.github import fixing, git, render
 from app.github.flow import execute_run
 from app.github.job import build_job
 from app.models import PatchBundleRecord, PullRequest, Run
@@ -132,3 +132,17 @@ def test_revert_opens_a_pull_request_undoing_the_merged_fix(
     assert fake_github.show("octo/app", "fixwurx/revert-40", "a.py") == "x = 1\n"
     with session_scope(settings.database_url) as session:
         assert session.get(Run, run_id).reason == f"revert pull request #{pull['number']}"  # type: ignore[union-attr]
+
+
+def test_republishing_updates_the_branch_and_the_bundle_named_in_the_pr(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    base = fake_github.branch_sha("octo/app", "main") or ""
+    first = make_run(settings, repo, kind="ci", branch="main", head_sha="a" * 40)
+    publish(settings, first, bundle(base))
+    second = make_run(settings, repo, kind="ci", branch="main", head_sha="a" * 40)
+    newer = bundle(base, DIFF.replace("x = 2", "x = 3"))
+    publish(settings, second, newer)
+    [pull] = fake_github.open_pulls("octo/app")
+    assert render.bundle_hash_in(pull["body"]) == newer.hash
+    assert fake_github.show("octo/app", "fixwurx/ci-abc", "a.py") == "x = 3\n"
