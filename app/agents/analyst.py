@@ -17,10 +17,13 @@ call raises the same error, so the reason is not lost).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.agents import memory, safety
 from app.agents.budget import Spend
@@ -32,6 +35,8 @@ from app.agents.llm.chain import ProviderChain
 from app.agents.llm.prompts import failures_block, issue_block, render
 from app.errors import BudgetExhausted, PatchError, ProviderError
 from app.repair.results import Location
+
+log = logging.getLogger(__name__)
 
 _SYMBOL = re.compile(r"([\w./-]+\.py)::([\w.]+)")
 _RANGE = re.compile(r"([\w./-]+\.py):(\d+)(?:\s*-\s*(\d+))?")
@@ -230,9 +235,13 @@ class LlmSource:
         query = "\n".join(
             [context.issue_text, *(f"{o.message}\n{o.traceback}" for o in context.failing)]
         )
-        found = memory.similar(
-            self.memory_url, query, k=self.config.memory_examples, repository=self.repository
-        )
+        try:
+            found = memory.similar(
+                self.memory_url, query, k=self.config.memory_examples, repository=self.repository
+            )
+        except SQLAlchemyError as exc:  # examples are a bonus; a repair must not fail for them
+            log.warning("fix memory unavailable: %s", type(exc).__name__)
+            return ""
         if not found:
             return ""
         return render(

@@ -314,3 +314,14 @@ def test_secret_files_are_never_shown_and_mentions_are_defused(
     for prompt in _prompts(server):
         assert "secrets.py" not in prompt and "tok-123456" not in prompt
     assert candidate.description == "Thanks @\u200boctocat!"
+
+
+def test_an_unreachable_memory_only_loses_the_examples(
+    server: FakeLLMServer, repo: Path, tmp_path: Path
+) -> None:
+    server.responder = Script(patch("    return math.pi * radius ** 2"))
+    source = _source(server, samples=1, localize=False)
+    source.memory_url = f"sqlite:///{tmp_path / 'no-tables.sqlite3'}"
+    (candidate,) = source.propose(_context(repo))
+    assert candidate.edits[0].path == "geo/shapes.py"
+    assert "past-fixes" not in _prompts(server)[0]
