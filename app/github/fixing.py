@@ -173,11 +173,16 @@ def _repair_and_publish(
         checkout = Path(tmp) / "repo"
         try:
             git.clone(job.repo.clone_url, job.token(), checkout, branch=clone_branch)
-            if commit is not None:
-                git.checkout(checkout, commit, "fixwurx-base")
         except GitHubError as exc:
             job.stage("clone", "failed", str(exc), force=True)
             raise
+        if commit is not None:
+            if not git.has_commit(checkout, commit):
+                why = f"commit {commit[:12]} is not on {clone_branch} in this repository (a fork?)"
+                records.finish_attempt(job.url, attempt, "skipped", why)
+                runs.finish(job.url, job.run.id, "done", why)
+                return
+            git.checkout(checkout, commit, "fixwurx-base")
         base = git.head(checkout)
         job.stage("clone", "done", f"at {base[:12]}")
         outcome = _repair(job, checkout, issue_text)

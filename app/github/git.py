@@ -84,7 +84,8 @@ def clone(url: str, token: str, dest: Path, branch: str | None = None) -> Path:
     """Clone `url` into `dest` (full history: a base commit may be anywhere on the branch)."""
     args = ["clone", "--no-tags", "--quiet"]
     if branch:
-        args += ["--branch", branch]
+        # Only that branch's history: a commit that is not on it (a fork's) cannot be checked out.
+        args += ["--branch", branch, "--single-branch"]
     run_git([*args, "--", url, str(dest)], None, url=url, token=token)
     return dest
 
@@ -92,6 +93,15 @@ def clone(url: str, token: str, dest: Path, branch: str | None = None) -> Path:
 def checkout(repo: Path, commit: str, branch: str) -> None:
     """Create and switch to `branch` at `commit`."""
     run_git(["checkout", "--quiet", "-B", branch, commit], repo)
+
+
+def has_commit(repo: Path, commit: str) -> bool:
+    """Whether `commit` exists in the clone (it does not when it lives only in a fork)."""
+    try:
+        run_git(["cat-file", "-e", f"{commit}^{{commit}}"], repo)
+    except GitHubError:
+        return False
+    return True
 
 
 def head(repo: Path) -> str:

@@ -179,3 +179,16 @@ def test_merge_of_our_pr_is_recorded(
     with session_scope(settings.database_url) as session:
         pull = session.scalar(select(PullRequest).where(PullRequest.number == 2))
         assert pull is not None and (pull.state, pull.merge_sha) == ("merged", "c" * 40)
+
+
+def test_ci_failure_of_a_commit_not_in_the_repository_is_ignored(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    # A fork's pull request from its own `main`: same branch name, a commit we do not have.
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "auto_fix_ci: true\n"}, "c"
+    )
+    run_id = make_run(settings, repo, kind="ci", branch="main", head_sha="d" * 40)
+    execute_run(settings, run_id)
+    assert "is not on main in this repository" in (run_row(settings, run_id).reason or "")
+    assert fake_github.open_pulls("octo/app") == []
