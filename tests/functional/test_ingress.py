@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -358,3 +364,44 @@ def test_suspended_installation_is_ignored(client: FlaskClient, database_url: st
     unsuspend["installation"]["id"] = payload["installation"]["id"]
     assert send(client, "installation", unsuspend).status_code == 202
     assert send(client, "issues", payload).status_code == 202
+
+
+# --- the real server -------------------------------------------------------------------------
+
+
+def test_fixwurx_serve_runs_gunicorn_that_answers_signed_deliveries(
+    database_url: str, redis_url: str, redis_conn: Redis
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "WEBHOOK_SECRET": SECRET,
+        "SENTRY_DSN": "",
+    }
+    fixwurx = str(Path(sys.executable).parent / "fixwurx")
+    argv = [fixwurx, "serve", "--port", str(port), "--workers", "1", "--threads", "2"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_for_port(port, proc)
+        url = f"http://127.0.0.1:{port}{URL}"
+        status, body = fake.post(url, fake.delivery("issues", fake.labeled_issue(), SECRET))
+        assert status == 202 and json.loads(body)["jobs"] == queued_job_ids(redis_conn)
+        status, _ = fake.post(url, fake.delivery("issues", fake.labeled_issue(), "wrong"))
+        assert status == 401
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"fixwurx serve did not listen on {port}")
