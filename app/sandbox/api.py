@@ -9,6 +9,7 @@ starts is short and exec-only, so the per-call cost stays at a few milliseconds:
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import shutil
@@ -26,6 +27,8 @@ from app.sandbox.environment import check_caller_env, sandbox_env
 from app.sandbox.identity import Identity, fresh_identity
 from app.sandbox.process import Outcome, supervise
 from app.sandbox.rlimits import nproc_prefix, prlimit_prefix
+
+log = logging.getLogger(__name__)
 
 #: Without bubblewrap and without root there is no fresh uid: RLIMIT_NPROC would count all of
 #: the user's processes (so it is not set), and kill(-1) would hit the user's own programs.
@@ -109,7 +112,22 @@ def run(
             outcome = _run_subprocess(argv, cwd, timeout, env, limits, who)
             if who.uid is None:
                 warnings = (*warnings, NOT_ROOT_WARNING)
-    return _result(argv, outcome, backend, (*warnings, *outcome.warnings))
+    result = _result(argv, outcome, backend, (*warnings, *outcome.warnings))
+    _log_call(result)
+    return result
+
+
+def _log_call(result: SandboxResult) -> None:
+    # The program name and the outcome only: arguments and output may carry anything.
+    log.debug(
+        "sandbox[%s] %s: exit %s in %.2fs%s%s",
+        result.backend,
+        os.path.basename(result.argv[0]),
+        result.returncode,
+        result.duration,
+        " (timed out)" if result.timed_out else "",
+        " (output truncated)" if result.truncated else "",
+    )
 
 
 def _check_call(argv: Sequence[str], cwd: Path, timeout: float) -> Path:
