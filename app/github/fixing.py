@@ -294,7 +294,14 @@ def _open_or_create_pull(
             if render.bundle_hash_in(pull.body) != data["hash"]:
                 job.repo.edit_pull(pull.number, title, body)
             return pull
-    return job.repo.create_pull(title, body, branch, base, job.config.draft)
+    try:
+        return job.repo.create_pull(title, body, branch, base, job.config.draft)
+    except GitHubError:
+        # Another worker opened it between our look and our create (GitHub answers 422).
+        for pull in job.repo.open_pulls(branch):
+            if pull.base == base:
+                return pull
+        raise
 
 
 def _push_refused(job: Job, data: dict[str, object], why: str) -> None:

@@ -64,7 +64,7 @@ class Injected:
     pattern: re.Pattern[str]
     status: int
     headers: dict[str, str]
-    body: dict[str, Any]
+    body: Any
     times: int
 
 
@@ -285,17 +285,13 @@ class FakeGitHub:
         headers: dict[str, str] | None = None,
         message: str = "",
         times: int = 1,
+        body: Any = None,
     ) -> None:
         """Answer the next `times` matching API requests with `status` (e.g. a rate limit)."""
+        if body is None:
+            body = {"message": message, "documentation_url": "https://docs.github.com/rest"}
         self.injected.append(
-            Injected(
-                method,
-                re.compile(path_pattern),
-                status,
-                headers or {},
-                {"message": message, "documentation_url": "https://docs.github.com/rest"},
-                times,
-            )
+            Injected(method, re.compile(path_pattern), status, headers or {}, body, times)
         )
 
     def expire_tokens(self) -> None:

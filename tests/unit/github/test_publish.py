@@ -146,3 +146,18 @@ def test_republishing_updates_the_branch_and_the_bundle_named_in_the_pr(
     [pull] = fake_github.open_pulls("octo/app")
     assert render.bundle_hash_in(pull["body"]) == newer.hash
     assert fake_github.show("octo/app", "fixwurx/ci-abc", "a.py") == "x = 3\n"
+
+
+def test_a_pull_opened_concurrently_by_another_worker_is_reused(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    base = fake_github.branch_sha("octo/app", "main") or ""
+    first = make_run(settings, repo, kind="ci", branch="main", head_sha="a" * 40)
+    publish(settings, first, bundle(base))
+    # The second worker's look finds nothing (the first had not opened it yet)...
+    fake_github.inject("GET", r"/repos/octo/app/pulls", 200, body=[])
+    second = make_run(settings, repo, kind="ci", branch="main", head_sha="a" * 40)
+    publish(settings, second, bundle(base))
+    # ...its create is refused with 422, and it adopts the PR that exists.
+    assert len(fake_github.open_pulls("octo/app")) == 1
+    assert run_row(settings, second).status == "fixed"
