@@ -39,28 +39,31 @@ def explain(
     budget: Budget,
     overrides: Mapping[str, Any] | None = None,
     *,
+    issue_text: str = "",
     policy: RetryPolicy | None = None,
 ) -> str:
     """Root cause in a short paragraph, or "" when no model can (or may) write it.
 
     `bundle_like` is a PatchBundle, a mapping or any object with a `diff` and, optionally,
-    `issue_text` and `failing` (TestOutcomes) or `evidence` entries.
+    `issue_text` and `failing` (TestOutcomes) or `evidence` entries; `issue_text` given here
+    wins (a PatchBundle does not carry the issue).
     """
     from app.agents.llm.registry import build_chain
 
     chain = build_chain(settings, budget, "explanation", overrides, policy)
-    return explain_with(chain, bundle_like) if chain else ""
+    return explain_with(chain, bundle_like, issue_text) if chain else ""
 
 
-def explain_with(chain: ProviderChain, bundle_like: Any) -> str:
+def explain_with(chain: ProviderChain, bundle_like: Any, issue_text: str = "") -> str:
     """`explain` over an existing chain."""
     diff = str(_field(bundle_like, "diff") or "")
     if not diff.strip():
         return ""
+    issue = issue_text or str(_field(bundle_like, "issue_text", "issue") or "")
     prompt = render(
         "explain",
         max_words=str(MAX_WORDS),
-        issue=issue_block(str(_field(bundle_like, "issue_text", "issue") or "")),
+        issue=issue_block(issue),
         failures=_failures(bundle_like),
         diff=fence("patch", diff[:MAX_DIFF_CHARS]),
     )

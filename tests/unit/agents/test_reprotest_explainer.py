@@ -169,3 +169,24 @@ def test_sanitize_strips_code_and_bounds_length() -> None:
     long = sanitize("word " * 1000)
     assert len(long) <= 1202 and long.endswith(" …")
     assert sanitize("mail me at a@b.com") == "mail me at a@b.com"
+
+
+def test_explains_a_patch_bundle() -> None:
+    from app.patches import PatchBundle
+
+    bundle = PatchBundle(
+        base_commit="0" * 40,
+        diff=BUNDLE["diff"],
+        files=("textutil.py",),
+        evidence={"before": [{"test": "t::slug", "outcome": "failed"}]},
+        localization=[],
+        source="llm:openai/gpt-4o",
+    )
+    with fake_llm("openai") as server:
+        server.push(Reply("Spaces became underscores instead of dashes."))
+        settings = Settings(openai_api_key="k", openai_base_url=server.base_url)
+        text = explain(bundle, settings, Budget.unlimited(), issue_text="slugs look odd")
+        prompt = server.requests[0].body["messages"][-1]["content"]
+    assert text == "Spaces became underscores instead of dashes."
+    assert "slugs look odd" in prompt and "t::slug" in prompt
+    assert server.requests[0].body["model"] == "gpt-5.1-mini"
