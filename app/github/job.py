@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 STATUS_EDIT_INTERVAL_S = 5.0
 
 
+#: Progress the chain reports under a name the status comment folds into another line:
+#: verifying candidates is part of the patch stage.
+STAGE_ALIASES = {"verify": "patch"}
+
+
 class RunStopped(FixwurxError):
     """A `/fixwurx stop` marked the run stopped while it was working."""
 
@@ -87,6 +92,7 @@ class Job:
 
     def stage(self, name: str, state: str, message: str = "", *, force: bool = False) -> None:
         """Record a stage's state and edit the status comment (throttled)."""
+        name = STAGE_ALIASES.get(name, name)
         previous = self.progress.get(name, ("pending", ""))[0]
         self.progress[name] = (state, message)
         if state != previous:

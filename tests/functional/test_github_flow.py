@@ -173,6 +173,8 @@ def test_labelled_issue_becomes_a_draft_pr_and_redelivery_adds_nothing(
     comments = fake_github.issue_comments("octo/ages", number)
     assert len(comments) == 1 and comments[0]["edits"] >= 3  # one status comment, edited
     assert f"#{pull['number']}" in comments[0]["body"]
+    for stage in ("clone", "reproduce", "localize", "patch", "bundle", "publish"):
+        assert f"✅ {stage}" in comments[0]["body"], comments[0]["body"]
     assert runs_of(settings)[0][1] == "fixed"
 
     # GitHub redelivers the same delivery: acknowledged, and nothing new happens.
