@@ -20,11 +20,11 @@ from unidiff import PatchSet
 from app import runs
 from app.agents.planner import RepairOptions, RepairOutcome, repair
 from app.agents.state import RunState
-from app.errors import BundleMismatch, GitHubError
+from app.errors import BundleMismatch, FixwurxError, GitHubError
 from app.github import git, records, render
 from app.github.client import IssueInfo, PullInfo
 from app.github.constants import BRANCH_PREFIX
-from app.github.job import Job, report_config_error
+from app.github.job import Job, RunStopped, report_config_error
 from app.patches import PatchBundle, apply_diff, verify_bundle
 
 #: FixWurx's branch for the fix of issue N.
@@ -185,7 +185,14 @@ def _repair_and_publish(
             git.checkout(checkout, commit, "fixwurx-base")
         base = git.head(checkout)
         job.stage("clone", "done", f"at {base[:12]}")
-        outcome = _repair(job, checkout, issue_text)
+        try:
+            outcome = _repair(job, checkout, issue_text)
+        except FixwurxError as exc:
+            if exc.retryable or isinstance(exc, RunStopped):
+                raise
+            _report_error(job, str(exc))  # e.g. no tests found: tell the user, do not retry
+            records.finish_attempt(job.url, attempt, "failed", str(exc))
+            return
         if outcome.status == "fixed" and outcome.bundle is not None:
             _publish(job, checkout, base, outcome.bundle, branch, base_branch, title, fixes)
             records.finish_attempt(job.url, attempt, "fixed", outcome.reason)
@@ -236,6 +243,8 @@ def _publish(
     try:
         git.push(checkout, job.repo.clone_url, job.token(), branch, force=True)
     except GitHubError as exc:
+        if not _refused(str(exc)):
+            raise GitHubError(str(exc), retryable=True) from None  # network or server trouble
         _push_refused(job, data, str(exc))
         return
     pull = _open_or_create_pull(job, branch, base_branch, title, data, fixes)
@@ -304,6 +313,15 @@ def _open_or_create_pull(
         raise
 
 
+#: What git prints when the server will not take the push (permissions, branch protection).
+PUSH_REFUSED = ("403", "denied", "rejected", "protected", "not allowed")
+
+
+def _refused(message: str) -> bool:
+    lowered = message.lower()
+    return any(word in lowered for word in PUSH_REFUSED)
+
+
 def _push_refused(job: Job, data: dict[str, object], why: str) -> None:
     job.stage("publish", "failed", "push refused", force=True)
     target = job.run.pr_number or job.run.issue_number
@@ -311,6 +329,13 @@ def _push_refused(job: Job, data: dict[str, object], why: str) -> None:
         job.reply_once(render.bundle_comment(data, why))
     job.finish_status("found a verified fix, but could not push it; the patch is in a comment")
     runs.finish(job.url, job.run.id, "fixed", f"push refused; bundle {data['hash']} commented")
+
+
+def _report_error(job: Job, reason: str) -> None:
+    if job.run.issue_number or job.run.pr_number:
+        job.finish_status("could not run the repair")
+        job.reply_once(render.failure_comment(reason, [], []))
+    runs.finish(job.url, job.run.id, "failed", reason)
 
 
 def _report_failure(job: Job, outcome: RepairOutcome) -> None:

@@ -192,3 +192,17 @@ def test_ci_failure_of_a_commit_not_in_the_repository_is_ignored(
     execute_run(settings, run_id)
     assert "is not on main in this repository" in (run_row(settings, run_id).reason or "")
     assert fake_github.open_pulls("octo/app") == []
+
+
+def test_a_repository_without_tests_gets_a_failure_comment_not_a_retry(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "bug", labels=("fixwurx",))
+    run_id = make_run(settings, repo, kind="issue", issue_number=number)
+    execute_run(settings, run_id)
+    row = run_row(settings, run_id)
+    assert row.status == "failed" and row.reason
+    status, failure = bodies(fake_github, number)
+    assert "could not run the repair" in status and "✅ clone" in status
+    assert "FixWurx could not find a verified fix" in failure and row.reason[:40] in failure
+    assert [r["content"] for r in repo.reactions] == ["eyes"]
