@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from app.errors import SandboxError
-from app.sandbox.constants import ETC_FILES, SANDBOX_TMP_MB, SYSTEM_DIRS
+from app.sandbox.constants import SANDBOX_TMP_MB, SYSTEM_DIRS
+from app.sandbox.etc import staged_etc
 from app.sandbox.tools import tool
 
 #: Namespaces and process hygiene. No network namespace members but loopback; bwrap's pid 1
@@ -40,7 +41,8 @@ def bwrap_prefix(
 ) -> list[str]:
     """The bwrap arguments, up to and including `--`, for a command that runs in `cwd`."""
     work = _existing(cwd, "cwd")
-    mounts = [*_system_mounts(), ("--proc", "/proc"), ("--dev", "/dev")]
+    mounts = [*_system_mounts(), ("--ro-bind", staged_etc(), "/etc")]
+    mounts += [("--proc", "/proc"), ("--dev", "/dev")]
     size = str(tmp_mb * 1024 * 1024)
     for tmpfs in ("/tmp", "/dev/shm"):  # in RAM: capped, or a test could fill the machine's
         mounts.append(("--perms", "1777", "--size", size, "--tmpfs", tmpfs))
@@ -109,9 +111,6 @@ def _system_mounts() -> tuple[tuple[str, ...], ...]:
             mounts.append(("--symlink", os.readlink(top), top))
         elif os.path.isdir(top):
             mounts.append(("--ro-bind", top, top))
-    for path in ETC_FILES:
-        if os.path.exists(path):
-            mounts.append(("--ro-bind", path, path))
     for root in python_roots():
         mounts.append(("--ro-bind", root, root))
     return tuple(mounts)

@@ -45,8 +45,9 @@ TRUNCATION_MARKER = "\n[... output truncated by fixwurx sandbox: {dropped} bytes
 #: directories, never the caller's PATH, so a stray binary cannot pose as one of them.
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
-#: Files under /etc that Python and common test tools read. Nothing here is secret; the rest of
-#: /etc (shadow, ssh keys, service configs) stays invisible inside bubblewrap.
+#: Files under /etc that Python and common test tools read, copied into the sandbox's /etc (see
+#: etc.py). Nothing here is secret; the rest of /etc (shadow, ssh keys, service configs) stays
+#: invisible inside bubblewrap.
 ETC_FILES = (
     "/etc/ld.so.cache",
     "/etc/ld.so.conf",

@@ -16,6 +16,7 @@ import pytest
 
 from app.errors import SandboxError
 from app.sandbox import run
+from app.sandbox.constants import ETC_FILES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -233,3 +234,15 @@ def test_home_is_not_the_work_copy(backend: str, work: Path) -> None:
     result = run([sys.executable, "-c", script], work, 20)
     assert result.ok, result
     assert list(work.iterdir()) == []
+
+
+def test_etc_holds_only_the_allow_listed_public_files(bwrap: str, work: Path) -> None:
+    show = (
+        "import json, os; print(json.dumps(os.listdir('/etc')), os.path.exists('/etc/ssl/private'))"
+    )
+    result = run([sys.executable, "-c", show], work, 20)
+    listing, private = result.stdout.rsplit(" ", 1)
+    names = set(json.loads(listing))
+    assert names <= {Path(p).name for p in ETC_FILES}, names
+    assert "passwd" in names and "shadow" not in names
+    assert private.strip() == "False"
