@@ -209,9 +209,14 @@ def record_one_fast(
     action: str | None,
     request: RunRequest,
     job_prefix: str,
+    execute_one: Callable[[str, dict[str, Any]], Any] | None = None,
 ) -> RecordedDelivery | None:
     """Record a one-run delivery in a single PostgreSQL statement; None means "use the generic
-    path" (another database, or a repository that is unknown or not installed)."""
+    path" (another database, or a repository that is unknown or not installed).
+
+    `execute_one(sql, params) -> first row` runs the statement in autocommit; by default on a
+    connection from the engine's pool (the web tier passes its per-thread connections).
+    """
     if engine.dialect.name != "postgresql":
         return None
     params = {
@@ -221,12 +226,19 @@ def record_one_fast(
         "job_prefix": job_prefix,
         "now": utcnow(),
     }
+    if execute_one is not None:
+        row = execute_one(_PG_RECORD_ONE, params)
+        return _recorded(row)
     try:
         row = _execute_one(engine, _PG_RECORD_ONE, params)
     except engine.dialect.loaded_dbapi.Error as exc:
         # Callers handle SQLAlchemy's error tree (a 503 in the web tier), not the driver's.
         error = engine.dialect.loaded_dbapi.Error
         raise DBAPIError.instance(_PG_RECORD_ONE, params, exc, error) from exc
+    return _recorded(row)
+
+
+def _recorded(row: Any) -> RecordedDelivery | None:
     ok, run_id = row or (None, None)
     if not ok:
         return None

@@ -121,6 +121,13 @@ def tree_cpu_seconds(root: int) -> float:
 GUNICORN_PID = 0
 
 
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
 @contextmanager
 def gunicorn(database_url: str, redis_url: str, workers: int, threads: int) -> Iterator[int]:
     port = free_port()
@@ -237,16 +244,21 @@ def run_one(
     acked_so_far: set[str],
 ) -> dict:
     cpu_before = tree_cpu_seconds(GUNICORN_PID)
+    busy_before, total_before = machine_cpu()
     stage = run_stage(
         "127.0.0.1", port, [req for _, req in items], rate, connections, limit_s=seconds * 3
     )
     cpu_used = tree_cpu_seconds(GUNICORN_PID) - cpu_before
+    busy_after, total_after = machine_cpu()
     ids = [d for d, _ in items]
     acked = {ids[r.index] for r in stage.results if r.status in (200, 202)}
     acked_so_far |= acked
     lost, dup = check(database_url, redis_url, acked_so_far)
     row = summarize(name, stage, len(set(ids)), lost, dup)
     row["web_cpu_ms_per_req"] = round(cpu_used * 1000 / max(1, len(stage.results)), 2)
+    row["machine_busy_pct"] = round(
+        100 * (busy_after - busy_before) / max(1, total_after - total_before)
+    )
     return row
 
 
@@ -305,12 +317,14 @@ def report(rows: list[dict]) -> int:
     print()
     header = f"{'stage':<12}{'target/s':>9}{'achieved/s':>11}{'acked':>7}{'p50 ms':>8}"
     header += f"{'p99 ms':>8}{'max ms':>8}{'errors':>7}{'lost':>6}{'dup':>5}"
+    header += f"{'web cpu ms/req':>15}{'machine busy %':>15}"
     print(header)
     for r in rows:
         print(
             f"{r['stage']:<12}{r['target/s']:>9.0f}{r['achieved/s']:>11.1f}{r['acked']:>7}"
             f"{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}{r['max_ms']:>8.2f}{r['errors']:>7}"
-            f"{r['lost']:>6}{r['duplicated']:>5}"
+            f"{r['lost']:>6}{r['duplicated']:>5}{r['web_cpu_ms_per_req']:>15.2f}"
+            f"{r['machine_busy_pct']:>15}"
         )
     meeting = [
         r["achieved/s"]

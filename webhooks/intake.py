@@ -9,10 +9,12 @@ never sees a run id that does not exist yet; if Redis is down at that point the 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import Engine
 
 from app.db import get_engine, session_scope
 from app.runs import (
@@ -24,6 +26,7 @@ from app.runs import (
 )
 from app.runs import record_installation as apply_installation
 from webhooks import dedupe
+from webhooks.hotpath import HotConnections
 from webhooks.router import Outcome
 from workers.queues import JOB_ID_PREFIX, enqueue_run, job_id
 
@@ -76,14 +79,26 @@ def _record(
                 apply_installation(session, outcome.installation)
         return recorded
     engine = get_engine(database_url)
-    if len(outcome.runs) == 1:
-        fast = record_one_fast(engine, delivery_id, event, action, outcome.runs[0], JOB_ID_PREFIX)
+    if len(outcome.runs) == 1 and engine.dialect.name == "postgresql":
+        hot = _hot_connections(engine)
+        fast = record_one_fast(
+            engine, delivery_id, event, action, outcome.runs[0], JOB_ID_PREFIX, hot.execute_one
+        )
         if fast is not None:
             return fast
     with engine.connect() as conn:
         recorded = record_delivery(conn, delivery_id, event, action, outcome.runs, job_id)
         conn.commit()
     return recorded
+
+
+_hot: dict[int, HotConnections] = {}
+_hot_lock = threading.Lock()
+
+
+def _hot_connections(engine: Engine) -> HotConnections:
+    with _hot_lock:
+        return _hot.setdefault(id(engine), HotConnections(engine))
 
 
 def _jobs_of(database_url: str, delivery_id: str) -> list[str]:

@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from werkzeug.serving import make_server
 
 from app import defaults, runs
@@ -405,3 +405,21 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"fixwurx serve did not listen on {port}")
+
+
+def test_hot_path_survives_a_database_restart_of_its_connections(
+    client: FlaskClient, database_url: str, redis_conn: Redis
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the one-statement hot path is PostgreSQL's")
+    assert send(client, "issues", fake.labeled_issue(), "before").status_code == 202
+    assert send(client, "issues", fake.labeled_issue(), "hot").status_code == 202
+    with session_scope(database_url) as session:  # what a server restart does to clients
+        session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    assert send(client, "issues", fake.labeled_issue(), "after").status_code == 202
+    assert count_runs(database_url) == 3
