@@ -32,9 +32,13 @@ class Identity:
     uid: int | None
 
     def wrap(self, argv: Sequence[str]) -> list[str]:
-        """`argv` prefixed with the switch to this identity (setpriv), if there is one."""
+        """`argv` prefixed with the switch to this identity (setpriv).
+
+        Without a uid to switch to, setpriv still sets no_new_privs: a test must not gain
+        privileges through a setuid binary such as sudo.
+        """
         if self.uid is None:
-            return list(argv)
+            return [tool("setpriv"), "--no-new-privs", "--", *argv]
         keep = f"-all,+{KEPT_CAPABILITY}"
         return [
             tool("setpriv"),
