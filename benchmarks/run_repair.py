@@ -58,6 +58,7 @@ class CaseResult:
     first_plausible_s: float | None
     source: str
     reason: str
+    stages: dict[str, float]
     diff: str
 
 
@@ -153,6 +154,7 @@ def run_case(name: str) -> CaseResult:
         first_plausible_s=round(first[0], 2) if first else None,
         source=str(chosen.get("source", "")),
         reason=outcome.reason,
+        stages=dict(outcome.state.timings),
         diff=diff,
     )
 

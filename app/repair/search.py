@@ -4,7 +4,7 @@ Checks run in sandboxed subprocesses, so threads are enough to keep every core b
 first plausible patch the search lingers a little (a few more candidates or seconds) to collect
 alternatives: a visible test often admits an overfitting patch, and a later, smaller and more
 local edit is the better pick. Deletions are penalized because deleting code is the easiest
-way to silence a test for the wrong reason.
+way to silence a test for the wrong reason; inverting a condition is the next easiest.
 
 A pick is reported as "plausible (N tests)": the tests pass, which is not proof of correctness.
 """
@@ -22,6 +22,8 @@ from app.agents.stages.verify import Verification
 
 #: A deletion counts as this many extra changed lines when picking among plausible patches.
 DELETION_PENALTY = 3
+#: An edit that inverts or drops a condition counts as this many extra changed lines.
+INVERSION_PENALTY = 1
 #: Each file beyond the first counts as this many extra changed lines: prefer local edits.
 EXTRA_FILE_PENALTY = 2
 #: After the first plausible patch, verify at most this many more candidates...
@@ -110,6 +112,8 @@ def edit_cost(candidate: Candidate) -> int:
     cost = candidate.changed_lines + EXTRA_FILE_PENALTY * (len(candidate.edits) - 1)
     if is_deletion(candidate):
         cost += DELETION_PENALTY
+    if candidate.metadata.get("inverts"):
+        cost += INVERSION_PENALTY
     return cost
 
 

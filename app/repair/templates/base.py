@@ -42,11 +42,14 @@ COMPOUND = (
     ast.Match,
 )
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: The highest weight a mutation may carry: a template that sees the code argue for a fix
+#: (a broken pairing, a doubled operand) may rank it above another family's generic guess.
+MAX_WEIGHT = 1.6
 
 
 @dataclass(frozen=True)
 class Mutation:
-    """Replace text[start:end] with `text`; `weight` ranks it within its family (0..1]."""
+    """Replace text[start:end] with `text`; `weight` ranks it within its family (0..MAX_WEIGHT]."""
 
     start: int
     end: int
@@ -54,6 +57,9 @@ class Mutation:
     description: str
     weight: float = 1.0
     deletion: bool = False
+    #: Inverts or drops a condition: such edits silence tests for the wrong reason more often
+    #: than others, so the search's pick charges them extra (see app/repair/search.py).
+    inverts: bool = False
 
 
 class ParsedFile:

@@ -13,6 +13,9 @@ from app.repair.templates.base import Mutation, ParsedFile
 
 FAMILY = "call"
 PRIOR = 0.6
+#: Twins are opposites by design, so a twin swap that passes is seldom right by accident:
+#: it ranks with the best operator swaps.
+TWIN_WEIGHT = 1.3
 
 #: Functions with the same signature and opposite or neighbouring meaning.
 BUILTIN_TWINS: dict[str, tuple[str, ...]] = {
@@ -42,18 +45,19 @@ def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[
             continue
         yield from _twins(pf, node)
         yield from _unwrap(pf, node)
+        yield from _drop_argument(pf, node)
 
 
 def _twins(pf: ParsedFile, call: ast.Call) -> Iterator[Mutation]:
     func = call.func
     if isinstance(func, ast.Name):
         for twin in BUILTIN_TWINS.get(func.id, ()):
-            yield pf.replace(func, twin, f"`{func.id}()` -> `{twin}()`", 0.8)
+            yield pf.replace(func, twin, f"`{func.id}()` -> `{twin}()`", TWIN_WEIGHT)
     elif isinstance(func, ast.Attribute):
         start = pf.span(func)[1] - len(func.attr)
         for twin in METHOD_TWINS.get(func.attr, ()):
             end = start + len(func.attr)
-            yield Mutation(start, end, twin, f"`.{func.attr}()` -> `.{twin}()`", 0.7)
+            yield Mutation(start, end, twin, f"`.{func.attr}()` -> `.{twin}()`", TWIN_WEIGHT)
 
 
 def _unwrap(pf: ParsedFile, call: ast.Call) -> Iterator[Mutation]:
@@ -68,3 +72,19 @@ def _unwrap(pf: ParsedFile, call: ast.Call) -> Iterator[Mutation]:
 def _name(call: ast.Call) -> str:
     func = call.func
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "call")
+
+
+def _drop_argument(pf: ParsedFile, call: ast.Call) -> Iterator[Mutation]:
+    """Drop the last positional or a keyword argument: `split(",")` where `split()` was meant."""
+    if call.keywords and all(k.arg is not None for k in call.keywords):
+        for keyword in call.keywords:
+            kept = [pf.segment(k) for k in call.keywords if k is not keyword]
+            args = [pf.segment(a) for a in call.args] + kept
+            text = f"{pf.segment(call.func)}({', '.join(args)})"
+            yield pf.replace(call, text, f"drop the argument `{keyword.arg}=`", 0.3)
+    if call.args and not call.keywords and not isinstance(call.args[-1], ast.Starred):
+        if len(call.args) == 1 and isinstance(call.func, ast.Name):
+            return  # `f(x)` -> `f()` is rarely a fix; unwrapping covers it
+        kept_args = ", ".join(pf.segment(a) for a in call.args[:-1])
+        text = f"{pf.segment(call.func)}({kept_args})"
+        yield pf.replace(call, text, "drop the last argument", 0.3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
 from app.repair.templates.base import ATOMS, Mutation, ParsedFile
 from app.repair.templates.scope_names import scope_at
@@ -50,15 +51,21 @@ def _tests(stmt: ast.stmt, nodes: list[ast.AST]) -> list[ast.expr]:
 
 def _negate(pf: ParsedFile, test: ast.expr) -> Iterator[Mutation]:
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        yield pf.replace(test, pf.segment(test.operand), "drop `not`", 1.0)
+        yield _inverting(pf.replace(test, pf.segment(test.operand), "drop `not`", 1.0))
     elif isinstance(test, ast.Constant):
         return
     elif isinstance(test, ast.Compare) and len(test.ops) == 1:
         if not isinstance(test.ops[0], _SIMPLE_INVERSES):
-            yield pf.replace(test, f"not {pf.operand(test)}", "negate the condition", 0.8)
+            yield _inverting(
+                pf.replace(test, f"not {pf.operand(test)}", "negate the condition", 0.8)
+            )
     else:
         text = pf.segment(test) if isinstance(test, ATOMS) else f"({pf.segment(test)})"
-        yield pf.replace(test, f"not {text}", "negate the condition", 0.8)
+        yield _inverting(pf.replace(test, f"not {text}", "negate the condition", 0.8))
+
+
+def _inverting(mutation: Mutation) -> Mutation:
+    return replace(mutation, inverts=True)
 
 
 def _drop_clauses(pf: ParsedFile, test: ast.BoolOp) -> Iterator[Mutation]:
@@ -66,7 +73,7 @@ def _drop_clauses(pf: ParsedFile, test: ast.BoolOp) -> Iterator[Mutation]:
         kept = [pf.operand(v) for i, v in enumerate(test.values) if i != index]
         joiner = " and " if isinstance(test.op, ast.And) else " or "
         dropped = pf.segment(test.values[index])
-        yield pf.replace(test, joiner.join(kept), f"drop clause `{dropped}`", 0.5)
+        yield _inverting(pf.replace(test, joiner.join(kept), f"drop clause `{dropped}`", 0.5))
 
 
 def _loop_conditions(pf: ParsedFile, loop: ast.While) -> Iterator[Mutation]:

@@ -29,7 +29,8 @@ from app.repair.templates import (
     statements,
     swaps,
 )
-from app.repair.templates.base import Mutation, ParsedFile, own_nodes
+from app.repair.templates.base import MAX_WEIGHT, Mutation, ParsedFile, own_nodes
+from app.repair.templates.hints import family_boosts
 
 #: Every template family, in the order ties are broken.
 FAMILIES: tuple[ModuleType, ...] = (
@@ -43,7 +44,6 @@ FAMILIES: tuple[ModuleType, ...] = (
     guards,
     statements,
 )
-MAX_PRIOR = max(family.PRIOR for family in FAMILIES)
 #: Locations expanded per proposal: further down the ranking, suspiciousness is noise.
 MAX_LOCATIONS = 60
 
@@ -71,6 +71,9 @@ class TemplateSource:
             loc for loc in context.locations if in_scope(loc.path, None, context.ignore_paths)
         ][:MAX_LOCATIONS]
         locations.sort(key=lambda loc: -loc.score)
+        boosts = family_boosts(context.failing)
+        priors = (f.PRIOR * boosts.get(f.FAMILY, 1.0) for f in self.families)
+        best = max(priors, default=1.0) * MAX_WEIGHT
         files: dict[str, ParsedFile | None] = {}
         heap: list[_Pending] = []
         seen: set[str] = set()
@@ -78,8 +81,8 @@ class TemplateSource:
         for index, location in enumerate(locations):
             parsed = _parsed(files, context.root, location.path)
             if parsed is not None:
-                self._expand(parsed, location, heap, counter)
-            ceiling = locations[index + 1].score * MAX_PRIOR if index + 1 < len(locations) else -1
+                self._expand(parsed, location, heap, counter, boosts)
+            ceiling = locations[index + 1].score * best if index + 1 < len(locations) else -1
             yield from _drain(heap, seen, ceiling)
         yield from _drain(heap, seen, float("-inf"))
 
@@ -89,6 +92,7 @@ class TemplateSource:
         location: Location,
         heap: list[_Pending],
         counter: Iterator[int],
+        boosts: dict[str, float],
     ) -> None:
         stmt = parsed.statement_at(location.line)
         if stmt is None:
@@ -96,7 +100,8 @@ class TemplateSource:
         nodes = own_nodes(stmt)
         for family in self.families:
             for mutation in family.mutations(parsed, stmt, nodes):
-                score = max(location.score, 1e-6) * family.PRIOR * mutation.weight
+                prior = family.PRIOR * boosts.get(family.FAMILY, 1.0)
+                score = max(location.score, 1e-6) * prior * mutation.weight
                 heapq.heappush(
                     heap, _Pending((-score, next(counter)), location, family, mutation, parsed)
                 )
@@ -133,7 +138,12 @@ def _candidate(pending: _Pending) -> Candidate | None:
         description=f"{parsed.path}:{pending.location.line}: {mutation.description}",
         score=round(-pending.sort_key[0], 6),
         location=pending.location,
-        metadata={"family": family, "deletion": mutation.deletion, "weight": mutation.weight},
+        metadata={
+            "family": family,
+            "deletion": mutation.deletion,
+            "inverts": mutation.inverts,
+            "weight": mutation.weight,
+        },
     )
 
 

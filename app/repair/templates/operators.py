@@ -21,6 +21,8 @@ SYMBOLS: dict[type, str] = {
     ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not",
     ast.In: "in", ast.NotIn: "not in", ast.And: "and", ast.Or: "or",
 }  # fmt: skip
+#: Pairs whose swap negates a test outright rather than moving a boundary.
+INVERSIONS = ({ast.Eq, ast.NotEq}, {ast.Is, ast.IsNot}, {ast.In, ast.NotIn})
 #: For each operator, the likely intended ones, with how likely (boundary slips first).
 ALTERNATIVES: dict[type, tuple[tuple[type, float], ...]] = {
     ast.Add: ((ast.Sub, 1.0), (ast.Mult, 0.5)),
@@ -38,12 +40,12 @@ ALTERNATIVES: dict[type, tuple[tuple[type, float], ...]] = {
     ast.LtE: ((ast.Lt, 1.0), (ast.GtE, 0.5), (ast.Gt, 0.4), (ast.Eq, 0.2)),
     ast.Gt: ((ast.GtE, 1.0), (ast.Lt, 0.6), (ast.LtE, 0.4), (ast.NotEq, 0.2)),
     ast.GtE: ((ast.Gt, 1.0), (ast.LtE, 0.5), (ast.Lt, 0.4), (ast.Eq, 0.2)),
-    ast.Eq: ((ast.NotEq, 0.8), (ast.LtE, 0.3), (ast.GtE, 0.3)),
-    ast.NotEq: ((ast.Eq, 0.8),),
-    ast.Is: ((ast.IsNot, 0.8),),
-    ast.IsNot: ((ast.Is, 0.8),),
-    ast.In: ((ast.NotIn, 0.8),),
-    ast.NotIn: ((ast.In, 0.8),),
+    ast.Eq: ((ast.NotEq, 0.6), (ast.LtE, 0.3), (ast.GtE, 0.3)),
+    ast.NotEq: ((ast.Eq, 0.6),),
+    ast.Is: ((ast.IsNot, 0.6),),
+    ast.IsNot: ((ast.Is, 0.6),),
+    ast.In: ((ast.NotIn, 0.6),),
+    ast.NotIn: ((ast.In, 0.6),),
     ast.And: ((ast.Or, 0.8),),
     ast.Or: ((ast.And, 0.8),),
 }
@@ -73,7 +75,8 @@ def _swap(pf: ParsedFile, op: ast.AST, start: int, end: int) -> Iterator[Mutatio
         return
     for alternative, weight in ALTERNATIVES.get(type(op), ()):
         new = SYMBOLS[alternative]
-        yield Mutation(found[0], found[1], new, f"`{symbol}` -> `{new}`", weight)
+        inverts = {type(op), alternative} in INVERSIONS
+        yield Mutation(found[0], found[1], new, f"`{symbol}` -> `{new}`", weight, inverts=inverts)
 
 
 def _augmented(pf: ParsedFile, stmt: ast.AugAssign) -> Iterator[Mutation]:

@@ -209,3 +209,50 @@ def test_unparsable_or_missing_files_are_skipped(tmp_path: Path) -> None:
     write(tmp_path, "broken.py", "def f(:\n")
     locations = (Location("broken.py", 1, 1.0), Location("gone.py", 1, 1.0))
     assert list(TemplateSource().propose(RepairContext(tmp_path, (), locations, ()))) == []
+
+
+def test_names_prefer_the_partner_a_copy_paste_slip_broke() -> None:
+    src = """\
+    def merge(left, right):
+        out, i, j = [], 0, 0
+        while i < len(left) and j < len(right):
+            if left[i] <= right[j]:
+                i += 1
+            else:
+                j += 1
+        out.extend(left[i:])
+        out.extend(left[j:])
+        return out
+    """
+    parsed = ParsedFile("m.py", textwrap.dedent(src))
+    stmt = parsed.statement_at(9)
+    assert stmt is not None
+    ranked = sorted(names.mutations(parsed, stmt, own_nodes(stmt)), key=lambda m: -m.weight)
+    assert parsed.apply(ranked[0]).count("out.extend(right[j:])") == 1
+
+
+def test_statements_move_across_a_block_boundary() -> None:
+    inside = (
+        "def f(xs):\n    out = []\n    for x in xs:\n        out.append(x)\n        return out\n"
+    )
+    assert proposes(statements, inside, 5, inside.replace("        return out", "    return out"))
+    after = "def f(s):\n    i = 0\n    while i < 3:\n        print(i)\n    i += 1\n"
+    assert proposes(statements, after, 3, after.replace("    i += 1", "        i += 1"))
+
+
+def test_calls_drop_an_argument() -> None:
+    src = "def f(s):\n    return s.split(',')\n"
+    assert proposes(calls, src, 2, "def f(s):\n    return s.split()\n")
+
+
+def test_condition_inversions_are_marked_for_the_pick() -> None:
+    parsed = ParsedFile("m.py", "def f(a, b):\n    if a == b:\n        return a\n")
+    stmt = parsed.statement_at(2)
+    assert stmt is not None
+    flagged = {
+        parsed.apply(m).splitlines()[1].strip(): m.inverts
+        for family in (operators, conditions)
+        for m in family.mutations(parsed, stmt, own_nodes(stmt))
+    }
+    assert flagged["if a != b:"] is True
+    assert flagged["if a <= b:"] is False

@@ -1,0 +1,25 @@
+"""Error types in the failing tests reweight the template families."""
+
+from app.repair import results
+from app.repair.templates.hints import MAX_BOOST, family_boosts
+
+
+def failing(message: str, traceback: str = "") -> results.TestOutcome:
+    return results.TestOutcome("t.py::test_x", "failed", 0.1, message, traceback)
+
+
+def test_none_errors_favour_returns_and_guards() -> None:
+    boosts = family_boosts([failing("TypeError: 'NoneType' object is not subscriptable")])
+    assert boosts["literal_or_return"] > 1 and boosts["guard"] > 1
+    assert boosts.get("operator_replacement", 1.0) == 1.0
+
+
+def test_hangs_favour_loop_conditions() -> None:
+    boosts = family_boosts([failing("Failed: Timeout (>5.0s) from pytest-timeout.")])
+    assert boosts["condition"] > boosts.get("guard", 1.0)
+
+
+def test_plain_assertions_change_nothing_and_boosts_are_capped() -> None:
+    assert family_boosts([failing("assert 3 == 4")]) == {}
+    many = "IndexError ZeroDivisionError KeyError NoneType AttributeError"
+    assert max(family_boosts([failing(many, many)]).values()) <= MAX_BOOST
