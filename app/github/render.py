@@ -44,6 +44,11 @@ def reply_marker(run_id: int) -> str:
     return f"<!-- fixwurx:reply run={run_id} -->"
 
 
+def refusal_marker(login: str) -> str:
+    """Marks the refusal sent to `login` in a conversation (they get only one)."""
+    return f"<!-- fixwurx:refused user={login.lower()} -->"
+
+
 def status_comment(run_id: int, progress: Mapping[str, tuple[str, str]], headline: str) -> str:
     """The status comment: one line per stage with its state and latest message."""
     lines = [status_marker(run_id), f"**FixWurx** — {headline}", ""]

@@ -106,6 +106,13 @@ def test_unauthorized_command_gets_one_reply_and_nothing_else(
     assert run_row(settings, target).status == "queued"
     comments = bodies(fake_github, number)
     assert len(comments) == 1 and "Sorry @eve" in comments[0]
+    # Repeating the command (or another one) earns no second refusal.
+    again = make_run(
+        settings, repo, kind="command", command="fix", issue_number=number, requested_by="eve"
+    )
+    execute_run(settings, again)
+    assert len(bodies(fake_github, number)) == 1
+    assert repo.reactions == []
 
 
 def test_stop_and_status(settings: Settings, fake_github: FakeGitHub, repo: FakeRepo) -> None:
