@@ -98,13 +98,12 @@ def test_permission_uses_the_role_name(repo: RepoClient, fake_github: FakeGitHub
 
 def test_each_request_asks_for_a_current_token(fake_github: FakeGitHub) -> None:
     fake_github.add_repo("octo/app", {"README.md": "hi\n"})
-    issued = iter(["ghs_" + "1" * 36, "ghs_" + "2" * 36])
-    current = {"token": next(issued)}
-    for token in ("ghs_" + "1" * 36, "ghs_" + "2" * 36):
-        fake_github.tokens[token] = (424242, time.time() + 3600)
+    old, new = "ghs_" + "1" * 36, "ghs_" + "2" * 36
+    fake_github.tokens[old] = (424242, time.time() + 3600)
+    current = {"token": old}
     repo = GitHubClient(fake_github.api_url, lambda: current["token"]).repo("octo/app")
     number = fake_github.add_issue("octo/app", "bug")
     fake_github.expire_tokens()  # the first token dies mid-job...
-    fake_github.tokens[next(issued)] = (424242, time.time() + 3600)
-    current["token"] = "ghs_" + "2" * 36  # ...and the cache hands out its successor
+    fake_github.tokens[new] = (424242, time.time() + 3600)
+    current["token"] = new  # ...and the shared cache hands out its successor
     assert repo.issue(number).title == "bug"
