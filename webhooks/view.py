@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from redis import Redis
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from app import defaults, settings_of
 from webhooks import signature
@@ -63,6 +63,9 @@ def github() -> Any:
         return _no_content(f"{event}.{action} is not handled")
     try:
         result = accept(settings.database_url, _redis(), delivery_id, event, action, outcome)
+    except (DataError, OverflowError):
+        # A value the columns cannot hold (an id beyond 64 bits): the payload is at fault.
+        raise Rejected(400, "payload value out of range for the database") from None
     except SQLAlchemyError:
         log.exception("database unavailable while recording delivery %s", delivery_id)
         raise Rejected(503, "database unavailable; redeliver later") from None
