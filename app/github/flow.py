@@ -21,6 +21,16 @@ log = logging.getLogger(__name__)
 def execute_run(settings: Settings, run_id: int) -> None:
     """Carry out run `run_id` against GitHub: guards, clone, repair chain, PR or comment."""
     job = build_job(settings, run_id)
+    run = job.run
+    log.info(
+        "run %s: %s (%s) on %s issue=%s pr=%s",
+        run_id,
+        run.kind,
+        run.command or run.trigger,
+        run.full_name,
+        run.issue_number,
+        run.pr_number,
+    )
     try:
         _dispatch(job)
     except RunStopped:
