@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from app import defaults
 from app.errors import BadInput, FixwurxError
 
 EXIT_FIXED, EXIT_NOT_FIXED, EXIT_BAD_INPUT = 0, 1, 2
@@ -56,6 +57,13 @@ def cli() -> None:
     "--timeout", type=float, default=300.0, show_default=True, help="Seconds per suite run."
 )
 @click.option("--bundle-out", type=click.Path(path_type=Path), help="Where to write the bundle.")
+@click.option(
+    "--max-candidates",
+    type=click.IntRange(min=1),
+    default=defaults.MAX_CANDIDATES,
+    show_default=True,
+    help="Candidates each source may try.",
+)
 def fix(
     path: Path,
     test_command: str | None,
@@ -64,11 +72,13 @@ def fix(
     apply_fix: bool,
     timeout: float,
     bundle_out: Path | None,
+    max_candidates: int,
 ) -> None:
     """Find, verify and report a patch for the failing tests in PATH."""
-    from app.commands.fix import run_fix
+    from app.commands.fix import FixRequest, run_fix
 
-    code = run_fix(path, test_command, issue_file, as_json, apply_fix, timeout, bundle_out)
+    request = FixRequest(path, test_command, issue_file, as_json, apply_fix, timeout, bundle_out)
+    code = run_fix(request, max_candidates)
     sys.exit(code)
 
 

@@ -40,6 +40,7 @@ class PatchBundle:
     cost: dict[str, Any] = field(default_factory=lambda: {"tokens": 0, "usd": 0.0})
     timings: dict[str, float] = field(default_factory=dict)
     summary: str = ""
+    explanation: str = ""
     version: int = BUNDLE_VERSION
 
     def body(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ call it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,12 +20,14 @@ from app import defaults
 from app.agents import testcmd
 from app.agents.candidates import CandidateSource
 from app.agents.lineage import RunRecorder
+from app.agents.llm_services import ModelServices
 from app.agents.stages.bundle import bundle
 from app.agents.stages.context import Progress, StageContext, _quiet
 from app.agents.stages.localize import localize
 from app.agents.stages.patch import patch
 from app.agents.stages.reproduce import reproduce
 from app.agents.state import RunState
+from app.config import Settings
 from app.errors import FixwurxError
 from app.patches import PatchBundle
 from app.repair.results import Location
@@ -64,6 +66,11 @@ class RepairOptions:
     progress: Progress = _quiet
     on_state: Callable[[RunState], None] | None = None
     recorder: RunRecorder | None = None
+    settings: Settings | None = None
+    repository: str | None = None
+    repository_id: int | None = None
+    installation_id: int | None = None
+    repo_models: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -81,11 +88,23 @@ class RepairOutcome:
         return [Location.from_json(loc) for loc in self.state.locations]
 
 
-def default_sources() -> list[CandidateSource]:
-    """The offline chain: deterministic fix templates."""
+def default_sources(models: ModelServices | None = None) -> list[CandidateSource]:
+    """Cheapest first: the fix templates, then the models when a provider is configured."""
     from app.repair.templates import TemplateSource
 
-    return [TemplateSource()]
+    return [TemplateSource(), *(models.sources() if models is not None else [])]
+
+
+def model_services(options: RepairOptions) -> ModelServices | None:
+    """The run's model services under its budget, or None when no provider is configured."""
+    return ModelServices.for_run(
+        options.settings or Settings.from_env(),
+        run_id=options.recorder.run_id if options.recorder is not None else None,
+        repository=options.repository,
+        repository_id=options.repository_id,
+        installation_id=options.installation_id,
+        overrides=options.repo_models,
+    )
 
 
 def repair(path: Path, options: RepairOptions) -> RepairOutcome:
@@ -99,14 +118,16 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             issue_text=options.issue_text,
             base_commit=workspace.base_commit,
         )
+        models = model_services(options)
         ctx = StageContext(
             root=workspace.root,
             command=command,
             suite_timeout=options.timeout,
-            sources=options.sources if options.sources is not None else default_sources(),
+            sources=options.sources if options.sources is not None else default_sources(models),
             budget=options.budget,
             ignore_paths=options.ignore_paths,
             progress=options.progress,
+            models=models,
         )
         if options.recorder is not None:
             options.recorder.start_attempt()

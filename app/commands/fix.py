@@ -4,30 +4,40 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from app import defaults
 from app.agents.planner import RepairOptions, RepairOutcome, repair
 from app.cli import EXIT_BAD_INPUT, EXIT_FIXED, EXIT_NOT_FIXED, cache_dir, progress_printer
 from app.commands.history import close_cli_run, open_cli_run
 from app.config import Settings
 from app.errors import BadInput, FixwurxError, PatchError
 from app.patches import apply_diff, check_applies
+from app.repair.search import SearchBudget
 from app.report import fixed_report, not_fixed_report
 
 
-def run_fix(
-    path: Path,
-    test_command: str | None,
-    issue_file: str | None,
-    as_json: bool,
-    apply_fix: bool,
-    timeout: float,
-    bundle_out: Path | None,
-) -> int:
+@dataclass(frozen=True)
+class FixRequest:
+    """What the user asked `fixwurx fix` for."""
+
+    path: Path
+    test_command: str | None
+    issue_file: str | None
+    as_json: bool
+    apply_fix: bool
+    timeout: float
+    bundle_out: Path | None
+
+
+def run_fix(request: FixRequest, max_candidates: int = defaults.MAX_CANDIDATES) -> int:
     """Run the chain and report; returns the exit code."""
+    path, as_json = request.path, request.as_json
+    test_command, issue_file, timeout = request.test_command, request.issue_file, request.timeout
     try:
         _check_path(path)
         issue_text = _read_issue(issue_file)
@@ -38,6 +48,7 @@ def run_fix(
             timeout=timeout,
             progress=progress_printer(not as_json),
             recorder=recorder,
+            budget=SearchBudget(max_candidates=max_candidates),
         )
         outcome = repair(path, options)
         if recorder is not None:
@@ -46,7 +57,7 @@ def run_fix(
         return _bad_input(str(exc), as_json)
     except FixwurxError as exc:
         return _emit(as_json, "error", None, str(exc), f"fixwurx: {exc}", EXIT_NOT_FIXED)
-    code = _report(outcome, path, as_json, apply_fix, bundle_out)
+    code = _report(outcome, path, as_json, request.apply_fix, request.bundle_out)
     if recorder is not None and not as_json:
         click.echo(f"run {recorder.run_id} recorded: fixwurx show {recorder.run_id}", err=True)
     return code

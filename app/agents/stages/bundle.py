@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ from app.agents.candidates import FileEdit
 from app.agents.stages.context import StageContext
 from app.agents.state import RunState
 from app.patches import PatchBundle, validate_diff
+from app.repair.results import outcome_from_json
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,20 @@ def bundle(state: RunState, ctx: StageContext) -> BundleResult:
         timings={k: round(v, 3) for k, v in state.timings.items()},
         summary=state.chosen["description"],
     )
+    if ctx.models is not None:
+        result = _with_model_notes(result, state, ctx)
     ctx.progress("bundle", f"bundle {result.hash}")
     return BundleResult(result)
+
+
+def _with_model_notes(result: PatchBundle, state: RunState, ctx: StageContext) -> PatchBundle:
+    """Add the cheap model's root-cause explanation, and remember the fix for later runs."""
+    assert ctx.models is not None
+    failing = [outcome_from_json(o) for o in state.baseline if o["test_id"] in state.reproducing]
+    where = f"{state.locations[0]['path']}:{state.locations[0]['line']}" if state.locations else ""
+    ctx.models.remember(failing, where, result.diff)
+    explanation = ctx.models.explanation(result, state.issue_text)
+    return dataclasses.replace(result, explanation=explanation) if explanation else result
 
 
 def evidence(state: RunState) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.agents.candidates import CandidateSource
+from app.agents.llm_services import ModelServices
 from app.agents.stages.verify import Baseline
 from app.agents.state import RunState
 from app.agents.testcmd import TestCommand
@@ -32,6 +33,7 @@ class StageContext:
     ignore_paths: tuple[str, ...] = ()
     feedback_rounds: int = 2
     progress: Progress = _quiet
+    models: ModelServices | None = None
 
     def baseline(self, state: RunState) -> Baseline:
         """The baseline, rebuilt from the persisted state (so a resumed run needs no rerun)."""

@@ -13,7 +13,7 @@ from app.agents.candidates import Candidate, CandidateSource, RepairContext
 from app.agents.stages.context import StageContext
 from app.agents.stages.verify import Verification, Verifier
 from app.agents.state import CandidateSummary, RunState
-from app.errors import BudgetExhausted
+from app.errors import BudgetExhausted, ProviderError
 from app.repair.results import Location, outcome_from_json
 from app.repair.search import Attempted, ProgressCallback, SearchResult, search
 
@@ -63,9 +63,19 @@ def patch(state: RunState, ctx: StageContext) -> PatchResult:
                 total.stopped_by = f"budget exhausted: {exc}"
                 ctx.progress("patch", total.stopped_by)
                 return total
+            except ProviderError as exc:
+                total.stopped_by = f"{source.name} unavailable: {exc}"
+                ctx.progress("patch", total.stopped_by)
+                break
             _merge(total, found)
             if found.chosen is not None:
                 return total
+            stopped = getattr(source, "stopped_by", "")
+            if stopped:
+                total.stopped_by = f"{source.name} stopped: {stopped}"
+                ctx.progress("patch", total.stopped_by)
+                if "Budget" in stopped:
+                    return total
             feedback = _feedback(found)
             if not feedback:
                 break
@@ -145,7 +155,7 @@ def _summary(attempt: Attempted) -> CandidateSummary:
 
 
 def _why_not(result: PatchResult) -> str:
-    if result.stopped_by.startswith("budget exhausted"):
+    if result.stopped_by.startswith("budget exhausted") or "Budget" in result.stopped_by:
         return result.stopped_by
     if not result.attempted:
         return "no candidate patch could be generated for the suspicious locations"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app import defaults
+from app.agents.candidates import RepairContext
 from app.agents.issue_text import REPRO_FILE, REPRO_TEST_ID, parse_issue
 from app.agents.stages.context import StageContext
 from app.agents.state import RunState
@@ -51,6 +52,19 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     _reject_unusable(baseline, ctx)
     failing = _focus(baseline.failing, issue.test_ids, REPRO_TEST_ID if issue.snippet else None)
     ctx.progress("reproduce", _summary(baseline, failing))
+    if not failing and state.issue_text.strip() and not issue.test_ids and ctx.models is not None:
+        written = _model_reproduction(state, ctx)
+        if written is not None:
+            path, source, outcomes = written
+            added[path] = source
+            baseline = TestRun(
+                baseline.outcomes + outcomes,
+                baseline.returncode,
+                baseline.duration,
+                False,
+                baseline.output,
+            )
+            failing = tuple(o for o in outcomes if not o.ok)
     if not failing:
         return ReproduceResult(
             baseline, (), (), added, _nothing_failing(issue.test_ids, issue.snippet)
@@ -63,6 +77,28 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
         "" if reproducing else "every failing test is flaky: there is no stable failure to fix"
     )
     return ReproduceResult(baseline, reproducing, flaky, added, problem)
+
+
+def _model_reproduction(
+    state: RunState, ctx: StageContext
+) -> tuple[str, str, tuple[TestOutcome, ...]] | None:
+    """Ask the model for a test that shows the issue; keep it only if it fails now."""
+    assert ctx.models is not None
+    context = RepairContext(ctx.root, (), (), ctx.command.argv, state.issue_text)
+    edit, why = ctx.models.reproduction_test(context)
+    if edit is None:
+        ctx.progress("reproduce", why)
+        return None
+    target = ctx.root / edit.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(edit.after, encoding="utf-8")
+    run = run_tests(ctx.root, ctx.command, timeout=ctx.suite_timeout, test_ids=(edit.path,))
+    if not run.outcomes or all(o.ok for o in run.outcomes):
+        target.unlink()
+        ctx.progress("reproduce", f"the model's test {edit.path} passes: it does not show the bug")
+        return None
+    ctx.progress("reproduce", f"the model's test {edit.path} fails as the issue describes")
+    return edit.path, edit.after, run.outcomes
 
 
 def _reject_unusable(baseline: TestRun, ctx: StageContext) -> None:

@@ -1,0 +1,88 @@
+"""The language-model services a run may use, built once per run from the settings.
+
+The planner asks this object for model candidate sources (after the templates), for a
+reproduction test when an issue has no failing test, for the PR's root-cause explanation, and to
+remember verified fixes. With no provider configured every answer is "nothing", and the chain
+stays offline and free.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.agents import memory
+from app.agents.budget import Budget
+from app.agents.candidates import CandidateSource, FileEdit, RepairContext
+from app.agents.llm.registry import build_chain, build_llm_sources, endpoints
+from app.config import Settings
+from app.errors import BudgetExhausted, PatchError, ProviderError
+from app.repair.results import Location, TestOutcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelServices:
+    """Model access for one run, under one budget."""
+
+    settings: Settings
+    budget: Budget
+    overrides: Mapping[str, Any] | None = None
+    repository: str | None = None
+
+    @classmethod
+    def for_run(
+        cls,
+        settings: Settings,
+        *,
+        run_id: int | None = None,
+        repository: str | None = None,
+        repository_id: int | None = None,
+        installation_id: int | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> ModelServices | None:
+        """The services, or None when no provider is configured."""
+        if not endpoints(settings):
+            return None
+        budget = Budget.from_settings(settings, run_id, repository_id, installation_id)
+        return cls(settings, budget, overrides, repository)
+
+    def sources(self) -> list[CandidateSource]:
+        """Model candidate sources, to try after the templates."""
+        return list(
+            build_llm_sources(
+                self.settings, self.overrides, self.budget, repository=self.repository
+            )
+        )
+
+    def reproduction_test(self, context: RepairContext) -> tuple[FileEdit | None, str]:
+        """A model-written test for the issue, or None and why not."""
+        from app.agents.reprotest import write_reproduction_test
+
+        chain = build_chain(self.settings, self.budget, "analysis", self.overrides)
+        if chain is None:
+            return None, "no analysis model is configured"
+        try:
+            return write_reproduction_test(context, chain).edit, ""
+        except (PatchError, ProviderError, BudgetExhausted) as exc:
+            return None, f"the model could not write a reproduction test: {exc}"
+
+    def explanation(self, bundle_like: Any, issue_text: str) -> str:
+        """A short root-cause paragraph for the PR body ("" when none can be had)."""
+        from app.agents.explainer import explain
+
+        return explain(
+            bundle_like, self.settings, self.budget, self.overrides, issue_text=issue_text
+        )
+
+    def remember(self, failing: list[TestOutcome], location: Location | str, diff: str) -> None:
+        """Keep a verified fix as an example for later runs; a failure here costs nothing."""
+        try:
+            memory.remember_fix(
+                self.settings.database_url, failing, location, diff, repository=self.repository
+            )
+        except Exception as exc:  # memory is an optimisation, never a reason to fail a fix
+            log.warning("could not remember the fix: %s", exc)
