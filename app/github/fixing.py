@@ -8,16 +8,19 @@ the bundle's diff. Guards come first, so a refused run costs one comment at most
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from unidiff import PatchSet
 
 from app import runs
+from app.agents.lineage import RunRecorder
 from app.agents.planner import RepairOptions, RepairOutcome, repair
 from app.agents.state import RunState
 from app.errors import BundleMismatch, FixwurxError, GitHubError
@@ -167,7 +170,6 @@ def _repair_and_publish(
     title: str,
     fixes: int | None,
 ) -> None:
-    attempt = records.start_attempt(job.url, job.run.id)
     job.stage("clone", "running", f"cloning {clone_branch}", force=True)
     with tempfile.TemporaryDirectory(prefix="fixwurx-clone-") as tmp:
         checkout = Path(tmp) / "repo"
@@ -179,7 +181,6 @@ def _repair_and_publish(
         if commit is not None:
             if not git.has_commit(checkout, commit):
                 why = f"commit {commit[:12]} is not on {clone_branch} in this repository (a fork?)"
-                records.finish_attempt(job.url, attempt, "skipped", why)
                 runs.finish(job.url, job.run.id, "done", why)
                 return
             git.checkout(checkout, commit, "fixwurx-base")
@@ -191,14 +192,11 @@ def _repair_and_publish(
             if exc.retryable or isinstance(exc, RunStopped):
                 raise
             _report_error(job, str(exc))  # e.g. no tests found: tell the user, do not retry
-            records.finish_attempt(job.url, attempt, "failed", str(exc))
             return
         if outcome.status == "fixed" and outcome.bundle is not None:
             _publish(job, checkout, base, outcome.bundle, branch, base_branch, title, fixes)
-            records.finish_attempt(job.url, attempt, "fixed", outcome.reason)
             return
     _report_failure(job, outcome)
-    records.finish_attempt(job.url, attempt, outcome.status, outcome.reason)
 
 
 def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
@@ -212,8 +210,7 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         for done in state.done:
             if job.progress.get(done, ("", ""))[0] != "done":
                 job.stage(done, "done", job.progress.get(done, ("", ""))[1])
-        records.update_run(job.url, job.run.id, state=state.to_json())
-        job.check_not_stopped()
+        job.check_not_stopped()  # the planner's RunRecorder persists the state itself
 
     options = RepairOptions(
         repo_test_command=config.test_command,
@@ -222,8 +219,33 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         ignore_paths=config.ignore_paths,
         progress=progress,
         on_state=on_state,
+        recorder=RunRecorder(job.url, job.run.id),
+        **_model_options(job),
     )
     return repair(checkout, options)
+
+
+def _model_options(job: Job) -> dict[str, Any]:
+    """Budgets, models and identity for the model-backed candidate sources.
+
+    Passed only where `RepairOptions` has the field, so this module works with the planner both
+    before and after model services were wired in.
+    """
+    config, settings = job.config, job.settings
+    budgets: dict[str, Any] = {}
+    if config.budget_run_usd is not None:
+        budgets["budget_run_usd"] = config.budget_run_usd
+    if config.budget_run_tokens is not None:
+        budgets["budget_run_tokens"] = config.budget_run_tokens
+    wanted = {
+        "settings": settings.replace(**budgets),
+        "repository": job.run.full_name,
+        "repository_id": job.run.repository_id,
+        "installation_id": job.run.installation_id,
+        "repo_models": dict(config.models) or None,
+    }
+    known = {f.name for f in dataclasses.fields(RepairOptions)}
+    return {k: v for k, v in wanted.items() if k in known}
 
 
 def _publish(

@@ -15,7 +15,6 @@ from sqlalchemy import func, select, update
 from app.db import session_scope
 from app.errors import BadInput
 from app.models import (
-    Attempt,
     AuditLog,
     PatchBundleRecord,
     PullRequest,
@@ -277,26 +276,6 @@ def stop_runs(url: str, run: RunView, actor: str) -> list[int]:
                 .values(status="stopped", reason=f"stopped by @{actor}", finished_at=utcnow())
             )
     return sorted(set(ids))
-
-
-def start_attempt(url: str, run_id: int) -> int:
-    """Open the next attempt of a run; returns its id."""
-    with session_scope(url) as session:
-        number = session.scalar(select(func.count()).where(Attempt.run_id == run_id)) or 0
-        attempt = Attempt(run_id=run_id, number=number + 1)
-        session.add(attempt)
-        session.flush()
-        return attempt.id
-
-
-def finish_attempt(url: str, attempt_id: int, status: str, reason: str) -> None:
-    """Close an attempt with its outcome."""
-    with session_scope(url) as session:
-        session.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt_id)
-            .values(status=status, reason=reason[:2000], finished_at=utcnow())
-        )
 
 
 def audit(url: str, run: RunView, actor: str, action: str, **detail: Any) -> None:

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from redis import Redis
 from rq import Queue, Worker
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from app.config import Settings
 from app.db import session_scope
 from app.github.fixing import changed_lines
 from app.github.render import bundle_hash_in
-from app.models import Base, PatchBundleRecord, Run
+from app.models import Attempt, Base, CandidateRecord, PatchBundleRecord, Run
 from app.patches import content_hash
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.fakes.github.deliver import command, failed_check_suite, labeled, send
@@ -176,6 +176,10 @@ def test_labelled_issue_becomes_a_draft_pr_and_redelivery_adds_nothing(
     for stage in ("clone", "reproduce", "localize", "patch", "bundle", "publish"):
         assert f"✅ {stage}" in comments[0]["body"], comments[0]["body"]
     assert runs_of(settings)[0][1] == "fixed"
+    with session_scope(settings.database_url) as session:  # the run tree was recorded
+        attempts = session.scalars(select(Attempt)).all()
+        assert [a.status for a in attempts] == ["fixed"]
+        assert session.scalar(select(func.count()).select_from(CandidateRecord)) >= 1
 
     # GitHub redelivers the same delivery: acknowledged, and nothing new happens.
     status, _ = send(web, "issues", payload, SECRET, delivery_id="delivery-1")
