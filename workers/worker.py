@@ -12,6 +12,7 @@ from typing import Any
 
 from redis import Redis
 from rq import Worker
+from rq.worker import BaseWorker
 
 from app.config import Settings
 from app.observability import init_sentry
@@ -44,8 +45,10 @@ def _sweep_quietly(settings: Settings | None, connection: Redis) -> None:
 
 
 def build(
-    settings: Settings, connection: Redis | None = None, worker_class: type[Worker] | None = None
-) -> Worker:
+    settings: Settings,
+    connection: Redis | None = None,
+    worker_class: type[BaseWorker] | None = None,
+) -> BaseWorker:
     """A worker over the FixWurx queues in priority order, with jobs configured."""
     connection = connection or Redis.from_url(settings.redis_url)
     jobs.configure(settings)

@@ -57,6 +57,20 @@ def client(database_url: str, redis_url: str, redis_conn: Redis) -> FlaskClient:
     return make_app(database_url, redis_url).test_client()
 
 
+@pytest.fixture
+def edge_client(tmp_path: Path, redis_url: str, redis_conn: Redis) -> FlaskClient:
+    """For checks decided before the database is touched: SQLite only, to keep the suite fast."""
+    from sqlalchemy import create_engine
+
+    from app.models import Base
+
+    url = f"sqlite:///{tmp_path / 'edge.sqlite3'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return make_app(url, redis_url).test_client()
+
+
 def send(
     client: FlaskClient, event: str, payload: dict[str, Any], delivery_id: str | None = None
 ) -> Any:
@@ -156,12 +170,12 @@ def test_concurrent_redeliveries_record_one_run(
     assert len(queued_job_ids(redis_conn)) == 2
 
 
-def test_ping_and_unhandled_events(client: FlaskClient, redis_conn: Redis) -> None:
-    ping = send(client, "ping", fake.example("ping"))
+def test_ping_and_unhandled_events(edge_client: FlaskClient, redis_conn: Redis) -> None:
+    ping = send(edge_client, "ping", fake.example("ping"))
     assert ping.status_code == 200 and ping.get_json()["ping"] == "pong"
-    assert send(client, "issues", fake.example("issues", "opened")).status_code == 204
-    assert send(client, "push", {"ref": "refs/heads/main"}).status_code == 204
-    ignored = send(client, "issues", fake.labeled_issue(**fake.bot_sender()))
+    assert send(edge_client, "issues", fake.example("issues", "opened")).status_code == 204
+    assert send(edge_client, "push", {"ref": "refs/heads/main"}).status_code == 204
+    ignored = send(edge_client, "issues", fake.labeled_issue(**fake.bot_sender()))
     assert ignored.status_code == 204 and "bot" in ignored.headers["X-FixWurx-Ignored"]
     assert queued_job_ids(redis_conn) == []
 
@@ -187,41 +201,42 @@ def signed(body: bytes, event: str = "issues", delivery: str = "d-bad") -> dict[
     ],
     ids=["missing", "other-body", "wrong-secret", "garbage"],
 )
-def test_missing_or_wrong_signature_is_401(client: FlaskClient, mutate: Any) -> None:
+def test_missing_or_wrong_signature_is_401(edge_client: FlaskClient, mutate: Any) -> None:
     body = json.dumps(fake.labeled_issue()).encode()
     headers = signed(body)
     mutate(headers)
-    response = post_raw(client, body, headers)
+    response = post_raw(edge_client, body, headers)
     assert response.status_code == 401
     assert "X-Hub-Signature-256" in response.get_json()["error"]
 
 
-def test_signature_is_checked_before_parsing(client: FlaskClient) -> None:
+def test_signature_is_checked_before_parsing(edge_client: FlaskClient) -> None:
     headers = signed(b"{}")
     headers.pop("X-GitHub-Event")
-    response = post_raw(client, b"not json at all", {**headers, "X-Hub-Signature-256": "x"})
+    response = post_raw(edge_client, b"not json at all", {**headers, "X-Hub-Signature-256": "x"})
     assert response.status_code == 401
 
 
-def test_unset_webhook_secret_rejects_everything(database_url: str, redis_url: str) -> None:
-    client = make_app(database_url, redis_url, WEBHOOK_SECRET="").test_client()
+def test_unset_webhook_secret_rejects_everything(tmp_path: Path, redis_url: str) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'x.sqlite3'}", redis_url, WEBHOOK_SECRET="")
+    client = app.test_client()
     body = b"{}"
     response = post_raw(client, body, fake.delivery_headers("ping", body, ""))
     assert response.status_code == 401
 
 
 @pytest.mark.parametrize("header", ["X-GitHub-Event", "X-GitHub-Delivery"])
-def test_missing_event_or_delivery_header_is_400(client: FlaskClient, header: str) -> None:
+def test_missing_event_or_delivery_header_is_400(edge_client: FlaskClient, header: str) -> None:
     body = json.dumps(fake.labeled_issue()).encode()
     headers = signed(body)
     headers.pop(header)
-    response = post_raw(client, body, headers)
+    response = post_raw(edge_client, body, headers)
     assert response.status_code == 400 and header in response.get_json()["error"]
 
 
-def test_overlong_delivery_id_is_400(client: FlaskClient) -> None:
+def test_overlong_delivery_id_is_400(edge_client: FlaskClient) -> None:
     body = json.dumps(fake.labeled_issue()).encode()
-    response = post_raw(client, body, signed(body, delivery="x" * 65))
+    response = post_raw(edge_client, body, signed(body, delivery="x" * 65))
     assert response.status_code == 400
 
 
@@ -230,8 +245,8 @@ def test_overlong_delivery_id_is_400(client: FlaskClient) -> None:
     [b"{not json", b"", b"\xff\xfe", b"[1, 2]", b'"a string"', b"null"],
     ids=["broken", "empty", "not-utf8", "array", "string", "null"],
 )
-def test_malformed_json_is_400(client: FlaskClient, body: bytes) -> None:
-    response = post_raw(client, body, signed(body))
+def test_malformed_json_is_400(edge_client: FlaskClient, body: bytes) -> None:
+    response = post_raw(edge_client, body, signed(body))
     assert response.status_code == 400
 
 
@@ -266,16 +281,18 @@ def test_payloads_of_the_wrong_shape_are_400(
     assert response.status_code == 400, response.get_data()
 
 
-def test_a_bare_payload_is_ignored_not_an_error(client: FlaskClient) -> None:
+def test_a_bare_payload_is_ignored_not_an_error(edge_client: FlaskClient) -> None:
     body = json.dumps({"action": "labeled"}).encode()
-    response = post_raw(client, body, signed(body, "issues"))
+    response = post_raw(edge_client, body, signed(body, "issues"))
     assert response.status_code == 204
     assert response.headers["X-FixWurx-Ignored"] == "payload has no installation"
 
 
-def test_body_over_the_cap_is_413(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_body_over_the_cap_is_413(
+    edge_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     body = json.dumps(fake.labeled_issue()).encode()
-    declared = client.post(
+    declared = edge_client.post(
         URL,
         data=body,
         headers=signed(body),
@@ -283,12 +300,12 @@ def test_body_over_the_cap_is_413(client: FlaskClient, monkeypatch: pytest.Monke
     )
     assert declared.status_code == 413
     monkeypatch.setattr(defaults, "MAX_WEBHOOK_BYTES", len(body) - 1)
-    assert post_raw(client, body, signed(body)).status_code == 413
+    assert post_raw(edge_client, body, signed(body)).status_code == 413
 
 
-def test_oversize_body_is_refused_without_reading_it(database_url: str, redis_url: str) -> None:
+def test_oversize_body_is_refused_without_reading_it(tmp_path: Path, redis_url: str) -> None:
     """Over a real socket: declare 26 MB, send 10 bytes; the answer comes without the rest."""
-    app = make_app(database_url, redis_url)
+    app = make_app(f"sqlite:///{tmp_path / 'x.sqlite3'}", redis_url)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -304,8 +321,8 @@ def test_oversize_body_is_refused_without_reading_it(database_url: str, redis_ur
     assert reply.startswith(b"HTTP/1.1 413")
 
 
-def test_wrong_method_is_405(client: FlaskClient) -> None:
-    assert client.get(URL).status_code == 405
+def test_wrong_method_is_405(edge_client: FlaskClient) -> None:
+    assert edge_client.get(URL).status_code == 405
 
 
 # --- outages ---------------------------------------------------------------------------------
@@ -387,8 +404,12 @@ def test_suspended_installation_is_ignored(client: FlaskClient, database_url: st
 
 
 def test_fixwurx_serve_runs_gunicorn_that_answers_signed_deliveries(
-    database_url: str, redis_url: str, redis_conn: Redis
+    tmp_path: Path, redis_url: str, redis_conn: Redis
 ) -> None:
+    from app.migrate import upgrade
+
+    database_url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
+    upgrade(database_url)  # what the Procfile's release step does
     port = free_port()
     env = {
         **os.environ,
