@@ -39,7 +39,7 @@ SUITE_TIMEOUT_S = 120.0
 #: Per-test limit (pytest-timeout) for runs that do not set their own, i.e. the baseline and
 #: its flaky reruns. The pipeline's default suits big suites; the cases' tests take
 #: milliseconds, and a hanging case would otherwise spend minutes proving that it hangs.
-PER_TEST_TIMEOUT_S = 10.0
+PER_TEST_TIMEOUT_S = 5.0
 
 
 @dataclass

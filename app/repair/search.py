@@ -19,17 +19,20 @@ from dataclasses import dataclass, field
 from app import defaults
 from app.agents.candidates import Candidate
 from app.agents.stages.verify import Verification
+from app.repair.patch_quality import orphans
 
 #: A deletion counts as this many extra changed lines when picking among plausible patches.
 DELETION_PENALTY = 3
+#: An edit that leaves a computed local unused bypasses code rather than fixing it.
+ORPHAN_PENALTY = 3
 #: An edit that inverts or drops a condition counts as this many extra changed lines.
 INVERSION_PENALTY = 1
 #: Each file beyond the first counts as this many extra changed lines: prefer local edits.
 EXTRA_FILE_PENALTY = 2
 #: After the first plausible patch, verify at most this many more candidates...
-LINGER_CANDIDATES = 24
+LINGER_CANDIDATES = 16
 #: ...for at most this many more seconds, looking for a stricter pick.
-LINGER_S = 15.0
+LINGER_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ def edit_cost(candidate: Candidate) -> int:
         cost += DELETION_PENALTY
     if candidate.metadata.get("inverts"):
         cost += INVERSION_PENALTY
+    if orphans(candidate):
+        cost += ORPHAN_PENALTY
     return cost
 
 

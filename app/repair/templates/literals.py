@@ -16,6 +16,8 @@ FAMILY = "literal_or_return"
 PRIOR = 0.5
 #: Sibling strings tried per string literal.
 MAX_STRING_SIBLINGS = 5
+#: Sibling numbers tried per numeric literal.
+MAX_NUMBER_SIBLINGS = 5
 #: Locals tried per return fix.
 MAX_RETURN_NAMES = 5
 
@@ -34,11 +36,27 @@ def _literal(pf: ParsedFile, node: ast.Constant) -> Iterator[Mutation]:
     value = node.value
     if isinstance(value, bool):
         yield pf.replace(node, str(not value), f"{value} -> {not value}", 0.9)
-    elif isinstance(value, int | float) and value:
-        yield pf.replace(node, repr(-value), f"{value} -> {-value}", 0.3)
-    elif isinstance(value, str) and not isinstance(pf.parents.get(node), ast.JoinedStr):
-        for sibling in _sibling_strings(pf, node):
+    elif isinstance(value, int | float):
+        if value:
+            yield pf.replace(node, repr(-value), f"{value} -> {-value}", 0.3)
+        for sibling in _sibling_numbers(pf, node):
             yield pf.replace(node, repr(sibling), f"{value!r} -> {sibling!r}", 0.4)
+    elif isinstance(value, str) and not isinstance(pf.parents.get(node), ast.JoinedStr):
+        for word in _sibling_strings(pf, node):
+            yield pf.replace(node, repr(word), f"{value!r} -> {word!r}", 0.4)
+
+
+def _sibling_numbers(pf: ParsedFile, node: ast.Constant) -> list[int | float]:
+    """Other numeric literals of the module (a constant typed wrong is often used correctly
+    elsewhere), skipping the trivial ones that off-by-one already covers."""
+    own = node.value
+    found: list[int | float] = []
+    for other in ast.walk(pf.tree):
+        value = other.value if isinstance(other, ast.Constant) else None
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and isinstance(own, int | float) and abs(value - own) > 1:  # type: ignore[operator]
+            found.append(value)  # type: ignore[arg-type]
+    return list(dict.fromkeys(found))[:MAX_NUMBER_SIBLINGS]
 
 
 def _sibling_strings(pf: ParsedFile, node: ast.Constant) -> list[str]:

@@ -1,0 +1,46 @@
+"""Signs that a plausible patch passes for the wrong reason, independent of who wrote it.
+
+A fix that leaves a computed local unused (`ranked = sorted(...)` followed by `return
+orders[:n]`) has most likely bypassed the computation the test was about, not repaired it.
+The search's pick charges such patches like deletions.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from app.agents.candidates import Candidate
+
+
+def dead_locals(source: str) -> set[tuple[str, str]]:
+    """(function, name) pairs assigned in a function but never read there."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            stored, loaded = _names(node)
+            found |= {(node.name, n) for n in stored - loaded if not n.startswith("_")}
+    return found
+
+
+def _names(function: ast.AST) -> tuple[set[str], set[str]]:
+    stored: set[str] = set()
+    loaded: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name):
+            (stored if isinstance(node.ctx, ast.Store) else loaded).add(node.id)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            loaded.update(node.names)  # declared shared: a store is an effect, not dead
+    return stored, loaded
+
+
+def orphans(candidate: Candidate) -> set[tuple[str, str]]:
+    """Locals the candidate leaves unused that the original code read."""
+    new: set[tuple[str, str]] = set()
+    for edit in candidate.edits:
+        if edit.path.endswith(".py"):
+            new |= dead_locals(edit.after) - dead_locals(edit.before)
+    return new
