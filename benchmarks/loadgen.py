@@ -33,17 +33,22 @@ class StageResult:
     elapsed: float = 0.0
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """(status, body, keep_alive) of one response."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
     length = 0
+    keep_alive = True
     for line in lines[1:]:
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        name = name.strip().lower()
+        if name == b"content-length":
             length = int(value.strip())
+        elif name == b"connection" and value.strip().lower() == b"close":
+            keep_alive = False
     body = await reader.readexactly(length) if length else b""
-    return status, body
+    return status, body, keep_alive
 
 
 async def _connection(
@@ -71,13 +76,16 @@ async def _connection(
             sent = time.perf_counter()
             try:
                 writer.write(requests[index])
-                status, body = await _read_response(reader)
+                status, body, keep_alive = await _read_response(reader)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 out.errors += 1
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
             out.results.append(Result(index, status, time.perf_counter() - sent, body))
+            if not keep_alive:  # a server without keep-alive (gunicorn's sync workers)
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
     finally:
         writer.close()
 

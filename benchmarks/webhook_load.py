@@ -119,6 +119,7 @@ def tree_cpu_seconds(root: int) -> float:
 
 
 GUNICORN_PID = 0
+WORKER_CLASS = "gthread"
 
 
 def machine_cpu() -> tuple[int, int]:
@@ -144,7 +145,7 @@ def gunicorn(database_url: str, redis_url: str, workers: int, threads: int) -> I
         "--bind",
         f"127.0.0.1:{port}",
         "--worker-class",
-        "gthread",
+        WORKER_CLASS,
         "--workers",
         str(workers),
         "--threads",
@@ -270,9 +271,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     args = parser.parse_args()
+    global WORKER_CLASS
+    WORKER_CLASS = args.worker_class
     rates = [float(r) for r in args.rates.split(",")]
     rows = []
+    busy0, total0 = machine_cpu()
+    time.sleep(3)
+    busy1, total1 = machine_cpu()
+    background = round(100 * (busy1 - busy0) / max(1, total1 - total0))
+    print(f"machine: {os.cpu_count()} CPUs, {background}% busy before the benchmark started")
     with private_redis() as redis_url, private_postgres() as database_url:  # noqa: SIM117
         with gunicorn(database_url, redis_url, args.workers, args.threads) as port:
             acked: set[str] = set()
