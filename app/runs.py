@@ -44,7 +44,7 @@ ENQUEUE_GRACE_S = 30.0
 #: How many times a run whose worker died is resumed before it is failed for good: a run that
 #: kills its worker twice (OOM, a hung test suite) will most likely do it again.
 MAX_RESUMES = 2
-#: Key in `Run.state` counting resumes; the planner's own keys never start with an underscore.
+#: Key in `Run.state` counting resumes; the underscore keeps it apart from the flow's own keys.
 RESUMES_KEY = "_resumes"
 #: RQ job states that mean "a job will still run this": anything else is lost.
 LIVE_JOB_STATES = frozenset({"queued", "scheduled", "deferred", "started"})

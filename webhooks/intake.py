@@ -65,7 +65,7 @@ def accept(
         return Accepted(jobs=_jobs_of(database_url, delivery_id), duplicate=True)
     if recorded.ignored_reason:
         return Accepted(ignored=recorded.ignored_reason)
-    jobs = _enqueue(redis, delivery_id, zip(recorded.run_ids, outcome.runs, strict=True))
+    jobs = _enqueue(redis, delivery_id, list(zip(recorded.run_ids, outcome.runs, strict=True)))
     return Accepted(jobs=jobs)
 
 
@@ -106,8 +106,8 @@ def _jobs_of(database_url: str, delivery_id: str) -> list[str]:
         return delivery_job_ids(session, delivery_id) or []
 
 
-def _enqueue(redis: Redis, delivery_id: str, runs: zip[tuple[int, RunRequest]]) -> list[str]:
-    pairs = list(runs)
+def _enqueue(redis: Redis, delivery_id: str, pairs: list[tuple[int, RunRequest]]) -> list[str]:
+    # One round trip: every job of the delivery, and the mark that short-circuits redeliveries.
     jobs = [job_id(run_id) for run_id, _ in pairs]
     try:
         pipe = redis.pipeline()
