@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,11 @@ pytestmark = pytest.mark.slow
 def fixwurx(
     *args: str, cwd: Path | None = None, stdin: str | None = None, home: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
+    base = home or Path(tempfile.mkdtemp(prefix="fixwurx-cli-test-"))
     env = {
         "PATH": "/usr/bin:/bin",
-        "XDG_CACHE_HOME": str(home) if home else "/tmp/fixwurx-test-cache",
+        "XDG_CACHE_HOME": str(base / "cache"),
+        "XDG_DATA_HOME": str(base / "data"),  # run history stays out of the real home
     }
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
@@ -76,7 +79,8 @@ def test_fixes_the_example_applies_it_and_records_the_run(project: Path, tmp_pat
     assert shown.returncode == 0, shown.stderr
     assert "cli/fixwurx fix  fixed" in shown.stdout
     assert "chosen: calc/search.py:7" in shown.stdout
-    assert fixwurx("show", "2", home=tmp_path / "home").returncode == 2
+    second = fixwurx("show", "2", home=tmp_path / "home")
+    assert second.returncode == 2, second.stdout[:300]
 
 
 def test_json_output_is_one_object_its_bundle_verifies_and_the_tree_is_untouched(
