@@ -46,6 +46,7 @@ def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[
         yield from _twins(pf, node)
         yield from _unwrap(pf, node)
         yield from _drop_argument(pf, node)
+        yield from _get_default(pf, node)
 
 
 def _twins(pf: ParsedFile, call: ast.Call) -> Iterator[Mutation]:
@@ -88,3 +89,16 @@ def _drop_argument(pf: ParsedFile, call: ast.Call) -> Iterator[Mutation]:
         kept_args = ", ".join(pf.segment(a) for a in call.args[:-1])
         text = f"{pf.segment(call.func)}({kept_args})"
         yield pf.replace(call, text, "drop the last argument", 0.3)
+
+
+def _get_default(pf: ParsedFile, call: ast.Call) -> Iterator[Mutation]:
+    """`counts.get(word) + 1` fails on a missing key: give `.get` the empty default."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "get" and len(call.args) == 1):
+        return
+    if call.keywords:
+        return
+    key = pf.segment(call.args[0])
+    for default, weight in (("0", 0.7), ("[]", 0.5), ('""', 0.4), ("{}", 0.3)):
+        text = f"{pf.segment(func)}({key}, {default})"
+        yield pf.replace(call, text, f"default `.get(..., {default})`", weight)

@@ -32,6 +32,7 @@ def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[
     for condition, weight in _conditions(pf, nodes):
         for exit_text, exit_weight in exits:
             yield _insert(pf, stmt, condition, exit_text, weight * exit_weight)
+    yield from _mutable_defaults(pf, function, nodes)
 
 
 def _conditions(pf: ParsedFile, nodes: list[ast.AST]) -> Iterator[tuple[str, float]]:
@@ -113,6 +114,35 @@ def _annotated_default(function: ast.AST) -> list[str]:
     head = ast.unparse(returns).split("[", 1)[0].split("|", 1)[0].strip()
     default = EMPTY_VALUES.get(head.rsplit(".", 1)[-1])
     return [default] if default else []
+
+
+def _mutable_defaults(
+    pf: ParsedFile, function: ast.FunctionDef | ast.AsyncFunctionDef, nodes: list[ast.AST]
+) -> Iterator[Mutation]:
+    """`def f(x, seen=[])` shares one list between calls: default to None, build it per call."""
+    used = {n.id for n in nodes if isinstance(n, ast.Name)}
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(
+        zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)
+    )
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d]
+    body = function.body
+    first = body[1] if len(body) > 1 and _is_docstring(body[0]) else body[0]
+    for arg, default in pairs:
+        if arg.arg not in used or not isinstance(default, ast.List | ast.Dict | ast.Set):
+            continue
+        empty = pf.segment(default)
+        indent = pf.indent_of(first)
+        at = pf.line_start(first.lineno)
+        guard = f"{indent}if {arg.arg} is None:\n{indent}{pf.indent_unit}{arg.arg} = {empty}\n"
+        start, end = pf.span(default)
+        text = pf.text[:start] + "None" + pf.text[end:at] + guard
+        yield Mutation(start, at, text[start:], f"default `{arg.arg}` to None, not `{empty}`", 0.9)
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
 
 
 def _insert(pf: ParsedFile, stmt: ast.stmt, condition: str, exit_text: str, w: float) -> Mutation:

@@ -41,7 +41,7 @@ def _literal(pf: ParsedFile, node: ast.Constant) -> Iterator[Mutation]:
             yield pf.replace(node, repr(-value), f"{value} -> {-value}", 0.3)
         for sibling in _sibling_numbers(pf, node):
             yield pf.replace(node, repr(sibling), f"{value!r} -> {sibling!r}", 0.4)
-    elif isinstance(value, str) and not isinstance(pf.parents.get(node), ast.JoinedStr):
+    elif isinstance(value, str) and not isinstance(pf.parents.get(node), ast.JoinedStr | ast.Expr):
         for word in _sibling_strings(pf, node):
             yield pf.replace(node, repr(word), f"{value!r} -> {word!r}", 0.4)
 

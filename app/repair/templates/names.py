@@ -38,8 +38,19 @@ def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[
                 if name in partners or _duplicate_operand(pf, node):
                     weight = ANOMALY_WEIGHT
                 yield pf.replace(node, name, f"`{node.id}` -> `{name}`", weight)
+            yield from _missing_self(pf, node)
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             yield from _attribute(pf, node)
+
+
+def _missing_self(pf: ParsedFile, node: ast.Name) -> Iterator[Mutation]:
+    """`count` inside a method where `self.count` exists: the forgotten `self.`."""
+    function = pf.function_of(node)
+    if function is None or not function.args.args or function.args.args[0].arg != "self":
+        return
+    values, methods = attributes_on(pf, "self")
+    if node.id in (methods if _is_called(pf, node) else values):
+        yield pf.replace(node, f"self.{node.id}", f"`{node.id}` -> `self.{node.id}`", 0.9)
 
 
 def _is_called(pf: ParsedFile, node: ast.AST) -> bool:

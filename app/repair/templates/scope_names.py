@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from app.repair.templates.base import FUNCTIONS, ParsedFile
 
@@ -78,14 +79,22 @@ def _module_names(tree: ast.Module) -> tuple[list[str], list[str]]:
 
 def attributes_on(pf: ParsedFile, base: str) -> tuple[list[str], list[str]]:
     """Attribute names seen on `base` in the file: (read as values, called as methods)."""
-    values: list[str] = []
-    methods: list[str] = []
+    return _attribute_index(pf).get(base, ([], []))
+
+
+@lru_cache(maxsize=32)
+def _attribute_index(pf: ParsedFile) -> dict[str, tuple[list[str], list[str]]]:
+    """Every attribute base's (values, methods), built in one walk per file."""
+    index: dict[str, tuple[list[str], list[str]]] = {}
     for node in ast.walk(pf.tree):
-        if isinstance(node, ast.Attribute) and pf.segment(node.value) == base:
+        if isinstance(node, ast.Attribute):
+            values, methods = index.setdefault(pf.segment(node.value), ([], []))
             parent = pf.parents.get(node)
             called = isinstance(parent, ast.Call) and parent.func is node
-            (methods if called else values).append(node.attr)
-    return _unique(values), _unique(methods)
+            target = methods if called else values
+            if node.attr not in target:
+                target.append(node.attr)
+    return index
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -256,3 +256,23 @@ def test_condition_inversions_are_marked_for_the_pick() -> None:
     }
     assert flagged["if a != b:"] is True
     assert flagged["if a <= b:"] is False
+
+
+def test_guards_replace_a_mutable_default() -> None:
+    src = 'def add(item, bag=[]):\n    """Doc."""\n    bag.append(item)\n    return bag\n'
+    fixed = (
+        'def add(item, bag=None):\n    """Doc."""\n'
+        "    if bag is None:\n        bag = []\n"
+        "    bag.append(item)\n    return bag\n"
+    )
+    assert proposes(guards, src, 3, fixed)
+
+
+def test_names_add_a_forgotten_self() -> None:
+    src = "class C:\n    def inc(self):\n        self.n = n + 1\n"
+    assert proposes(names, src, 3, "class C:\n    def inc(self):\n        self.n = self.n + 1\n")
+
+
+def test_calls_give_dict_get_a_default() -> None:
+    src = "def f(d, k):\n    d[k] = d.get(k) + 1\n"
+    assert proposes(calls, src, 2, "def f(d, k):\n    d[k] = d.get(k, 0) + 1\n")
