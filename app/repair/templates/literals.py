@@ -9,8 +9,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from app.repair.templates.base import FUNCTIONS, Mutation, ParsedFile
-from app.repair.templates.scope_names import scope_at
+from app.repair.templates.base import FUNCTIONS, MAX_WEIGHT, Mutation, ParsedFile
+from app.repair.templates.scope_names import scope_at, unread_locals
 
 FAMILY = "literal_or_return"
 PRIOR = 0.5
@@ -79,8 +79,11 @@ def _return(pf: ParsedFile, stmt: ast.Return) -> Iterator[Mutation]:
     scope = scope_at(pf, stmt)
     current = pf.segment(stmt.value) if stmt.value is not None else "None"
     options = [n for n in scope.locals + scope.params if n != current][:MAX_RETURN_NAMES]
+    unread = unread_locals(pf, stmt)
     for name in options:
         weight = 0.7 if current == "None" else 0.4
+        if name in unread:
+            weight = MAX_WEIGHT  # a computed, never-used local is what this should return
         yield pf.replace(stmt, f"return {name}", f"return `{name}` instead of `{current}`", weight)
 
 

@@ -10,7 +10,7 @@ import ast
 from collections.abc import Iterator
 
 from app.repair.templates.base import MAX_WEIGHT, Mutation, ParsedFile
-from app.repair.templates.scope_names import attributes_on, scope_at
+from app.repair.templates.scope_names import attributes_on, scope_at, unread_locals
 
 FAMILY = "name_replacement"
 PRIOR = 0.6
@@ -31,8 +31,9 @@ def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[
                 continue  # a builtin or an import: no sibling of compatible use is known
             pool = scope.callables if called else scope.values()
             local = set(scope.params + scope.locals)
-            options = [n for n in pool if n != node.id][:MAX_PER_SITE]
-            partners = _index_partners(pf, node)
+            partners = _index_partners(pf, node) | unread_locals(pf, node)
+            ordered = sorted(pool, key=lambda n: n not in partners)  # stable: partners first
+            options = [n for n in ordered if n != node.id][:MAX_PER_SITE]
             for name in options:
                 weight = 0.8 if name in local else 0.5
                 if name in partners or _duplicate_operand(pf, node):

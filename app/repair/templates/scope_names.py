@@ -99,3 +99,20 @@ def _attribute_index(pf: ParsedFile) -> dict[str, tuple[list[str], list[str]]]:
 
 def _unique(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
+
+
+def unread_locals(pf: ParsedFile, node: ast.AST) -> set[str]:
+    """Locals of the function around `node` that are assigned but never read.
+
+    Computing a value and never using it is how many bugs look from the outside: the code
+    that should read it reads something else (`scaled = ...; return values`).
+    """
+    function = pf.function_of(node)
+    if function is None:
+        return set()
+    stored: set[str] = set()
+    loaded: set[str] = set()
+    for child in ast.walk(function):
+        if isinstance(child, ast.Name):
+            (stored if isinstance(child.ctx, ast.Store) else loaded).add(child.id)
+    return {n for n in stored - loaded if not n.startswith("_")}

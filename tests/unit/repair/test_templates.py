@@ -276,3 +276,14 @@ def test_names_add_a_forgotten_self() -> None:
 def test_calls_give_dict_get_a_default() -> None:
     src = "def f(d, k):\n    d[k] = d.get(k) + 1\n"
     assert proposes(calls, src, 2, "def f(d, k):\n    d[k] = d.get(k, 0) + 1\n")
+
+
+def test_a_computed_but_unread_local_is_the_favoured_return() -> None:
+    src = "def norm(values):\n    total = sum(values)\n    scaled = [v / total for v in values]\n    return values\n"
+    parsed = ParsedFile("m.py", src)
+    stmt = parsed.statement_at(4)
+    assert stmt is not None
+    proposals = list(literals.mutations(parsed, stmt, own_nodes(stmt)))
+    proposals += list(names.mutations(parsed, stmt, own_nodes(stmt)))
+    best = max(proposals, key=lambda m: m.weight)
+    assert parsed.apply(best).endswith("    return scaled\n")
