@@ -57,14 +57,14 @@ def client(database_url: str, redis_url: str, redis_conn: Redis) -> FlaskClient:
     return make_app(database_url, redis_url).test_client()
 
 
-@pytest.fixture
-def edge_client(tmp_path: Path, redis_url: str, redis_conn: Redis) -> FlaskClient:
-    """For checks decided before the database is touched: SQLite only, to keep the suite fast."""
+@pytest.fixture(scope="module")
+def edge_client(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> FlaskClient:
+    """For checks decided before a row is written: one SQLite app, to keep the suite fast."""
     from sqlalchemy import create_engine
 
     from app.models import Base
 
-    url = f"sqlite:///{tmp_path / 'edge.sqlite3'}"
+    url = f"sqlite:///{tmp_path_factory.mktemp('edge') / 'edge.sqlite3'}"
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     engine.dispose()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from redis import Redis
+from sqlalchemy import create_engine
 
 from app import runs
 from app.config import Settings
 from app.db import session_scope
+from app.models import Base
 from workers import jobs, queues
 
 REQUEST = runs.RunRequest(
@@ -45,23 +49,56 @@ class FakeFlow:
             step(run_id)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with every table, built once: copying it is much cheaper than DDL."""
+    path = tmp_path_factory.mktemp("template") / "fixwurx.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def settings(database_url: str, redis_url: str, redis_conn: Redis) -> Iterator[Settings]:
-    configured = Settings(
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh SQLite database for one test.
+
+    Worker behaviour does not depend on the dialect (the run lifecycle SQL is tested on both
+    databases in tests/unit/test_runs.py), so most worker tests use this; the fork test uses
+    `database_url` to cover PostgreSQL connections across RQ's fork.
+    """
+    path = tmp_path / "fixwurx.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def make_settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(
         database_url=database_url, redis_url=redis_url, webhook_secret="whsec-test-value"
     )
+
+
+@pytest.fixture
+def settings(sqlite_url: str, redis_url: str, redis_conn: Redis) -> Iterator[Settings]:
+    configured = make_settings(sqlite_url, redis_url)
     jobs.configure(configured)
     yield configured
     jobs.configure(None)
 
 
-@pytest.fixture
-def flow(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FakeFlow:
+def install_flow(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FakeFlow:
+    """Replace the GitHub flow with a FakeFlow and point jobs at `settings`."""
     from app.github import flow as real_flow
 
     fake = FakeFlow(settings)
     monkeypatch.setattr(real_flow, "execute_run", fake)
+    monkeypatch.setattr(jobs, "_settings", settings)
     return fake
+
+
+@pytest.fixture
+def flow(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FakeFlow:
+    return install_flow(settings, monkeypatch)
 
 
 def new_run(settings: Settings, delivery: str = "d-1", **changes: Any) -> int:

@@ -13,13 +13,14 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 
 from app import runs
 from app.config import Settings
 from tests.conftest import ROOT, free_port
-from tests.unit.workers.conftest import FakeFlow, new_run
+from tests.unit.workers.conftest import FakeFlow, install_flow, make_settings, new_run
 from workers import queues, sweeper
 from workers.worker import build
 
@@ -38,8 +39,15 @@ def test_worker_takes_high_priority_jobs_first(
 
 
 def test_a_killed_work_horse_leaves_a_run_the_sweeper_resumes(
-    settings: Settings, redis_conn: Redis, flow: FakeFlow, tmp_path: Path
+    database_url: str,
+    redis_url: str,
+    redis_conn: Redis,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """On both databases: the work horse is a fork, so this also covers fork-safe sessions."""
+    settings = make_settings(database_url, redis_url)
+    flow = install_flow(settings, monkeypatch)
     run_id = new_run(settings)
     died_once = tmp_path / "died-once"
 
