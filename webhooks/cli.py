@@ -9,9 +9,11 @@ import click
 from gunicorn.app.base import BaseApplication
 
 #: gunicorn workers and threads for a small host (2 cores): two processes use both cores, threads
-#: hide database and Redis latency. Tune with WEB_CONCURRENCY / --workers.
+#: hide database and Redis latency. Threads stay below the database pool size (5, app/db.py): a
+#: thread beyond it opens and closes a fresh connection per request, which costs more than it
+#: hides. Tune with WEB_CONCURRENCY / --workers; benchmarks/webhook_load.py measures the effect.
 DEFAULT_WORKERS = "2"
-DEFAULT_THREADS = 8
+DEFAULT_THREADS = 4
 
 
 @click.command("serve")
