@@ -11,17 +11,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.agents import memory
-from app.agents.budget import Budget
 from app.agents.candidates import CandidateSource, FileEdit, RepairContext
-from app.agents.llm.registry import build_chain, build_llm_sources, endpoints
 from app.config import Settings
 from app.errors import BudgetExhausted, PatchError, ProviderError
 from app.repair.results import Location, TestOutcome
 
+if TYPE_CHECKING:
+    from app.agents.budget import Budget
+
 log = logging.getLogger(__name__)
+
+
+def provider_configured(settings: Settings) -> bool:
+    """Is any model endpoint configured? Cheap: the SDKs (seconds to import) stay unloaded."""
+    return bool(
+        settings.openai_api_key or settings.anthropic_api_key or settings.local_llm_base_url
+    )
 
 
 @dataclass
@@ -45,13 +52,17 @@ class ModelServices:
         overrides: Mapping[str, Any] | None = None,
     ) -> ModelServices | None:
         """The services, or None when no provider is configured."""
-        if not endpoints(settings):
+        if not provider_configured(settings):
             return None
+        from app.agents.budget import Budget
+
         budget = Budget.from_settings(settings, run_id, repository_id, installation_id)
         return cls(settings, budget, overrides, repository)
 
     def sources(self) -> list[CandidateSource]:
         """Model candidate sources, to try after the templates."""
+        from app.agents.llm.registry import build_llm_sources
+
         return list(
             build_llm_sources(
                 self.settings, self.overrides, self.budget, repository=self.repository
@@ -60,6 +71,7 @@ class ModelServices:
 
     def reproduction_test(self, context: RepairContext) -> tuple[FileEdit | None, str]:
         """A model-written test for the issue, or None and why not."""
+        from app.agents.llm.registry import build_chain
         from app.agents.reprotest import write_reproduction_test
 
         chain = build_chain(self.settings, self.budget, "analysis", self.overrides)
@@ -80,6 +92,8 @@ class ModelServices:
 
     def remember(self, failing: list[TestOutcome], location: Location | str, diff: str) -> None:
         """Keep a verified fix as an example for later runs; a failure here costs nothing."""
+        from app.agents import memory
+
         try:
             memory.remember_fix(
                 self.settings.database_url, failing, location, diff, repository=self.repository

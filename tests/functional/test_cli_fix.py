@@ -153,7 +153,7 @@ def test_a_hanging_test_fails_alone_and_is_repaired(tmp_path: Path) -> None:
     (project / "tests" / "test_countdown.py").write_text(
         "from countdown import countdown\n\n\ndef test_odd():\n    assert countdown(3) == [3, 2, 1]\n\n\ndef test_zero():\n    assert countdown(0) == []\n"
     )
-    result = fixwurx("fix", str(project), "--json", "--timeout", "120")
+    result = fixwurx("fix", str(project), "--json", "--timeout", "30")
     report = json.loads(result.stdout)
     assert result.returncode == 0, report
     assert "n -= 1" in report["bundle"]["diff"]

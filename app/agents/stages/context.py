@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app import defaults
 from app.agents.candidates import CandidateSource
 from app.agents.llm_services import ModelServices
 from app.agents.stages.verify import Baseline
@@ -34,6 +35,11 @@ class StageContext:
     feedback_rounds: int = 2
     progress: Progress = _quiet
     models: ModelServices | None = None
+
+    @property
+    def per_test_timeout(self) -> float:
+        """One test may take the default per-test limit, but never more than the whole suite."""
+        return min(defaults.TEST_TIMEOUT_S, self.suite_timeout)
 
     def baseline(self, state: RunState) -> Baseline:
         """The baseline, rebuilt from the persisted state (so a resumed run needs no rerun)."""

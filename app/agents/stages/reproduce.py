@@ -48,7 +48,9 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
         (ctx.root / REPRO_FILE).write_text(added[REPRO_FILE], encoding="utf-8")
         ctx.progress("reproduce", f"wrote the issue's snippet as {REPRO_TEST_ID}")
     ctx.progress("reproduce", f"running `{ctx.command.display()}`")
-    baseline = run_tests(ctx.root, ctx.command, timeout=ctx.suite_timeout)
+    baseline = run_tests(
+        ctx.root, ctx.command, timeout=ctx.suite_timeout, per_test_timeout=ctx.per_test_timeout
+    )
     _reject_unusable(baseline, ctx)
     failing = _focus(baseline.failing, issue.test_ids, REPRO_TEST_ID if issue.snippet else None)
     ctx.progress("reproduce", _summary(baseline, failing))
@@ -69,7 +71,7 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
         return ReproduceResult(
             baseline, (), (), added, _nothing_failing(issue.test_ids, issue.snippet)
         )
-    flaky = _flaky(ctx, [o.test_id for o in failing])
+    flaky = _flaky(ctx, [o.test_id for o in failing if not _timed_out(o)])
     reproducing = tuple(o.test_id for o in failing if o.test_id not in flaky)
     if flaky:
         ctx.progress("reproduce", f"flaky, not used as evidence: {', '.join(flaky)}")
@@ -136,6 +138,11 @@ def _nothing_failing(named: tuple[str, ...], snippet: str) -> str:
     return "no failing test to repair"
 
 
+def _timed_out(outcome: TestOutcome) -> bool:
+    """A test killed for hanging: rerunning it costs a full timeout and proves nothing."""
+    return "Timeout" in outcome.message or "timed out" in outcome.message
+
+
 def _flaky(ctx: StageContext, test_ids: list[str]) -> tuple[str, ...]:
     """Tests that pass on any rerun are flaky."""
     flaky: set[str] = set()
@@ -143,6 +150,12 @@ def _flaky(ctx: StageContext, test_ids: list[str]) -> tuple[str, ...]:
         remaining = [t for t in test_ids if t not in flaky]
         if not remaining:
             break
-        rerun = run_tests(ctx.root, ctx.command, timeout=ctx.suite_timeout, test_ids=remaining)
+        rerun = run_tests(
+            ctx.root,
+            ctx.command,
+            timeout=ctx.suite_timeout,
+            test_ids=remaining,
+            per_test_timeout=ctx.per_test_timeout,
+        )
         flaky.update(o.test_id for o in rerun.outcomes if o.outcome == "passed")
     return tuple(t for t in test_ids if t in flaky)
