@@ -101,7 +101,16 @@ def _hot_connections(engine: Engine) -> HotConnections:
         return _hot.setdefault(id(engine), HotConnections(engine))
 
 
+#: The job ids of a recorded delivery, read on the hot path's connection (a fresh statement, so
+#: it sees a concurrent first delivery that committed while this one waited on the conflict).
+_PG_JOB_IDS = "SELECT job_ids FROM deliveries WHERE delivery_id = %(delivery_id)s"
+
+
 def _jobs_of(database_url: str, delivery_id: str) -> list[str]:
+    engine = get_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        row = _hot_connections(engine).execute_one(_PG_JOB_IDS, {"delivery_id": delivery_id})
+        return [str(j) for j in row[0]] if row else []
     with session_scope(database_url) as session:
         return delivery_job_ids(session, delivery_id) or []
 
