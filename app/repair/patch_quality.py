@@ -1,7 +1,8 @@
 """Signs that a plausible patch passes for the wrong reason, independent of who wrote it.
 
-A fix that leaves a computed local unused (`ranked = sorted(...)` followed by `return
-orders[:n]`) has most likely bypassed the computation the test was about, not repaired it.
+A fix that leaves a computed local or a parameter unused (`ranked = sorted(...)` followed by
+`return orders[:n]`, or `key=lambda item: counts[n]`) has most likely bypassed the computation
+the test was about, not repaired it.
 The search's pick charges such patches like deletions.
 """
 
@@ -13,17 +14,26 @@ from app.agents.candidates import Candidate
 
 
 def dead_locals(source: str) -> set[tuple[str, str]]:
-    """(function, name) pairs assigned in a function but never read there."""
+    """(function, name) pairs assigned in (or passed to) a function but never read there."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return set()
     found: set[tuple[str, str]] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            owner = getattr(node, "name", f"<lambda:{node.lineno}>")
             stored, loaded = _names(node)
-            found |= {(node.name, n) for n in stored - loaded if not n.startswith("_")}
+            stored |= _params(node)
+            found |= {(owner, n) for n in stored - loaded if not n.startswith("_")}
     return found
+
+
+def _params(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+    """Parameter names, without `self`/`cls`: a parameter the body stops reading is orphaned."""
+    args = function.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    return {a.arg for a in every if a is not None and a.arg not in ("self", "cls")}
 
 
 def _names(function: ast.AST) -> tuple[set[str], set[str]]:

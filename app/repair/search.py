@@ -33,6 +33,8 @@ EXTRA_FILE_PENALTY = 2
 LINGER_CANDIDATES = 16
 #: ...for at most this many more seconds, looking for a stricter pick.
 LINGER_S = 10.0
+#: Both limits are multiplied by this while the best plausible patch is a penalized one.
+LINGER_STRETCH = 2
 
 
 @dataclass(frozen=True)
@@ -209,8 +211,17 @@ class _Run:
         if self._now() > budget.seconds:
             return "time budget"
         if self.first_at is not None:
-            if self.submitted - self.submitted_at_first >= budget.linger_candidates:
+            stretch = self._linger_stretch()
+            if self.submitted - self.submitted_at_first >= budget.linger_candidates * stretch:
                 return "lingered after the first plausible patch (candidates)"
-            if self._now() - self.first_at > budget.linger_seconds:
+            if self._now() - self.first_at > budget.linger_seconds * stretch:
                 return "lingered after the first plausible patch (seconds)"
         return ""
+
+    def _linger_stretch(self) -> int:
+        """Linger twice as long while every plausible patch so far carries a penalty
+        (deletion, inversion, orphaned local): a stricter pick may be a few ranks away."""
+        best = pick(self.result.plausible)
+        if best is None or edit_cost(best.candidate) <= best.candidate.changed_lines:
+            return 1
+        return LINGER_STRETCH

@@ -35,7 +35,7 @@ def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[
 def _literal(pf: ParsedFile, node: ast.Constant) -> Iterator[Mutation]:
     value = node.value
     if isinstance(value, bool):
-        yield pf.replace(node, str(not value), f"{value} -> {not value}", 0.9)
+        yield pf.replace(node, str(not value), f"{value} -> {not value}", 1.0)
     elif isinstance(value, int | float):
         if value:
             yield pf.replace(node, repr(-value), f"{value} -> {-value}", 0.3)

@@ -35,7 +35,7 @@ def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[
             ordered = sorted(pool, key=lambda n: n not in partners)  # stable: partners first
             options = [n for n in ordered if n != node.id][:MAX_PER_SITE]
             for name in options:
-                weight = 0.8 if name in local else 0.5
+                weight = 0.7 if name in local else 0.45
                 if name in partners or _duplicate_operand(pf, node):
                     weight = ANOMALY_WEIGHT
                 yield pf.replace(node, name, f"`{node.id}` -> `{name}`", weight)

@@ -34,3 +34,11 @@ def test_code_that_was_already_dead_is_not_blamed_on_the_patch() -> None:
     before = "def f(a):\n    unused = 1\n    return a + 1\n"
     cand = Candidate((FileEdit("m.py", before, before.replace("+ 1", "- 1")),), "t", "d")
     assert orphans(cand) == set()
+
+
+def test_a_parameter_the_patch_stops_reading_is_an_orphan() -> None:
+    before = "def top(counts):\n    return sorted(counts, key=lambda item: counts[item])\n"
+    after = before.replace("counts[item]", "counts[0]")
+    cand = Candidate((FileEdit("m.py", before, after),), "t", "d")
+    assert orphans(cand) == {("<lambda:2>", "item")}
+    assert dead_locals("def f(self, used):\n    return used\n") == set()

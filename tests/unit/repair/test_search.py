@@ -134,3 +134,14 @@ def test_ties_go_to_the_better_ranked_candidate() -> None:
 def test_a_marked_deletion_counts_even_when_it_adds_a_pass() -> None:
     marked = candidate("a = 1\npass\nc = 3\n", deletion=True)
     assert is_deletion(marked)
+
+
+def test_lingers_longer_while_the_only_plausible_patch_is_penalized() -> None:
+    deletion = candidate("a = 1\nc = 3\n")  # plausible, but deletes a line
+    fillers = numbered(5)
+    clean = candidate("a = 1 # FIX\nb = 2\nc = 3\n")
+    stream = [deletion, *fillers, clean]
+    check = lambda c: Verification("FIX" in c.edits[0].after or c is deletion, "ok")  # noqa: E731
+    budget = SearchBudget(workers=1, plausible_wanted=5, linger_candidates=3)
+    result = search(stream, check, budget)
+    assert result.chosen is not None and result.chosen.candidate is clean
