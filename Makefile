@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench migrations-check clean
+.PHONY: install demo test lint bench bench-webhooks bench-sandbox migrations-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ migrations-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_repair.py
+
+# Webhook ingress under load: gunicorn on loopback, PostgreSQL and Redis on 127.0.0.1.
+bench-webhooks: $(STAMP)
+	$(BIN)/python benchmarks/webhook_load.py
+
+bench-sandbox: $(STAMP)
+	$(BIN)/python benchmarks/sandbox_overhead.py
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -22,11 +22,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app import create_app as create_base_app
     from app import settings_of
+    from app.github.auth import check_app_settings
     from webhooks.handlers import build_router
     from webhooks.view import blueprint
 
     flask_app = create_base_app(config)
     settings = settings_of(flask_app)
+    if settings.app_id or settings.private_key or settings.private_key_path:
+        check_app_settings(settings)  # a bad key fails the boot, not the first job
     flask_app.extensions["fixwurx.router"] = build_router()
     flask_app.extensions["fixwurx.redis"] = Redis.from_url(
         settings.redis_url,
