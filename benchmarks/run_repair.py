@@ -26,18 +26,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
+from app import defaults  # noqa: E402
 from app.agents.planner import RepairOptions, repair  # noqa: E402
 from app.agents.testcmd import TestCommand  # noqa: E402
 from app.agents.testrun import run_tests  # noqa: E402
+from app.errors import FixwurxError  # noqa: E402
 
 CASES = ROOT / "cases"
 RESULTS = ROOT / "results"
 #: Held-out suites are tiny; anything slower than this is a hang the patch did not fix.
 HELDOUT_TIMEOUT_S = 60.0
-#: Whole-suite limit given to the pipeline per case. The cases' suites take about a second;
-#: the pipeline's per-test limit is the smaller of its default and this, so a case whose bug
-#: hangs proves it in seconds rather than a minute.
-SUITE_TIMEOUT_S = 20.0
+#: Whole-suite limit given to the pipeline per case (the cases' suites take about a second).
+SUITE_TIMEOUT_S = 60.0
+#: Per-test limit (pytest-timeout) for this process, replacing `defaults.TEST_TIMEOUT_S`, which
+#: suits real suites: the cases' tests take milliseconds, and a case whose bug hangs should
+#: prove it in seconds rather than a minute.
+PER_TEST_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -63,7 +67,8 @@ class CaseResult:
 def main(argv: list[str] | None = None) -> int:
     """Run the cases, print a table and totals, write JSON; exit 0 when all cases ran."""
     args = _parser().parse_args(argv)
-    print(f"suite timeout per case: {args.suite_timeout:.0f}s")
+    defaults.TEST_TIMEOUT_S = args.per_test_timeout
+    print(f"limits per case: suite {args.suite_timeout:.0f}s, test {args.per_test_timeout:.0f}s")
     names = args.case or sorted(p.name for p in CASES.iterdir() if (p / "case.json").is_file())
     missing = [n for n in names if not (CASES / n / "case.json").is_file()]
     if missing:
@@ -93,7 +98,13 @@ def _parser() -> argparse.ArgumentParser:
         "--suite-timeout",
         type=float,
         default=SUITE_TIMEOUT_S,
-        help="whole-suite limit (s) per case; also caps the per-test limit",
+        help="whole-suite limit (s) per case",
+    )
+    parser.add_argument(
+        "--per-test-timeout",
+        type=float,
+        default=PER_TEST_TIMEOUT_S,
+        help="per-test limit (s), replacing the pipeline's default in this process",
     )
     parser.add_argument("--json", type=Path, default=None, help="where to write the results")
     return parser
@@ -125,7 +136,10 @@ def run_case(name: str, suite_timeout: float = SUITE_TIMEOUT_S) -> CaseResult:
         if stage == "verify" and ": plausible (" in message and not first:
             first.append(time.monotonic() - started)
 
-    outcome = repair(case_dir / "repo", RepairOptions(timeout=suite_timeout, progress=progress))
+    try:
+        outcome = repair(case_dir / "repo", RepairOptions(timeout=suite_timeout, progress=progress))
+    except FixwurxError as exc:  # one unusable case must not end the benchmark
+        return _errored(name, meta, exc, time.monotonic() - started)
     seconds = time.monotonic() - started
     bundle = outcome.bundle
     diff = bundle.diff if bundle is not None else ""
@@ -146,6 +160,25 @@ def run_case(name: str, suite_timeout: float = SUITE_TIMEOUT_S) -> CaseResult:
         reason=outcome.reason,
         stages=dict(outcome.state.timings),
         diff=diff,
+    )
+
+
+def _errored(name: str, meta: dict[str, object], exc: Exception, seconds: float) -> CaseResult:
+    return CaseResult(
+        name=name,
+        family=str(meta["family"]),
+        kind=str(meta["kind"]),
+        hangs=bool(meta.get("hangs")),
+        status="error",
+        fixed=False,
+        correct=False,
+        tried=0,
+        seconds=round(seconds, 2),
+        first_plausible_s=None,
+        source="",
+        reason=f"{type(exc).__name__}: {exc}",
+        stages={},
+        diff="",
     )
 
 
