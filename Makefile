@@ -31,7 +31,7 @@ lint: $(STAMP)
 
 # Migrations must apply from scratch and match the models (SQLite here; tests cover PostgreSQL).
 migrations-check: $(STAMP)
-	rm -f instance/ci-migrations.sqlite3
+	mkdir -p instance && rm -f instance/ci-migrations.sqlite3
 	DATABASE_URL=sqlite:///instance/ci-migrations.sqlite3 $(BIN)/alembic upgrade head
 	DATABASE_URL=sqlite:///instance/ci-migrations.sqlite3 $(BIN)/alembic check
 

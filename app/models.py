@@ -67,6 +67,8 @@ class Repository(Base):
     full_name: Mapped[str] = mapped_column(String(255), unique=True)
     default_branch: Mapped[str] = mapped_column(String(255), default="main")
     active: Mapped[bool] = mapped_column(default=True)
+    #: The repo config's trigger label as last read by a job; None until a job has read it.
+    trigger_label: Mapped[str | None] = mapped_column(String(50))
     installation: Mapped[Installation] = relationship(back_populates="repositories")
 
 

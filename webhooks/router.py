@@ -17,12 +17,21 @@ from app.runs import InstallationChange, RunRequest
 Payload = dict[str, Any]
 
 
+def _never_read(_repository_id: int) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Context:
-    """What handlers may know besides the payload."""
+    """What handlers may know besides the payload.
+
+    `repo_label(repository_id)` is the trigger label a job last read from that repository's
+    config, or None when no job has read it yet (the only lookup a handler may make).
+    """
 
     app_slug: str = "fixwurx"
     trigger_label: str = defaults.TRIGGER_LABEL
+    repo_label: Callable[[int], str | None] = _never_read
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from redis import Redis
+from sqlalchemy import select
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from app import defaults, settings_of
+from app.db import session_scope
+from app.models import Repository
 from webhooks import signature
 from webhooks.intake import accept
 from webhooks.router import Context, Outcome, Router
@@ -123,9 +127,25 @@ def _route(
     if handler is None:
         return None
     try:
-        return handler(payload, Context(app_slug=settings.app_slug))
+        context = Context(app_slug=settings.app_slug, repo_label=_label_lookup(settings))
+        return handler(payload, context)
     except PAYLOAD_ERRORS as exc:
         raise Rejected(400, f"{event}.{action} payload is malformed: {exc!r}") from None
+
+
+def _label_lookup(settings: Any) -> Callable[[int], str | None]:
+    """The stored trigger label of a repository (one query, only for non-default labels)."""
+
+    def lookup(repository_id: int) -> str | None:
+        try:
+            with session_scope(settings.database_url) as session:
+                return session.scalar(
+                    select(Repository.trigger_label).where(Repository.id == repository_id)
+                )
+        except SQLAlchemyError:
+            return None  # unknown: let the job read the config and decide
+
+    return lookup
 
 
 def _no_content(reason: str) -> Response:

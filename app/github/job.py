@@ -137,7 +137,11 @@ def build_job(settings: Settings, run_id: int) -> Job:
     tokens = InstallationTokens(settings, Redis.from_url(settings.redis_url))
     client = GitHubClient(settings.github_api_url, lambda: tokens.token(run.installation_id))
     repo = client.repo(run.full_name)
-    return Job(settings, run, tokens, client, repo, read_config(repo))
+    config_state = read_config(repo)
+    records.remember_trigger_label(
+        settings.database_url, run.repository_id, config_state.config.trigger_label
+    )
+    return Job(settings, run, tokens, client, repo, config_state)
 
 
 def read_config(repo: RepoClient) -> ConfigState:

@@ -290,3 +290,13 @@ def audit(url: str, run: RunView, actor: str, action: str, **detail: Any) -> Non
                 detail=detail,
             )
         )
+
+
+def remember_trigger_label(url: str, repository_id: int | None, label: str) -> None:
+    """Store the configured trigger label so the web tier can filter label events by it."""
+    if repository_id is None:
+        return
+    with session_scope(url) as session:
+        repository = session.get(Repository, repository_id)
+        if repository is not None and repository.trigger_label != label:
+            repository.trigger_label = label

@@ -461,3 +461,19 @@ def test_hot_path_survives_a_database_restart_of_its_connections(
         )
     assert send(client, "issues", fake.labeled_issue(), "after").status_code == 202
     assert count_runs(database_url) == 3
+
+
+# --- a custom trigger label -----------------------------------------------------------------
+
+
+def test_the_stored_trigger_label_filters_label_events(
+    client: FlaskClient, database_url: str, redis_conn: Redis
+) -> None:
+    first = fake.labeled_issue("autofix")
+    assert send(client, "issues", first, "label-1").status_code == 202  # nothing stored yet
+    with session_scope(database_url) as session:
+        repository = session.get_one(Repository, first["repository"]["id"])
+        repository.trigger_label = "autofix"  # what a job stores after reading the config
+    assert send(client, "issues", fake.labeled_issue("bug"), "label-2").status_code == 204
+    assert send(client, "issues", fake.labeled_issue("AutoFix"), "label-3").status_code == 202
+    assert count_runs(database_url) == 2

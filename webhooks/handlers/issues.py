@@ -1,7 +1,9 @@
 """issues.labeled: the trigger label turns an issue into a repair request.
 
 The repo config may name another label, but reading it needs a GitHub call, which handlers never
-make. So the web tier matches the default label and the job re-checks the configured one.
+make. Each job stores the label it read in the repositories table; the handler accepts the default
+label, the stored one, or any label while none is stored yet (the job then reads the config,
+stores the label and declines quietly if it does not match). The job always re-checks.
 """
 
 from __future__ import annotations
@@ -15,13 +17,20 @@ def register(router: Router) -> None:
     router.register("issues", "labeled")(labeled)
 
 
+def _may_trigger(label: str, payload: Payload, ctx: Context) -> bool:
+    if label.casefold() == ctx.trigger_label.casefold():
+        return True
+    configured = ctx.repo_label(int(payload["repository"]["id"]))
+    return configured is None or configured.casefold() == label.casefold()
+
+
 def labeled(payload: Payload, ctx: Context) -> Outcome:
     reason = skip_reason(payload, ctx)
     if reason:
         return ignore(reason)
     label = str((payload.get("label") or {}).get("name", ""))
-    if label.casefold() != ctx.trigger_label.casefold():
-        return ignore(f"label {label!r} is not {ctx.trigger_label!r}")
+    if not _may_trigger(label, payload, ctx):
+        return ignore(f"label {label!r} is not the trigger label")
     issue = payload["issue"]
     if "pull_request" in issue:
         return ignore("labels on pull requests do not trigger a fix")

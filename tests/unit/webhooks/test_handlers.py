@@ -34,9 +34,22 @@ def test_labeled_issue_becomes_an_issue_run() -> None:
     assert run.requested_by == payload["sender"]["login"]
 
 
-def test_other_labels_are_ignored() -> None:
-    outcome = route("issues", fake.labeled_issue("bug"))
+def test_other_labels_are_ignored_once_the_configured_label_is_known() -> None:
+    known = Context(app_slug="fixwurx", repo_label=lambda _repo: "fixwurx")
+    outcome = route("issues", fake.labeled_issue("bug"), known)
     assert outcome is not None and "bug" in (outcome.ignored or "")
+
+
+def test_a_configured_custom_label_triggers() -> None:
+    custom = Context(app_slug="fixwurx", repo_label=lambda _repo: "autofix")
+    outcome = route("issues", fake.labeled_issue("AutoFix"), custom)
+    assert outcome is not None and outcome.ignored is None and len(outcome.runs) == 1
+    assert route("issues", fake.labeled_issue("bug"), custom).ignored  # type: ignore[union-attr]
+
+
+def test_any_label_reaches_the_job_until_a_job_has_read_the_config() -> None:
+    outcome = route("issues", fake.labeled_issue("autofix"))  # nothing stored yet
+    assert outcome is not None and outcome.ignored is None and len(outcome.runs) == 1
 
 
 def test_command_on_an_issue_and_on_a_pull_request() -> None:
