@@ -21,6 +21,7 @@ from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
 from app.errors import BadInput, BundleMismatch, PatchError
+from app.gitcmd import run_git
 
 BUNDLE_VERSION = 1
 #: Paths a patch may never touch: CI definitions run with the repository's secrets.
@@ -207,13 +208,4 @@ def _has_commit(repo: Path, commit: str) -> bool:
 def _git(
     repo: Path, args: list[str], env: dict[str, str] | None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-c", "core.hooksPath=/dev/null", *args],
-        cwd=repo,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_git(repo, *args, env=env, stdin=stdin)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import BadInput
+from app.gitcmd import run_git
 
 #: Left out of copies: environments and caches, never part of a fix, often huge.
 SKIP_DIRS = (
@@ -93,11 +94,4 @@ def _snapshot(root: Path, message: str) -> None:
 
 def git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run git in `root` with repository hooks disabled (a checkout's hooks are its code)."""
-    return subprocess.run(
-        ["git", "-c", "core.hooksPath=/dev/null", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_git(root, *args)
