@@ -58,6 +58,13 @@ def cli() -> None:
 )
 @click.option("--bundle-out", type=click.Path(path_type=Path), help="Where to write the bundle.")
 @click.option(
+    "--test-timeout",
+    type=float,
+    default=defaults.TEST_TIMEOUT_S,
+    show_default=True,
+    help="Seconds one test may run before it counts as hanging.",
+)
+@click.option(
     "--max-candidates",
     type=click.IntRange(min=1),
     default=defaults.MAX_CANDIDATES,
@@ -72,12 +79,15 @@ def fix(
     apply_fix: bool,
     timeout: float,
     bundle_out: Path | None,
+    test_timeout: float,
     max_candidates: int,
 ) -> None:
     """Find, verify and report a patch for the failing tests in PATH."""
     from app.commands.fix import FixRequest, run_fix
 
-    request = FixRequest(path, test_command, issue_file, as_json, apply_fix, timeout, bundle_out)
+    request = FixRequest(
+        path, test_command, issue_file, as_json, apply_fix, timeout, bundle_out, test_timeout
+    )
     code = run_fix(request, max_candidates)
     sys.exit(code)
 

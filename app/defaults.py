@@ -19,7 +19,8 @@ MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
 SUITE_TIMEOUT_S = 300.0
 
 #: Per-test limit at baseline (pytest-timeout): a hanging test fails alone, the rest still report.
-TEST_TIMEOUT_S = 60.0
+#: Generous for unit tests; `--test-timeout` raises it for slow suites.
+TEST_TIMEOUT_S = 30.0
 
 #: A candidate's test run may take this many times the baseline duration before it is killed...
 CANDIDATE_TIMEOUT_FACTOR = 3.0

@@ -26,7 +26,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
-from app import defaults  # noqa: E402
 from app.agents.planner import RepairOptions, repair  # noqa: E402
 from app.agents.testcmd import TestCommand  # noqa: E402
 from app.agents.testrun import run_tests  # noqa: E402
@@ -38,7 +37,7 @@ RESULTS = ROOT / "results"
 HELDOUT_TIMEOUT_S = 60.0
 #: Whole-suite limit given to the pipeline per case (the cases' suites take about a second).
 SUITE_TIMEOUT_S = 60.0
-#: Per-test limit (pytest-timeout) for this process, replacing `defaults.TEST_TIMEOUT_S`, which
+#: Per-test limit (pytest-timeout) for the cases, instead of `defaults.TEST_TIMEOUT_S`, which
 #: suits real suites: the cases' tests take milliseconds, and a case whose bug hangs should
 #: prove it in seconds rather than a minute.
 PER_TEST_TIMEOUT_S = 5.0
@@ -67,7 +66,6 @@ class CaseResult:
 def main(argv: list[str] | None = None) -> int:
     """Run the cases, print a table and totals, write JSON; exit 0 when all cases ran."""
     args = _parser().parse_args(argv)
-    defaults.TEST_TIMEOUT_S = args.per_test_timeout
     print(f"limits per case: suite {args.suite_timeout:.0f}s, test {args.per_test_timeout:.0f}s")
     names = args.case or sorted(p.name for p in CASES.iterdir() if (p / "case.json").is_file())
     missing = [n for n in names if not (CASES / n / "case.json").is_file()]
@@ -79,7 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{'first(s)':>8} {'total(s)':>8}"
     )
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda name: _run_and_print(name, args.suite_timeout), names))
+        results = list(
+            pool.map(
+                lambda name: _run_and_print(name, args.suite_timeout, args.per_test_timeout),
+                names,
+            )
+        )
     _totals(results)
     _write_json(results, args.json)
     return 0
@@ -104,14 +107,14 @@ def _parser() -> argparse.ArgumentParser:
         "--per-test-timeout",
         type=float,
         default=PER_TEST_TIMEOUT_S,
-        help="per-test limit (s), replacing the pipeline's default in this process",
+        help="per-test limit (s) for the cases (RepairOptions.test_timeout)",
     )
     parser.add_argument("--json", type=Path, default=None, help="where to write the results")
     return parser
 
 
-def _run_and_print(name: str, suite_timeout: float) -> CaseResult:
-    result = run_case(name, suite_timeout)
+def _run_and_print(name: str, suite_timeout: float, test_timeout: float) -> CaseResult:
+    result = run_case(name, suite_timeout, test_timeout)
     first = f"{result.first_plausible_s:.1f}" if result.first_plausible_s is not None else "-"
     print(
         f"{name:22} {result.family:22} {result.kind:8} {_yn(result.fixed):6} "
@@ -125,7 +128,9 @@ def _yn(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def run_case(name: str, suite_timeout: float = SUITE_TIMEOUT_S) -> CaseResult:
+def run_case(
+    name: str, suite_timeout: float = SUITE_TIMEOUT_S, test_timeout: float = PER_TEST_TIMEOUT_S
+) -> CaseResult:
     """Repair one case with the real pipeline, then judge the patch on the held-out tests."""
     case_dir = CASES / name
     meta = json.loads((case_dir / "case.json").read_text())
@@ -137,7 +142,10 @@ def run_case(name: str, suite_timeout: float = SUITE_TIMEOUT_S) -> CaseResult:
             first.append(time.monotonic() - started)
 
     try:
-        outcome = repair(case_dir / "repo", RepairOptions(timeout=suite_timeout, progress=progress))
+        outcome = repair(
+            case_dir / "repo",
+            RepairOptions(timeout=suite_timeout, test_timeout=test_timeout, progress=progress),
+        )
     except FixwurxError as exc:  # one unusable case must not end the benchmark
         return _errored(name, meta, exc, time.monotonic() - started)
     seconds = time.monotonic() - started

@@ -60,6 +60,7 @@ class RepairOptions:
     repo_test_command: str | None = None
     issue_text: str = ""
     timeout: float = defaults.SUITE_TIMEOUT_S
+    test_timeout: float = defaults.TEST_TIMEOUT_S
     ignore_paths: tuple[str, ...] = ()
     sources: Sequence[CandidateSource] | None = None
     budget: SearchBudget = field(default_factory=SearchBudget)
@@ -123,6 +124,7 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             root=workspace.root,
             command=command,
             suite_timeout=options.timeout,
+            test_timeout=options.test_timeout,
             sources=options.sources if options.sources is not None else default_sources(models),
             budget=options.budget,
             ignore_paths=options.ignore_paths,

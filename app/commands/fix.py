@@ -32,6 +32,7 @@ class FixRequest:
     apply_fix: bool
     timeout: float
     bundle_out: Path | None
+    test_timeout: float = defaults.TEST_TIMEOUT_S
 
 
 def run_fix(request: FixRequest, max_candidates: int = defaults.MAX_CANDIDATES) -> int:
@@ -46,6 +47,7 @@ def run_fix(request: FixRequest, max_candidates: int = defaults.MAX_CANDIDATES) 
             test_command=test_command,
             issue_text=issue_text,
             timeout=timeout,
+            test_timeout=request.test_timeout,
             progress=progress_printer(not as_json),
             recorder=recorder,
             budget=SearchBudget(max_candidates=max_candidates),

@@ -29,6 +29,7 @@ class StageContext:
     root: Path
     command: TestCommand
     suite_timeout: float
+    test_timeout: float = defaults.TEST_TIMEOUT_S
     sources: Sequence[CandidateSource] = ()
     budget: SearchBudget = field(default_factory=SearchBudget)
     ignore_paths: tuple[str, ...] = ()
@@ -39,7 +40,7 @@ class StageContext:
     @property
     def per_test_timeout(self) -> float:
         """One test may take the default per-test limit, but never more than the whole suite."""
-        return min(defaults.TEST_TIMEOUT_S, self.suite_timeout)
+        return min(self.test_timeout, self.suite_timeout / 3)
 
     def baseline(self, state: RunState) -> Baseline:
         """The baseline, rebuilt from the persisted state (so a resumed run needs no rerun)."""

@@ -71,7 +71,7 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
         return ReproduceResult(
             baseline, (), (), added, _nothing_failing(issue.test_ids, issue.snippet)
         )
-    flaky = _flaky(ctx, [o.test_id for o in failing if not _timed_out(o)])
+    flaky = _flaky(ctx, [o for o in failing if not _timed_out(o)])
     reproducing = tuple(o.test_id for o in failing if o.test_id not in flaky)
     if flaky:
         ctx.progress("reproduce", f"flaky, not used as evidence: {', '.join(flaky)}")
@@ -143,8 +143,11 @@ def _timed_out(outcome: TestOutcome) -> bool:
     return "Timeout" in outcome.message or "timed out" in outcome.message
 
 
-def _flaky(ctx: StageContext, test_ids: list[str]) -> tuple[str, ...]:
-    """Tests that pass on any rerun are flaky."""
+def _flaky(ctx: StageContext, failing: list[TestOutcome]) -> tuple[str, ...]:
+    """Tests that pass on any rerun are flaky. Reruns get a few times the failure's own time."""
+    test_ids = [o.test_id for o in failing]
+    slowest = max((o.duration for o in failing), default=0.0)
+    per_test = min(ctx.per_test_timeout, defaults.CANDIDATE_TIMEOUT_FACTOR * slowest + 2.0)
     flaky: set[str] = set()
     for _ in range(defaults.FLAKY_RERUNS):
         remaining = [t for t in test_ids if t not in flaky]
@@ -155,7 +158,7 @@ def _flaky(ctx: StageContext, test_ids: list[str]) -> tuple[str, ...]:
             ctx.command,
             timeout=ctx.suite_timeout,
             test_ids=remaining,
-            per_test_timeout=ctx.per_test_timeout,
+            per_test_timeout=per_test,
         )
         flaky.update(o.test_id for o in rerun.outcomes if o.outcome == "passed")
     return tuple(t for t in test_ids if t in flaky)
