@@ -42,6 +42,8 @@ class PatchBundle:
     timings: dict[str, float] = field(default_factory=dict)
     summary: str = ""
     explanation: str = ""
+    #: Where the fix edits, with why that line was suspected (None when the source gave none).
+    root_cause: dict[str, Any] | None = None
     version: int = BUNDLE_VERSION
 
     def body(self) -> dict[str, Any]:

@@ -13,9 +13,9 @@ def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
         f"FixWurx: {bundle.evidence.get('verdict', 'plausible')} fix found by {bundle.source}",
         f"  {bundle.summary}",
     ]
-    if bundle.localization:
-        top = bundle.localization[0]
-        lines.append(f"  root cause (most suspicious): {top['path']}:{top['line']} ({top['why']})")
+    top = bundle.root_cause or (bundle.localization[0] if bundle.localization else None)
+    if top:
+        lines.append(f"  root cause: {top['path']}:{top['line']} ({top.get('why', '')})")
     lines += ["", bundle.diff.rstrip(), "", evidence_table(bundle), ""]
     lines.append(f"bundle  {bundle.hash}")
     lines.append(f"saved   {saved_to}")

@@ -72,7 +72,7 @@ def pr_body(bundle: Mapping[str, Any], issue_number: int | None, note: str = "")
         str(bundle.get("summary") or f"Automated fix produced by `{bundle.get('source')}`."),
         "",
         "## Root cause",
-        _root_cause(bundle.get("localization") or []),
+        _root_cause(bundle),
         "",
         "## Evidence",
         evidence_table(bundle.get("evidence") or {}),
@@ -106,10 +106,12 @@ def bundle_hash_in(body: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _root_cause(localization: Sequence[Mapping[str, Any]]) -> str:
-    if not localization:
+def _root_cause(bundle: Mapping[str, Any]) -> str:
+    """Where the fix edits (the bundle's root cause), else the most suspicious line."""
+    localization: Sequence[Mapping[str, Any]] = bundle.get("localization") or []
+    top = bundle.get("root_cause") or (localization[0] if localization else None)
+    if not top:
         return "No single location stood out."
-    top = localization[0]
     why = f": {top.get('why')}" if top.get("why") else ""
     return f"`{top.get('path')}:{top.get('line')}`{why}"
 
@@ -233,7 +235,7 @@ def explain_reply(bundle: Mapping[str, Any] | None, reason: str | None) -> str:
             "",
             str(bundle.get("summary") or ""),
             "",
-            f"Root cause: {_root_cause(bundle.get('localization') or [])}",
+            f"Root cause: {_root_cause(bundle)}",
             "",
             evidence_table(bundle.get("evidence") or {}),
             "",

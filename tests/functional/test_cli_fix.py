@@ -98,6 +98,7 @@ def test_json_output_is_one_object_its_bundle_verifies_and_the_tree_is_untouched
     bundle = report["bundle"]
     assert bundle["hash"].startswith("sha256:") and "lo <= hi" in bundle["diff"]
     assert bundle["files"] == ["calc/search.py"]
+    assert (bundle["root_cause"]["path"], bundle["root_cause"]["line"]) == ("calc/search.py", 7)
     assert [row["outcome"] for row in bundle["evidence"]["before"]] == ["failed"]
     assert [row["outcome"] for row in bundle["evidence"]["after"]] == ["passed"]
     assert json.loads(out.read_text())["hash"] == bundle["hash"]

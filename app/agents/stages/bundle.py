@@ -44,6 +44,7 @@ def bundle(state: RunState, ctx: StageContext) -> BundleResult:
         cost={"tokens": state.tokens, "usd": round(state.cost_usd, 6)},
         timings={k: round(v, 3) for k, v in state.timings.items()},
         summary=state.chosen["description"],
+        root_cause=state.chosen.get("location"),
     )
     if ctx.models is not None:
         result = _with_model_notes(result, state, ctx)

@@ -38,6 +38,7 @@ class PatchResult:
             return
         state.chosen = {
             "id": self.chosen.candidate.key,
+            "location": _location(self.chosen.candidate),
             "source": self.chosen.candidate.source,
             "description": self.chosen.candidate.description,
             "diff": self.chosen.candidate.diff(),
@@ -136,6 +137,10 @@ def _feedback(found: SearchResult) -> str:
 
 def _tail(verification: Verification) -> str:
     return "\n".join(verification.output.strip().splitlines()[-30:])
+
+
+def _location(candidate: Candidate) -> dict[str, object] | None:
+    return candidate.location.to_json() if candidate.location is not None else None
 
 
 def _summary(attempt: Attempted) -> CandidateSummary:
