@@ -36,6 +36,10 @@ FALLBACK_DECAY = 0.8
 FALLBACK_NEIGHBOUR_SHARE = 0.5
 #: pytest-timeout's failure message: the test hung and was stopped.
 HUNG_MARK = "Timeout"
+#: Score of a statement in a function the failing test calls, when nothing better is known.
+CALLED_SCORE = 0.3
+#: A name followed by an opening parenthesis: a call on a test's traceback line.
+_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 #: Per-test limit (s) of the coverage run when a failing test hangs.
 HUNG_MIN_S = 4.0
 #: No caller needs more than this many ranked lines.
@@ -91,6 +95,8 @@ def localize(
                 reasons[key] = f"ochiai {scores[key]:.2f}"
     if not scores:
         scores, reasons = _fallback(frames, root)
+    if not scores:
+        scores, reasons = _called_from_tests(failing, root, ignore)
     _add_frame_bonus(scores, reasons, frames)
     return _rank(scores, reasons, frames, root)
 
@@ -152,6 +158,44 @@ def _fallback(
                     scores[key] = share
                     reasons[key] = "traceback frame" if line == frame.line else "same function"
     return scores, reasons
+
+
+def _called_from_tests(
+    failing: Sequence[TestOutcome], root: Path, ignore: Sequence[str]
+) -> tuple[dict[LineKey, float], dict[LineKey, str]]:
+    """No frame in the source (an assertion in a test, no coverage): blame what the test calls.
+
+    The names called on the failing tests' own traceback lines are looked up among the source
+    files' function definitions, and the statements of those functions are suspects.
+    """
+    names = _names_called_on(
+        [f for o in failing for f in o.frames if not in_scope(f.path, root, ignore)], root
+    )
+    scores: dict[LineKey, float] = {}
+    reasons: dict[LineKey, str] = {}
+    if not names:
+        return scores, reasons
+    for file in sorted(root.rglob("*.py")):
+        path = file.relative_to(root).as_posix()
+        tree = _parse(file) if in_scope(path, root, ignore) else None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names:
+                for line in _function_statements(root, path, node.body[0].lineno):
+                    scores[(path, line)] = CALLED_SCORE
+                    reasons[(path, line)] = f"in {node.name}(), called by the failing test"
+    return scores, reasons
+
+
+def _names_called_on(frames: Sequence[Frame], root: Path) -> set[str]:
+    names: set[str] = set()
+    for frame in frames:
+        try:
+            lines = (root / frame.path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if 0 < frame.line <= len(lines):
+            names.update(_CALLED.findall(lines[frame.line - 1]))
+    return names
 
 
 def _function_statements(root: Path, path: str, line: int) -> list[int]:
