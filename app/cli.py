@@ -54,7 +54,11 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 @click.option("--apply", "apply_fix", is_flag=True, help="Apply the verified patch to PATH.")
 @click.option(
-    "--timeout", type=float, default=300.0, show_default=True, help="Seconds per suite run."
+    "--timeout",
+    type=float,
+    default=defaults.SUITE_TIMEOUT_S,
+    show_default=True,
+    help="Seconds per suite run.",
 )
 @click.option("--bundle-out", type=click.Path(path_type=Path), help="Where to write the bundle.")
 @click.option(
@@ -95,7 +99,7 @@ def fix(
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--test", "test_command", help="Test command (default: repo config, then pytest).")
-@click.option("--timeout", type=float, default=300.0, show_default=True)
+@click.option("--timeout", type=float, default=defaults.SUITE_TIMEOUT_S, show_default=True)
 @click.option("--limit", type=int, default=15, show_default=True)
 def localize(path: Path, test_command: str | None, timeout: float, limit: int) -> None:
     """Print the most suspicious source lines for the failing tests in PATH."""
