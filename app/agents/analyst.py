@@ -79,6 +79,8 @@ class LlmSource:
     errors: list[str] = field(default_factory=list)
     #: Why the last round ended before all samples were drawn ("" when it did not).
     stopped_by: str = ""
+    #: True when the last round stopped because a budget ran out (nothing more may be spent).
+    budget_exhausted: bool = False
     spent: Spend = field(default_factory=Spend)
     _pinned: Candidate | None = None
     _localized: dict[tuple[str, ...], list[ctx.Window]] = field(default_factory=dict)
@@ -93,7 +95,7 @@ class LlmSource:
 
     def propose(self, context: RepairContext) -> Iterator[Candidate]:
         """Candidates best first; raises `BudgetExhausted`/`ProviderError` before the first one."""
-        self.errors, self.stopped_by = [], ""
+        self.errors, self.stopped_by, self.budget_exhausted = [], "", False
         pending = Spend()
         windows, cost = self.localize(context)
         pending = pending + cost
@@ -125,6 +127,7 @@ class LlmSource:
                 raise  # nothing to verify: the caller must hear why
             # Let the planner verify what it has; the next call will raise the same error.
             self.stopped_by = f"{type(exc).__name__}: {exc}"
+            self.budget_exhausted = isinstance(exc, BudgetExhausted)
             self.errors.append(f"sample {sample}: {self.stopped_by}")
             return None
 

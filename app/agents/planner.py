@@ -22,7 +22,7 @@ from app.agents.candidates import CandidateSource
 from app.agents.lineage import RunRecorder
 from app.agents.llm_services import ModelServices
 from app.agents.stages.bundle import bundle
-from app.agents.stages.context import Progress, StageContext, _quiet
+from app.agents.stages.context import Progress, StageContext, quiet
 from app.agents.stages.localize import localize
 from app.agents.stages.patch import patch
 from app.agents.stages.reproduce import reproduce
@@ -64,7 +64,7 @@ class RepairOptions:
     ignore_paths: tuple[str, ...] = ()
     sources: Sequence[CandidateSource] | None = None
     budget: SearchBudget = field(default_factory=SearchBudget)
-    progress: Progress = _quiet
+    progress: Progress = quiet
     on_state: Callable[[RunState], None] | None = None
     recorder: RunRecorder | None = None
     settings: Settings | None = None

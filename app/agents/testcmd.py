@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from app.errors import BadInput
+from app.errors import BadInput, ConfigError
 
 #: Directory names that mark tests when no command is configured.
 TEST_DIR_NAMES = ("tests", "test", "testing")
@@ -99,15 +97,15 @@ def parse(command: str) -> TestCommand:
 
 
 def _local_config_command(root: Path) -> str | None:
+    from app.github.repo_config import parse_repo_config
+
     config = root / ".github" / "fixwurx.yml"
     if not config.is_file():
         return None
     try:
-        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise BadInput(f"{config} is not valid YAML: {exc}") from exc
-    value = data.get("test_command") if isinstance(data, dict) else None
-    return str(value) if value else None
+        return parse_repo_config(config.read_text(encoding="utf-8")).test_command
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from exc  # the message names the file and the bad key
 
 
 def _has_python_tests(root: Path) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from app import defaults, sandbox
 from app.agents.testcmd import WHOLE_COMMAND_ID, TestCommand
 from app.repair.junit import frames_from_traceback, parse_junit
-from app.repair.results import TestOutcome, TestRun
+from app.repair.results import SANDBOX_KILL_MARK, TestOutcome, TestRun
 
 #: Where JUnit reports go inside the work copy; removed after reading so diffs never see them.
 REPORT_DIR = ".fixwurx"
@@ -76,7 +76,5 @@ def _mark_unfinished(
     """A killed run reports nothing for the tests it never finished: count those as failed."""
     seen = {o.test_id for o in outcomes}
     missing = [t for t in test_ids if t not in seen]
-    timeouts = tuple(
-        TestOutcome(t, "failed", duration, "timed out (killed by the sandbox)") for t in missing
-    )
+    timeouts = tuple(TestOutcome(t, "failed", duration, SANDBOX_KILL_MARK) for t in missing)
     return outcomes + timeouts

@@ -34,8 +34,6 @@ FALLBACK_FRAME_SCORE = 1.0
 FALLBACK_DECAY = 0.8
 #: ...and the other statements of a frame's function get this share of the frame's score.
 FALLBACK_NEIGHBOUR_SHARE = 0.5
-#: pytest-timeout's failure message: the test hung and was stopped.
-HUNG_MARK = "Timeout"
 #: Score of a statement in a function the failing test calls, when nothing better is known.
 CALLED_SCORE = 0.3
 #: A name followed by an opening parenthesis: a call on a test's traceback line.
@@ -103,9 +101,9 @@ def localize(
 
 def _hang_limit(failing: Sequence[TestOutcome]) -> float | None:
     """A short per-test limit when a failing test hung: waiting longer shows nothing new."""
-    if not any(HUNG_MARK in o.message for o in failing):
+    if not any(o.hung for o in failing):
         return None
-    finished = [o.duration for o in failing if HUNG_MARK not in o.message]
+    finished = [o.duration for o in failing if not o.hung]
     return max(HUNG_MIN_S, 3 * max(finished, default=1.0) + 1.0)
 
 

@@ -7,6 +7,11 @@ from typing import Any, Literal
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 
+#: pytest-timeout's failure message says "Timeout (>Ns) from pytest-timeout".
+HUNG_MARK = "Timeout"
+#: What a test that never reported is marked with when the sandbox killed its run.
+SANDBOX_KILL_MARK = "timed out (killed by the sandbox)"
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -31,6 +36,11 @@ class TestOutcome:
     def ok(self) -> bool:
         """Passed or skipped: not a failure."""
         return self.outcome in ("passed", "skipped")
+
+    @property
+    def hung(self) -> bool:
+        """Killed for running too long (pytest-timeout's mark, or the sandbox's deadline)."""
+        return HUNG_MARK in self.message or SANDBOX_KILL_MARK in self.message
 
     def to_json(self) -> dict[str, Any]:
         """Compact form for evidence tables (no traceback)."""

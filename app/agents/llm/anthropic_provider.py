@@ -23,10 +23,10 @@ from app.agents.llm.base import (
     RateLimited,
     Usage,
     malformed,
+    retry_after_seconds,
     usage_or_estimate,
 )
 from app.agents.llm.constants import CALL_TIMEOUT_S
-from app.agents.llm.openai_provider import _retry_after
 from app.agents.llm.pricing import cost_usd
 
 
@@ -79,7 +79,9 @@ def _translate(model: str, exc: anthropic.APIError) -> ProviderError:
     # Only the class and status go into the message: an error body may echo part of the key.
     where = f"anthropic ({model})"
     if isinstance(exc, anthropic.RateLimitError):
-        return RateLimited(f"{where}: rate limited (429)", _retry_after(exc.response.headers))
+        return RateLimited(
+            f"{where}: rate limited (429)", retry_after_seconds(exc.response.headers)
+        )
     if isinstance(exc, anthropic.APITimeoutError):
         return ProviderTimeout(f"{where}: timed out")
     if isinstance(exc, anthropic.APIConnectionError):

@@ -141,3 +141,12 @@ def usage_or_estimate(usage: Usage, request: ChatRequest, text: str) -> Usage:
     return Usage(
         int(request.prompt_chars() / CHARS_PER_TOKEN) + 1, int(len(text) / CHARS_PER_TOKEN)
     )
+
+
+def retry_after_seconds(headers: object) -> float | None:
+    """The Retry-After hint in seconds, if the server sent a numeric one."""
+    value = getattr(headers, "get", lambda _k: None)("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

@@ -25,6 +25,7 @@ from app.agents.llm.base import (
     RateLimited,
     Usage,
     malformed,
+    retry_after_seconds,
     usage_or_estimate,
 )
 from app.agents.llm.constants import CALL_TIMEOUT_S
@@ -120,7 +121,9 @@ def _translate(name: str, model: str, exc: openai.APIError) -> ProviderError:
     # Only the class and status go into the message: an error body may echo part of the key.
     where = f"{name} ({model})"
     if isinstance(exc, openai.RateLimitError):
-        return RateLimited(f"{where}: rate limited (429)", _retry_after(exc.response.headers))
+        return RateLimited(
+            f"{where}: rate limited (429)", retry_after_seconds(exc.response.headers)
+        )
     if isinstance(exc, openai.APITimeoutError):
         return ProviderTimeout(f"{where}: timed out")
     if isinstance(exc, openai.APIConnectionError):
@@ -130,12 +133,3 @@ def _translate(name: str, model: str, exc: openai.APIError) -> ProviderError:
             return ProviderUnavailable(f"{where}: server error ({exc.status_code})")
         return ProviderRejected(f"{where}: request rejected ({exc.status_code})")
     return ProviderUnavailable(f"{where}: {type(exc).__name__}")
-
-
-def _retry_after(headers: object) -> float | None:
-    """The Retry-After hint in seconds, if the server sent a numeric one."""
-    value = getattr(headers, "get", lambda _k: None)("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

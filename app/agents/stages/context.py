@@ -18,7 +18,7 @@ from app.repair.search import SearchBudget
 Progress = Callable[[str, str], None]
 
 
-def _quiet(_stage: str, _message: str) -> None:
+def quiet(_stage: str, _message: str) -> None:
     """The default progress sink: say nothing."""
 
 
@@ -34,7 +34,7 @@ class StageContext:
     budget: SearchBudget = field(default_factory=SearchBudget)
     ignore_paths: tuple[str, ...] = ()
     feedback_rounds: int = 2
-    progress: Progress = _quiet
+    progress: Progress = quiet
     models: ModelServices | None = None
 
     @property

@@ -26,6 +26,7 @@ class PatchResult:
     attempted: list[Attempted] = field(default_factory=list)
     plausible_count: int = 0
     stopped_by: str = ""
+    budget_exhausted: bool = False
 
     def apply(self, state: RunState) -> None:
         """Record the tried candidates and the pick; no pick ends the run as not fixed."""
@@ -61,6 +62,7 @@ def patch(state: RunState, ctx: StageContext) -> PatchResult:
             try:
                 found = search(source.propose(context), verifier.check, ctx.budget, _reporter(ctx))
             except BudgetExhausted as exc:
+                total.budget_exhausted = True
                 total.stopped_by = f"budget exhausted: {exc}"
                 ctx.progress("patch", total.stopped_by)
                 return total
@@ -75,7 +77,8 @@ def patch(state: RunState, ctx: StageContext) -> PatchResult:
             if stopped:
                 total.stopped_by = f"{source.name} stopped: {stopped}"
                 ctx.progress("patch", total.stopped_by)
-                if "Budget" in stopped:
+                if getattr(source, "budget_exhausted", False):
+                    total.budget_exhausted = True
                     return total
             feedback = _feedback(found)
             if not feedback:
@@ -160,7 +163,7 @@ def _summary(attempt: Attempted) -> CandidateSummary:
 
 
 def _why_not(result: PatchResult) -> str:
-    if result.stopped_by.startswith("budget exhausted") or "Budget" in result.stopped_by:
+    if result.budget_exhausted:
         return result.stopped_by
     if not result.attempted:
         return "no candidate patch could be generated for the suspicious locations"

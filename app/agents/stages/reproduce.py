@@ -71,7 +71,7 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
         return ReproduceResult(
             baseline, (), (), added, _nothing_failing(issue.test_ids, issue.snippet)
         )
-    flaky = _flaky(ctx, [o for o in failing if not _timed_out(o)])
+    flaky = _flaky(ctx, [o for o in failing if not o.hung])  # a rerun of a hang proves nothing
     reproducing = tuple(o.test_id for o in failing if o.test_id not in flaky)
     if flaky:
         ctx.progress("reproduce", f"flaky, not used as evidence: {', '.join(flaky)}")
@@ -136,11 +136,6 @@ def _nothing_failing(named: tuple[str, ...], snippet: str) -> str:
     if named:
         return f"the tests named in the issue pass: {', '.join(named)}"
     return "no failing test to repair"
-
-
-def _timed_out(outcome: TestOutcome) -> bool:
-    """A test killed for hanging: rerunning it costs a full timeout and proves nothing."""
-    return "Timeout" in outcome.message or "timed out" in outcome.message
 
 
 def _flaky(ctx: StageContext, failing: list[TestOutcome]) -> tuple[str, ...]:

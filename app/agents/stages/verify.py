@@ -37,7 +37,7 @@ class Baseline:
 
     def per_test_timeout(self) -> float:
         """Per-test limit for candidates: a few times the slowest test that finished at baseline."""
-        finished = [o.duration for o in self.run.outcomes if "Timeout" not in o.message]
+        finished = [o.duration for o in self.run.outcomes if not o.hung]
         slowest = max(finished, default=1.0)
         return max(2.0, defaults.CANDIDATE_TIMEOUT_FACTOR * slowest + 1.0)
 

@@ -56,3 +56,11 @@ def test_native_frames_outside_the_repo_are_dropped(tmp_path: Path) -> None:
 
 def test_malformed_xml_gives_no_outcomes() -> None:
     assert parse_junit("<testsuite><testcase") == []
+
+
+def test_hung_tests_are_recognised_by_either_killer() -> None:
+    from app.repair.results import SANDBOX_KILL_MARK, TestOutcome
+
+    assert TestOutcome("t", "failed", message="Failed: Timeout (>2.0s) from pytest-timeout.").hung
+    assert TestOutcome("t", "failed", message=SANDBOX_KILL_MARK).hung
+    assert not TestOutcome("t", "failed", message="assert 1 == 2").hung

@@ -53,3 +53,14 @@ def test_bad_paths(tmp_path: Path, kind: str) -> None:
         BadInput, match="does not exist" if kind == "missing" else "not a directory"
     ):
         Workspace.prepare(target)
+
+
+def test_an_invalid_repo_config_is_bad_input_naming_the_file(tmp_path: Path) -> None:
+    from app.agents.testcmd import resolve
+
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "fixwurx.yml").write_text("test_command: pytest -q\nunknown_key: 1\n")
+    with pytest.raises(BadInput, match=r"(?s)\.github/fixwurx\.yml.*unknown_key"):
+        resolve(tmp_path, None)
+    (tmp_path / ".github" / "fixwurx.yml").write_text("test_command: python -m unittest\n")
+    assert resolve(tmp_path, None).argv == ("python", "-m", "unittest")
