@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
+
+from workers.enqueue_script import Execute
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +26,21 @@ PENDING = b"pending"
 DONE = b"done:"
 
 
-def seen_jobs(conn: Redis, delivery_id: str) -> list[str] | None:
+def key(delivery_id: str) -> str:
+    """The Redis key of a delivery's mark."""
+    return PREFIX + delivery_id
+
+
+def seen_jobs(execute: Execute, delivery_id: str) -> list[str] | None:
     """Job ids of an already-recorded delivery, or None when the database must decide.
 
-    Marks an unseen delivery as pending. A Redis failure returns None: the fast path is an
-    optimisation, so losing it must never lose a delivery.
+    Marks an unseen delivery as pending, in one round trip (`SET NX GET` answers with the old
+    value when there is one; Redis before 7.0 lacks it and gets SET NX, then GET). A Redis
+    failure returns None: the fast path is an optimisation, so losing it must never lose a
+    delivery.
     """
-    key = PREFIX + delivery_id
     try:
-        if conn.set(key, PENDING, nx=True, ex=PENDING_TTL_S):
-            return None
-        value = conn.get(key)
+        value = _set_pending_or_get(execute, key(delivery_id))
     except RedisError as exc:
         log.warning("redis fast path unavailable (%s); deduplicating in the database", exc)
         return None
@@ -44,14 +49,30 @@ def seen_jobs(conn: Redis, delivery_id: str) -> list[str] | None:
     return None
 
 
-def mark_done(pipeline: Any, delivery_id: str, job_ids: list[str]) -> None:
-    """Queue, on `pipeline`, the mark that short-circuits future redeliveries."""
-    pipeline.set(PREFIX + delivery_id, DONE + ",".join(job_ids).encode(), ex=DONE_TTL_S)
+#: Becomes True once Redis has refused SET NX GET, so later calls skip the failing try.
+_nx_get_unsupported = False
 
 
-def forget(conn: Redis, delivery_id: str) -> None:
+def _set_pending_or_get(execute: Execute, name: str) -> Any:
+    global _nx_get_unsupported
+    if not _nx_get_unsupported:
+        try:
+            return execute("SET", name, PENDING, "NX", "GET", "EX", PENDING_TTL_S)
+        except ResponseError:  # "syntax error": a Redis older than 7.0
+            _nx_get_unsupported = True
+    if execute("SET", name, PENDING, "NX", "EX", PENDING_TTL_S) is not None:
+        return None
+    return execute("GET", name)
+
+
+def done_value(job_ids: list[str]) -> bytes:
+    """The mark that short-circuits future redeliveries, naming the delivery's jobs."""
+    return DONE + ",".join(job_ids).encode()
+
+
+def forget(execute: Execute, delivery_id: str) -> None:
     """Drop the pending mark after a failed attempt, so a redelivery is processed afresh."""
     try:
-        conn.delete(PREFIX + delivery_id)
+        execute("DEL", key(delivery_id))
     except RedisError:
         log.warning("could not clear the pending mark of delivery %s", delivery_id)

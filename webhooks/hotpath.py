@@ -1,11 +1,13 @@
-"""One persistent, autocommit PostgreSQL connection per web thread, for the one-statement record.
+"""Persistent per-thread connections for the web hot path: PostgreSQL and Redis, outside pools.
 
-At hundreds of deliveries a second the pool's per-request work (check-out, the pre-ping round
-trip, the reset on check-in) costs as much CPU as the insert itself. The hot path runs a single
-self-contained statement, so it needs no transaction handling and can keep one driver
-connection per thread. A broken connection (database restart) is replaced and the statement
-retried once; it is safe to retry because the statement is atomic and idempotent per delivery.
-Fork safety: a connection made in another process is never reused.
+At hundreds of deliveries a second the pools' per-request work costs as much CPU as the work
+itself: SQLAlchemy's check-out, pre-ping round trip and reset on check-in; redis-py's pool
+lock, retry wrapper and per-command argument inspection. The hot path sends a few
+self-contained commands (one autocommit SQL statement, a SET, a script call), so it needs none
+of that and keeps one driver connection per thread instead. A broken connection (a server
+restart) is replaced and the command retried once; every hot-path command is idempotent per
+delivery, so a retry after a lost reply changes nothing. Fork safety: a connection made in
+another process is never reused.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import os
 import threading
 from typing import Any
 
+from redis import ConnectionPool
+from redis.connection import ConnectionInterface
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -53,6 +59,40 @@ class HotConnections:
         if conn is not None and getattr(self._local, "pid", None) == os.getpid():
             with contextlib.suppress(Exception):  # already broken: nothing useful to do
                 conn.close()
+
+
+class HotRedis:
+    """Per-thread connections from `pool`'s settings; `execute(*command)` returns the reply."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+        self._local = threading.local()
+
+    def execute(self, *command: Any) -> Any:
+        """Send one command and read its reply; a server error is raised as redis-py's class."""
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.send_command(*command)
+                return conn.read_response()
+            except (RedisConnectionError, RedisTimeoutError):
+                self._drop()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _connection(self) -> ConnectionInterface:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = self.pool.make_connection()
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            conn.disconnect()
 
 
 def _is_disconnect(exc: Exception, dbapi: Any) -> bool:

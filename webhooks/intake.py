@@ -12,7 +12,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import Engine
 
@@ -28,7 +27,8 @@ from app.runs import record_installation as apply_installation
 from webhooks import dedupe
 from webhooks.hotpath import HotConnections
 from webhooks.router import Outcome
-from workers.queues import JOB_ID_PREFIX, enqueue_run, job_id
+from workers.enqueue_script import Execute, ScriptJob, enqueue_with_mark
+from workers.queues import JOB_ID_PREFIX, job_id
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Accepted:
 
 def accept(
     database_url: str,
-    redis: Redis,
+    redis: Execute,
     delivery_id: str,
     event: str,
     action: str | None,
@@ -115,16 +115,15 @@ def _jobs_of(database_url: str, delivery_id: str) -> list[str]:
         return delivery_job_ids(session, delivery_id) or []
 
 
-def _enqueue(redis: Redis, delivery_id: str, pairs: list[tuple[int, RunRequest]]) -> list[str]:
+def _enqueue(redis: Execute, delivery_id: str, pairs: list[tuple[int, RunRequest]]) -> list[str]:
     # One round trip: every job of the delivery, and the mark that short-circuits redeliveries.
-    jobs = [job_id(run_id) for run_id, _ in pairs]
+    jobs = [ScriptJob(run_id, request.kind, request.command) for run_id, request in pairs]
+    ids = [job_id(run_id) for run_id, _ in pairs]
     try:
-        pipe = redis.pipeline()
-        for run_id, request in pairs:
-            enqueue_run(redis, run_id, request.kind, request.command, pipeline=pipe)
-        dedupe.mark_done(pipe, delivery_id, jobs)
-        pipe.execute()
+        return enqueue_with_mark(
+            redis, jobs, dedupe.key(delivery_id), dedupe.done_value(ids), dedupe.DONE_TTL_S
+        )
     except RedisError as exc:
         # The runs are committed as `queued`; the sweeper enqueues them once Redis is back.
-        log.warning("could not enqueue %s (%s); the sweeper will", jobs, exc)
-    return jobs
+        log.warning("could not enqueue %s (%s); the sweeper will", ids, exc)
+    return ids

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
@@ -22,6 +21,7 @@ from app import defaults, settings_of
 from app.db import session_scope
 from app.models import Repository
 from webhooks import signature
+from webhooks.hotpath import HotRedis
 from webhooks.intake import accept
 from webhooks.router import Context, Outcome, Router
 
@@ -154,6 +154,6 @@ def _no_content(reason: str) -> Response:
     return response
 
 
-def _redis() -> Redis:
-    conn: Redis = current_app.extensions["fixwurx.redis"]
-    return conn
+def _redis() -> Callable[..., Any]:
+    hot: HotRedis = current_app.extensions["fixwurx.redis"]
+    return hot.execute

@@ -9,7 +9,7 @@ sweeper can ask Redis whether a run's job still exists.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Protocol
+from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
@@ -42,14 +42,6 @@ FAILURE_TTL_S = 7 * 24 * 3600
 PROCESS_RUN = "workers.jobs.process_run"
 
 
-class RunLike(Protocol):
-    """What enqueueing needs to know about a run (a `Run` row or a RunRequest with an id)."""
-
-    id: int
-    kind: str
-    command: str | None
-
-
 #: Job ids are this prefix and the run id (the web tier's SQL builds them the same way).
 JOB_ID_PREFIX = "run-"
 
@@ -73,32 +65,41 @@ def queues(connection: Redis) -> list[Queue]:
     return [Queue(name, connection=connection) for name in QUEUES]
 
 
+def job_options(queue: str, retry_intervals: tuple[int, ...] = RETRY_INTERVALS_S) -> dict[str, Any]:
+    """The enqueue options every job of `queue` gets (limits, TTLs, retries)."""
+    return {
+        "timeout": HIGH_JOB_TIMEOUT_S if queue == HIGH else JOB_TIMEOUT_S,
+        "result_ttl": RESULT_TTL_S,
+        "failure_ttl": FAILURE_TTL_S,
+        "retry": Retry(max=RETRY_MAX, interval=list(retry_intervals)),
+    }
+
+
+def describe(run_id: int, kind: str, command: str | None) -> str:
+    """The job description `rq info` shows: the call and what triggered it."""
+    return f"process_run({int(run_id)}) [{kind}{' ' + command if command else ''}]"
+
+
 def enqueue_run(
     connection: Redis,
     run_id: int,
     kind: str,
     command: str | None = None,
-    pipeline: Any = None,
     retry_intervals: tuple[int, ...] = RETRY_INTERVALS_S,
 ) -> str:
     """Enqueue `process_run(run_id)` with the defaults; returns the job id.
 
     Call this only after the transaction that created the run has committed: a worker may pick
-    the job up before this function returns. With `pipeline`, the caller executes it (so the
-    web request can enqueue several jobs and mark the delivery in one round trip).
+    the job up before this function returns. The web tier enqueues through
+    `workers.enqueue_script`, which writes the same record in one round trip.
     """
     name = queue_name(kind, command)
-    queue = Queue(name, connection=connection)
-    queue.enqueue_call(
+    Queue(name, connection=connection).enqueue_call(
         PROCESS_RUN,
         args=(int(run_id),),
         job_id=job_id(run_id),
-        timeout=HIGH_JOB_TIMEOUT_S if name == HIGH else JOB_TIMEOUT_S,
-        result_ttl=RESULT_TTL_S,
-        failure_ttl=FAILURE_TTL_S,
-        retry=Retry(max=RETRY_MAX, interval=list(retry_intervals)),
-        description=f"process_run({int(run_id)}) [{kind}{' ' + command if command else ''}]",
-        pipeline=pipeline,
+        description=describe(run_id, kind, command),
+        **job_options(name, retry_intervals),
     )
     return job_id(run_id)
 
