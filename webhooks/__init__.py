@@ -6,6 +6,7 @@ factory from `app`, plus this package's blueprint, router and Redis connection.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -18,12 +19,13 @@ REDIS_CONNECT_TIMEOUT_S = 0.5
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The web app: `app.create_app(config)` with the webhook endpoint registered."""
-    from redis import Redis
+    from redis import ConnectionPool
 
     from app import create_app as create_base_app
     from app import settings_of
     from app.github.auth import check_app_settings
     from webhooks.handlers import build_router
+    from webhooks.hotpath import HotRedis
     from webhooks.view import blueprint
 
     flask_app = create_base_app(config)
@@ -31,10 +33,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if settings.app_id or settings.private_key or settings.private_key_path:
         check_app_settings(settings)  # a bad key fails the boot, not the first job
     flask_app.extensions["fixwurx.router"] = build_router()
-    flask_app.extensions["fixwurx.redis"] = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=REDIS_SOCKET_TIMEOUT_S,
-        socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+    flask_app.extensions["fixwurx.redis"] = HotRedis(
+        ConnectionPool.from_url(
+            settings.redis_url,
+            socket_timeout=REDIS_SOCKET_TIMEOUT_S,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+        )
     )
     flask_app.register_blueprint(blueprint)
+    # Everything made so far lives as long as the process. Freezing it keeps the collector's
+    # full passes from scanning those ~100k objects: such a pass paused every request thread
+    # of the worker for 60-90 ms, most of the ingress's p99 latency under load.
+    gc.freeze()
     return flask_app
