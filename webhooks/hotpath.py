@@ -37,21 +37,23 @@ class HotConnections:
         error = self.engine.dialect.loaded_dbapi.Error
         for attempt in (1, 2):
             try:
-                return self._connection().execute(sql, params).fetchone()
+                return self._cursor().execute(sql, params).fetchone()
             except error as exc:
                 self._drop()
                 if attempt == 2 or not _is_disconnect(exc, self.engine.dialect.loaded_dbapi):
                     raise DBAPIError.instance(sql, params, exc, error) from exc
         raise AssertionError("unreachable")
 
-    def _connection(self) -> Any:
+    def _cursor(self) -> Any:
+        """This thread's cursor (reused: a cursor per statement costs as much as binding it)."""
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid() or conn.closed:
             cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
             conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
             conn.autocommit = True
             self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+            self._local.cursor = conn.cursor()
+        return self._local.cursor
 
     def _drop(self) -> None:
         conn = getattr(self._local, "conn", None)

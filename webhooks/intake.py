@@ -97,8 +97,11 @@ _hot_lock = threading.Lock()
 
 
 def _hot_connections(engine: Engine) -> HotConnections:
-    with _hot_lock:
-        return _hot.setdefault(id(engine), HotConnections(engine))
+    hot = _hot.get(id(engine))
+    if hot is None:
+        with _hot_lock:
+            hot = _hot.setdefault(id(engine), HotConnections(engine))
+    return hot
 
 
 #: The job ids of a recorded delivery, read on the hot path's connection (a fresh statement, so
