@@ -116,9 +116,9 @@ def template(queue: str) -> dict[str, str]:
         args=(0,),
         id=queues.job_id(0),
         connection=Redis(),  # never contacted: to_dict() reads only the object
+        origin=queue,
         **queues.job_options(queue),
     )
-    prototype.origin = queue
     record = prototype.to_dict()
     return {k: _text(v) for k, v in record.items() if k not in PER_JOB_FIELDS}
 
