@@ -18,9 +18,7 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +36,7 @@ from redis import Redis  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from tests.fakes import webhooks as fake  # noqa: E402
+from tests.fakes.loopback import free_port, redis_server, wait_for_port  # noqa: E402
 
 SECRET = "benchmark-webhook-secret"
 PATH = "/webhooks/github"
@@ -51,41 +50,12 @@ TARGET_P99_MS = 50.0
 WARMUP_RATE = 300
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
 @contextmanager
 def private_redis() -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        raise SystemExit("redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    global REDIS_PID
-    REDIS_PID = proc.pid
-    try:
-        wait_for_port(port)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with redis_server() as server:
+        global REDIS_PID
+        REDIS_PID = server.pid
+        yield server.url
 
 
 @contextmanager

@@ -7,10 +7,6 @@ PostgreSQL database, so parallel sessions on one machine never see each other's 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.models import Base
+from tests.fakes.loopback import redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -27,30 +24,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A private redis-server for this test session."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is not installed; .ci/run installs it")
-    port = free_port()
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    _wait_for_port(port)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with redis_server() as server:
+        yield server.url
 
 
 @pytest.fixture
@@ -62,17 +40,6 @@ def redis_conn(redis_url: str) -> Iterator[object]:
     conn.flushdb()
     yield conn
     conn.flushdb()
-
-
-def _wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,8 @@ from app import defaults, runs
 from app.config import Settings
 from app.db import session_scope
 from app.models import Delivery, Repository, Run
-from tests.conftest import free_port
 from tests.fakes import webhooks as fake
+from tests.fakes.loopback import free_port, wait_for_port
 from webhooks import create_app, dedupe
 from workers import queues, sweeper
 
@@ -422,7 +421,7 @@ def test_fixwurx_serve_runs_gunicorn_that_answers_signed_deliveries(
     argv = [fixwurx, "serve", "--port", str(port), "--workers", "1", "--threads", "2"]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait_for_port(port, proc)
+        wait_for_port(port, 20.0, proc)
         url = f"http://127.0.0.1:{port}{URL}"
         status, body = fake.post(url, fake.delivery("issues", fake.labeled_issue(), SECRET))
         assert status == 202 and json.loads(body)["jobs"] == queued_job_ids(redis_conn)
@@ -431,18 +430,6 @@ def test_fixwurx_serve_runs_gunicorn_that_answers_signed_deliveries(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"fixwurx serve did not listen on {port}")
 
 
 def test_hot_path_survives_a_database_restart_of_its_connections(

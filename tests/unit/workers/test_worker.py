@@ -19,7 +19,8 @@ from rq import Queue, SimpleWorker, Worker
 
 from app import runs
 from app.config import Settings
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
+from tests.fakes.loopback import free_port
 from tests.unit.workers.conftest import FakeFlow, install_flow, make_settings, new_run
 from workers import queues, sweeper
 from workers.worker import build
