@@ -80,6 +80,11 @@ class Settings:
         known = {f.name for f in dataclasses.fields(self)}
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if k in known})
 
+    @property
+    def github_app_configured(self) -> bool:
+        """True once any App credential is set: then all of them must be valid at start-up."""
+        return bool(self.app_id or self.private_key or self.private_key_path)
+
     def secret_values(self) -> list[str]:
         """Every non-empty secret held here, for scrubbers."""
         names = [f.name for f in dataclasses.fields(self) if not f.repr]

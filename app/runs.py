@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
@@ -203,22 +202,19 @@ SELECT (SELECT ok FROM st), (SELECT id FROM r)
 
 
 def record_one_fast(
-    engine: Engine,
+    execute_one: Callable[[str, dict[str, Any]], Any],
     delivery_id: str,
     event: str,
     action: str | None,
     request: RunRequest,
     job_prefix: str,
-    execute_one: Callable[[str, dict[str, Any]], Any] | None = None,
 ) -> RecordedDelivery | None:
     """Record a one-run delivery in a single PostgreSQL statement; None means "use the generic
-    path" (another database, or a repository that is unknown or not installed).
+    path" (a repository that is unknown or not installed).
 
-    `execute_one(sql, params) -> first row` runs the statement in autocommit; by default on a
-    connection from the engine's pool (the web tier passes its per-thread connections).
+    `execute_one(sql, params) -> first row` runs the statement in autocommit on PostgreSQL (the
+    web tier's per-thread connections, `webhooks.hotpath.HotConnections.execute_one`).
     """
-    if engine.dialect.name != "postgresql":
-        return None
     params = {
         **_run_values(request, delivery_id),
         "event": event,
@@ -226,16 +222,7 @@ def record_one_fast(
         "job_prefix": job_prefix,
         "now": utcnow(),
     }
-    if execute_one is not None:
-        row = execute_one(_PG_RECORD_ONE, params)
-        return _recorded(row)
-    try:
-        row = _execute_one(engine, _PG_RECORD_ONE, params)
-    except engine.dialect.loaded_dbapi.Error as exc:
-        # Callers handle SQLAlchemy's error tree (a 503 in the web tier), not the driver's.
-        error = engine.dialect.loaded_dbapi.Error
-        raise DBAPIError.instance(_PG_RECORD_ONE, params, exc, error) from exc
-    return _recorded(row)
+    return _recorded(execute_one(_PG_RECORD_ONE, params))
 
 
 def _recorded(row: Any) -> RecordedDelivery | None:
@@ -245,19 +232,6 @@ def _recorded(row: Any) -> RecordedDelivery | None:
     if run_id is None:
         return RecordedDelivery(duplicate=True)
     return RecordedDelivery(run_ids=[int(run_id)])
-
-
-def _execute_one(engine: Engine, sql: str, params: dict[str, Any]) -> Any:
-    raw = engine.raw_connection()
-    driver: Any = raw.driver_connection
-    try:
-        # One statement is its own transaction: autocommit saves the BEGIN and COMMIT round
-        # trips. The pool expects transactional connections back, hence the finally.
-        driver.autocommit = True
-        return driver.execute(sql, params).fetchone()
-    finally:
-        driver.autocommit = False
-        raw.close()
 
 
 def delivery_job_ids(session: Session | Connection, delivery_id: str) -> list[str] | None:

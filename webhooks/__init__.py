@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     flask_app = create_base_app(config)
     settings = settings_of(flask_app)
-    if settings.app_id or settings.private_key or settings.private_key_path:
+    if settings.github_app_configured:
         check_app_settings(settings)  # a bad key fails the boot, not the first job
     flask_app.extensions["fixwurx.router"] = build_router()
     flask_app.extensions["fixwurx.redis"] = HotRedis(

@@ -80,9 +80,13 @@ def _record(
         return recorded
     engine = get_engine(database_url)
     if len(outcome.runs) == 1 and engine.dialect.name == "postgresql":
-        hot = _hot_connections(engine)
         fast = record_one_fast(
-            engine, delivery_id, event, action, outcome.runs[0], JOB_ID_PREFIX, hot.execute_one
+            _hot_connections(engine).execute_one,
+            delivery_id,
+            event,
+            action,
+            outcome.runs[0],
+            JOB_ID_PREFIX,
         )
         if fast is not None:
             return fast
@@ -104,16 +108,8 @@ def _hot_connections(engine: Engine) -> HotConnections:
     return hot
 
 
-#: The job ids of a recorded delivery, read on the hot path's connection (a fresh statement, so
-#: it sees a concurrent first delivery that committed while this one waited on the conflict).
-_PG_JOB_IDS = "SELECT job_ids FROM deliveries WHERE delivery_id = %(delivery_id)s"
-
-
 def _jobs_of(database_url: str, delivery_id: str) -> list[str]:
-    engine = get_engine(database_url)
-    if engine.dialect.name == "postgresql":
-        row = _hot_connections(engine).execute_one(_PG_JOB_IDS, {"delivery_id": delivery_id})
-        return [str(j) for j in row[0]] if row else []
+    # A fresh transaction: it sees the first delivery that committed while this one waited.
     with session_scope(database_url) as session:
         return delivery_job_ids(session, delivery_id) or []
 

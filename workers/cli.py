@@ -18,7 +18,7 @@ def worker(burst: bool) -> None:
     from workers.worker import run
 
     settings = Settings.from_env()
-    if settings.app_id or settings.private_key or settings.private_key_path:
+    if settings.github_app_configured:
         try:
             check_app_settings(settings)
         except ConfigError as exc:

@@ -28,12 +28,12 @@ def labeled(payload: Payload, ctx: Context) -> Outcome:
     reason = skip_reason(payload, ctx)
     if reason:
         return ignore(reason)
-    label = str((payload.get("label") or {}).get("name", ""))
-    if not _may_trigger(label, payload, ctx):
-        return ignore(f"label {label!r} is not the trigger label")
     issue = payload["issue"]
     if "pull_request" in issue:
         return ignore("labels on pull requests do not trigger a fix")
+    label = str((payload.get("label") or {}).get("name", ""))
+    if not _may_trigger(label, payload, ctx):  # may read the stored label: cheap checks first
+        return ignore(f"label {label!r} is not the trigger label")
     request: RunRequest = run_request(
         payload, "issue", "issues.labeled", issue_number=int(issue["number"])
     )
