@@ -42,7 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     flask_app.register_blueprint(blueprint)
     # Everything made so far lives as long as the process. Freezing it keeps the collector's
-    # full passes from scanning those ~100k objects: such a pass paused every request thread
-    # of the worker for 60-90 ms, most of the ingress's p99 latency under load.
+    # full passes from scanning those ~100k objects: such a pass paused the worker's request
+    # threads for 60-90 ms (measured over 3000 deliveries through the Flask test client).
     gc.freeze()
     return flask_app

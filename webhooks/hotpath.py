@@ -15,22 +15,46 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from redis import ConnectionPool
-from redis.connection import ConnectionInterface
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 
-class HotConnections:
+class _PerThread:
+    """One kept connection per thread and process: one made before a fork is never reused."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _current(self) -> Any:
+        """This thread's kept object, or None (none yet, or it belongs to the parent process)."""
+        if getattr(self._local, "pid", None) != os.getpid():
+            return None
+        return self._local.kept
+
+    def _keep(self, kept: Any) -> Any:
+        self._local.kept, self._local.pid = kept, os.getpid()
+        return kept
+
+    def _drop(self, close: Callable[[Any], object]) -> None:
+        kept = self._current()
+        self._local.kept = None
+        if kept is not None:
+            with contextlib.suppress(Exception):  # already broken: nothing useful to do
+                close(kept)
+
+
+class HotConnections(_PerThread):
     """Per-thread driver connections to the engine's database, outside its pool."""
 
     def __init__(self, engine: Engine) -> None:
+        super().__init__()
         self.engine = engine
-        self._local = threading.local()
 
     def execute_one(self, sql: str, params: dict[str, Any]) -> Any:
         """Run `sql` in autocommit and return its first row (SQLAlchemy errors on failure)."""
@@ -39,62 +63,41 @@ class HotConnections:
             try:
                 return self._cursor().execute(sql, params).fetchone()
             except error as exc:
-                self._drop()
+                self._drop(lambda cursor: cursor.connection.close())
                 if attempt == 2 or not _is_disconnect(exc, self.engine.dialect.loaded_dbapi):
                     raise DBAPIError.instance(sql, params, exc, error) from exc
         raise AssertionError("unreachable")
 
     def _cursor(self) -> Any:
         """This thread's cursor (reused: a cursor per statement costs as much as binding it)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid() or conn.closed:
+        cursor = self._current()
+        if cursor is None or cursor.connection.closed:
             cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
             conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
             conn.autocommit = True
-            self._local.conn, self._local.pid = conn, os.getpid()
-            self._local.cursor = conn.cursor()
-        return self._local.cursor
-
-    def _drop(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            with contextlib.suppress(Exception):  # already broken: nothing useful to do
-                conn.close()
+            cursor = self._keep(conn.cursor())
+        return cursor
 
 
-class HotRedis:
+class HotRedis(_PerThread):
     """Per-thread connections from `pool`'s settings; `execute(*command)` returns the reply."""
 
     def __init__(self, pool: ConnectionPool) -> None:
+        super().__init__()
         self.pool = pool
-        self._local = threading.local()
 
     def execute(self, *command: Any) -> Any:
         """Send one command and read its reply; a server error is raised as redis-py's class."""
         for attempt in (1, 2):
-            conn = self._connection()
+            conn = self._current() or self._keep(self.pool.make_connection())
             try:
                 conn.send_command(*command)
                 return conn.read_response()
             except (RedisConnectionError, RedisTimeoutError):
-                self._drop()
+                self._drop(lambda kept: kept.disconnect())
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
-
-    def _connection(self) -> ConnectionInterface:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
-            conn = self.pool.make_connection()
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
-
-    def _drop(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            conn.disconnect()
 
 
 def _is_disconnect(exc: Exception, dbapi: Any) -> bool:
