@@ -47,6 +47,14 @@ class ChatRequest:
         """Characters sent, the base of the pre-call token estimate."""
         return len(self.system) + sum(len(m.content) for m in self.messages)
 
+    def estimated_prompt_tokens(self) -> int:
+        """Input tokens guessed from `prompt_chars`, before any provider has counted them.
+
+        The one place the estimate is made, so the chain's pre-call budget check and the
+        fallback for servers that report no usage cannot drift apart.
+        """
+        return int(self.prompt_chars() / CHARS_PER_TOKEN)
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -138,9 +146,7 @@ def usage_or_estimate(usage: Usage, request: ChatRequest, text: str) -> Usage:
     """
     if usage.total > 0:
         return usage
-    return Usage(
-        int(request.prompt_chars() / CHARS_PER_TOKEN) + 1, int(len(text) / CHARS_PER_TOKEN)
-    )
+    return Usage(request.estimated_prompt_tokens() + 1, int(len(text) / CHARS_PER_TOKEN))
 
 
 def retry_after_seconds(headers: object) -> float | None:

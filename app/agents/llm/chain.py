@@ -112,9 +112,7 @@ class ProviderChain:
 
     def _check_budget(self, provider: Provider, request: ChatRequest) -> None:
         extra = int(getattr(provider, "extra_output_tokens", 0))  # reasoning models think too
-        estimate = Usage(
-            int(request.prompt_chars() / constants.CHARS_PER_TOKEN), request.max_tokens + extra
-        )
+        estimate = Usage(request.estimated_prompt_tokens(), request.max_tokens + extra)
         usd = price_of(provider.name, provider.model).cost(estimate)
         self.budget.check(estimate.total, usd)
 
