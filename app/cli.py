@@ -41,6 +41,16 @@ class _PluginGroup(click.Group):
         return plugin.load() if plugin is not None else None
 
 
+#: `fix` and `localize` share the limit of one whole test-suite run.
+suite_timeout_option = click.option(
+    "--timeout",
+    type=float,
+    default=defaults.SUITE_TIMEOUT_S,
+    show_default=True,
+    help="Seconds per suite run.",
+)
+
+
 @click.group(cls=_PluginGroup)
 @click.version_option(package_name="fixwurx")
 def cli() -> None:
@@ -53,13 +63,7 @@ def cli() -> None:
 @click.option("--issue", "issue_file", help="Issue text file, or - for stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 @click.option("--apply", "apply_fix", is_flag=True, help="Apply the verified patch to PATH.")
-@click.option(
-    "--timeout",
-    type=float,
-    default=defaults.SUITE_TIMEOUT_S,
-    show_default=True,
-    help="Seconds per suite run.",
-)
+@suite_timeout_option
 @click.option("--bundle-out", type=click.Path(path_type=Path), help="Where to write the bundle.")
 @click.option(
     "--test-timeout",
@@ -90,16 +94,23 @@ def fix(
     from app.commands.fix import FixRequest, run_fix
 
     request = FixRequest(
-        path, test_command, issue_file, as_json, apply_fix, timeout, bundle_out, test_timeout
+        path,
+        test_command,
+        issue_file,
+        as_json,
+        apply_fix,
+        timeout,
+        bundle_out,
+        test_timeout,
+        max_candidates,
     )
-    code = run_fix(request, max_candidates)
-    sys.exit(code)
+    sys.exit(run_fix(request))
 
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--test", "test_command", help="Test command (default: repo config, then pytest).")
-@click.option("--timeout", type=float, default=defaults.SUITE_TIMEOUT_S, show_default=True)
+@suite_timeout_option
 @click.option("--limit", type=int, default=15, show_default=True)
 def localize(path: Path, test_command: str | None, timeout: float, limit: int) -> None:
     """Print the most suspicious source lines for the failing tests in PATH."""

@@ -33,24 +33,24 @@ class FixRequest:
     timeout: float
     bundle_out: Path | None
     test_timeout: float = defaults.TEST_TIMEOUT_S
+    max_candidates: int = defaults.MAX_CANDIDATES
 
 
-def run_fix(request: FixRequest, max_candidates: int = defaults.MAX_CANDIDATES) -> int:
+def run_fix(request: FixRequest) -> int:
     """Run the chain and report; returns the exit code."""
     path, as_json = request.path, request.as_json
-    test_command, issue_file, timeout = request.test_command, request.issue_file, request.timeout
     try:
         _check_path(path)
-        issue_text = _read_issue(issue_file)
+        issue_text = _read_issue(request.issue_file)
         recorder = open_cli_run(Settings.from_env(), str(path.resolve()))
         options = RepairOptions(
-            test_command=test_command,
+            test_command=request.test_command,
             issue_text=issue_text,
-            timeout=timeout,
+            timeout=request.timeout,
             test_timeout=request.test_timeout,
             progress=progress_printer(not as_json),
             recorder=recorder,
-            budget=SearchBudget(max_candidates=max_candidates),
+            budget=SearchBudget(max_candidates=request.max_candidates),
         )
         outcome = repair(path, options)
         if recorder is not None:
