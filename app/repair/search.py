@@ -97,7 +97,7 @@ def search(
     run = _Run(budget, check, on_progress)
     with ThreadPoolExecutor(max_workers=max(1, budget.workers)) as pool:
         run.drive(pool, _unique(candidates))
-    run.result.chosen = pick(run.result.plausible)
+    run.result.chosen = run.best
     run.result.elapsed = time.monotonic() - run.started
     return run.result
 
@@ -154,6 +154,11 @@ class _Run:
         self.submitted = 0
         self.first_at: float | None = None
         self.submitted_at_first = 0
+        #: The pick among the plausible so far, kept as they arrive: `edit_cost` parses every
+        #: edit, so each plausible patch is priced once here, not on every submission.
+        self.best: Attempted | None = None
+        self.best_key: tuple[float, float, int] | None = None
+        self.best_penalized = False
 
     def drive(self, pool: ThreadPoolExecutor, candidates: Iterator[Candidate]) -> None:
         in_flight: dict[Future[Verification], tuple[int, Candidate]] = {}
@@ -185,12 +190,21 @@ class _Run:
         self.result.attempted.append(attempt)
         if attempt.verification.plausible:
             self.result.plausible.append(attempt)
+            self._consider(attempt)
             if self.first_at is None:
                 self.first_at = attempt.finished_at
                 self.result.first_plausible_after = round(attempt.finished_at, 3)
                 self.submitted_at_first = self.submitted
         if self.progress:
             self.progress(attempt, self.result.tried)
+
+    def _consider(self, attempt: Attempted) -> None:
+        """Keep `attempt` as the best if it beats the best so far: the same choice as `pick`,
+        which keeps the first of equal keys, as the strict comparison does here."""
+        key = _pick_key(attempt)
+        if self.best_key is None or key < self.best_key:
+            self.best, self.best_key = attempt, key
+            self.best_penalized = key[0] > attempt.candidate.changed_lines
 
     def _now(self) -> float:
         return time.monotonic() - self.started
@@ -221,7 +235,4 @@ class _Run:
     def _linger_stretch(self) -> int:
         """Linger twice as long while every plausible patch so far carries a penalty
         (deletion, inversion, orphaned local): a stricter pick may be a few ranks away."""
-        best = pick(self.result.plausible)
-        if best is None or edit_cost(best.candidate) <= best.candidate.changed_lines:
-            return 1
-        return LINGER_STRETCH
+        return LINGER_STRETCH if self.best_penalized else 1

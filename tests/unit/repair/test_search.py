@@ -6,8 +6,11 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
 from app.agents.candidates import Candidate, FileEdit
 from app.agents.stages.verify import Verification
+from app.repair import search as search_module
 from app.repair.search import SearchBudget, edit_cost, is_deletion, pick, search
 
 BEFORE = "a = 1\nb = 2\nc = 3\n"
@@ -145,3 +148,21 @@ def test_lingers_longer_while_the_only_plausible_patch_is_penalized() -> None:
     budget = SearchBudget(workers=1, plausible_wanted=5, linger_candidates=3)
     result = search(stream, check, budget)
     assert result.chosen is not None and result.chosen.candidate is clean
+
+
+def test_each_plausible_patch_is_priced_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pricing parses the edit; lingering must not redo it for every later submission."""
+    priced: list[Candidate] = []
+    real = search_module.orphans
+
+    def counting(cand: Candidate) -> set[tuple[str, str]]:
+        priced.append(cand)
+        return real(cand)
+
+    monkeypatch.setattr(search_module, "orphans", counting)
+    deletion = candidate("a = 1\nc = 3\n")
+    stream = [deletion, *numbered(8)]
+    check = lambda c: Verification(c is deletion, "ok")  # noqa: E731
+    result = search(stream, check, SearchBudget(workers=1, linger_candidates=6))
+    assert result.tried == 9 and result.chosen is not None
+    assert priced == [deletion]
