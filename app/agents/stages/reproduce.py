@@ -94,7 +94,13 @@ def _model_reproduction(
     target = ctx.root / edit.path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(edit.after, encoding="utf-8")
-    run = run_tests(ctx.root, ctx.command, timeout=ctx.suite_timeout, test_ids=(edit.path,))
+    run = run_tests(
+        ctx.root,
+        ctx.command,
+        timeout=ctx.suite_timeout,
+        test_ids=(edit.path,),
+        per_test_timeout=ctx.per_test_timeout,
+    )
     if not run.outcomes or all(o.ok for o in run.outcomes):
         target.unlink()
         ctx.progress("reproduce", f"the model's test {edit.path} passes: it does not show the bug")
