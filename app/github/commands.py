@@ -25,20 +25,16 @@ def run_command(job: Job) -> None:
     actor = run.requested_by or ""
     decision = check_command(job.repo, job.config, actor, command)
     if not decision.allowed:
-        _refuse_once(job, actor, command, decision.role, decision.needed)
+        # One refusal per user per conversation: repeating the command does not make FixWurx spam.
+        job.reply_once(
+            render.unauthorized_reply(actor, command, decision.role, decision.needed),
+            marker=render.refusal_marker(actor),
+        )
         records.audit(job.url, run, actor, "refused", command=command, role=decision.role)
         runs.finish(job.url, run.id, "done", f"@{actor} ({decision.role}) may not {command}")
         return
     records.audit(job.url, run, actor, f"command:{command}", args=run.command_args or "")
     HANDLERS.get(command, _help)(job)
-
-
-def _refuse_once(job: Job, actor: str, command: str, role: str, needed: str) -> None:
-    """One refusal per user per conversation: repeating the command does not make FixWurx spam."""
-    marker = render.refusal_marker(actor)
-    if any(marker in c.body for c in job.repo.comments(job.number)):
-        return
-    job.reply_once(f"{marker}\n{render.unauthorized_reply(actor, command, role, needed)}")
 
 
 def _help(job: Job) -> None:

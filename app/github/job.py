@@ -81,9 +81,13 @@ class Job:
         """A fresh installation token (from the shared cache)."""
         return self.tokens.token(self.run.installation_id)
 
-    def reply_once(self, body: str) -> None:
-        """Post this run's one reply; a re-run job finds its marker and posts nothing."""
-        marker = render.reply_marker(self.run.id)
+    def reply_once(self, body: str, marker: str | None = None) -> None:
+        """Post one reply carrying `marker`; when a comment already carries it, post nothing.
+
+        The default marker is this run's, so a re-run job does not answer twice; a wider one
+        (a refusal per user) keeps repeated commands from making FixWurx spam.
+        """
+        marker = marker or render.reply_marker(self.run.id)
         if any(marker in c.body for c in self.repo.comments(self.number)):
             return
         self.repo.comment(self.number, f"{marker}\n{body}")

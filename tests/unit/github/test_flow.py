@@ -106,6 +106,8 @@ def test_unauthorized_command_gets_one_reply_and_nothing_else(
     assert run_row(settings, target).status == "queued"
     comments = bodies(fake_github, number)
     assert len(comments) == 1 and "Sorry @eve" in comments[0]
+    # The conversation is read once to look for an earlier refusal, not once per marker.
+    assert fake_github.count("GET", rf"/repos/octo/app/issues/{number}/comments") == 1
     # Repeating the command (or another one) earns no second refusal.
     again = make_run(
         settings, repo, kind="command", command="fix", issue_number=number, requested_by="eve"
