@@ -6,7 +6,7 @@ the snippet becomes a test file in the work copy and ships with the fix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app import defaults
 from app.agents.candidates import RepairContext
@@ -59,13 +59,7 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
         if written is not None:
             path, source, outcomes = written
             added[path] = source
-            baseline = TestRun(
-                baseline.outcomes + outcomes,
-                baseline.returncode,
-                baseline.duration,
-                False,
-                baseline.output,
-            )
+            baseline = replace(baseline, outcomes=baseline.outcomes + outcomes)
             failing = tuple(o for o in outcomes if not o.ok)
     if not failing:
         return ReproduceResult(
