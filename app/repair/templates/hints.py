@@ -23,16 +23,18 @@ HINTS: tuple[tuple[re.Pattern[str], dict[str, float]], ...] = (
     (re.compile(r"AttributeError"), {"name_replacement": 1.4, "guard": 1.4}),
     (re.compile(r"TypeError"), {"argument_swap": 1.3, "call": 1.3}),
 )
-#: A family's multiplier never exceeds this, however many hints agree.
-MAX_BOOST = 2.0
 
 
 def family_boosts(failing: Iterable[TestOutcome]) -> dict[str, float]:
-    """Multipliers for family priors from the failing tests' messages (1.0 when silent)."""
+    """Multipliers for family priors from the failing tests' messages (1.0 when silent).
+
+    Agreeing hints take the largest multiplier rather than compounding, so a family's boost is
+    never above the largest single entry in `HINTS`.
+    """
     boosts: dict[str, float] = {}
     text = "\n".join(f"{o.message}\n{o.traceback[-2000:]}" for o in failing)
     for pattern, multipliers in HINTS:
         if pattern.search(text):
             for family, factor in multipliers.items():
-                boosts[family] = min(MAX_BOOST, max(boosts.get(family, 1.0), factor))
+                boosts[family] = max(boosts.get(family, 1.0), factor)
     return boosts

@@ -1,7 +1,7 @@
 """Error types in the failing tests reweight the template families."""
 
 from app.repair import results
-from app.repair.templates.hints import MAX_BOOST, family_boosts
+from app.repair.templates.hints import HINTS, family_boosts
 
 
 def failing(message: str, traceback: str = "") -> results.TestOutcome:
@@ -19,7 +19,12 @@ def test_hangs_favour_loop_conditions() -> None:
     assert boosts["condition"] > boosts.get("guard", 1.0)
 
 
-def test_plain_assertions_change_nothing_and_boosts_are_capped() -> None:
+def test_plain_assertions_change_nothing_and_agreeing_hints_do_not_compound() -> None:
     assert family_boosts([failing("assert 3 == 4")]) == {}
     many = "IndexError ZeroDivisionError KeyError NoneType AttributeError"
-    assert max(family_boosts([failing(many, many)]).values()) <= MAX_BOOST
+    boosts = family_boosts([failing(many, many)])
+    matched = [multipliers for pattern, multipliers in HINTS if pattern.search(many)]
+    assert len(matched) == 5 and len([m for m in matched if "guard" in m]) == 5
+    for family, boost in boosts.items():
+        assert boost == max(m[family] for m in matched if family in m)
+    assert max(boosts.values()) <= max(f for _, m in HINTS for f in m.values())
