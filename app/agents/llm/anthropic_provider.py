@@ -43,6 +43,7 @@ class AnthropicProvider:
     ) -> None:
         self.name = "anthropic"
         self.model = model
+        self.extra_output_tokens = 0  # no hidden reasoning is requested
         self._client = anthropic.Anthropic(
             api_key=api_key, base_url=base_url or None, timeout=timeout_s, max_retries=0
         )

@@ -91,6 +91,9 @@ class Provider(Protocol):
 
     name: str
     model: str
+    #: Output tokens the model may spend beyond `max_tokens` (hidden reasoning); the chain's
+    #: budget check adds them to its estimate. 0 for models that do not reason.
+    extra_output_tokens: int
 
     def complete(self, request: ChatRequest) -> ChatResponse:
         """Answer `request` once (no retries: the chain owns retry policy) or raise."""

@@ -111,8 +111,9 @@ class ProviderChain:
         return response
 
     def _check_budget(self, provider: Provider, request: ChatRequest) -> None:
-        extra = int(getattr(provider, "extra_output_tokens", 0))  # reasoning models think too
-        estimate = Usage(request.estimated_prompt_tokens(), request.max_tokens + extra)
+        estimate = Usage(
+            request.estimated_prompt_tokens(), request.max_tokens + provider.extra_output_tokens
+        )
         usd = price_of(provider.name, provider.model).cost(estimate)
         self.budget.check(estimate.total, usd)
 

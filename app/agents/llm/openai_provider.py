@@ -53,11 +53,11 @@ class OpenAIProvider:
     ) -> None:
         self.name = name
         self.model = model
+        #: Whether the model reasons before answering; decided once, here, from its name.
+        self._reasons = name != "local" and model.startswith(REASONING_PREFIXES)
         #: Output tokens allowed beyond the request's, for hidden reasoning; the chain's budget
         #: check counts them too.
-        self.extra_output_tokens = (
-            0 if _takes_temperature(name, model) else REASONING_ALLOWANCE_TOKENS
-        )
+        self.extra_output_tokens = REASONING_ALLOWANCE_TOKENS if self._reasons else 0
         self._client = openai.OpenAI(
             api_key=api_key, base_url=base_url or None, timeout=timeout_s, max_retries=0
         )
@@ -68,14 +68,13 @@ class OpenAIProvider:
         # reasoning models refuse it and refuse any temperature but the default.
         if self.name == "local":
             return {"max_tokens": request.max_tokens, "temperature": request.temperature}
-        params: dict[str, Any] = {"max_completion_tokens": request.max_tokens}
-        if _takes_temperature(self.name, self.model):
-            params["temperature"] = request.temperature
-        else:
+        if self._reasons:
             # Hidden reasoning counts against the limit: keep it short, and allow for it.
-            params["reasoning_effort"] = "low"
-            params["max_completion_tokens"] += self.extra_output_tokens
-        return params
+            return {
+                "max_completion_tokens": request.max_tokens + self.extra_output_tokens,
+                "reasoning_effort": "low",
+            }
+        return {"max_completion_tokens": request.max_tokens, "temperature": request.temperature}
 
     def complete(self, request: ChatRequest) -> ChatResponse:
         """One chat completion; SDK errors become the chain's error kinds."""
@@ -105,10 +104,6 @@ class OpenAIProvider:
             cost_usd=cost_usd(self.name, self.model, usage),
             latency_ms=int((time.monotonic() - started) * 1000),
         )
-
-
-def _takes_temperature(name: str, model: str) -> bool:
-    return name == "local" or not model.startswith(REASONING_PREFIXES)
 
 
 def _messages(request: ChatRequest) -> list[ChatCompletionMessageParam]:

@@ -25,6 +25,7 @@ class ReplayProvider:
     def __init__(self, answers: Iterable[str | ChatResponse], model: str = "replay") -> None:
         self.name = "replay"
         self.model = model
+        self.extra_output_tokens = 0  # recorded answers cost what they recorded
         self._answers = deque(answers)
         self.requests: list[ChatRequest] = []
 
@@ -52,6 +53,7 @@ class RecordingProvider:
         self.inner = inner
         self.name = inner.name
         self.model = inner.model
+        self.extra_output_tokens = inner.extra_output_tokens
         self.path = path
 
     def complete(self, request: ChatRequest) -> ChatResponse:

@@ -9,7 +9,7 @@ import pytest
 from app.agents.budget import Budget
 from app.agents.llm.base import ChatRequest, ProviderUnavailable
 from app.agents.llm.chain import ProviderChain, RetryPolicy
-from app.agents.llm.openai_provider import OpenAIProvider
+from app.agents.llm.openai_provider import REASONING_ALLOWANCE_TOKENS, OpenAIProvider
 from app.agents.llm.replay import RecordingProvider, ReplayProvider
 from tests.fakes.llm import Reply, fake_llm
 
@@ -27,6 +27,14 @@ def test_record_then_replay(tmp_path: Path) -> None:
     assert [replay.complete(REQUEST), replay.complete(REQUEST)] == live
     with pytest.raises(ProviderUnavailable, match="no recorded answer left"):
         replay.complete(REQUEST)
+
+
+def test_recording_keeps_the_inner_reasoning_allowance(tmp_path: Path) -> None:
+    # The chain budgets hidden reasoning from this attribute; a recorder that dropped it would
+    # let a reasoning model's calls be checked as if they could not think.
+    thinking = OpenAIProvider("gpt-5.1", api_key="k", base_url="http://127.0.0.1:9")
+    recorder = RecordingProvider(thinking, tmp_path / "session.jsonl")
+    assert recorder.extra_output_tokens == REASONING_ALLOWANCE_TOKENS
 
 
 def test_replay_drives_a_chain_and_is_budgeted() -> None:
