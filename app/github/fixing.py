@@ -8,7 +8,6 @@ the bundle's diff. Guards come first, so a refused run costs one comment at most
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 import tempfile
@@ -23,6 +22,7 @@ from app import runs
 from app.agents.lineage import RunRecorder
 from app.agents.planner import RepairOptions, RepairOutcome, repair
 from app.agents.state import RunState
+from app.config import Settings
 from app.errors import BundleMismatch, FixwurxError, GitHubError
 from app.github import git, records, render
 from app.github.client import IssueInfo, PullInfo
@@ -220,32 +220,24 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         progress=progress,
         on_state=on_state,
         recorder=RunRecorder(job.url, job.run.id),
-        **_model_options(job),
+        settings=_run_settings(job),
+        repository=job.run.full_name,
+        repository_id=job.run.repository_id,
+        installation_id=job.run.installation_id,
+        repo_models=dict(config.models) or None,
     )
     return repair(checkout, options)
 
 
-def _model_options(job: Job) -> dict[str, Any]:
-    """Budgets, models and identity for the model-backed candidate sources.
-
-    Passed only where `RepairOptions` has the field, so this module works with the planner both
-    before and after model services were wired in.
-    """
-    config, settings = job.config, job.settings
+def _run_settings(job: Job) -> Settings:
+    """The deployment's settings with the repo config's run budgets, where it sets them."""
+    config = job.config
     budgets: dict[str, Any] = {}
     if config.budget_run_usd is not None:
         budgets["budget_run_usd"] = config.budget_run_usd
     if config.budget_run_tokens is not None:
         budgets["budget_run_tokens"] = config.budget_run_tokens
-    wanted = {
-        "settings": settings.replace(**budgets),
-        "repository": job.run.full_name,
-        "repository_id": job.run.repository_id,
-        "installation_id": job.run.installation_id,
-        "repo_models": dict(config.models) or None,
-    }
-    known = {f.name for f in dataclasses.fields(RepairOptions)}
-    return {k: v for k, v in wanted.items() if k in known}
+    return job.settings.replace(**budgets)
 
 
 def _publish(
