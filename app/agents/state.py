@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from app.repair.results import TestOutcome, outcome_from_json
+
 Status = Literal["running", "fixed", "not_fixed", "error"]
 
 #: The chain, in order. `bundle` turns the chosen candidate into a PatchBundle.
@@ -62,6 +64,12 @@ class RunState:
         if self.status != "running":
             return None
         return next((s for s in STAGES if s not in self.done), None)
+
+    def failing_outcomes(self) -> tuple[TestOutcome, ...]:
+        """The baseline outcomes of the reproducing tests: the failures the stages work from."""
+        return tuple(
+            outcome_from_json(o) for o in self.baseline if o["test_id"] in self.reproducing
+        )
 
     def finish(self, status: Status, reason: str) -> None:
         """End the run with a status and a human-readable reason."""

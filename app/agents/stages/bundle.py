@@ -10,7 +10,6 @@ from app.agents.candidates import FileEdit
 from app.agents.stages.context import StageContext
 from app.agents.state import RunState
 from app.patches import PatchBundle, validate_diff
-from app.repair.results import outcome_from_json
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def bundle(state: RunState, ctx: StageContext) -> BundleResult:
 def _with_model_notes(result: PatchBundle, state: RunState, ctx: StageContext) -> PatchBundle:
     """Add the cheap model's root-cause explanation, and remember the fix for later runs."""
     assert ctx.models is not None
-    failing = [outcome_from_json(o) for o in state.baseline if o["test_id"] in state.reproducing]
+    failing = list(state.failing_outcomes())  # ModelServices.remember takes a list
     where = f"{state.locations[0]['path']}:{state.locations[0]['line']}" if state.locations else ""
     ctx.models.remember(failing, where, result.diff)
     explanation = ctx.models.explanation(result, state.issue_text)

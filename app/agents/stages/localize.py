@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from app.agents.stages.context import StageContext
 from app.agents.state import RunState
 from app.repair.localization import localize as rank_locations
-from app.repair.results import Location, outcome_from_json
+from app.repair.results import Location
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class LocalizeResult:
 
 def localize(state: RunState, ctx: StageContext) -> LocalizeResult:
     """Combine the failing tests' tracebacks with coverage spectra (see app.repair.localization)."""
-    failing = [outcome_from_json(o) for o in state.baseline if o["test_id"] in state.reproducing]
+    failing = state.failing_outcomes()
     passing = {o["test_id"] for o in state.baseline if o["outcome"] == "passed"}
     ranked = rank_locations(
         ctx.root,

@@ -14,7 +14,7 @@ from app.agents.stages.context import StageContext
 from app.agents.stages.verify import Verification, Verifier
 from app.agents.state import CandidateSummary, RunState
 from app.errors import BudgetExhausted, ProviderError
-from app.repair.results import Location, outcome_from_json
+from app.repair.results import Location
 from app.repair.search import Attempted, ProgressCallback, SearchResult, search
 
 
@@ -92,12 +92,9 @@ def _rounds(source: CandidateSource, ctx: StageContext) -> int:
 
 
 def _context(state: RunState, ctx: StageContext, feedback: str) -> RepairContext:
-    failing = tuple(
-        outcome_from_json(o) for o in state.baseline if o["test_id"] in state.reproducing
-    )
     return RepairContext(
         root=ctx.root,
-        failing=failing,
+        failing=state.failing_outcomes(),
         locations=tuple(Location.from_json(loc) for loc in state.locations),
         test_command=ctx.command.argv,
         issue_text=state.issue_text,
