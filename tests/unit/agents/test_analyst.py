@@ -15,6 +15,9 @@ from app.agents.budget import Budget, BudgetLimits
 from app.agents.candidates import RepairContext
 from app.agents.llm.chain import ProviderChain, RetryPolicy
 from app.agents.llm.openai_provider import OpenAIProvider
+from app.agents.stages import patch as patch_stage
+from app.agents.stages.context import StageContext
+from app.agents.testcmd import TestCommand as Command
 from app.errors import BudgetExhausted, ProviderError
 from app.repair.results import Frame, Location
 from app.repair.results import TestOutcome as Outcome
@@ -287,9 +290,15 @@ def test_feedback_parent_is_the_candidate_the_feedback_quotes(
     assert pinned.parent == cube.key
 
 
-def test_the_source_declares_it_uses_feedback(server: FakeLLMServer) -> None:
-    assert _source(server).accepts_feedback is True
-    assert _source(server).name == "llm"
+def test_the_patch_stage_gives_the_source_feedback_rounds(
+    server: FakeLLMServer, tmp_path: Path
+) -> None:
+    ctx = StageContext(tmp_path, Command(("pytest",), True), 60.0, feedback_rounds=3)
+    source = _source(server)
+    assert patch_stage._rounds(source, ctx) == 3
+    assert patch_stage._announce(source, 1) == "trying llm (feedback round 1)"
+    source.accepts_feedback = False  # the flag, not the source's type, earns the rounds
+    assert patch_stage._rounds(source, ctx) == 0
 
 
 def test_module_level_bug_shows_the_picked_file(server: FakeLLMServer, repo: Path) -> None:
