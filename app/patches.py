@@ -182,16 +182,16 @@ def check_applies(diff: str, repo: Path, base_commit: str) -> tuple[str, str]:
     if base_commit and _has_commit(repo, base_commit):
         with tempfile.TemporaryDirectory() as tmp:
             env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            _git(repo, ["read-tree", base_commit], env)
-            result = _git(repo, ["apply", "--cached", "--check", "-"], env, diff)
+            run_git(repo, "read-tree", base_commit, env=env)
+            result = run_git(repo, "apply", "--cached", "--check", "-", env=env, stdin=diff)
         return f"commit {base_commit[:12]}", _apply_problem(result)
-    result = _git(repo, ["apply", "--check", "-"], None, diff)
+    result = run_git(repo, "apply", "--check", "-", stdin=diff)
     return f"the files in {repo} (base commit not found there)", _apply_problem(result)
 
 
 def apply_diff(diff: str, repo: Path) -> None:
     """Apply `diff` to the files in `repo`; raises `PatchError` naming the hunk that failed."""
-    problem = _apply_problem(_git(repo, ["apply", "--whitespace=nowarn", "-"], None, diff))
+    problem = _apply_problem(run_git(repo, "apply", "--whitespace=nowarn", "-", stdin=diff))
     if problem:
         raise PatchError(problem)
 
@@ -203,11 +203,5 @@ def _apply_problem(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def _has_commit(repo: Path, commit: str) -> bool:
-    result = _git(repo, ["cat-file", "-e", f"{commit}^{{commit}}"], None)
+    result = run_git(repo, "cat-file", "-e", f"{commit}^{{commit}}")
     return result.returncode == 0
-
-
-def _git(
-    repo: Path, args: list[str], env: dict[str, str] | None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return run_git(repo, *args, env=env, stdin=stdin)
