@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.agents.budget import Budget
-from app.agents.llm.base import ChatRequest, ProviderUnavailable
+from app.agents.budget import Budget, Spend
+from app.agents.llm.base import ChatRequest, ChatResponse, ProviderUnavailable, Usage
 from app.agents.llm.chain import ProviderChain, RetryPolicy
 from app.agents.llm.openai_provider import REASONING_ALLOWANCE_TOKENS, OpenAIProvider
 from app.agents.llm.replay import RecordingProvider, ReplayProvider
@@ -38,9 +38,11 @@ def test_recording_keeps_the_inner_reasoning_allowance(tmp_path: Path) -> None:
 
 
 def test_replay_drives_a_chain_and_is_budgeted() -> None:
-    provider = ReplayProvider(["answer"])
+    # Non-zero usage, so an unrecorded call (which would leave the ledger at zero) shows.
+    recorded = ChatResponse("answer", Usage(12, 3), "replay", "replay", cost_usd=0.25)
+    provider = ReplayProvider([recorded])
     budget = Budget.unlimited()
     chain = ProviderChain([provider], budget, "explanation", RetryPolicy(attempts=1))
     assert chain.complete(REQUEST).text == "answer"
     assert provider.requests == [REQUEST]
-    assert budget.local.tokens == 0
+    assert budget.local == Spend(tokens=15, usd=0.25)
