@@ -312,19 +312,24 @@ def _open_or_create_pull(
     body = render.pr_body(data, fixes)
     # A re-run job (or a retry) finds the PR it opened before: the push above updated its
     # branch, so its body must now name the new bundle.
-    for pull in job.repo.open_pulls(branch):
-        if pull.base == base:
-            if render.bundle_hash_in(pull.body) != data["hash"]:
-                job.repo.edit_pull(pull.number, title, body)
-            return pull
+    pull = _find_pull(job, branch, base)
+    if pull is not None:
+        if render.bundle_hash_in(pull.body) != data["hash"]:
+            job.repo.edit_pull(pull.number, title, body)
+        return pull
     try:
         return job.repo.create_pull(title, body, branch, base, job.config.draft)
     except GitHubError:
         # Another worker opened it between our look and our create (GitHub answers 422).
-        for pull in job.repo.open_pulls(branch):
-            if pull.base == base:
-                return pull
-        raise
+        pull = _find_pull(job, branch, base)
+        if pull is None:
+            raise
+        return pull
+
+
+def _find_pull(job: Job, branch: str, base: str) -> PullInfo | None:
+    """The open pull request from `branch` into `base`, if there is one."""
+    return next((p for p in job.repo.open_pulls(branch) if p.base == base), None)
 
 
 #: What git prints when the server will not take the push (permissions, branch protection).
