@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -26,6 +27,14 @@ from app.gitcmd import run_git
 BUNDLE_VERSION = 1
 #: Paths a patch may never touch: CI definitions run with the repository's secrets.
 FORBIDDEN_PREFIXES = (".github/workflows/",)
+
+
+def fault_location(
+    root_cause: Mapping[str, Any] | None, localization: Sequence[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """Where to point a reader: where the fix edits (the root cause), else the most suspicious
+    line, else None. Reports, pull requests and the fix memory all use this one rule."""
+    return root_cause or (localization[0] if localization else None)
 
 
 @dataclass(frozen=True)

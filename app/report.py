@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.agents.planner import RepairOutcome
 from app.agents.state import RunState
-from app.patches import PatchBundle
+from app.patches import PatchBundle, fault_location
 
 
 def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
@@ -13,7 +13,7 @@ def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
         f"FixWurx: {bundle.evidence.get('verdict', 'plausible')} fix found by {bundle.source}",
         f"  {bundle.summary}",
     ]
-    top = bundle.root_cause or (bundle.localization[0] if bundle.localization else None)
+    top = fault_location(bundle.root_cause, bundle.localization)
     if top:
         lines.append(f"  root cause: {top['path']}:{top['line']} ({top.get('why', '')})")
     lines += ["", bundle.diff.rstrip(), "", evidence_table(bundle), ""]

@@ -90,7 +90,7 @@ class ModelServices:
             bundle_like, self.settings, self.budget, self.overrides, issue_text=issue_text
         )
 
-    def remember(self, failing: list[TestOutcome], location: Location | str, diff: str) -> None:
+    def remember(self, failing: list[TestOutcome], location: Location | None, diff: str) -> None:
         """Keep a verified fix as an example for later runs; a failure here costs nothing."""
         from app.agents import memory
 

@@ -64,14 +64,14 @@ def signature_of_failures(failing: Sequence[TestOutcome], limit: int = 3) -> str
 def remember_fix(
     database_url: str,
     failing: Sequence[TestOutcome],
-    location: Location | str,
+    location: Location | None,
     diff: str,
     *,
     repository: str | None = None,
     outcome: str = "verified",
 ) -> int:
     """`remember` for a verified candidate: the signature comes from the failing tests."""
-    where = f"{location.path}:{location.line}" if isinstance(location, Location) else location
+    where = f"{location.path}:{location.line}" if location is not None else ""
     return remember(
         database_url,
         error_signature=signature_of_failures(failing),

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from app.github.repo_config import RepoConfig
+from app.patches import fault_location
 
 #: Stages shown in the status comment, in the order they run.
 STAGES = ("clone", "reproduce", "localize", "patch", "bundle", "publish")
@@ -108,8 +109,7 @@ def bundle_hash_in(body: str) -> str | None:
 
 def _root_cause(bundle: Mapping[str, Any]) -> str:
     """Where the fix edits (the bundle's root cause), else the most suspicious line."""
-    localization: Sequence[Mapping[str, Any]] = bundle.get("localization") or []
-    top = bundle.get("root_cause") or (localization[0] if localization else None)
+    top = fault_location(bundle.get("root_cause"), bundle.get("localization") or [])
     if not top:
         return "No single location stood out."
     why = f": {top.get('why')}" if top.get("why") else ""

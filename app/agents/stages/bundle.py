@@ -9,7 +9,8 @@ from typing import Any
 from app.agents.candidates import FileEdit
 from app.agents.stages.context import StageContext
 from app.agents.state import RunState
-from app.patches import PatchBundle, validate_diff
+from app.patches import PatchBundle, fault_location, validate_diff
+from app.repair.results import Location
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,8 @@ def _with_model_notes(result: PatchBundle, state: RunState, ctx: StageContext) -
     """Add the cheap model's root-cause explanation, and remember the fix for later runs."""
     assert ctx.models is not None
     failing = list(state.failing_outcomes())  # ModelServices.remember takes a list
-    where = f"{state.locations[0]['path']}:{state.locations[0]['line']}" if state.locations else ""
-    ctx.models.remember(failing, where, result.diff)
+    top = fault_location(result.root_cause, result.localization)
+    ctx.models.remember(failing, Location.from_json(dict(top)) if top else None, result.diff)
     explanation = ctx.models.explanation(result, state.issue_text)
     return dataclasses.replace(result, explanation=explanation) if explanation else result
 
