@@ -92,19 +92,31 @@ class InstallationToken:
 
 
 class InstallationTokens:
-    """Installation tokens minted with the App JWT and cached in Redis for all workers."""
+    """Installation tokens minted with the App JWT and cached in Redis for all workers.
+
+    The last token per installation is also kept in this object: PyGithub asks for the token on
+    every request, and while it is fresh a Redis GET and JSON parse would only return it again.
+    """
 
     def __init__(self, settings: Settings, redis: Any, session: requests.Session | None = None):
         self._settings = settings
         self._redis = redis
         self._session = session or http_session()
         self._key: str | None = None
+        self._held: dict[int, InstallationToken] = {}
 
     def token(self, installation_id: int) -> str:
-        """A token with at least the refresh margin left, from the cache or freshly minted."""
+        """A token with at least the refresh margin left: held, from the cache, or minted."""
+        held = self._held.get(installation_id)
+        if held is None or not held.fresh(time.time()):
+            held = self._held[installation_id] = self._shared(installation_id)
+        return held.token
+
+    def _shared(self, installation_id: int) -> InstallationToken:
+        """A fresh token from the Redis cache, minted (under a lock) when the cache has none."""
         cached = self._cached(installation_id)
         if cached is not None and cached.fresh(time.time()):
-            return cached.token
+            return cached
         lock = self._redis.lock(
             f"{constants.TOKEN_CACHE_PREFIX}lock:{installation_id}",
             timeout=constants.HTTP_TIMEOUT_S * 2,
@@ -114,13 +126,14 @@ class InstallationTokens:
             # Another worker may have minted one while we waited for the lock.
             cached = self._cached(installation_id)
             if cached is not None and cached.fresh(time.time()):
-                return cached.token
+                return cached
             minted = self._mint(installation_id)
             self._store(installation_id, minted)
-            return minted.token
+            return minted
 
     def forget(self, installation_id: int) -> None:
         """Drop a cached token GitHub refused (revoked, or the installation changed)."""
+        self._held.pop(installation_id, None)
         self._redis.delete(f"{constants.TOKEN_CACHE_PREFIX}{installation_id}")
 
     def _cached(self, installation_id: int) -> InstallationToken | None:

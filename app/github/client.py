@@ -235,8 +235,8 @@ def _pull_info(pull: Any) -> PullInfo:
 class InstallationAuth(Auth.Auth):
     """Asks for the token on every request, so a long job never sends an expired one.
 
-    The provider is the shared Redis cache, which hands out a token with at least ten minutes
-    left and mints a new one when needed.
+    The provider is `InstallationTokens`, which holds a token with at least ten minutes left
+    (asking the shared Redis cache only when it is not) and mints a new one when needed.
     """
 
     def __init__(self, provider: Callable[[], str]) -> None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from redis import Redis
 
 from app.config import Settings
 from app.errors import ConfigError, GitHubError
 from app.github import constants
 from app.github.auth import InstallationTokens, app_jwt, check_app_settings, load_private_key
-from tests.fakes.github import FakeGitHub
+from tests.fakes.github import FakeGitHub, server
 
 
 def test_jwt_is_rs256_backdated_and_short_lived(fake_github: FakeGitHub) -> None:
@@ -97,9 +99,50 @@ def test_token_is_refreshed_before_it_expires(
     key = f"{constants.TOKEN_CACHE_PREFIX}424242"
     soon = time.time() + constants.TOKEN_REFRESH_MARGIN_S - 5
     redis_conn.set(key, json.dumps({"token": old, "expires_at": soon}))  # type: ignore[attr-defined]
+    # Another process, holding no token of its own, finds the shared one too close to expiry.
+    new = InstallationTokens(github_settings, redis_conn).token(424242)
+    assert new != old
+    assert fake_github.minted == [424242, 424242]
+
+
+def test_a_held_token_is_refreshed_before_it_expires(
+    github_settings: Settings,
+    fake_github: FakeGitHub,
+    redis_conn: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GitHub hands out a token already inside the refresh margin, as a held one gets with time.
+    monkeypatch.setattr(server, "TOKEN_LIFETIME_S", constants.TOKEN_REFRESH_MARGIN_S - 5)
+    tokens = InstallationTokens(github_settings, redis_conn)
+    old = tokens.token(424242)
     new = tokens.token(424242)
     assert new != old
     assert fake_github.minted == [424242, 424242]
+
+
+def test_a_fresh_token_is_held_without_asking_redis_again(
+    github_settings: Settings,
+    fake_github: FakeGitHub,
+    redis_conn: Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tokens = InstallationTokens(github_settings, redis_conn)
+    first = tokens.token(424242)
+    sent: list[object] = []
+    execute = redis_conn.execute_command
+
+    def counting(*args: Any, **options: Any) -> Any:
+        sent.append(args[0])
+        return execute(*args, **options)
+
+    monkeypatch.setattr(redis_conn, "execute_command", counting)
+    # PyGithub asks for the token on every request: within freshness that is no round trip.
+    assert tokens.token(424242) == first
+    assert sent == []
+    # Another process has nothing held and reads the shared cache (one GET).
+    assert InstallationTokens(github_settings, redis_conn).token(424242) == first
+    assert sent == ["GET"]
+    assert fake_github.minted == [424242]
 
 
 def test_a_refused_jwt_is_an_error_naming_the_installation(
