@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from app.db import session_scope
 from app.github.records import remember_trigger_label
 from app.models import Installation, Repository
@@ -17,3 +19,5 @@ def test_the_label_read_by_a_job_is_stored(database_url: str) -> None:
     remember_trigger_label(database_url, 999, "unknown repository: nothing to store")
     with session_scope(database_url) as session:
         assert session.get_one(Repository, 7).trigger_label == "autofix"
+        # Neither the call without a repository nor the unknown one wrote anything.
+        assert session.scalars(select(Repository.id)).all() == [7]
