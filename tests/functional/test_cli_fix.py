@@ -146,13 +146,16 @@ def test_named_test_that_passes_means_nothing_to_fix(project: Path, tmp_path: Pa
 
 
 def test_a_hanging_test_fails_alone_and_is_repaired(tmp_path: Path) -> None:
+    # The loop only counts: one that also grew a list raced the sandbox's memory limit against
+    # the per-test limit, so the baseline failed with MemoryError on a fast host and hung on a
+    # slow one, and the run took a different path on each.
     project = tmp_path / "loop"
     (project / "tests").mkdir(parents=True)
     (project / "countdown.py").write_text(
-        "def countdown(n):\n    seen = []\n    while n != 0:\n        seen.append(n)\n        n -= 2\n    return seen\n"
+        "def countdown(n):\n    steps = 0\n    while n != 0:\n        steps += 1\n        n -= 2\n    return steps\n"
     )
     (project / "tests" / "test_countdown.py").write_text(
-        "from countdown import countdown\n\n\ndef test_odd():\n    assert countdown(3) == [3, 2, 1]\n\n\ndef test_zero():\n    assert countdown(0) == []\n"
+        "from countdown import countdown\n\n\ndef test_odd():\n    assert countdown(3) == 3\n\n\ndef test_zero():\n    assert countdown(0) == 0\n"
     )
     result = fixwurx("fix", str(project), "--json", "--timeout", "30")
     report = json.loads(result.stdout)
