@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 
 from app.agents.candidates import Candidate
+from app.repair.local_names import unread
 
 
 def dead_locals(source: str) -> set[tuple[str, str]]:
@@ -23,9 +24,7 @@ def dead_locals(source: str) -> set[tuple[str, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             owner = getattr(node, "name", f"<lambda:{node.lineno}>")
-            stored, loaded = _names(node)
-            stored |= _params(node)
-            found |= {(owner, n) for n in stored - loaded if not n.startswith("_")}
+            found |= {(owner, n) for n in unread(node, _params(node))}
     return found
 
 
@@ -34,17 +33,6 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> se
     args = function.args
     every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
     return {a.arg for a in every if a is not None and a.arg not in ("self", "cls")}
-
-
-def _names(function: ast.AST) -> tuple[set[str], set[str]]:
-    stored: set[str] = set()
-    loaded: set[str] = set()
-    for node in ast.walk(function):
-        if isinstance(node, ast.Name):
-            (stored if isinstance(node.ctx, ast.Store) else loaded).add(node.id)
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            loaded.update(node.names)  # declared shared: a store is an effect, not dead
-    return stored, loaded
 
 
 def orphans(candidate: Candidate) -> set[tuple[str, str]]:

@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from app.repair.local_names import unread
 from app.repair.templates.base import FUNCTIONS, ParsedFile
 
 
@@ -108,11 +109,4 @@ def unread_locals(pf: ParsedFile, node: ast.AST) -> set[str]:
     that should read it reads something else (`scaled = ...; return values`).
     """
     function = pf.function_of(node)
-    if function is None:
-        return set()
-    stored: set[str] = set()
-    loaded: set[str] = set()
-    for child in ast.walk(function):
-        if isinstance(child, ast.Name):
-            (stored if isinstance(child.ctx, ast.Store) else loaded).add(child.id)
-    return {n for n in stored - loaded if not n.startswith("_")}
+    return set() if function is None else unread(function)
