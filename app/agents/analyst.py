@@ -82,16 +82,7 @@ class LlmSource:
     #: True when the last round stopped because a budget ran out (nothing more may be spent).
     budget_exhausted: bool = False
     spent: Spend = field(default_factory=Spend)
-    _pinned: Candidate | None = None
     _localized: dict[tuple[str, ...], list[ctx.Window]] = field(default_factory=dict)
-
-    def refine_from(self, candidate: Candidate) -> None:
-        """Name the candidate whose verifier output is in the next context's `feedback`.
-
-        Without this, the refined candidates are those of the previous round whose description
-        the feedback quotes (the patch stage quotes them), else the previous round's first.
-        """
-        self._pinned = candidate
 
     def propose(self, context: RepairContext) -> Iterator[Candidate]:
         """Candidates best first; raises `BudgetExhausted`/`ProviderError` before the first one."""
@@ -101,10 +92,10 @@ class LlmSource:
         pending = pending + cost
         code, kept = ctx.render(context.root, windows, self.config.context_tokens)
         scope = safety.Scope.of(w.path for w in kept if not safety.is_test_path(w.path))
-        refined = self._refined(context.feedback)
+        refined = self._refined(context)
         prompt = self._patch_prompt(context, code, refined)
         parent = refined[0].key if refined else None
-        self.last_round, self._pinned = [], None
+        self.last_round = []
         for sample in range(self.config.samples):
             response = self._sample(prompt, sample)
             if response is None:
@@ -131,13 +122,12 @@ class LlmSource:
             self.errors.append(f"sample {sample}: {self.stopped_by}")
             return None
 
-    def _refined(self, feedback: str) -> list[Candidate]:
-        if not feedback:
+    def _refined(self, context: RepairContext) -> list[Candidate]:
+        """The candidates a feedback round improves on: those the feedback names, else the
+        previous round's best."""
+        if not context.feedback:
             return []
-        if self._pinned is not None:
-            return [self._pinned]
-        quoted = [c for c in self.last_round if c.description and c.description in feedback]
-        return (quoted or self.last_round[:1])[:MAX_REFINED]
+        return list(context.rejected or self.last_round[:1])[:MAX_REFINED]
 
     def _temperature(self, sample: int) -> float:
         return 0.0 if sample == 0 else self.config.temperature

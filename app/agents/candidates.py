@@ -100,6 +100,8 @@ class RepairContext:
     issue_text: str = ""
     feedback: str = ""
     ignore_paths: tuple[str, ...] = ()
+    #: The candidates `feedback` reports on, best first: what a feedback round should refine.
+    rejected: tuple[Candidate, ...] = ()
 
 
 class CandidateSource(Protocol):

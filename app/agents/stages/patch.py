@@ -55,9 +55,9 @@ def patch(state: RunState, ctx: StageContext) -> PatchResult:
     verifier = Verifier(ctx.baseline(state))
     total = PatchResult(None)
     for source in ctx.sources:
-        feedback = ""
+        rejected: list[Attempted] = []
         for round_number in range(1 + _rounds(source, ctx)):
-            context = _context(state, ctx, feedback)
+            context = _context(state, ctx, rejected)
             ctx.progress("patch", _announce(source, round_number))
             try:
                 found = search(source.propose(context), verifier.check, ctx.budget, _reporter(ctx))
@@ -80,8 +80,8 @@ def patch(state: RunState, ctx: StageContext) -> PatchResult:
                 if getattr(source, "budget_exhausted", False):
                     total.budget_exhausted = True
                     return total
-            feedback = _feedback(found)
-            if not feedback:
+            rejected = _rejected(found)
+            if not rejected:
                 break
     return total
 
@@ -91,15 +91,16 @@ def _rounds(source: CandidateSource, ctx: StageContext) -> int:
     return ctx.feedback_rounds if getattr(source, "accepts_feedback", False) else 0
 
 
-def _context(state: RunState, ctx: StageContext, feedback: str) -> RepairContext:
+def _context(state: RunState, ctx: StageContext, rejected: list[Attempted]) -> RepairContext:
     return RepairContext(
         root=ctx.root,
         failing=state.failing_outcomes(),
         locations=tuple(Location.from_json(loc) for loc in state.locations),
         test_command=ctx.command.argv,
         issue_text=state.issue_text,
-        feedback=feedback,
+        feedback=_feedback(rejected),
         ignore_paths=ctx.ignore_paths,
+        rejected=tuple(a.candidate for a in rejected),
     )
 
 
@@ -124,13 +125,17 @@ def _merge(total: PatchResult, found: SearchResult) -> None:
     total.stopped_by = found.stopped_by
 
 
-def _feedback(found: SearchResult) -> str:
-    """The verifier's words on the best failed candidates, for the next model round."""
-    failed = [a for a in found.attempted if not a.verification.plausible][:3]
+def _rejected(found: SearchResult) -> list[Attempted]:
+    """The best failed candidates of a round: what the next model round is told about."""
+    return [a for a in found.attempted if not a.verification.plausible][:3]
+
+
+def _feedback(rejected: list[Attempted]) -> str:
+    """The verifier's words on `rejected`, for the next model round."""
     parts = [
         f"Candidate `{a.candidate.description}` was rejected: {a.verification.reason}\n"
         f"{_tail(a.verification)}"
-        for a in failed
+        for a in rejected
     ]
     return "\n\n".join(parts)
 

@@ -12,15 +12,18 @@ import pytest
 from app.agents import memory
 from app.agents.analyst import AnalystConfig, LlmSource
 from app.agents.budget import Budget, BudgetLimits
-from app.agents.candidates import RepairContext
+from app.agents.candidates import Candidate, RepairContext
 from app.agents.llm.chain import ProviderChain, RetryPolicy
 from app.agents.llm.openai_provider import OpenAIProvider
 from app.agents.stages import patch as patch_stage
 from app.agents.stages.context import StageContext
+from app.agents.stages.verify import Verification
+from app.agents.state import RunState
 from app.agents.testcmd import TestCommand as Command
 from app.errors import BudgetExhausted, ProviderError
 from app.repair.results import Frame, Location
 from app.repair.results import TestOutcome as Outcome
+from app.repair.search import Attempted
 from tests.fakes.llm import FakeLLMServer, Fault, Reply, Step, fake_llm
 
 CODE = '''import math
@@ -77,7 +80,12 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _context(root: Path, feedback: str = "", locations: tuple[Location, ...] = ()) -> RepairContext:
+def _context(
+    root: Path,
+    feedback: str = "",
+    locations: tuple[Location, ...] = (),
+    rejected: tuple[Candidate, ...] = (),
+) -> RepairContext:
     failing = Outcome(
         "tests/test_shapes.py::test_area",
         "failed",
@@ -85,7 +93,9 @@ def _context(root: Path, feedback: str = "", locations: tuple[Location, ...] = (
         traceback="tests/test_shapes.py:5: AssertionError",
         frames=(Frame("tests/test_shapes.py", 5), Frame("geo/shapes.py", 6)),
     )
-    return RepairContext(root, (failing,), locations, ("pytest",), "area() is wrong", feedback)
+    return RepairContext(
+        root, (failing,), locations, ("pytest",), "area() is wrong", feedback, rejected=rejected
+    )
 
 
 @pytest.fixture
@@ -261,7 +271,7 @@ def test_past_fixes_are_shown_as_examples(
     assert '<data name="past-fixes"' in prompt and "+    return r ** 2" in prompt
 
 
-def test_feedback_parent_is_the_candidate_the_feedback_quotes(
+def test_feedback_round_refines_the_candidates_the_context_names(
     server: FakeLLMServer, repo: Path
 ) -> None:
     server.responder = Script(
@@ -271,23 +281,35 @@ def test_feedback_parent_is_the_candidate_the_feedback_quotes(
         patch("    return math.pi * radius * radius", prose="Multiply."),
     )
     source = _source(server, samples=2, localize=False)
-    cube, plus_one = source.propose(_context(repo))
-    # the patch stage's feedback format quotes the rejected candidate's description
-    feedback = (
-        "Candidate `Square it, plus one.` was rejected: 1 test still fails\nassert 13.5 == 12.5"
-    )
-    refined = list(source.propose(_context(repo, feedback=feedback)))
+    _cube, plus_one = source.propose(_context(repo))
+    feedback = "Candidate `Square it, plus one.` was rejected: 1 test still fails"
+    refined = list(source.propose(_context(repo, feedback=feedback, rejected=(plus_one,))))
     assert [c.parent for c in refined] == [plus_one.key, plus_one.key]
     last = _prompts(server)[-1]
     assert "+    return math.pi * radius ** 2 + 1" in last
     assert "radius ** 3" not in last
     assert source.last_round == refined
-
-    source.refine_from(cube)  # the planner may also name it explicitly
+    # without names, the previous round's first candidate is refined
     server.responder = Script(patch("    return math.pi * radius ** 2.0"))
     source.config = AnalystConfig(samples=1, localize=False)
-    (pinned,) = source.propose(_context(repo, feedback="no quote here"))
-    assert pinned.parent == cube.key
+    (fallback,) = source.propose(_context(repo, feedback="still failing"))
+    assert fallback.parent == refined[0].key
+
+
+def test_the_patch_stage_names_the_rejected_candidates_it_reports(tmp_path: Path) -> None:
+    ctx = StageContext(tmp_path, Command(("pytest",), True), 60.0)
+    state = RunState(source="local", issue_text="area() is wrong")
+    rejected = [
+        Attempted(
+            Candidate((), "template", "Square it."),
+            Verification(False, "1 test still fails", output="assert 13.5 == 12.5"),
+        )
+    ]
+    context = patch_stage._context(state, ctx, rejected)
+    assert context.rejected == (rejected[0].candidate,)
+    assert "Candidate `Square it.` was rejected: 1 test still fails" in context.feedback
+    assert "assert 13.5 == 12.5" in context.feedback
+    assert patch_stage._context(state, ctx, []).feedback == ""
 
 
 def test_the_patch_stage_gives_the_source_feedback_rounds(
