@@ -9,10 +9,9 @@ first greedy, the rest with temperature), parsed as SEARCH/REPLACE blocks, check
 that output and the failed diff, and the new candidates name it as their `parent`.
 
 `propose` is a generator: candidates reach the planner as soon as each sample is parsed. When
-the budget runs out or every provider fails, `propose` raises (`BudgetExhausted`,
-`ProviderError`) if it has yielded nothing yet; after the first candidate it ends the round
-instead, sets `stopped_by`, and lets the planner verify what it has (the next round's first
-call raises the same error, so the reason is not lost).
+the budget runs out or every provider fails, it raises (`BudgetExhausted`, `ProviderError`)
+where that happens; the search still verifies the candidates it yielded before
+(`app.repair.search`, `stops`).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from app.agents.llm import context as ctx
 from app.agents.llm.base import ChatRequest, ChatResponse
 from app.agents.llm.chain import ProviderChain
 from app.agents.llm.prompts import failures_block, issue_block, render
-from app.errors import BudgetExhausted, PatchError, ProviderError
+from app.errors import PatchError
 from app.repair.results import Location
 
 log = logging.getLogger(__name__)
@@ -77,16 +76,13 @@ class LlmSource:
     accepts_feedback: bool = True
     last_round: list[Candidate] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    #: Why the last round ended before all samples were drawn ("" when it did not).
-    stopped_by: str = ""
-    #: True when the last round stopped because a budget ran out (nothing more may be spent).
-    budget_exhausted: bool = False
     spent: Spend = field(default_factory=Spend)
     _localized: dict[tuple[str, ...], list[ctx.Window]] = field(default_factory=dict)
 
     def propose(self, context: RepairContext) -> Iterator[Candidate]:
-        """Candidates best first; raises `BudgetExhausted`/`ProviderError` before the first one."""
-        self.errors, self.stopped_by, self.budget_exhausted = [], "", False
+        """Candidates best first; raises `BudgetExhausted`/`ProviderError` when the budget or
+        every provider runs out, also after some candidates (see the module docstring)."""
+        self.errors = []
         pending = Spend()
         windows, cost = self.localize(context)
         pending = pending + cost
@@ -97,9 +93,7 @@ class LlmSource:
         parent = refined[0].key if refined else None
         self.last_round = []
         for sample in range(self.config.samples):
-            response = self._sample(prompt, sample)
-            if response is None:
-                return
+            response = self._ask(prompt, self.config.patch_max_tokens, self._temperature(sample))
             pending = pending + _spend(response)
             candidate = self._candidate(response, context.root, scope, kept, sample)
             if candidate is None or candidate.key in {c.key for c in self.last_round}:
@@ -108,19 +102,6 @@ class LlmSource:
             pending = Spend()
             self.last_round.append(candidate)
             yield candidate
-
-    def _sample(self, prompt: str, sample: int) -> ChatResponse | None:
-        """One patch answer; None ends the round early when candidates are already out."""
-        try:
-            return self._ask(prompt, self.config.patch_max_tokens, self._temperature(sample))
-        except (BudgetExhausted, ProviderError) as exc:
-            if not self.last_round:
-                raise  # nothing to verify: the caller must hear why
-            # Let the planner verify what it has; the next call will raise the same error.
-            self.stopped_by = f"{type(exc).__name__}: {exc}"
-            self.budget_exhausted = isinstance(exc, BudgetExhausted)
-            self.errors.append(f"sample {sample}: {self.stopped_by}")
-            return None
 
     def _refined(self, context: RepairContext) -> list[Candidate]:
         """The candidates a feedback round improves on: those the feedback names, else the

@@ -69,6 +69,8 @@ class SearchResult:
     elapsed: float = 0.0
     stopped_by: str = "exhausted"
     first_plausible_after: float | None = None
+    #: The error that ended the candidate stream early (one of `search`'s `stops`), if any.
+    source_error: Exception | None = None
 
     @property
     def tried(self) -> int:
@@ -92,9 +94,15 @@ def search(
     check: Check,
     budget: SearchBudget,
     on_progress: ProgressCallback | None = None,
+    stops: tuple[type[Exception], ...] = (),
 ) -> SearchResult:
-    """Verify candidates in rank order on `budget.workers` threads; pick among the plausible."""
-    run = _Run(budget, check, on_progress)
+    """Verify candidates in rank order on `budget.workers` threads; pick among the plausible.
+
+    An error of a type in `stops` raised by the candidate stream (a model source whose budget
+    or providers ran out mid-round) ends the stream, not the search: the candidates already
+    drawn are still verified, and the error is kept in `source_error` for the caller.
+    """
+    run = _Run(budget, check, on_progress, stops)
     with ThreadPoolExecutor(max_workers=max(1, budget.workers)) as pool:
         run.drive(pool, _unique(candidates))
     run.result.chosen = run.best
@@ -145,8 +153,15 @@ def _unique(candidates: Iterable[Candidate]) -> Iterator[Candidate]:
 class _Run:
     """The mutable state of one search: what is in flight and when to stop."""
 
-    def __init__(self, budget: SearchBudget, check: Check, progress: ProgressCallback | None):
+    def __init__(
+        self,
+        budget: SearchBudget,
+        check: Check,
+        progress: ProgressCallback | None,
+        stops: tuple[type[Exception], ...],
+    ):
         self.budget = budget
+        self.stops = stops
         self.check = check
         self.progress = progress
         self.result = SearchResult()
@@ -165,7 +180,7 @@ class _Run:
         exhausted = False
         while True:
             while not exhausted and len(in_flight) < self.budget.workers and not self._stop():
-                candidate = next(candidates, None)
+                candidate = self._next(candidates)
                 if candidate is None:
                     exhausted = True
                     break
@@ -179,6 +194,15 @@ class _Run:
                 self._record(Attempted(candidate, future.result(), rank, self._now()))
         if exhausted and self.result.stopped_by == "exhausted":
             self.result.stopped_by = "no more candidates"
+
+    def _next(self, candidates: Iterator[Candidate]) -> Candidate | None:
+        """The stream's next candidate; None when it ends or stops with one of `stops`."""
+        try:
+            return next(candidates, None)
+        except self.stops as exc:
+            self.result.source_error = exc
+            self.result.stopped_by = f"{type(exc).__name__}: {exc}"
+            return None
 
     def _safe_check(self, candidate: Candidate) -> Verification:
         try:

@@ -59,31 +59,31 @@ def patch(state: RunState, ctx: StageContext) -> PatchResult:
         for round_number in range(1 + _rounds(source, ctx)):
             context = _context(state, ctx, rejected)
             ctx.progress("patch", _announce(source, round_number))
-            try:
-                found = search(source.propose(context), verifier.check, ctx.budget, _reporter(ctx))
-            except BudgetExhausted as exc:
-                total.budget_exhausted = True
-                total.stopped_by = f"budget exhausted: {exc}"
-                ctx.progress("patch", total.stopped_by)
-                return total
-            except ProviderError as exc:
-                total.stopped_by = f"{source.name} unavailable: {exc}"
-                ctx.progress("patch", total.stopped_by)
-                break
+            found = search(
+                source.propose(context), verifier.check, ctx.budget, _reporter(ctx), SOURCE_STOPS
+            )
             _merge(total, found)
             if found.chosen is not None:
                 return total
-            stopped = getattr(source, "stopped_by", "")
-            if stopped:
-                total.stopped_by = f"{source.name} stopped: {stopped}"
+            error = found.source_error
+            if isinstance(error, BudgetExhausted):  # nothing more may be spent on any source
+                total.budget_exhausted = True
+                total.stopped_by = f"budget exhausted: {error}"
                 ctx.progress("patch", total.stopped_by)
-                if getattr(source, "budget_exhausted", False):
-                    total.budget_exhausted = True
-                    return total
+                return total
+            if error is not None:  # this source's providers failed: try the next source
+                verb = "stopped" if found.tried else "unavailable"
+                total.stopped_by = f"{source.name} {verb}: {error}"
+                ctx.progress("patch", total.stopped_by)
+                break
             rejected = _rejected(found)
             if not rejected:
                 break
     return total
+
+
+#: Errors a source may raise mid-round; the search still verifies what it drew before them.
+SOURCE_STOPS: tuple[type[Exception], ...] = (BudgetExhausted, ProviderError)
 
 
 def _rounds(source: CandidateSource, ctx: StageContext) -> int:

@@ -189,7 +189,7 @@ def test_feedback_round_refines_the_previous_candidate(server: FakeLLMServer, re
     assert second.edits[0].after == CODE.replace("radius * 2", "radius ** 2")
 
 
-def test_budget_exhaustion_mid_round_keeps_earlier_candidates(
+def test_budget_exhaustion_mid_round_raises_after_the_earlier_candidates(
     server: FakeLLMServer, repo: Path
 ) -> None:
     server.responder = Script(
@@ -199,14 +199,13 @@ def test_budget_exhaustion_mid_round_keeps_earlier_candidates(
     )
     limits = BudgetLimits(2_000, 100.0, 10**9, 1e9, 10**9, 1e9)
     source = _source(server, Budget(limits), samples=3, patch_max_tokens=200, localize=False)
-    produced = list(source.propose(_context(repo)))
-    assert len(produced) == 1  # the round ended; what it had is left to verify
-    assert len(server.requests) == 1  # the second sample was refused before sending
-    assert source.stopped_by.startswith("BudgetExhausted: LLM budget exhausted: the per-run")
-    # the next round has nothing yet, so it raises and the run stops with the reason
+    stream = source.propose(_context(repo))
+    first = next(stream)  # yielded before the budget ran out: the search still verifies it
+    assert first.edits[0].path == "geo/shapes.py"
     with pytest.raises(BudgetExhausted, match="per-run tokens budget is 2,000 tokens"):
-        list(source.propose(_context(repo, feedback="still failing")))
-    assert len(server.requests) == 1
+        next(stream)
+    assert len(server.requests) == 1  # the second sample was refused before sending
+    assert source.last_round == [first]
 
 
 def test_provider_outage_before_any_candidate_raises(server: FakeLLMServer, repo: Path) -> None:
@@ -216,14 +215,15 @@ def test_provider_outage_before_any_candidate_raises(server: FakeLLMServer, repo
         list(source.propose(_context(repo)))
 
 
-def test_provider_outage_after_a_candidate_ends_the_round(
+def test_provider_outage_after_a_candidate_raises_after_it(
     server: FakeLLMServer, repo: Path
 ) -> None:
     server.push(Reply(patch("    return math.pi * radius ** 2")), Fault(500))
     source = _source(server, samples=3, localize=False)
-    (candidate,) = source.propose(_context(repo))
-    assert candidate.edits[0].path == "geo/shapes.py"
-    assert "server error (500)" in source.stopped_by
+    stream = source.propose(_context(repo))
+    assert next(stream).edits[0].path == "geo/shapes.py"
+    with pytest.raises(ProviderError, match="server error \\(500\\)"):
+        next(stream)
     assert len(server.requests) == 2
 
 

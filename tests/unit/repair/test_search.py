@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -166,3 +166,44 @@ def test_each_plausible_patch_is_priced_once(monkeypatch: pytest.MonkeyPatch) ->
     result = search(stream, check, SearchBudget(workers=1, linger_candidates=6))
     assert result.tried == 9 and result.chosen is not None
     assert priced == [deletion]
+
+
+class SourceOutage(Exception):
+    """Stands in for a model source's budget or provider error."""
+
+
+def stream_then(error: Exception, drawn: list[Candidate]) -> Iterator[Candidate]:
+    yield from drawn
+    raise error
+
+
+def test_a_stop_error_from_the_stream_ends_it_but_what_was_drawn_is_verified() -> None:
+    check = FakeVerifier()
+    drawn = numbered(3, plausible_at=(2,))
+    result = search(
+        stream_then(SourceOutage("budget gone"), drawn),
+        check,
+        SearchBudget(),
+        stops=(SourceOutage,),
+    )
+    assert result.tried == 3 and result.chosen is not None
+    assert isinstance(result.source_error, SourceOutage)
+    assert result.stopped_by == "SourceOutage: budget gone"
+
+
+def test_a_stop_error_before_any_candidate_is_reported_not_raised() -> None:
+    result = search(
+        stream_then(SourceOutage("down"), []), FakeVerifier(), SearchBudget(), stops=(SourceOutage,)
+    )
+    assert result.tried == 0 and result.chosen is None
+    assert str(result.source_error) == "down"
+
+
+def test_other_errors_from_the_stream_propagate() -> None:
+    with pytest.raises(RuntimeError, match="bug"):
+        search(
+            stream_then(RuntimeError("bug"), numbered(1)),
+            FakeVerifier(),
+            SearchBudget(),
+            stops=(SourceOutage,),
+        )
