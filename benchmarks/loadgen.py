@@ -61,7 +61,11 @@ async def _connection(
     out: StageResult,
     deadline: float,
 ) -> None:
-    reader, writer = await asyncio.open_connection(host, port)
+    # The connection opens when its first request is due, not before: gunicorn's gthread
+    # worker gives a new connection a thread until its first bytes arrive (up to 5 s), so
+    # connections opened early and idle would hold every thread while others queue.
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
     try:
         while True:
             try:
@@ -74,21 +78,23 @@ async def _connection(
             if time.perf_counter() > deadline:
                 out.errors += 1
                 continue
+            if reader is None or writer is None:
+                reader, writer = await asyncio.open_connection(host, port)
             sent = time.perf_counter()
             try:
                 writer.write(requests[index])
                 status, body, keep_alive = await _read_response(reader)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 out.errors += 1
+                keep_alive = False
+            else:
+                out.results.append(Result(index, status, time.perf_counter() - sent, body))
+            if not keep_alive:  # an error, or a server without keep-alive (sync workers)
                 writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
-                continue
-            out.results.append(Result(index, status, time.perf_counter() - sent, body))
-            if not keep_alive:  # a server without keep-alive (gunicorn's sync workers)
-                writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
+                reader = writer = None
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
 
 
 async def _run(
