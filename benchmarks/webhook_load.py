@@ -18,9 +18,11 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -95,6 +97,12 @@ def tree_cpu_seconds(root: int) -> float:
 GUNICORN_PID = 0
 REDIS_PID = 0
 WORKER_CLASS = "gthread"
+#: With --trace: where each worker writes its per-request phase timings (gunicorn_trace.py).
+TRACE_DIR: str | None = None
+#: (stage, start, end) in wall-clock seconds, to assign trace records to stages.
+STAGE_WINDOWS: list[tuple[str, float, float]] = []
+#: The phases gunicorn_trace.py records, in the order a request goes through them.
+TRACE_PHASES = ("wait", "read", "app", "app_cpu", "redis", "db")
 
 
 def machine_cpu() -> tuple[int, int, int]:
@@ -120,8 +128,13 @@ def gunicorn(database_url: str, redis_url: str, workers: int, threads: int) -> I
         "LOG_LEVEL": "WARNING",
         "SENTRY_DSN": "",
     }
+    trace = []
+    if TRACE_DIR:
+        env["FIXWURX_TRACE_DIR"] = TRACE_DIR
+        trace = ["--config", str(Path(__file__).with_name("gunicorn_trace.py"))]
     argv = [
         str(Path(sys.executable).parent / "gunicorn"),
+        *trace,
         "--bind",
         f"127.0.0.1:{port}",
         "--worker-class",
@@ -130,6 +143,7 @@ def gunicorn(database_url: str, redis_url: str, workers: int, threads: int) -> I
         str(workers),
         "--threads",
         str(threads),
+        "--preload",
         "--keep-alive",
         "30",
         "--backlog",
@@ -247,9 +261,11 @@ def run_one(
 ) -> dict:
     cpu_before = stack_cpu_seconds(database_url)
     busy_before, total_before, steal_before = machine_cpu()
+    started = time.time()
     stage = run_stage(
         "127.0.0.1", port, [req for _, req in items], rate, connections, limit_s=seconds * 3
     )
+    STAGE_WINDOWS.append((name, started, time.time()))
     busy_after, total_after, steal_after = machine_cpu()
     cpu_after = stack_cpu_seconds(database_url)
     # Backends that ended during the stage are missed; the web tier keeps its connections open.
@@ -281,9 +297,16 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="time each request's phases in the web workers and print where the time went",
+    )
     args = parser.parse_args()
-    global WORKER_CLASS
+    global WORKER_CLASS, TRACE_DIR
     WORKER_CLASS = args.worker_class
+    if args.trace:
+        TRACE_DIR = tempfile.mkdtemp(prefix="fixwurx-trace-")
     rates = [float(r) for r in args.rates.split(",")]
     rows = []
     busy0, total0, _ = machine_cpu()
@@ -295,8 +318,11 @@ def main() -> int:
         with gunicorn(database_url, redis_url, args.workers, args.threads) as port:
             acked: set[str] = set()
             # Warm-up on every connection at a rate that busies every gunicorn thread, so each
-            # has opened its database and Redis connections before anything is measured.
-            warm = build_deliveries(port, WARMUP_RATE * 3, "warmup")
+            # has opened its database and Redis connections before anything is measured; every
+            # delivery is sent twice, so the duplicate path (the pooled SQL query a copy takes
+            # when it races the first) is warm too. Without it, a worker's first racing copy
+            # cost ~60 ms of CPU inside the measured stage.
+            warm = twice(build_deliveries(port, WARMUP_RATE * 3 // 2, "warmup"))
             run_one(
                 "warmup",
                 port,
@@ -340,7 +366,45 @@ def main() -> int:
                 )
             )
             print(json.dumps(rows[-1]), flush=True)
+    if TRACE_DIR:
+        report_trace(TRACE_DIR)
+        shutil.rmtree(TRACE_DIR, ignore_errors=True)
     return report(rows)
+
+
+def report_trace(directory: str) -> None:
+    """Per stage: how each phase of a request was distributed, and each worker's share."""
+    files = [json.loads(f.read_text()) for f in Path(directory).glob("*.json")]
+    records = [r for f in files for r in f["requests"]]
+    collections = [c for f in files for c in f["collections"]]
+    print("\nwhere the time went in the web workers (ms; see benchmarks/gunicorn_trace.py)")
+    print(f"{'stage':<12}{'phase':<9}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}")
+    for name, start, end in STAGE_WINDOWS:
+        if name == "warmup":
+            continue
+        inside = [r for r in records if start <= r["at"] <= end]
+        if not inside:
+            continue
+        for phase in TRACE_PHASES:
+            values = [r[phase] for r in inside]
+            print(
+                f"{name:<12}{phase:<9}{percentile(values, 50):>8.2f}{percentile(values, 90):>8.2f}"
+                f"{percentile(values, 99):>8.2f}{max(values):>8.2f}"
+            )
+        shares = Counter(int(r["pid"]) for r in inside)
+        split = " / ".join(f"{100 * n / len(inside):.0f}%" for _, n in shares.most_common())
+        print(f"{name:<12}requests per worker: {split}")
+        for generation in (0, 1, 2):
+            pauses = [
+                c["ms"]
+                for c in collections
+                if c["generation"] == generation and start <= c["at"] <= end
+            ]
+            if pauses:
+                print(
+                    f"{name:<12}gc gen{generation}: {len(pauses)} collections, "
+                    f"max {max(pauses):.2f} ms, total {sum(pauses):.0f} ms"
+                )
 
 
 def report(rows: list[dict]) -> int:
