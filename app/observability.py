@@ -56,12 +56,10 @@ def init_sentry(dsn: str, secrets: list[str], component: str) -> bool:
     def before_send(event: Any, _hint: Any) -> Any:
         return scrub(event, secrets)
 
-    sentry_sdk.init(
-        dsn=dsn,
-        before_send=before_send,
-        send_default_pii=False,
-        server_name=component,
-    )
+    # No PII option: the SDK's default collects none and keeps its own event scrubber (an
+    # explicit `data_collection` would switch that scrubber off; `send_default_pii` is
+    # deprecated since sentry-sdk 2.7x).
+    sentry_sdk.init(dsn=dsn, before_send=before_send, server_name=component)
     return True
 
 
