@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from app import defaults, sandbox
@@ -14,6 +14,17 @@ from app.repair.results import SANDBOX_KILL_MARK, TestOutcome, TestRun
 
 #: Where JUnit reports go inside the work copy; removed after reading so diffs never see them.
 REPORT_DIR = ".fixwurx"
+
+
+def limit_from_durations(
+    durations: Iterable[float], floor: float, cap: float | None = None
+) -> float:
+    """A per-test limit a few times the slowest observed test (1 s when none finished), at least
+    `floor` and at most `cap`: room for an honest test on a loaded machine, while a test that
+    hangs costs little. The one rule behind the candidate, flaky-rerun and hang limits."""
+    slowest = max(durations, default=1.0)
+    limit = max(floor, defaults.CANDIDATE_TIMEOUT_FACTOR * slowest + 1.0)
+    return limit if cap is None else min(cap, limit)
 
 
 def run_tests(

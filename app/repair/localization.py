@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.agents.testcmd import TestCommand
+from app.agents.testrun import limit_from_durations
 from app.repair.coverage_run import run_with_coverage
 from app.repair.results import Frame, Location, TestOutcome
 from app.repair.scope import in_scope
@@ -103,8 +104,7 @@ def _hang_limit(failing: Sequence[TestOutcome]) -> float | None:
     """A short per-test limit when a failing test hung: waiting longer shows nothing new."""
     if not any(o.hung for o in failing):
         return None
-    finished = [o.duration for o in failing if not o.hung]
-    return max(HUNG_MIN_S, 3 * max(finished, default=1.0) + 1.0)
+    return limit_from_durations((o.duration for o in failing if not o.hung), HUNG_MIN_S)
 
 
 def _frames_by_test(

@@ -13,7 +13,7 @@ from app.agents.candidates import RepairContext
 from app.agents.issue_text import REPRO_FILE, REPRO_TEST_ID, parse_issue
 from app.agents.stages.context import StageContext
 from app.agents.state import RunState
-from app.agents.testrun import run_tests
+from app.agents.testrun import limit_from_durations, run_tests
 from app.errors import BadInput
 from app.repair.results import TestOutcome, TestRun, outcome_to_json
 
@@ -141,8 +141,7 @@ def _nothing_failing(named: tuple[str, ...], snippet: str) -> str:
 def _flaky(ctx: StageContext, failing: list[TestOutcome]) -> tuple[str, ...]:
     """Tests that pass on any rerun are flaky. Reruns get a few times the failure's own time."""
     test_ids = [o.test_id for o in failing]
-    slowest = max((o.duration for o in failing), default=0.0)
-    per_test = min(ctx.per_test_timeout, defaults.CANDIDATE_TIMEOUT_FACTOR * slowest + 2.0)
+    per_test = limit_from_durations((o.duration for o in failing), 2.0, ctx.per_test_timeout)
     flaky: set[str] = set()
     for _ in range(defaults.FLAKY_RERUNS):
         remaining = [t for t in test_ids if t not in flaky]

@@ -18,7 +18,7 @@ from pathlib import Path
 from app import defaults
 from app.agents.candidates import Candidate
 from app.agents.testcmd import TestCommand
-from app.agents.testrun import run_tests
+from app.agents.testrun import limit_from_durations, run_tests
 from app.repair.results import TestOutcome, TestRun
 
 #: Not copied into a candidate's work copy: history and caches play no part in a test run.
@@ -37,9 +37,7 @@ class Baseline:
 
     def per_test_timeout(self) -> float:
         """Per-test limit for candidates: a few times the slowest test that finished at baseline."""
-        finished = [o.duration for o in self.run.outcomes if not o.hung]
-        slowest = max(finished, default=1.0)
-        return max(2.0, defaults.CANDIDATE_TIMEOUT_FACTOR * slowest + 1.0)
+        return limit_from_durations((o.duration for o in self.run.outcomes if not o.hung), 2.0)
 
     def timeout_for(self, test_ids: tuple[str, ...] | None = None) -> float:
         """A kill limit calibrated to the baseline: a patch that hangs costs little."""
