@@ -144,6 +144,11 @@ def script_source() -> str:
     return _SCRIPT.replace("{TEMPLATES}", "{" + ", ".join(entries) + "}")
 
 
+def prepare_script() -> None:
+    """Build the script now rather than on the first enqueue (the result is cached)."""
+    _compiled()
+
+
 @functools.cache
 def _compiled() -> tuple[str, str]:
     source = script_source()

@@ -30,3 +30,26 @@ def test_worker_refuses_a_missing_key_file(tmp_path: Path, monkeypatch: pytest.M
     result = CliRunner().invoke(worker, ["--burst"])
     assert result.exit_code == 1
     assert "missing.pem" in result.output
+
+
+def test_web_app_opens_no_connection_so_workers_can_fork_from_it() -> None:
+    # gunicorn --preload builds the app once and forks the workers from it: a connection made
+    # here would be shared by every worker. Nothing listens on port 1, so an attempt would fail.
+    from sqlalchemy.pool import QueuePool
+
+    from app import settings_of
+    from app.db import get_engine
+    from workers import enqueue_script
+
+    flask_app = create_app(
+        {
+            "DATABASE_URL": "postgresql+psycopg://fixwurx@127.0.0.1:1/none",
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+        }
+    )
+    engine = get_engine(settings_of(flask_app).database_url)
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedin() == 0 and pool.checkedout() == 0
+    assert engine.dialect.loaded_dbapi.__name__ == "psycopg"  # the driver is loaded, pre-fork
+    assert enqueue_script._compiled.cache_info().currsize == 1  # the script is built
