@@ -198,8 +198,8 @@ def check(database_url: str, redis_url: str, acked: set[str]) -> tuple[int, int]
     engine.dispose()
     runs_per_delivery = Counter(d for d, _ in rows)
     run_of = {d: run_id for d, run_id in rows}
-    conn_r = Redis.from_url(redis_url)
-    queued = Counter(j.decode() for j in conn_r.lrange("rq:queue:fixwurx-default", 0, -1))
+    conn_r = Redis.from_url(redis_url, decode_responses=True)
+    queued = Counter(conn_r.lrange("rq:queue:fixwurx-default", 0, -1))
     lost = sum(1 for d in acked if runs_per_delivery[d] == 0 or queued[f"run-{run_of[d]}"] == 0)
     duplicated = sum(n - 1 for n in runs_per_delivery.values() if n > 1)
     duplicated += sum(n - 1 for n in queued.values() if n > 1)
