@@ -240,6 +240,21 @@ def delivery_job_ids(session: Session | Connection, delivery_id: str) -> list[st
     return None if found is None else [str(j) for j in found]
 
 
+_PG_JOB_IDS = "SELECT job_ids FROM deliveries WHERE delivery_id = %(delivery_id)s"
+
+
+def delivery_job_ids_fast(
+    execute_one: Callable[[str, dict[str, Any]], Any], delivery_id: str
+) -> list[str] | None:
+    """`delivery_job_ids` as one autocommit statement on the web tier's PostgreSQL connection.
+
+    A copy that raced the first delivery of its id asks this after the unique index made it
+    wait; the pooled session it replaces cost a check-out, a pre-ping round trip and the ORM.
+    """
+    row = execute_one(_PG_JOB_IDS, {"delivery_id": delivery_id})
+    return None if row is None else [str(j) for j in row[0]]
+
+
 def _installed(session: Session | Connection, request: RunRequest) -> bool:
     """False when we recorded a removal or suspension; unknown repositories are recorded now.
 
