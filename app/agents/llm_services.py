@@ -9,7 +9,7 @@ stays offline and free.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,9 @@ class ModelServices:
             bundle_like, self.settings, self.budget, self.overrides, issue_text=issue_text
         )
 
-    def remember(self, failing: list[TestOutcome], location: Location | None, diff: str) -> None:
+    def remember(
+        self, failing: Sequence[TestOutcome], location: Location | None, diff: str
+    ) -> None:
         """Keep a verified fix as an example for later runs; a failure here costs nothing."""
         from app.agents import memory
 

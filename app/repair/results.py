@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -92,7 +93,7 @@ class Location:
         }
 
     @staticmethod
-    def from_json(data: dict[str, Any]) -> Location:
+    def from_json(data: Mapping[str, Any]) -> Location:
         """Inverse of `to_json`."""
         return Location(data["path"], int(data["line"]), float(data["score"]), data.get("why", ""))
 

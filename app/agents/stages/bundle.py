@@ -55,9 +55,9 @@ def bundle(state: RunState, ctx: StageContext) -> BundleResult:
 def _with_model_notes(result: PatchBundle, state: RunState, ctx: StageContext) -> PatchBundle:
     """Add the cheap model's root-cause explanation, and remember the fix for later runs."""
     assert ctx.models is not None
-    failing = list(state.failing_outcomes())  # ModelServices.remember takes a list
     top = fault_location(result.root_cause, result.localization)
-    ctx.models.remember(failing, Location.from_json(dict(top)) if top else None, result.diff)
+    location = Location.from_json(top) if top else None
+    ctx.models.remember(state.failing_outcomes(), location, result.diff)
     explanation = ctx.models.explanation(result, state.issue_text)
     return dataclasses.replace(result, explanation=explanation) if explanation else result
 
