@@ -50,8 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _prepare(database_url: str) -> None:
-    """One-time work a worker would otherwise do inside its first request (~60 ms of CPU):
-    load the database dialect and driver, configure the ORM mappers, build the enqueue script.
+    """One-time work a worker would otherwise do inside its first request: load the database
+    dialect and driver, configure the ORM mappers, build the enqueue script (measured in
+    process: a first request took 75 ms of CPU without this, 21 ms with it).
     Nothing here opens a connection, so under gunicorn's --preload it runs once, before the
     fork, and every worker starts with it done."""
     from sqlalchemy.orm import configure_mappers

@@ -41,6 +41,7 @@ def test_web_app_opens_no_connection_so_workers_can_fork_from_it() -> None:
     from app.db import get_engine
     from workers import enqueue_script
 
+    enqueue_script._compiled.cache_clear()  # built by an earlier test, it would prove nothing
     flask_app = create_app(
         {
             "DATABASE_URL": "postgresql+psycopg://fixwurx@127.0.0.1:1/none",
