@@ -319,9 +319,9 @@ def main() -> int:
             acked: set[str] = set()
             # Warm-up on every connection at a rate that busies every gunicorn thread, so each
             # has opened its database and Redis connections before anything is measured; every
-            # delivery is sent twice, so the duplicate path (the pooled SQL query a copy takes
-            # when it races the first) is warm too. Without it, a worker's first racing copy
-            # cost ~60 ms of CPU inside the measured stage.
+            # delivery is sent twice, so the duplicate paths (a copy finding the done mark, or
+            # racing the first and reading its job ids) are warm too. Before, one request at the
+            # start of the twice stage took 63 ms of CPU (--trace).
             warm = twice(build_deliveries(port, WARMUP_RATE * 3 // 2, "warmup"))
             run_one(
                 "warmup",
