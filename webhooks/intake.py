@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
-from sqlalchemy import Engine
 
 from app.db import get_engine, session_scope
 from app.runs import (
@@ -79,19 +78,14 @@ def _record(
             if not recorded.duplicate:
                 apply_installation(session, outcome.installation)
         return recorded
-    engine = get_engine(database_url)
-    if len(outcome.runs) == 1 and engine.dialect.name == "postgresql":
+    execute_one = _hot_statement(database_url)
+    if execute_one is not None and len(outcome.runs) == 1:
         fast = record_one_fast(
-            _hot_connections(engine).execute_one,
-            delivery_id,
-            event,
-            action,
-            outcome.runs[0],
-            JOB_ID_PREFIX,
+            execute_one, delivery_id, event, action, outcome.runs[0], JOB_ID_PREFIX
         )
         if fast is not None:
             return fast
-    with engine.connect() as conn:
+    with get_engine(database_url).connect() as conn:
         recorded = record_delivery(conn, delivery_id, event, action, outcome.runs, job_id)
         conn.commit()
     return recorded
@@ -101,19 +95,24 @@ _hot: dict[int, HotConnections] = {}
 _hot_lock = threading.Lock()
 
 
-def _hot_connections(engine: Engine) -> HotConnections:
+def _hot_statement(database_url: str) -> Execute | None:
+    """`execute_one` on this thread's hot PostgreSQL connection; None for another database,
+    whose deliveries take the generic, pooled path."""
+    engine = get_engine(database_url)
+    if engine.dialect.name != "postgresql":
+        return None
     hot = _hot.get(id(engine))
     if hot is None:
         with _hot_lock:
             hot = _hot.setdefault(id(engine), HotConnections(engine))
-    return hot
+    return hot.execute_one
 
 
 def _jobs_of(database_url: str, delivery_id: str) -> list[str]:
     # A new statement: it sees the first delivery that committed while this one waited.
-    engine = get_engine(database_url)
-    if engine.dialect.name == "postgresql":
-        return delivery_job_ids_fast(_hot_connections(engine).execute_one, delivery_id) or []
+    execute_one = _hot_statement(database_url)
+    if execute_one is not None:
+        return delivery_job_ids_fast(execute_one, delivery_id) or []
     with session_scope(database_url) as session:
         return delivery_job_ids(session, delivery_id) or []
 
