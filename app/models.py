@@ -64,7 +64,8 @@ class Repository(Base):
     __tablename__ = "repositories"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
-    full_name: Mapped[str] = mapped_column(String(255), unique=True)
+    #: As of the last delivery or installation event; not unique (names are reused, ids are not).
+    full_name: Mapped[str] = mapped_column(String(255))
     default_branch: Mapped[str] = mapped_column(String(255), default="main")
     active: Mapped[bool] = mapped_column(default=True)
     #: The repo config's trigger label as last read by a job; None until a job has read it.

@@ -177,7 +177,7 @@ _PG_RECORD_ONE = """
 WITH st AS (
     SELECT r.active AND NOT i.suspended AND i.deleted_at IS NULL AS ok
     FROM repositories r JOIN installations i ON i.id = r.installation_id
-    WHERE r.id = %(repository_id)s
+    WHERE r.id = %(repository_id)s AND r.full_name = %(repository_full_name)s
 ), ids AS (
     SELECT nextval(pg_get_serial_sequence('runs', 'id')) AS id FROM st WHERE st.ok
 ), d AS (
@@ -210,13 +210,14 @@ def record_one_fast(
     job_prefix: str,
 ) -> RecordedDelivery | None:
     """Record a one-run delivery in a single PostgreSQL statement; None means "use the generic
-    path" (a repository that is unknown or not installed).
+    path" (a repository that is unknown, not installed, or renamed since we stored its name).
 
     `execute_one(sql, params) -> first row` runs the statement in autocommit on PostgreSQL (the
     web tier's per-thread connections, `webhooks.hotpath.HotConnections.execute_one`).
     """
     params = {
         **_run_values(request, delivery_id),
+        "repository_full_name": request.repository_full_name,
         "event": event,
         "action": action,
         "job_prefix": job_prefix,
@@ -263,14 +264,22 @@ def _installed(session: Session | Connection, request: RunRequest) -> bool:
     suspension or uninstall that we recorded stops it.
     """
     row = session.execute(
-        select(Repository.active, Installation.suspended, Installation.deleted_at)
+        select(
+            Repository.active, Repository.full_name, Installation.suspended, Installation.deleted_at
+        )
         .join(Installation, Repository.installation_id == Installation.id)
         .where(Repository.id == request.repository_id)
     ).first()
     if row is None:
         _ensure_repository(session, request)
         return _installation_usable(session, request.installation_id)
-    active, suspended, deleted_at = row
+    active, full_name, suspended, deleted_at = row
+    if full_name != request.repository_full_name:  # renamed: jobs call GitHub by the name
+        session.execute(
+            update(Repository)
+            .where(Repository.id == request.repository_id)
+            .values(full_name=request.repository_full_name)
+        )
     return bool(active) and not suspended and deleted_at is None
 
 

@@ -450,6 +450,34 @@ def test_hot_path_survives_a_database_restart_of_its_connections(
     assert count_runs(database_url) == 3
 
 
+def test_renamed_and_recreated_repositories_keep_being_served(
+    client: FlaskClient, database_url: str, redis_conn: Redis
+) -> None:
+    """Ids are identities, names are not: a rename is stored (jobs call GitHub by name), and a new
+    repository under a name another id still holds is recorded, not answered 503."""
+
+    def labeled(repo_id: int, name: str) -> dict[str, Any]:
+        payload = fake.labeled_issue()
+        payload["repository"].update(id=repo_id, full_name=name)
+        return payload
+
+    def names() -> dict[int, str]:
+        with session_scope(database_url) as session:
+            rows = session.execute(
+                select(Repository.id, Repository.full_name).where(Repository.id > 5_000_000)
+            )
+            return {int(i): str(n) for i, n in rows}
+
+    assert send(client, "issues", labeled(5_000_001, "o/app"), "first").status_code == 202
+    assert send(client, "issues", labeled(5_000_001, "o/app2"), "renamed").status_code == 202
+    assert names() == {5_000_001: "o/app2"}
+    # A new repository takes the name (the old one was deleted, or renamed without a delivery).
+    assert send(client, "issues", labeled(5_000_002, "o/app2"), "recreated").status_code == 202
+    assert send(client, "issues", labeled(5_000_002, "o/app2"), "again").status_code == 202
+    assert names() == {5_000_001: "o/app2", 5_000_002: "o/app2"}
+    assert count_runs(database_url) == 4
+
+
 # --- a custom trigger label -----------------------------------------------------------------
 
 
