@@ -44,6 +44,8 @@ class Settings:
     app_slug: str = "fixwurx"
     database_url: str = field(default_factory=lambda: default_database_url())
     redis_url: str = defaults.REDIS_URL
+    #: Acknowledge a delivery only once its commit is flushed to disk (webhooks/intake.py).
+    delivery_sync_commit: bool = False
     sentry_dsn: str = _secret()
     openai_api_key: str = _secret()
     openai_base_url: str = ""

@@ -97,6 +97,8 @@ def tree_cpu_seconds(root: int) -> float:
 GUNICORN_PID = 0
 REDIS_PID = 0
 WORKER_CLASS = "gthread"
+#: With --sync-commit: each delivery's commit waits for the disk flush (DELIVERY_SYNC_COMMIT).
+SYNC_COMMIT = False
 #: With --trace: where each worker writes its per-request phase timings (gunicorn_trace.py).
 TRACE_DIR: str | None = None
 #: (stage, start, end) in wall-clock seconds, to assign trace records to stages.
@@ -127,6 +129,7 @@ def gunicorn(database_url: str, redis_url: str, workers: int, threads: int) -> I
         "WEBHOOK_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
         "SENTRY_DSN": "",
+        "DELIVERY_SYNC_COMMIT": "1" if SYNC_COMMIT else "",
     }
     trace = []
     if TRACE_DIR:
@@ -302,9 +305,15 @@ def main() -> int:
         action="store_true",
         help="time each request's phases in the web workers and print where the time went",
     )
+    parser.add_argument(
+        "--sync-commit",
+        action="store_true",
+        help="acknowledge a delivery only once its commit is on disk (DELIVERY_SYNC_COMMIT=1)",
+    )
     args = parser.parse_args()
-    global WORKER_CLASS, TRACE_DIR
+    global WORKER_CLASS, TRACE_DIR, SYNC_COMMIT
     WORKER_CLASS = args.worker_class
+    SYNC_COMMIT = args.sync_commit
     if args.trace:
         TRACE_DIR = tempfile.mkdtemp(prefix="fixwurx-trace-")
     rates = [float(r) for r in args.rates.split(",")]

@@ -66,7 +66,15 @@ def github() -> Any:
     if outcome is None:
         return _no_content(f"{event}.{action} is not handled")
     try:
-        result = accept(settings.database_url, _redis(), delivery_id, event, action, outcome)
+        result = accept(
+            settings.database_url,
+            _redis(),
+            delivery_id,
+            event,
+            action,
+            outcome,
+            sync_commit=settings.delivery_sync_commit,
+        )
     except (DataError, OverflowError):
         # A value the columns cannot hold (an id beyond 64 bits): the payload is at fault.
         raise Rejected(400, "payload value out of range for the database") from None

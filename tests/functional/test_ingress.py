@@ -450,6 +450,41 @@ def test_hot_path_survives_a_database_restart_of_its_connections(
     assert count_runs(database_url) == 3
 
 
+@pytest.mark.parametrize("sync_commit", [False, True])
+def test_delivery_commits_wait_for_the_disk_only_when_configured(
+    database_url: str, redis_url: str, redis_conn: Redis, sync_commit: bool
+) -> None:
+    """Both paths: the first delivery of an unknown repository takes the pooled one (it records
+    the repository), the next one the hot per-thread connection."""
+    from sqlalchemy import event
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    postgres_url = database_url
+    from app.db import get_engine
+    from webhooks import intake
+
+    extra = {"DELIVERY_SYNC_COMMIT": "1"} if sync_commit else {}
+    client = make_app(postgres_url, redis_url, **extra).test_client()
+    pooled: list[str] = []
+    engine = get_engine(postgres_url)
+    listener = lambda *args: pooled.append(args[2])  # noqa: E731  (conn, cursor, statement, ...)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        first = fake.labeled_issue()
+        # A repository unknown here: the pooled path.
+        first["repository"].update(id=4_000_000 + sync_commit, full_name=f"o/commit-{sync_commit}")
+        assert send(client, "issues", first, f"pooled-{sync_commit}").status_code == 202
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert ("SET LOCAL synchronous_commit = off" in pooled) is not sync_commit
+    assert send(client, "issues", first, f"hot-{sync_commit}").status_code == 202
+    # The Flask test client serves in this thread, so this is the connection that recorded it.
+    hot = intake._hot_statement(postgres_url, sync_commit)
+    assert hot is not None
+    assert hot("SHOW synchronous_commit", {})[0] == ("on" if sync_commit else "off")
+
+
 def test_renamed_and_recreated_repositories_keep_being_served(
     client: FlaskClient, database_url: str, redis_conn: Redis
 ) -> None:

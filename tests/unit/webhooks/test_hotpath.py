@@ -49,3 +49,11 @@ def test_postgres_connection_terminated_by_the_server_is_replaced(postgres_url: 
         admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
     assert hot.execute_one("SELECT pg_backend_pid()", {})[0] != backend
     engine.dispose()
+
+
+def test_postgres_connections_start_with_the_given_server_settings(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    plain, tuned = HotConnections(engine), HotConnections(engine, {"synchronous_commit": "off"})
+    assert plain.execute_one("SHOW synchronous_commit", {})[0] == "on"
+    assert tuned.execute_one("SHOW synchronous_commit", {})[0] == "off"
+    engine.dispose()
