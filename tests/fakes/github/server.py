@@ -1,9 +1,10 @@
 """A fake GitHub: a real HTTP server on 127.0.0.1 with state, spec checks and git over HTTP.
 
 It implements the REST endpoints FixWurx calls (installation tokens, repos, contents, issues,
-comments, reactions, collaborator permissions, pulls, users) plus smart-HTTP git for real clones
-and pushes, all behind token checks. Every API request is checked against GitHub's OpenAPI
-description; violations are collected and the fixture fails the test if there are any.
+comments, reactions, collaborator permissions, pulls, users, the App's webhook delivery log and
+redelivery) plus smart-HTTP git for real clones and pushes, all behind token checks. Every API
+request is checked against GitHub's OpenAPI description; violations are collected and the fixture
+fails the test if there are any.
 """
 
 from __future__ import annotations
@@ -122,6 +123,13 @@ class FakeGitHub:
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
         self.injected: list[Injected] = []
+        #: The App's webhook delivery log (one entry per attempt), filled by `add_delivery`.
+        self.deliveries: list[dict[str, Any]] = []
+        #: Log entry ids that `POST /app/hook/deliveries/{id}/attempts` asked to send again.
+        self.redelivered: list[int] = []
+        #: Entries per page at most, whatever `per_page` asks (GitHub's cap is 100); tests lower
+        #: it to page through a short log.
+        self.max_per_page = 100
         self._ids = itertools.count(1000)
         self._lock = threading.RLock()
         self._server: Any = None
@@ -294,6 +302,41 @@ class FakeGitHub:
             Injected(method, re.compile(path_pattern), status, headers or {}, body, times)
         )
 
+    def add_delivery(
+        self,
+        guid: str,
+        event: str,
+        action: str | None,
+        status_code: int,
+        delivered_at: dt.datetime,
+        redelivery: bool = False,
+        *,
+        status: str | None = None,
+        installation_id: int | None = 424242,
+    ) -> int:
+        """Log one attempt at delivering `guid` (status code 0: no response); returns its id."""
+        if status is None:
+            status = _delivery_status(status_code)
+        with self._lock:
+            entry_id = next(self._ids)
+            self.deliveries.append(
+                {
+                    "id": entry_id,
+                    "guid": guid,
+                    "delivered_at": _iso(delivered_at.timestamp()),
+                    "redelivery": redelivery,
+                    "duration": 0.05,
+                    "status": status,
+                    "status_code": status_code,
+                    "event": event,
+                    "action": action,
+                    "installation_id": installation_id,
+                    "repository_id": None,
+                    "throttled_at": None,
+                }
+            )
+        return entry_id
+
     def expire_tokens(self) -> None:
         """Make every minted installation token invalid (as after an hour)."""
         with self._lock:
@@ -358,6 +401,8 @@ class FakeGitHub:
         return [
             ("POST", r"/app/installations/(\d+)/access_tokens", self._access_token),
             ("GET", r"/app", self._app),
+            ("GET", r"/app/hook/deliveries", self._list_deliveries),
+            ("POST", r"/app/hook/deliveries/(\d+)/attempts", self._redeliver),
             ("GET", r"/users/([^/]+)", self._user),
             ("GET", repo, self._repo),
             ("GET", repo + r"/contents/(.+)", self._contents),
@@ -433,6 +478,34 @@ class FakeGitHub:
     def _app(self, request: Request, _body: Any) -> Response:
         self._check_jwt(request)
         return _json(200, {"id": self.app_id, "slug": self.slug, "name": "FixWurx"})
+
+    def _list_deliveries(self, request: Request, _body: Any) -> Response:
+        """Newest first; `cursor` names the entry a page starts at, as the `Link` header says."""
+        self._check_jwt(request)
+        per_page = int(request.args.get("per_page", "30"))
+        if not 1 <= per_page <= 100:
+            raise HttpError(422, f"per_page={per_page} is not between 1 and 100")
+        log = sorted(self.deliveries, key=lambda d: (d["delivered_at"], d["id"]), reverse=True)
+        start = 0
+        cursor = request.args.get("cursor")
+        if cursor is not None:
+            starts = [i for i, d in enumerate(log) if f"v1_{d['id']}" == cursor]
+            if not starts:
+                raise HttpError(422, f"cursor {cursor!r} is not valid")
+            start = starts[0]
+        end = start + min(per_page, self.max_per_page)
+        headers = {}
+        if end < len(log):
+            query = f"per_page={per_page}&cursor=v1_{log[end]['id']}"
+            headers["Link"] = f'<{self.api_url}/app/hook/deliveries?{query}>; rel="next"'
+        return _json(200, log[start:end], headers)
+
+    def _redeliver(self, request: Request, _body: Any, entry_id: str) -> Response:
+        self._check_jwt(request)
+        if not any(d["id"] == int(entry_id) for d in self.deliveries):
+            raise HttpError(404, "Not Found")
+        self.redelivered.append(int(entry_id))
+        return _json(202, {})
 
     def _user(self, request: Request, _body: Any, login: str) -> Response:
         self._installation_of(request)
@@ -732,6 +805,13 @@ def _json(status: int, data: Any, headers: dict[str, str] | None = None) -> Resp
     return Response(
         json.dumps(data), status=status, headers=headers or {}, content_type="application/json"
     )
+
+
+def _delivery_status(status_code: int) -> str:
+    """The `status` text GitHub's delivery log shows next to a status code."""
+    if status_code == 0:
+        return "failed to connect"
+    return "OK" if 200 <= status_code < 300 else f"Invalid HTTP Response: {status_code}"
 
 
 def _iso(epoch: float) -> str:
