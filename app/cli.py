@@ -14,7 +14,7 @@ import sys
 import time
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -169,10 +169,10 @@ def _load_bundle_file(file: Path) -> dict[str, Any]:
     return data
 
 
-def fail(message: str) -> Any:
-    """One line naming the problem, exit 2."""
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """One line naming the problem, then exit `code` (2, bad input, unless said otherwise)."""
     click.echo(f"fixwurx: error: {message}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    sys.exit(code)
 
 
 def main() -> None:

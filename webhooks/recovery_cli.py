@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections import Counter
-from typing import NoReturn
 
 import click
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.cli import EXIT_BAD_INPUT, EXIT_NOT_FIXED
+from app.cli import EXIT_NOT_FIXED, fail
 from app.config import Settings
 from app.errors import ConfigError, GitHubError
 from webhooks.recovery import (
@@ -76,11 +75,14 @@ def recover(window: dt.timedelta, dry_run: bool) -> None:
             click.echo(describe(finding))
             tally[finding.action] += 1
     except GitHubError as exc:
-        _stop(str(exc))
+        fail(str(exc), EXIT_FAILED)
     except SQLAlchemyError as exc:
-        _stop(f"reading the deliveries table (DATABASE_URL) failed: {_first_line(exc)}")
+        fail(f"reading the deliveries table (DATABASE_URL) failed: {_first_line(exc)}", EXIT_FAILED)
     except RedisError as exc:
-        _stop(f"clearing a redelivery mark in Redis (REDIS_URL) failed: {_first_line(exc)}")
+        fail(
+            f"clearing a redelivery mark in Redis (REDIS_URL) failed: {_first_line(exc)}",
+            EXIT_FAILED,
+        )
     click.echo(summary(len(found.attempts), since, tally, dry_run))
     if tally[Action.FAILED]:
         sys.exit(EXIT_FAILED)
@@ -95,7 +97,7 @@ def _settings() -> tuple[Settings, str]:
         check_app_settings(settings)
         return settings, load_private_key(settings)
     except ConfigError as exc:
-        _stop(str(exc), EXIT_BAD_INPUT)
+        fail(str(exc))
 
 
 def _redis(url: str) -> Redis:
@@ -143,9 +145,3 @@ def _first_line(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     return lines[0] if lines else type(cause).__name__
-
-
-def _stop(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    """One line naming the problem (as `app.cli.fail` words it), then exit `code`."""
-    click.echo(f"fixwurx: error: {message}", err=True)
-    sys.exit(code)
