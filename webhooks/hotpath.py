@@ -9,9 +9,10 @@ restart) is replaced and the command retried once; every hot-path command is ide
 delivery, so a retry after a lost reply changes nothing. Fork safety: a connection made in
 another process is never reused.
 
-A PostgreSQL connection can carry server settings for every statement it runs (`settings`, sent
-once at connect time in libpq's `options`): the intake uses it to commit deliveries without
-waiting for the disk flush (`webhooks.intake`), at no per-request cost.
+A PostgreSQL connection can carry server settings for every statement it runs (`settings`, set
+once per connection, right after it opens): the intake uses it to commit deliveries without
+waiting for the disk flush (`webhooks.intake`), at no per-request cost. They are set with a
+statement rather than libpq's `options`, which PgBouncer refuses at connect time.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class HotConnections(_PerThread):
     def __init__(self, engine: Engine, settings: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.engine = engine
-        self.options = " ".join(f"-c {name}={value}" for name, value in (settings or {}).items())
+        self.settings = dict(settings or {})
 
     def execute_one(self, sql: str, params: dict[str, Any]) -> Any:
         """Run `sql` in autocommit and return its first row (SQLAlchemy errors on failure)."""
@@ -82,11 +83,11 @@ class HotConnections(_PerThread):
         cursor = self._current()
         if cursor is None or cursor.connection.closed:
             cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
-            if self.options:
-                cparams["options"] = f"{cparams.get('options', '')} {self.options}".strip()
             conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
             conn.autocommit = True
             cursor = self._keep(conn.cursor())
+            for name, value in self.settings.items():
+                cursor.execute("SELECT set_config(%s, %s, false)", (name, value))
         return cursor
 
 

@@ -56,4 +56,9 @@ def test_postgres_connections_start_with_the_given_server_settings(postgres_url:
     plain, tuned = HotConnections(engine), HotConnections(engine, {"synchronous_commit": "off"})
     assert plain.execute_one("SHOW synchronous_commit", {})[0] == "on"
     assert tuned.execute_one("SHOW synchronous_commit", {})[0] == "off"
+    backend = tuned.execute_one("SELECT pg_backend_pid()", {})[0]
+    with engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    assert tuned.execute_one("SHOW synchronous_commit", {})[0] == "off"  # on its replacement too
+    assert tuned.execute_one("SELECT pg_backend_pid()", {})[0] != backend
     engine.dispose()
