@@ -28,7 +28,7 @@ from app.db import session_scope
 from app.errors import GitHubError
 from app.github import constants
 from app.github.auth import app_jwt
-from app.github.client import http_session
+from app.github.client import http_session, parse_time
 from app.models import Delivery
 from webhooks import dedupe
 
@@ -70,7 +70,7 @@ class Attempt:
         return cls(
             id=int(item["id"]),
             guid=str(item["guid"]),
-            delivered_at=_parse_time(str(item["delivered_at"])),
+            delivered_at=parse_time(str(item["delivered_at"])),
             status_code=int(item["status_code"]),
             status=str(item.get("status") or ""),
             event=str(item["event"]),
@@ -82,11 +82,6 @@ class Attempt:
     def kind(self) -> str:
         """`event.action`, or the event alone when it has no action (ping, push)."""
         return f"{self.event}.{self.action}" if self.action else self.event
-
-
-def _parse_time(value: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 class DeliveryLog:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from app.config import Settings
 from app.errors import ConfigError, GitHubError
 from app.github import constants
-from app.github.client import http_session
+from app.github.client import http_session, parse_time
 
 
 def load_private_key(settings: Settings) -> str:
@@ -166,10 +166,4 @@ class InstallationTokens:
                 retryable=response.status_code >= 500 or response.status_code == 429,
             )
         data = response.json()
-        return InstallationToken(data["token"], _parse_time(data["expires_at"]))
-
-
-def _parse_time(value: str) -> float:
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        return InstallationToken(data["token"], parse_time(data["expires_at"]).timestamp())

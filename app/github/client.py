@@ -8,6 +8,7 @@ retry could help. GitHub Enterprise works by pointing GITHUB_API_URL at `https:/
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ def make_retry() -> GithubRetry:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+
+
+def parse_time(value: str) -> dt.datetime:
+    """A GitHub timestamp (`2026-11-26T03:16:55Z`) as an aware datetime; naive ones are UTC."""
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def http_session() -> requests.Session:
