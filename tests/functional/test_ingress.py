@@ -24,16 +24,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
+from sqlalchemy import event as orm_events
 from sqlalchemy import func, select, text, update
 from werkzeug.serving import make_server
 
 from app import defaults, runs
 from app.config import Settings
-from app.db import session_scope
+from app.db import get_engine, session_scope
 from app.models import Delivery, Repository, Run
 from tests.fakes import webhooks as fake
 from tests.fakes.loopback import free_port, wait_for_port
-from webhooks import create_app, dedupe
+from webhooks import create_app, dedupe, intake
 from workers import queues, sweeper
 
 SECRET = "ingress-test-secret"
@@ -456,31 +457,28 @@ def test_delivery_commits_wait_for_the_disk_only_when_configured(
 ) -> None:
     """Both paths: the first delivery of an unknown repository takes the pooled one (it records
     the repository), the next one the hot per-thread connection."""
-    from sqlalchemy import event
-
     if not database_url.startswith("postgresql"):
         pytest.skip("synchronous_commit is PostgreSQL's")
-    postgres_url = database_url
-    from app.db import get_engine
-    from webhooks import intake
-
     extra = {"DELIVERY_SYNC_COMMIT": "1"} if sync_commit else {}
-    client = make_app(postgres_url, redis_url, **extra).test_client()
+    client = make_app(database_url, redis_url, **extra).test_client()
     pooled: list[str] = []
-    engine = get_engine(postgres_url)
-    listener = lambda *args: pooled.append(args[2])  # noqa: E731  (conn, cursor, statement, ...)
-    event.listen(engine, "before_cursor_execute", listener)
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        pooled.append(statement)
+
+    engine = get_engine(database_url)
+    orm_events.listen(engine, "before_cursor_execute", remember)
     try:
         first = fake.labeled_issue()
         # A repository unknown here: the pooled path.
         first["repository"].update(id=4_000_000 + sync_commit, full_name=f"o/commit-{sync_commit}")
         assert send(client, "issues", first, f"pooled-{sync_commit}").status_code == 202
     finally:
-        event.remove(engine, "before_cursor_execute", listener)
+        orm_events.remove(engine, "before_cursor_execute", remember)
     assert ("SET LOCAL synchronous_commit = off" in pooled) is not sync_commit
     assert send(client, "issues", first, f"hot-{sync_commit}").status_code == 202
     # The Flask test client serves in this thread, so this is the connection that recorded it.
-    hot = intake._hot_statement(postgres_url, sync_commit)
+    hot = intake._hot_statement(database_url, sync_commit)
     assert hot is not None
     assert hot("SHOW synchronous_commit", {})[0] == ("on" if sync_commit else "off")
 
