@@ -9,19 +9,16 @@ entry points, so this module never imports `webhooks` or `workers`.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import time
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from app import defaults
 from app.errors import BadInput, FixwurxError
-
-EXIT_FIXED, EXIT_NOT_FIXED, EXIT_BAD_INPUT = 0, 1, 2
+from app.local.terminal import EXIT_NOT_FIXED, fail
 
 
 class _PluginGroup(click.Group):
@@ -91,7 +88,7 @@ def fix(
     max_candidates: int,
 ) -> None:
     """Find, verify and report a patch for the failing tests in PATH."""
-    from app.commands.fix import FixRequest, run_fix
+    from app.local.fix import FixRequest, run_fix
 
     request = FixRequest(
         path,
@@ -114,7 +111,7 @@ def fix(
 @click.option("--limit", type=int, default=15, show_default=True)
 def localize(path: Path, test_command: str | None, timeout: float, limit: int) -> None:
     """Print the most suspicious source lines for the failing tests in PATH."""
-    from app.commands.localize import run_localize
+    from app.local.localize import run_localize
 
     sys.exit(run_localize(path, test_command, timeout, limit))
 
@@ -123,9 +120,9 @@ def localize(path: Path, test_command: str | None, timeout: float, limit: int) -
 @click.argument("run_id", type=int)
 def show(run_id: int) -> None:
     """Show a run's tree: attempts, stages, and every candidate with its parent."""
-    from app.agents.lineage import render_tree
-    from app.commands.history import ensure_schema
+    from app.chain.lineage import render_tree
     from app.config import Settings
+    from app.local.history import ensure_schema
 
     url = Settings.from_env().database_url
     ensure_schema(url)
@@ -169,12 +166,6 @@ def _load_bundle_file(file: Path) -> dict[str, Any]:
     return data
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """One line naming the problem, then exit `code` (2, bad input, unless said otherwise)."""
-    click.echo(f"fixwurx: error: {message}", err=True)
-    sys.exit(code)
-
-
 def main() -> None:
     """Console-script entry point."""
     try:
@@ -184,21 +175,3 @@ def main() -> None:
     except FixwurxError as exc:
         click.echo(f"fixwurx: {exc}", err=True)
         sys.exit(EXIT_NOT_FIXED)
-
-
-def progress_printer(enabled: bool) -> Any:
-    """A progress callback that prints `[stage] message` with elapsed seconds to stderr."""
-    started = time.monotonic()
-
-    def show(stage: str, message: str) -> None:
-        if enabled:
-            elapsed = time.monotonic() - started
-            click.echo(f"[{elapsed:6.1f}s] {stage:<9} {message}", err=True)
-
-    return show
-
-
-def cache_dir() -> Path:
-    """Where bundles go by default: outside the user's tree."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "fixwurx"

@@ -1,7 +1,8 @@
-"""Running git on FixWurx's own copies, with the repository's hooks disabled.
+"""The one git runner: every git call FixWurx makes, with the repository's hooks disabled.
 
 A checkout's hooks are code from the repository: outside the sandbox they must never run, so
-every local git call goes through here with `core.hooksPath=/dev/null`.
+every git call goes through here with `core.hooksPath=/dev/null`. `app.github.git` adds the
+network side (token in a header, a scrubbed environment) on top of this runner.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-#: Seconds any local git call may take; they touch only local files.
+#: Seconds a local git call may take; they touch only local files.
 GIT_TIMEOUT_S = 120
 
 
 def run_git(
-    cwd: Path,
+    cwd: Path | None,
     *args: str,
     env: Mapping[str, str] | None = None,
     stdin: str | None = None,

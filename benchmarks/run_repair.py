@@ -2,7 +2,7 @@
 
 Each case holds `repo/` (a buggy project whose visible tests fail), `heldout/` (extra tests
 the engine never sees) and `case.json` (family, kind, whether the bug hangs). For each case the
-real pipeline (`app.agents.planner.repair`) runs on a copy of `repo/`; a fixed case's diff is
+real pipeline (`app.chain.planner.repair`) runs on a copy of `repo/`; a fixed case's diff is
 then applied to a fresh copy together with the held-out tests, which judge whether the patch is
 correct rather than merely plausible.
 
@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
-from app.agents.planner import RepairOptions, repair  # noqa: E402
-from app.agents.testcmd import TestCommand  # noqa: E402
-from app.agents.testrun import run_tests  # noqa: E402
+from app.chain.planner import RepairOptions, repair  # noqa: E402
 from app.errors import FixwurxError  # noqa: E402
+from app.testing.testcmd import TestCommand  # noqa: E402
+from app.testing.testrun import run_tests  # noqa: E402
 
 CASES = ROOT / "cases"
 RESULTS = ROOT / "results"

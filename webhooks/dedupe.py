@@ -13,11 +13,11 @@ from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
 
+from app.runs import mark_key
 from workers.enqueue_script import Execute
 
 log = logging.getLogger(__name__)
 
-PREFIX = "fixwurx:delivery:"
 #: A pending mark outlives any sane request, and then expires so it can never block anything.
 PENDING_TTL_S = 300
 #: GitHub lets an operator redeliver for days; after this the database still dedupes.
@@ -26,9 +26,7 @@ PENDING = b"pending"
 DONE = b"done:"
 
 
-def key(delivery_id: str) -> str:
-    """The Redis key of a delivery's mark."""
-    return PREFIX + delivery_id
+key = mark_key  # the key format belongs to the delivery record (app.runs)
 
 
 def seen_jobs(execute: Execute, delivery_id: str) -> list[str] | None:

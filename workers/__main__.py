@@ -1,6 +1,6 @@
 """`python -m workers`: the same as `fixwurx worker`."""
 
-from workers.cli import worker
+from workers.start import worker
 
 if __name__ == "__main__":
     worker()

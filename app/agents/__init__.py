@@ -1,1 +1,2 @@
-"""The planner-led chain: reproduce, localize, patch, verify."""
+"""Model-backed candidate sources and their support: providers, analyst, reproduction tests,
+explainer, memory, budget, safety."""

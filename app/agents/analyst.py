@@ -26,14 +26,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.agents import memory, safety
 from app.agents.budget import Spend
-from app.agents.candidates import Candidate, RepairContext
 from app.agents.edits import apply_blocks, parse_blocks
 from app.agents.llm import context as ctx
 from app.agents.llm.base import ChatRequest, ChatResponse
 from app.agents.llm.chain import ProviderChain
 from app.agents.llm.prompts import failures_block, issue_block, render
 from app.errors import PatchError
-from app.repair.results import Location
+from app.repair.candidates import Candidate, RepairContext
+from app.testing.results import Location
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from app.agents.llm.prompts import failures_block, issue_block, render
 from app.agents.safety import defuse_mentions, fence
 from app.config import Settings
 from app.errors import BudgetExhausted, ProviderError
-from app.repair.results import TestOutcome
+from app.testing.results import TestOutcome
 
 log = logging.getLogger(__name__)
 

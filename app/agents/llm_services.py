@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.agents.candidates import CandidateSource, FileEdit, RepairContext
 from app.config import Settings
 from app.errors import BudgetExhausted, PatchError, ProviderError
-from app.repair.results import Location, TestOutcome
+from app.repair.candidates import CandidateSource, FileEdit, RepairContext
+from app.testing.results import Location, TestOutcome
 
 if TYPE_CHECKING:
     from app.agents.budget import Budget

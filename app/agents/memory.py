@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from app.db import session_scope
 from app.models import FixMemory
-from app.repair.results import Location, TestOutcome
+from app.testing.results import Location, TestOutcome
 
 log = logging.getLogger(__name__)
 

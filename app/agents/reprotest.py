@@ -15,12 +15,12 @@ from pathlib import Path
 
 from app.agents import safety
 from app.agents.analyst import AnalystConfig, LlmSource
-from app.agents.candidates import Candidate, FileEdit, RepairContext
 from app.agents.edits import EditError, apply_blocks, parse_blocks
 from app.agents.llm import context as ctx
 from app.agents.llm.base import ChatRequest
 from app.agents.llm.chain import ProviderChain
 from app.agents.llm.prompts import issue_block, render
+from app.repair.candidates import Candidate, FileEdit, RepairContext
 
 #: Stem of the generated file; a numeric suffix is added when the name is taken.
 TEST_FILE_STEM = "test_fixwurx_repro"

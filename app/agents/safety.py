@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from app import defaults
-from app.agents.candidates import Candidate, FileEdit
 from app.errors import PatchError
+from app.repair.candidates import Candidate, FileEdit
 
 #: Paths (fnmatch patterns on the repository-relative path) that run in CI or hold secrets.
 FORBIDDEN_PATTERNS = (

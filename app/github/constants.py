@@ -29,8 +29,9 @@ SECONDARY_RATE_WAIT_S = 60.0
 #: and the queue retries it later instead of holding a worker hostage.
 MAX_RATE_LIMIT_WAIT_S = 15 * 60.0
 
-#: Wall-clock limit for one git clone, fetch or push, in seconds.
-GIT_TIMEOUT_S = 300.0
+#: Wall-clock limit for one git clone, fetch or push over the network, in seconds (local git
+#: calls have `app.gitcmd.GIT_TIMEOUT_S`).
+NETWORK_GIT_TIMEOUT_S = 300.0
 
 #: Branch prefix of every branch FixWurx pushes; CI failures on these are never re-fixed in a loop.
 BRANCH_PREFIX = "fixwurx/"

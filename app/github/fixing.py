@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from unidiff import PatchSet
 
 from app import runs
-from app.agents.lineage import RunRecorder
-from app.agents.planner import RepairOptions, RepairOutcome, repair
-from app.agents.state import RunState
+from app.chain.lineage import RunRecorder
+from app.chain.planner import RepairOptions, RepairOutcome, repair
+from app.chain.state import RunState
 from app.config import Settings
 from app.errors import BundleMismatch, FixwurxError, GitHubError
 from app.github import git, records, render
@@ -278,8 +278,8 @@ def _commit_bundle(
         raise BundleMismatch("the bundle failed verification: " + "; ".join(report.problems))
     git.checkout(checkout, base, "fixwurx-publish")
     apply_diff(str(data["diff"]), checkout)
-    git.run_git(["add", "--all"], checkout)
-    staged = git.run_git(["diff", "--cached", "--no-color", "--no-ext-diff", base], checkout)
+    git.checked_git(["add", "--all"], checkout)
+    staged = git.checked_git(["diff", "--cached", "--no-color", "--no-ext-diff", base], checkout)
     if changed_lines(staged) != changed_lines(str(data["diff"])):
         raise BundleMismatch(f"the change about to be pushed is not bundle {data['hash']}'s diff")
     name, email = bot_identity(job)

@@ -12,7 +12,7 @@ import logging
 
 from app import runs
 from app.config import Settings
-from app.github import commands, fixing, records
+from app.github import comment_commands, fixing, records
 from app.github.job import Job, RunStopped, build_job
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _dispatch(job: Job) -> None:
     elif kind == "ci":
         fixing.fix_ci(job)
     elif kind == "command":
-        commands.run_command(job)
+        comment_commands.run_command(job)
     elif kind == "merge":
         _record_merge(job)
     else:

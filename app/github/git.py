@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from app import gitcmd
 from app.errors import GitHubError
 from app.github import constants
 from app.observability import scrub_text
@@ -47,30 +48,22 @@ def _base_env() -> dict[str, str]:
     return env
 
 
-def run_git(
+def checked_git(
     args: list[str],
     cwd: Path | None,
     *,
     url: str | None = None,
     token: str | None = None,
     stdin: str | None = None,
-    timeout: float = constants.GIT_TIMEOUT_S,
+    timeout: float = constants.NETWORK_GIT_TIMEOUT_S,
 ) -> str:
-    """Run git; with `url` and `token` it authenticates by header. Returns stdout."""
+    """Run git through `app.gitcmd`; raise `GitHubError` on failure. With `url` and `token` it
+    authenticates by header. Returns stdout."""
     env = _base_env()
     if url and token:
         env.update(auth_env(url, token))
     try:
-        done = subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", *args],
-            cwd=cwd,
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        done = gitcmd.run_git(cwd, *args, env=env, stdin=stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise GitHubError(f"git {args[0]} timed out after {timeout:.0f}s", retryable=True) from None
     if done.returncode != 0:
@@ -86,19 +79,19 @@ def clone(url: str, token: str, dest: Path, branch: str | None = None) -> Path:
     if branch:
         # Only that branch's history: a commit that is not on it (a fork's) cannot be checked out.
         args += ["--branch", branch, "--single-branch"]
-    run_git([*args, "--", url, str(dest)], None, url=url, token=token)
+    checked_git([*args, "--", url, str(dest)], None, url=url, token=token)
     return dest
 
 
 def checkout(repo: Path, commit: str, branch: str) -> None:
     """Create and switch to `branch` at `commit`."""
-    run_git(["checkout", "--quiet", "-B", branch, commit], repo)
+    checked_git(["checkout", "--quiet", "-B", branch, commit], repo)
 
 
 def has_commit(repo: Path, commit: str) -> bool:
     """Whether `commit` exists in the clone (it does not when it lives only in a fork)."""
     try:
-        run_git(["cat-file", "-e", f"{commit}^{{commit}}"], repo)
+        checked_git(["cat-file", "-e", f"{commit}^{{commit}}"], repo)
     except GitHubError:
         return False
     return True
@@ -106,17 +99,17 @@ def has_commit(repo: Path, commit: str) -> bool:
 
 def head(repo: Path) -> str:
     """The commit HEAD points at."""
-    return run_git(["rev-parse", "HEAD"], repo).strip()
+    return checked_git(["rev-parse", "HEAD"], repo).strip()
 
 
 def diff_against(repo: Path, base: str) -> str:
     """The working tree's changes relative to `base`, as `git diff` prints them."""
-    return run_git(["diff", "--no-color", "--no-ext-diff", base], repo)
+    return checked_git(["diff", "--no-color", "--no-ext-diff", base], repo)
 
 
 def commit_all(repo: Path, message: str, name: str, email: str) -> str:
     """Commit every change as `name <email>` (author and committer); returns the commit sha."""
-    run_git(["add", "--all"], repo)
+    checked_git(["add", "--all"], repo)
     identity = [
         "-c",
         f"user.name={name}",
@@ -125,7 +118,7 @@ def commit_all(repo: Path, message: str, name: str, email: str) -> str:
         "-c",
         "commit.gpgsign=false",
     ]
-    run_git([*identity, "commit", "--quiet", "--no-verify", "-m", message], repo)
+    checked_git([*identity, "commit", "--quiet", "--no-verify", "-m", message], repo)
     return head(repo)
 
 
@@ -134,4 +127,4 @@ def push(repo: Path, url: str, token: str, branch: str, *, force: bool = False) 
     if force and not branch.startswith(constants.BRANCH_PREFIX):
         raise GitHubError(f"refusing to force-push {branch!r}: only {constants.BRANCH_PREFIX}*")
     spec = f"{'+' if force else ''}HEAD:refs/heads/{branch}"
-    run_git(["push", "--quiet", "--", url, spec], repo, url=url, token=token)
+    checked_git(["push", "--quiet", "--", url, spec], repo, url=url, token=token)

@@ -18,7 +18,7 @@ from app.github import records, render
 from app.github.auth import InstallationTokens
 from app.github.client import GitHubClient, RepoClient
 from app.github.constants import CONFIG_PATH
-from app.github.repo_config import RepoConfig, parse_repo_config
+from app.repo_config import RepoConfig, parse_repo_config
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.github.client import RepoClient
-from app.github.repo_config import RepoConfig, role_allows
+from app.repo_config import RepoConfig, role_allows
 
 
 @dataclass(frozen=True)

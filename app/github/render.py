@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from app.github.repo_config import RepoConfig
 from app.patches import fault_location
+from app.repo_config import RepoConfig
 
 #: Stages shown in the status comment, in the order they run.
 STAGES = ("clone", "reproduce", "localize", "patch", "bundle", "publish")

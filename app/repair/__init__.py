@@ -1,1 +1,1 @@
-"""The offline repair engine: test-result parsing, fault localization and fix templates."""
+"""The offline repair engine: candidates, the verifier, the search, localization, templates."""

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.agents.testcmd import TestCommand
-from app.agents.testrun import REPORT_DIR, run_tests
-from app.repair.results import TestRun
 from app.repair.spectrum import LineKey, context_matches
+from app.testing.results import TestRun
+from app.testing.testcmd import TestCommand
+from app.testing.testrun import REPORT_DIR, run_tests
 
 #: Relative to the work copy, because the sandbox may mount it elsewhere.
 RCFILE = f"{REPORT_DIR}/coveragerc"

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from app.agents.testcmd import TestCommand
-from app.agents.testrun import limit_from_durations
 from app.repair.coverage_run import run_with_coverage
-from app.repair.results import Frame, Location, TestOutcome
 from app.repair.scope import in_scope
 from app.repair.spectrum import LineKey, build_spectrum
+from app.testing.results import Frame, Location, TestOutcome
+from app.testing.testcmd import TestCommand
+from app.testing.testrun import limit_from_durations
 
 #: Added to a line's score when it is a traceback frame of a failing test (innermost gets all).
 FRAME_BONUS = 0.15

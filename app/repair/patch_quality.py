@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from app.agents.candidates import Candidate
+from app.repair.candidates import Candidate
 from app.repair.local_names import unread
 
 

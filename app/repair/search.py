@@ -17,9 +17,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from app import defaults
-from app.agents.candidates import Candidate
-from app.agents.stages.verify import Verification
+from app.repair.candidates import Candidate
 from app.repair.patch_quality import orphans
+from app.repair.verifier import Verification
 
 #: A deletion counts as this many extra changed lines when picking among plausible patches.
 DELETION_PENALTY = 3

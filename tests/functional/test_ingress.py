@@ -143,7 +143,7 @@ def test_redelivery_is_acknowledged_and_enqueues_nothing(
     again = send(client, "issues", payload, "same-delivery")
     assert again.status_code == 200
     assert again.get_json() == {"jobs": first.get_json()["jobs"], "duplicate": True}
-    redis_conn.delete(dedupe.PREFIX + "same-delivery")  # lose the fast path: the database decides
+    redis_conn.delete(dedupe.key("same-delivery"))  # lose the fast path: the database decides
     third = send(client, "issues", payload, "same-delivery")
     assert third.status_code == 200 and third.get_json()["jobs"] == first.get_json()["jobs"]
     assert count_runs(database_url) == 1
@@ -351,7 +351,7 @@ def test_database_down_is_503_and_a_redelivery_is_processed(
     dead_db = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nope"
     down = make_app(dead_db, redis_url).test_client()
     assert send(down, "issues", fake.labeled_issue(), "retry-me").status_code == 503
-    assert redis_conn.get(dedupe.PREFIX + "retry-me") is None
+    assert redis_conn.get(dedupe.key("retry-me")) is None
     up = make_app(database_url, redis_url).test_client()
     assert send(up, "issues", fake.labeled_issue(), "retry-me").status_code == 202
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.agents.planner import RepairOptions, repair
+from app.chain.planner import RepairOptions, repair
 from app.config import Settings
 from app.repair.search import SearchBudget
 from tests.fakes.llm import FakeLLMServer, Reply, fake_llm
@@ -105,7 +105,7 @@ def _settings(server: FakeLLMServer, tmp_path: Path, **overrides: object) -> Set
 
 @pytest.fixture(autouse=True)
 def _schema(tmp_path: Path) -> None:
-    from app.commands.history import ensure_schema
+    from app.local.history import ensure_schema
 
     ensure_schema(f"sqlite:///{tmp_path / 'db.sqlite3'}")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webhooks import commands
+from webhooks import comment_parser
 from webhooks.handlers.common import run_request, skip_reason
 from webhooks.router import Context, Outcome, Payload, Router, ignore
 
@@ -16,7 +16,7 @@ def created(payload: Payload, ctx: Context) -> Outcome:
     if reason:
         return ignore(reason)
     names = tuple({"fixwurx", ctx.app_slug})
-    command = commands.parse(str(payload["comment"].get("body") or ""), names)
+    command = comment_parser.parse(str(payload["comment"].get("body") or ""), names)
     if command is None:
         return ignore("comment is not a FixWurx command")
     issue = payload["issue"]

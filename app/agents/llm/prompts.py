@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from string import Template
 
-from app.repair.results import TestOutcome
+from app.testing.results import TestOutcome
 
 
 @cache

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from app.agents.candidates import Candidate, FileEdit, RepairContext
-from app.repair.results import Location
+from app.repair.candidates import Candidate, FileEdit, RepairContext
 from app.repair.scope import in_scope
 from app.repair.templates import (
     calls,
@@ -31,6 +30,7 @@ from app.repair.templates import (
 )
 from app.repair.templates.base import MAX_WEIGHT, Mutation, ParsedFile, own_nodes
 from app.repair.templates.hints import family_boosts
+from app.testing.results import Location
 
 #: Every template family, in the order ties are broken.
 FAMILIES: tuple[ModuleType, ...] = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from app.repair.results import TestOutcome
+from app.testing.results import TestOutcome
 
 #: (pattern in a failing test's message or traceback, {family: prior multiplier}).
 HINTS: tuple[tuple[re.Pattern[str], dict[str, float]], ...] = (

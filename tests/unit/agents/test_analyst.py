@@ -12,18 +12,18 @@ import pytest
 from app.agents import memory
 from app.agents.analyst import AnalystConfig, LlmSource
 from app.agents.budget import Budget, BudgetLimits
-from app.agents.candidates import Candidate, RepairContext
 from app.agents.llm.chain import ProviderChain, RetryPolicy
 from app.agents.llm.openai_provider import OpenAIProvider
-from app.agents.stages import patch as patch_stage
-from app.agents.stages.context import StageContext
-from app.agents.stages.verify import Verification
-from app.agents.state import RunState
-from app.agents.testcmd import TestCommand as Command
+from app.chain.stages import patch as patch_stage
+from app.chain.stages.context import StageContext
+from app.chain.state import RunState
 from app.errors import BudgetExhausted, ProviderError
-from app.repair.results import Frame, Location
-from app.repair.results import TestOutcome as Outcome
+from app.repair.candidates import Candidate, RepairContext
 from app.repair.search import Attempted
+from app.repair.verifier import Verification
+from app.testing.results import Frame, Location
+from app.testing.results import TestOutcome as Outcome
+from app.testing.testcmd import TestCommand as Command
 from tests.fakes.llm import FakeLLMServer, Fault, Reply, Step, fake_llm
 
 CODE = '''import math

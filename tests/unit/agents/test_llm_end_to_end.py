@@ -15,12 +15,12 @@ from pathlib import Path
 from app import sandbox
 from app.agents.analyst import AnalystConfig
 from app.agents.budget import Budget
-from app.agents.candidates import RepairContext
 from app.agents.llm.chain import RetryPolicy
 from app.agents.llm.registry import build_llm_sources
 from app.config import Settings
-from app.repair.results import Frame, Location
-from app.repair.results import TestOutcome as Outcome
+from app.repair.candidates import RepairContext
+from app.testing.results import Frame, Location
+from app.testing.results import TestOutcome as Outcome
 from tests.fakes.llm import Reply, fake_llm
 
 BUGGY = '''"""Prices."""

@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 from app.agents import memory
 from app.db import session_scope
 from app.models import FixMemory
-from app.repair.results import Frame
-from app.repair.results import TestOutcome as Outcome
+from app.testing.results import Frame
+from app.testing.results import TestOutcome as Outcome
 
 DATE_FIX = "--- a/dates.py\n+++ b/dates.py\n-    return parse_date(s, '%d/%m')\n+    return parse_date(s, '%m/%d')\n"
 DIV_FIX = "--- a/stats.py\n+++ b/stats.py\n-    return total / len(xs)\n+    return total / len(xs) if xs else 0.0\n"
@@ -117,7 +117,7 @@ def test_tokens_split_identifiers() -> None:
 
 
 def test_remember_fix_from_failing_tests(database_url: str) -> None:
-    from app.repair.results import Location
+    from app.testing.results import Location
 
     failing = [
         Outcome("t::a", "failed", message="KeyError: 'port'", frames=(Frame("cfg.py", 3),)),

@@ -10,13 +10,13 @@ import pytest
 
 from app import sandbox
 from app.agents.budget import Budget, BudgetLimits
-from app.agents.candidates import RepairContext
 from app.agents.edits import EditError
 from app.agents.explainer import explain, sanitize
 from app.agents.llm.chain import ProviderChain, RetryPolicy
 from app.agents.llm.openai_provider import OpenAIProvider
 from app.agents.reprotest import new_test_path, write_reproduction_test
 from app.config import Settings
+from app.repair.candidates import RepairContext
 from tests.fakes.llm import FakeLLMServer, Fault, Reply, fake_llm
 
 SLUG = "def slugify(text):\n    return text.lower().replace(' ', '_')\n"

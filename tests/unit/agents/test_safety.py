@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.agents.candidates import Candidate, FileEdit
 from app.agents.llm.prompts import failures_block, issue_block, render
 from app.agents.safety import Scope, UnsafeEdit, check_candidate, check_edit, fence, refusal_reason
-from app.repair.results import TestOutcome as Outcome
+from app.repair.candidates import Candidate, FileEdit
+from app.testing.results import TestOutcome as Outcome
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.agents.candidates import Candidate, FileEdit
 from app.errors import BundleMismatch, PatchError
 from app.patches import PatchBundle, canonical_json, content_hash, validate_diff, verify_bundle
+from app.repair.candidates import Candidate, FileEdit
 
 
 def _git(repo: Path, *args: str) -> str:

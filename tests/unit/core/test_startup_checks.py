@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from app.errors import ConfigError
 from webhooks import create_app
-from workers.cli import worker
+from workers.start import worker
 
 
 def test_web_app_refuses_an_unreadable_key(tmp_path: Path) -> None:

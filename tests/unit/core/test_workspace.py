@@ -56,7 +56,7 @@ def test_bad_paths(tmp_path: Path, kind: str) -> None:
 
 
 def test_an_invalid_repo_config_is_bad_input_naming_the_file(tmp_path: Path) -> None:
-    from app.agents.testcmd import resolve
+    from app.testing.testcmd import resolve
 
     (tmp_path / ".github").mkdir()
     (tmp_path / ".github" / "fixwurx.yml").write_text("test_command: pytest -q\nunknown_key: 1\n")

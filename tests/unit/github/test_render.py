@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from app.github import render
-from app.github.repo_config import RepoConfig
 from app.patches import PatchBundle
+from app.repo_config import RepoConfig
 
 DIFF = """--- a/ages.py
 +++ b/ages.py

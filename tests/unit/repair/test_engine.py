@@ -6,13 +6,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from app.agents import testcmd
-from app.agents.candidates import RepairContext
-from app.agents.stages.verify import Baseline, Verifier
-from app.agents.testrun import run_tests
+from app.repair.candidates import RepairContext
 from app.repair.localization import localize
 from app.repair.search import SearchBudget, search
 from app.repair.templates import TemplateSource
+from app.repair.verifier import Baseline, Verifier
+from app.testing import testcmd
+from app.testing.testrun import run_tests
 
 SOURCE = """\
 def chunks(items, size):

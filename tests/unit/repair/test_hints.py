@@ -1,7 +1,7 @@
 """Error types in the failing tests reweight the template families."""
 
-from app.repair import results
 from app.repair.templates.hints import HINTS, family_boosts
+from app.testing import results
 
 
 def failing(message: str, traceback: str = "") -> results.TestOutcome:

@@ -6,10 +6,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from app.agents import testcmd
-from app.agents.testrun import run_tests
-from app.repair import results
 from app.repair.localization import localize
+from app.testing import results, testcmd
+from app.testing.testrun import run_tests
 
 # Module-qualified: pytest would try to collect classes named Test* imported here.
 Command = testcmd.TestCommand

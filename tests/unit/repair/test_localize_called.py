@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.agents.testcmd import parse
-from app.agents.testrun import run_tests
 from app.repair.localization import localize
+from app.testing.testcmd import parse
+from app.testing.testrun import run_tests
 
 
 def test_a_unittest_assertion_points_at_the_called_function(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Patches that bypass computed values instead of fixing them are recognised."""
 
-from app.agents.candidates import Candidate, FileEdit
+from app.repair.candidates import Candidate, FileEdit
 from app.repair.patch_quality import dead_locals, orphans
 from app.repair.search import edit_cost
 

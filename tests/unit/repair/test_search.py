@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from app.agents.candidates import Candidate, FileEdit
-from app.agents.stages.verify import Verification
 from app.repair import search as search_module
+from app.repair.candidates import Candidate, FileEdit
 from app.repair.search import SearchBudget, edit_cost, is_deletion, pick, search
+from app.repair.verifier import Verification
 
 BEFORE = "a = 1\nb = 2\nc = 3\n"
 

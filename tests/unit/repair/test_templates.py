@@ -8,8 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from app.agents.candidates import RepairContext
-from app.repair.results import Location
+from app.repair.candidates import RepairContext
 from app.repair.templates import (
     FAMILIES,
     TemplateSource,
@@ -24,6 +23,7 @@ from app.repair.templates import (
     swaps,
 )
 from app.repair.templates.base import ParsedFile, own_nodes
+from app.testing.results import Location
 
 
 def variants(family: ModuleType, source: str, line: int) -> list[str]:

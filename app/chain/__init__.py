@@ -1,0 +1,4 @@
+"""The planner-led chain: run state, lineage, and the stages.
+
+reproduce -> localize -> patch -> bundle.
+"""

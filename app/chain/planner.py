@@ -1,0 +1,174 @@
+"""The planner: decides the next stage from the persisted run state and runs it.
+
+Stages never call each other. After each stage the planner records the result in the state and
+hands the state to `on_state` (the worker persists it; the CLI may ignore it), so a run can be
+shown while it runs and resumed after a crash.
+
+`repair(path, options)` is the whole chain on a local checkout: the CLI and the GitHub flow both
+call it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from app import defaults
+from app.agents.llm_services import ModelServices
+from app.chain.lineage import RunRecorder
+from app.chain.stages.bundle import bundle
+from app.chain.stages.context import Progress, StageContext, quiet
+from app.chain.stages.localize import localize
+from app.chain.stages.patch import patch
+from app.chain.stages.reproduce import reproduce
+from app.chain.state import RunState
+from app.config import Settings
+from app.errors import FixwurxError
+from app.patches import PatchBundle
+from app.repair.candidates import CandidateSource
+from app.repair.search import SearchBudget
+from app.testing import testcmd
+from app.testing.results import Location
+from app.workspace import Workspace
+
+
+class StageResult(Protocol):
+    """Every stage returns a typed result that knows how to record itself."""
+
+    def apply(self, state: RunState) -> None:
+        """Write the result into the run state."""
+
+
+Stage = Callable[[RunState, StageContext], Any]
+
+STAGE_FUNCTIONS: dict[str, Stage] = {
+    "reproduce": reproduce,
+    "localize": localize,
+    "patch": patch,
+    "bundle": bundle,
+}
+
+
+@dataclass
+class RepairOptions:
+    """How to run the chain. Defaults suit a local checkout with no configuration."""
+
+    test_command: str | None = None
+    repo_test_command: str | None = None
+    issue_text: str = ""
+    timeout: float = defaults.SUITE_TIMEOUT_S
+    test_timeout: float = defaults.TEST_TIMEOUT_S
+    ignore_paths: tuple[str, ...] = ()
+    sources: Sequence[CandidateSource] | None = None
+    budget: SearchBudget = field(default_factory=SearchBudget)
+    progress: Progress = quiet
+    on_state: Callable[[RunState], None] | None = None
+    recorder: RunRecorder | None = None
+    settings: Settings | None = None
+    repository: str | None = None
+    repository_id: int | None = None
+    installation_id: int | None = None
+    repo_models: Mapping[str, Any] | None = None
+
+
+@dataclass
+class RepairOutcome:
+    """The end of a run: status, bundle (when fixed), the reason, and the final state."""
+
+    status: str
+    bundle: PatchBundle | None
+    reason: str
+    state: RunState
+
+    @property
+    def locations(self) -> list[Location]:
+        """Most suspicious first."""
+        return [Location.from_json(loc) for loc in self.state.locations]
+
+
+def default_sources(models: ModelServices | None = None) -> list[CandidateSource]:
+    """Cheapest first: the fix templates, then the models when a provider is configured."""
+    from app.repair.templates import TemplateSource
+
+    return [TemplateSource(), *(models.sources() if models is not None else [])]
+
+
+def model_services(options: RepairOptions) -> ModelServices | None:
+    """The run's model services under its budget, or None when no provider is configured."""
+    return ModelServices.for_run(
+        options.settings or Settings.from_env(),
+        run_id=options.recorder.run_id if options.recorder is not None else None,
+        repository=options.repository,
+        repository_id=options.repository_id,
+        installation_id=options.installation_id,
+        overrides=options.repo_models,
+    )
+
+
+def repair(path: Path, options: RepairOptions) -> RepairOutcome:
+    """Run the whole chain on a disposable copy of `path`."""
+    workspace = Workspace.prepare(path)
+    try:
+        command = testcmd.resolve(workspace.root, options.test_command, options.repo_test_command)
+        state = RunState(
+            source=str(path),
+            test_command=command.display(),
+            issue_text=options.issue_text,
+            base_commit=workspace.base_commit,
+        )
+        models = model_services(options)
+        ctx = StageContext(
+            root=workspace.root,
+            command=command,
+            suite_timeout=options.timeout,
+            test_timeout=options.test_timeout,
+            sources=options.sources if options.sources is not None else default_sources(models),
+            budget=options.budget,
+            ignore_paths=options.ignore_paths,
+            progress=options.progress,
+            models=models,
+        )
+        if options.recorder is not None:
+            options.recorder.start_attempt()
+        run_planner(state, ctx, _observers(options))
+        if options.recorder is not None:
+            options.recorder.finish(state)
+    finally:
+        workspace.cleanup()
+    result = PatchBundle.from_json(state.bundle) if state.bundle else None
+    return RepairOutcome(state.status, result, state.reason, state)
+
+
+def _observers(options: RepairOptions) -> Callable[[RunState], None]:
+    """One callback that persists the state (when recording) and tells the caller."""
+
+    def observe(state: RunState) -> None:
+        if options.recorder is not None:
+            options.recorder.stage_done(state)
+        if options.on_state is not None:
+            options.on_state(state)
+
+    return observe
+
+
+def run_planner(
+    state: RunState, ctx: StageContext, on_state: Callable[[RunState], None] | None = None
+) -> RunState:
+    """Run stages until the state says the run has ended."""
+    while (stage := state.next_stage()) is not None:
+        started = time.monotonic()
+        try:
+            result: StageResult = STAGE_FUNCTIONS[stage](state, ctx)
+            result.apply(state)
+        except FixwurxError:
+            raise
+        except Exception as exc:  # a bug of ours must end the run with a reason, not hang it
+            state.finish("error", f"{stage} failed: {type(exc).__name__}: {exc}")
+        state.timings[stage] = round(time.monotonic() - started, 3)
+        state.done.append(stage)
+        if on_state is not None:
+            on_state(state)
+    return state

@@ -1,0 +1,173 @@
+"""Patch: ask each candidate source in turn, cheapest first, and verify what it proposes.
+
+Sources are tried in order (fix templates, then language models). A source that fails
+verification may get `feedback_rounds` more tries with the verifier's output; every candidate,
+whatever its source, passes the same verifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.chain.stages.context import StageContext
+from app.chain.state import CandidateSummary, RunState
+from app.errors import BudgetExhausted, ProviderError
+from app.repair.candidates import Candidate, CandidateSource, RepairContext
+from app.repair.search import Attempted, ProgressCallback, SearchResult, search
+from app.repair.verifier import Verification, Verifier
+from app.testing.results import Location
+
+
+@dataclass
+class PatchResult:
+    """The pick (if any) and everything tried on the way."""
+
+    chosen: Attempted | None
+    attempted: list[Attempted] = field(default_factory=list)
+    plausible_count: int = 0
+    stopped_by: str = ""
+    budget_exhausted: bool = False
+
+    def apply(self, state: RunState) -> None:
+        """Record the tried candidates and the pick; no pick ends the run as not fixed."""
+        for attempt in self.attempted:
+            state.candidates.append(_summary(attempt))
+            state.tokens += attempt.candidate.tokens
+            state.cost_usd += attempt.candidate.cost_usd
+        if self.chosen is None:
+            state.finish("not_fixed", _why_not(self))
+            return
+        state.chosen = {
+            "id": self.chosen.candidate.key,
+            "location": _location(self.chosen.candidate),
+            "source": self.chosen.candidate.source,
+            "description": self.chosen.candidate.description,
+            "diff": self.chosen.candidate.diff(),
+            "files": [e.path for e in self.chosen.candidate.edits],
+            "after": [o.to_json() for o in self.chosen.verification.after],
+            "tests_run": self.chosen.verification.tests_run,
+            "plausible": self.plausible_count,
+        }
+
+
+def patch(state: RunState, ctx: StageContext) -> PatchResult:
+    """Run the sources in order until one yields a plausible patch."""
+    verifier = Verifier(ctx.baseline(state))
+    total = PatchResult(None)
+    for source in ctx.sources:
+        rejected: list[Attempted] = []
+        for round_number in range(1 + _rounds(source, ctx)):
+            context = _context(state, ctx, rejected)
+            ctx.progress("patch", _announce(source, round_number))
+            found = search(
+                source.propose(context), verifier.check, ctx.budget, _reporter(ctx), SOURCE_STOPS
+            )
+            _merge(total, found)
+            if found.chosen is not None:
+                return total
+            error = found.source_error
+            if isinstance(error, BudgetExhausted):  # nothing more may be spent on any source
+                total.budget_exhausted = True
+                total.stopped_by = f"budget exhausted: {error}"
+                ctx.progress("patch", total.stopped_by)
+                return total
+            if error is not None:  # this source's providers failed: try the next source
+                verb = "stopped" if found.tried else "unavailable"
+                total.stopped_by = f"{source.name} {verb}: {error}"
+                ctx.progress("patch", total.stopped_by)
+                break
+            rejected = _rejected(found)
+            if not rejected:
+                break
+    return total
+
+
+#: Errors a source may raise mid-round; the search still verifies what it drew before them.
+SOURCE_STOPS: tuple[type[Exception], ...] = (BudgetExhausted, ProviderError)
+
+
+def _rounds(source: CandidateSource, ctx: StageContext) -> int:
+    """Deterministic sources gain nothing from feedback; models do."""
+    return ctx.feedback_rounds if getattr(source, "accepts_feedback", False) else 0
+
+
+def _context(state: RunState, ctx: StageContext, rejected: list[Attempted]) -> RepairContext:
+    return RepairContext(
+        root=ctx.root,
+        failing=state.failing_outcomes(),
+        locations=tuple(Location.from_json(loc) for loc in state.locations),
+        test_command=ctx.command.argv,
+        issue_text=state.issue_text,
+        feedback=_feedback(rejected),
+        ignore_paths=ctx.ignore_paths,
+        rejected=tuple(a.candidate for a in rejected),
+    )
+
+
+def _announce(source: CandidateSource, round_number: int) -> str:
+    return f"trying {source.name}" + (f" (feedback round {round_number})" if round_number else "")
+
+
+def _reporter(ctx: StageContext) -> ProgressCallback:
+    def report(attempt: Attempted, tried: int) -> None:
+        verdict = attempt.verification
+        reason = (verdict.reason.strip().splitlines() or [""])[0]
+        mark = reason if verdict.plausible else f"rejected ({reason})"
+        ctx.progress("verify", f"#{tried} {attempt.candidate.description}: {mark}")
+
+    return report
+
+
+def _merge(total: PatchResult, found: SearchResult) -> None:
+    total.attempted.extend(found.attempted)
+    total.plausible_count += len(found.plausible)
+    total.chosen = found.chosen
+    total.stopped_by = found.stopped_by
+
+
+def _rejected(found: SearchResult) -> list[Attempted]:
+    """The best failed candidates of a round: what the next model round is told about."""
+    return [a for a in found.attempted if not a.verification.plausible][:3]
+
+
+def _feedback(rejected: list[Attempted]) -> str:
+    """The verifier's words on `rejected`, for the next model round."""
+    parts = [
+        f"Candidate `{a.candidate.description}` was rejected: {a.verification.reason}\n"
+        f"{_tail(a.verification)}"
+        for a in rejected
+    ]
+    return "\n\n".join(parts)
+
+
+def _tail(verification: Verification) -> str:
+    return "\n".join(verification.output.strip().splitlines()[-30:])
+
+
+def _location(candidate: Candidate) -> dict[str, object] | None:
+    return candidate.location.to_json() if candidate.location is not None else None
+
+
+def _summary(attempt: Attempted) -> CandidateSummary:
+    candidate: Candidate = attempt.candidate
+    return CandidateSummary(
+        id=candidate.key,
+        source=candidate.source,
+        description=candidate.description,
+        plausible=attempt.verification.plausible,
+        reason=attempt.verification.reason,
+        parent=candidate.parent,
+        changed_lines=candidate.changed_lines,
+        seconds=attempt.verification.duration,
+        tokens=candidate.tokens,
+        cost_usd=candidate.cost_usd,
+    )
+
+
+def _why_not(result: PatchResult) -> str:
+    if result.budget_exhausted:
+        return result.stopped_by
+    if not result.attempted:
+        return "no candidate patch could be generated for the suspicious locations"
+    tried = len(result.attempted)
+    return f"none of {tried} candidate patches passed verification ({result.stopped_by})"

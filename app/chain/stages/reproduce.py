@@ -1,0 +1,158 @@
+"""Reproduce (the observer): run the suite, find the failing tests, set flaky ones aside.
+
+An issue text can narrow the failure to named test ids, or supply a Python snippet that raises;
+the snippet becomes a test file in the work copy and ships with the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from app import defaults
+from app.chain.issue_text import REPRO_FILE, REPRO_TEST_ID, parse_issue
+from app.chain.stages.context import StageContext
+from app.chain.state import RunState
+from app.errors import BadInput
+from app.repair.candidates import RepairContext
+from app.testing.results import TestOutcome, TestRun, outcome_to_json
+from app.testing.testrun import limit_from_durations, run_tests
+
+
+@dataclass(frozen=True)
+class ReproduceResult:
+    """The baseline run and which of its failures are real reproductions."""
+
+    baseline: TestRun
+    reproducing: tuple[str, ...]
+    flaky: tuple[str, ...] = ()
+    added_files: dict[str, str] = field(default_factory=dict)
+    problem: str = ""
+
+    def apply(self, state: RunState) -> None:
+        """Record the result in the run state; a problem ends the run as not fixed."""
+        state.baseline = [outcome_to_json(o) for o in self.baseline.outcomes]
+        state.baseline_duration = self.baseline.duration
+        state.reproducing = list(self.reproducing)
+        state.flaky = list(self.flaky)
+        state.added_files = dict(self.added_files)
+        if self.problem:
+            state.finish("not_fixed", self.problem)
+
+
+def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
+    """Run the suite once, then rerun its failures to tell real ones from flaky ones."""
+    issue = parse_issue(state.issue_text)
+    added: dict[str, str] = {}
+    if issue.snippet:
+        added[REPRO_FILE] = issue.repro_test_source()
+        (ctx.root / REPRO_FILE).write_text(added[REPRO_FILE], encoding="utf-8")
+        ctx.progress("reproduce", f"wrote the issue's snippet as {REPRO_TEST_ID}")
+    ctx.progress("reproduce", f"running `{ctx.command.display()}`")
+    baseline = run_tests(
+        ctx.root, ctx.command, timeout=ctx.suite_timeout, per_test_timeout=ctx.per_test_timeout
+    )
+    _reject_unusable(baseline, ctx)
+    failing = _focus(baseline.failing, issue.test_ids, REPRO_TEST_ID if issue.snippet else None)
+    ctx.progress("reproduce", _summary(baseline, failing))
+    if not failing and state.issue_text.strip() and not issue.test_ids and ctx.models is not None:
+        written = _model_reproduction(state, ctx)
+        if written is not None:
+            path, source, outcomes = written
+            added[path] = source
+            baseline = replace(baseline, outcomes=baseline.outcomes + outcomes)
+            failing = tuple(o for o in outcomes if not o.ok)
+    if not failing:
+        return ReproduceResult(
+            baseline, (), (), added, _nothing_failing(issue.test_ids, issue.snippet)
+        )
+    flaky = _flaky(ctx, [o for o in failing if not o.hung])  # a rerun of a hang proves nothing
+    reproducing = tuple(o.test_id for o in failing if o.test_id not in flaky)
+    if flaky:
+        ctx.progress("reproduce", f"flaky, not used as evidence: {', '.join(flaky)}")
+    problem = (
+        "" if reproducing else "every failing test is flaky: there is no stable failure to fix"
+    )
+    return ReproduceResult(baseline, reproducing, flaky, added, problem)
+
+
+def _model_reproduction(
+    state: RunState, ctx: StageContext
+) -> tuple[str, str, tuple[TestOutcome, ...]] | None:
+    """Ask the model for a test that shows the issue; keep it only if it fails now."""
+    assert ctx.models is not None
+    context = RepairContext(ctx.root, (), (), ctx.command.argv, state.issue_text)
+    edit, why = ctx.models.reproduction_test(context)
+    if edit is None:
+        ctx.progress("reproduce", why)
+        return None
+    target = ctx.root / edit.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(edit.after, encoding="utf-8")
+    run = run_tests(
+        ctx.root,
+        ctx.command,
+        timeout=ctx.suite_timeout,
+        test_ids=(edit.path,),
+        per_test_timeout=ctx.per_test_timeout,
+    )
+    if not run.outcomes or all(o.ok for o in run.outcomes):
+        target.unlink()
+        ctx.progress("reproduce", f"the model's test {edit.path} passes: it does not show the bug")
+        return None
+    ctx.progress("reproduce", f"the model's test {edit.path} fails as the issue describes")
+    return edit.path, edit.after, run.outcomes
+
+
+def _reject_unusable(baseline: TestRun, ctx: StageContext) -> None:
+    if baseline.timed_out and not baseline.outcomes:
+        raise BadInput(
+            f"the test suite did not finish within {ctx.suite_timeout:.0f}s (use --timeout)"
+        )
+    if ctx.command.is_pytest and not baseline.outcomes:
+        if baseline.returncode == 5:
+            raise BadInput(f"no tests found in {ctx.root.name}: pytest collected nothing")
+        tail = baseline.output.strip().splitlines()[-1:] or ["no output"]
+        raise BadInput(f"the test command produced no test results: {tail[0]}")
+
+
+def _focus(
+    failing: tuple[TestOutcome, ...], named: tuple[str, ...], repro_id: str | None
+) -> tuple[TestOutcome, ...]:
+    if repro_id:
+        return tuple(o for o in failing if o.test_id == repro_id)
+    if named:
+        return tuple(o for o in failing if any(o.test_id.startswith(n) for n in named))
+    return failing
+
+
+def _summary(baseline: TestRun, failing: tuple[TestOutcome, ...]) -> str:
+    total = len(baseline.outcomes)
+    return f"{total} tests ran in {baseline.duration:.1f}s; {len(failing)} failing"
+
+
+def _nothing_failing(named: tuple[str, ...], snippet: str) -> str:
+    if snippet:
+        return "the issue's snippet runs without error: nothing to repair"
+    if named:
+        return f"the tests named in the issue pass: {', '.join(named)}"
+    return "no failing test to repair"
+
+
+def _flaky(ctx: StageContext, failing: list[TestOutcome]) -> tuple[str, ...]:
+    """Tests that pass on any rerun are flaky. Reruns get a few times the failure's own time."""
+    test_ids = [o.test_id for o in failing]
+    per_test = limit_from_durations((o.duration for o in failing), 2.0, ctx.per_test_timeout)
+    flaky: set[str] = set()
+    for _ in range(defaults.FLAKY_RERUNS):
+        remaining = [t for t in test_ids if t not in flaky]
+        if not remaining:
+            break
+        rerun = run_tests(
+            ctx.root,
+            ctx.command,
+            timeout=ctx.suite_timeout,
+            test_ids=remaining,
+            per_test_timeout=per_test,
+        )
+        flaky.update(o.test_id for o in rerun.outcomes if o.outcome == "passed")
+    return tuple(t for t in test_ids if t in flaky)

@@ -1,0 +1,89 @@
+"""Run state: everything the planner needs to decide what runs next, as plain JSON.
+
+The state is persisted after every stage (by whoever runs the planner), so a run can be shown,
+audited and resumed: the planner reads `done` and picks the next stage; nothing lives only in
+memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from app.testing.results import TestOutcome, outcome_from_json
+
+Status = Literal["running", "fixed", "not_fixed", "error"]
+
+#: The chain, in order. `bundle` turns the chosen candidate into a PatchBundle.
+STAGES = ("reproduce", "localize", "patch", "bundle")
+
+
+@dataclass
+class CandidateSummary:
+    """A tried candidate, for the run tree and the failure report."""
+
+    id: str
+    source: str
+    description: str
+    plausible: bool
+    reason: str
+    parent: str | None = None
+    changed_lines: int = 0
+    seconds: float = 0.0
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass
+class RunState:
+    """The persisted state of one repair run."""
+
+    source: str
+    test_command: str = ""
+    issue_text: str = ""
+    base_commit: str = ""
+    done: list[str] = field(default_factory=list)
+    baseline: list[dict[str, Any]] = field(default_factory=list)
+    baseline_duration: float = 0.0
+    reproducing: list[str] = field(default_factory=list)
+    flaky: list[str] = field(default_factory=list)
+    added_files: dict[str, str] = field(default_factory=dict)
+    locations: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[CandidateSummary] = field(default_factory=list)
+    chosen: dict[str, Any] | None = None
+    bundle: dict[str, Any] | None = None
+    status: Status = "running"
+    reason: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+    def next_stage(self) -> str | None:
+        """The first stage not yet done, or None when the run has ended."""
+        if self.status != "running":
+            return None
+        return next((s for s in STAGES if s not in self.done), None)
+
+    def failing_outcomes(self) -> tuple[TestOutcome, ...]:
+        """The baseline outcomes of the reproducing tests: the failures the stages work from."""
+        return tuple(
+            outcome_from_json(o) for o in self.baseline if o["test_id"] in self.reproducing
+        )
+
+    def finish(self, status: Status, reason: str) -> None:
+        """End the run with a status and a human-readable reason."""
+        self.status = status
+        self.reason = reason
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for the database or a file."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunState:
+        """Inverse of `to_json`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["candidates"] = [CandidateSummary(**c) for c in data.get("candidates", [])]
+        return cls(**values)

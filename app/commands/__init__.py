@@ -1,1 +1,0 @@
-"""Implementations behind the `fixwurx` subcommands (kept out of cli.py so it stays a map)."""

@@ -1,0 +1,137 @@
+"""`fixwurx fix PATH`: the embedded default — repair a local checkout with no GitHub."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app import defaults
+from app.chain.planner import RepairOptions, RepairOutcome, repair
+from app.config import Settings
+from app.errors import BadInput, FixwurxError, PatchError
+from app.local.history import close_cli_run, open_cli_run
+from app.local.report import fixed_report, not_fixed_report
+from app.local.terminal import (
+    EXIT_BAD_INPUT,
+    EXIT_FIXED,
+    EXIT_NOT_FIXED,
+    cache_dir,
+    progress_printer,
+)
+from app.patches import apply_diff, check_applies
+from app.repair.search import SearchBudget
+
+
+@dataclass(frozen=True)
+class FixRequest:
+    """What the user asked `fixwurx fix` for."""
+
+    path: Path
+    test_command: str | None
+    issue_file: str | None
+    as_json: bool
+    apply_fix: bool
+    timeout: float
+    bundle_out: Path | None
+    test_timeout: float = defaults.TEST_TIMEOUT_S
+    max_candidates: int = defaults.MAX_CANDIDATES
+
+
+def run_fix(request: FixRequest) -> int:
+    """Run the chain and report; returns the exit code."""
+    path, as_json = request.path, request.as_json
+    try:
+        _check_path(path)
+        issue_text = _read_issue(request.issue_file)
+        recorder = open_cli_run(Settings.from_env(), str(path.resolve()))
+        options = RepairOptions(
+            test_command=request.test_command,
+            issue_text=issue_text,
+            timeout=request.timeout,
+            test_timeout=request.test_timeout,
+            progress=progress_printer(not as_json),
+            recorder=recorder,
+            budget=SearchBudget(max_candidates=request.max_candidates),
+        )
+        outcome = repair(path, options)
+        if recorder is not None:
+            close_cli_run(recorder, outcome.state)
+    except BadInput as exc:
+        return _bad_input(str(exc), as_json)
+    except FixwurxError as exc:
+        return _emit(as_json, "error", None, str(exc), f"fixwurx: {exc}", EXIT_NOT_FIXED)
+    code = _report(outcome, path, as_json, request.apply_fix, request.bundle_out)
+    if recorder is not None and not as_json:
+        click.echo(f"run {recorder.run_id} recorded: fixwurx show {recorder.run_id}", err=True)
+    return code
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise BadInput(f"{path} does not exist")
+    if not path.is_dir():
+        raise BadInput(f"{path} is not a directory")
+
+
+def _read_issue(issue_file: str | None) -> str:
+    if issue_file is None:
+        return ""
+    if issue_file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(issue_file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot read the issue file {issue_file}: {exc.strerror}") from exc
+
+
+def _report(
+    outcome: RepairOutcome, path: Path, as_json: bool, apply_fix: bool, bundle_out: Path | None
+) -> int:
+    if outcome.bundle is None:
+        code = EXIT_NOT_FIXED
+        return _emit(as_json, outcome.status, None, outcome.reason, not_fixed_report(outcome), code)
+    bundle = outcome.bundle
+    target = bundle_out or cache_dir() / "bundles" / f"{bundle.hash.split(':')[1][:16]}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(bundle.dumps(), encoding="utf-8")
+    text = fixed_report(bundle, outcome.state, str(target))
+    reason = outcome.reason
+    if apply_fix:
+        applied = _apply(bundle.diff, path, bundle.base_commit)
+        text += "\n" + applied
+        reason += f"; {applied}"
+    return _emit(as_json, "fixed", bundle.to_json(), reason, text, EXIT_FIXED)
+
+
+def _apply(diff: str, path: Path, base_commit: str) -> str:
+    _, problem = check_applies(diff, path, "")
+    if problem:
+        return f"not applied to {path}: {problem}"
+    try:
+        apply_diff(diff, path)
+    except PatchError as exc:
+        return f"not applied to {path}: {exc}"
+    return f"applied to {path}"
+
+
+def _bad_input(message: str, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"status": "error", "bundle": None, "reason": message}))
+    else:
+        click.echo(f"fixwurx: error: {message}", err=True)
+    return EXIT_BAD_INPUT
+
+
+def _emit(
+    as_json: bool, status: str, bundle: dict[str, Any] | None, reason: str, text: str, code: int
+) -> int:
+    if as_json:
+        print(json.dumps({"status": status, "bundle": bundle, "reason": reason}, sort_keys=True))
+    else:
+        click.echo(text)
+    return code

@@ -1,0 +1,63 @@
+"""Run history for the CLI: each `fixwurx fix` is a run in the database, shown by `fixwurx show`.
+
+History is a convenience, not a requirement: if the database cannot be opened, the repair still
+runs and a one-line warning says why there is no record.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.chain.lineage import RunRecorder
+from app.chain.state import RunState
+from app.config import Settings
+from app.db import ensure_sqlite_dir, session_scope
+from app.models import Run, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def ensure_schema(database_url: str) -> None:
+    """Bring the database to the latest migration (cheap when it already is)."""
+    from app.migrate import upgrade
+
+    ensure_sqlite_dir(database_url)
+    upgrade(database_url)
+
+
+def open_cli_run(settings: Settings, source: str) -> RunRecorder | None:
+    """A new `cli` run and its recorder, or None (with a warning) when there is no database."""
+    try:
+        ensure_schema(settings.database_url)
+        with session_scope(settings.database_url) as session:
+            run = Run(kind="cli", trigger="fixwurx fix", branch=source, requested_by=_user())
+            session.add(run)
+            session.flush()
+            run_id = run.id
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("run history is off: cannot open %s: %s", _safe(settings.database_url), exc)
+        return None
+    return RunRecorder(settings.database_url, run_id)
+
+
+def close_cli_run(recorder: RunRecorder, state: RunState) -> None:
+    """Copy the run's end into its row."""
+    with session_scope(recorder.database_url) as session:
+        run = session.get_one(Run, recorder.run_id)
+        run.status, run.reason, run.finished_at = state.status, state.reason, utcnow()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _safe(url: str) -> str:
+    """The URL without credentials, for messages."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rsplit('@', 1)[-1]}"

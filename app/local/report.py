@@ -1,0 +1,58 @@
+"""Human-readable reports for the terminal: the fix, its evidence, or why there is none."""
+
+from __future__ import annotations
+
+from app.chain.planner import RepairOutcome
+from app.chain.state import RunState
+from app.patches import PatchBundle, fault_location
+
+
+def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
+    """The diff, the before/after evidence table, the localization and the bundle hash."""
+    lines = [
+        f"FixWurx: {bundle.evidence.get('verdict', 'plausible')} fix found by {bundle.source}",
+        f"  {bundle.summary}",
+    ]
+    top = fault_location(bundle.root_cause, bundle.localization)
+    if top:
+        lines.append(f"  root cause: {top['path']}:{top['line']} ({top.get('why', '')})")
+    lines += ["", bundle.diff.rstrip(), "", evidence_table(bundle), ""]
+    lines.append(f"bundle  {bundle.hash}")
+    lines.append(f"saved   {saved_to}")
+    lines.append(f"check   fixwurx bundle verify {saved_to} --repo {state.source}")
+    return "\n".join(lines)
+
+
+def evidence_table(bundle: PatchBundle) -> str:
+    """A before/after table over the reproducing tests, plus the regression totals."""
+    after = {row["test"]: row["outcome"] for row in bundle.evidence.get("after", [])}
+    rows = [
+        (row["test"], row["outcome"], after.get(row["test"], "?"))
+        for row in bundle.evidence.get("before", [])
+    ]
+    width = max([len("test")] + [len(r[0]) for r in rows])
+    out = [f"{'test'.ljust(width)}  before  after", f"{'-' * width}  ------  ------"]
+    out += [f"{test.ljust(width)}  {before:<6}  {now}" for test, before, now in rows]
+    regression = bundle.evidence.get("regression", {})
+    out.append(
+        f"regression: {regression.get('baseline_passing', 0)} tests that passed before still pass"
+        f" ({regression.get('tests_run', 0)} tests run)"
+    )
+    flaky = bundle.evidence.get("flaky") or []
+    if flaky:
+        out.append(f"flaky, not used as evidence: {', '.join(flaky)}")
+    return "\n".join(out)
+
+
+def not_fixed_report(outcome: RepairOutcome) -> str:
+    """Why there is no fix, what was tried, and where to look."""
+    state = outcome.state
+    lines = [f"FixWurx: not fixed: {outcome.reason}"]
+    if state.reproducing:
+        lines.append(f"  failing tests: {', '.join(state.reproducing[:5])}")
+    if state.candidates:
+        lines.append(f"  candidates tried: {len(state.candidates)}")
+    if state.locations:
+        lines.append("  most suspicious locations:")
+        lines += [f"    {loc['path']}:{loc['line']}  {loc['why']}" for loc in state.locations[:5]]
+    return "\n".join(lines)

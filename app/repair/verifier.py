@@ -1,0 +1,170 @@
+"""The verifier: a candidate is plausible when the canary and the smoke check both pass.
+
+- canary: every reproducing test now passes (run first, stopping at the first failure);
+- smoke: no test that passed at baseline fails.
+
+Each check runs in a fresh copy of the pristine tree, so `Verifier.check` is safe to call from
+several threads at once: that is how the search validates candidates in parallel.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app import defaults
+from app.repair.candidates import Candidate
+from app.testing.results import TestOutcome, TestRun
+from app.testing.testcmd import TestCommand
+from app.testing.testrun import limit_from_durations, run_tests
+
+#: Not copied into a candidate's work copy: history and caches play no part in a test run.
+COPY_IGNORE = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", ".fixwurx", "*.pyc")
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the tree looked like before any patch: the reference for every check."""
+
+    root: Path
+    command: TestCommand
+    run: TestRun
+    reproducing: tuple[str, ...]
+    flaky: tuple[str, ...] = ()
+
+    def per_test_timeout(self) -> float:
+        """Per-test limit for candidates: a few times the slowest test that finished at baseline."""
+        return limit_from_durations((o.duration for o in self.run.outcomes if not o.hung), 2.0)
+
+    def timeout_for(self, test_ids: tuple[str, ...] | None = None) -> float:
+        """A kill limit calibrated to the baseline: a patch that hangs costs little."""
+        outcomes = self.run.outcomes
+        if test_ids is not None:
+            wanted = set(test_ids)
+            outcomes = tuple(o for o in outcomes if o.test_id in wanted)
+        spent = sum(o.duration for o in outcomes) if test_ids is not None else self.run.duration
+        return defaults.CANDIDATE_TIMEOUT_FACTOR * spent + defaults.CANDIDATE_TIMEOUT_SLACK_S
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The verdict on one candidate, with the evidence behind it."""
+
+    plausible: bool
+    reason: str
+    after: tuple[TestOutcome, ...] = ()
+    regressions: tuple[str, ...] = ()
+    tests_run: int = 0
+    duration: float = 0.0
+    output: str = field(default="", repr=False)
+
+
+class Verifier:
+    """Checks candidates against a `Baseline`."""
+
+    def __init__(self, baseline: Baseline) -> None:
+        self.baseline = baseline
+
+    def check(self, candidate: Candidate) -> Verification:
+        """Compile-check, then canary, then smoke; the first failure decides."""
+        started = time.monotonic()
+        broken = _compile_errors(candidate)
+        if broken:
+            return Verification(False, f"does not compile: {broken}")
+        with tempfile.TemporaryDirectory(prefix="fixwurx-candidate-") as tmp:
+            root = Path(tmp) / "repo"
+            shutil.copytree(self.baseline.root, root, ignore=COPY_IGNORE, symlinks=True)
+            candidate.apply_to(root)
+            verdict = self._canary(root) or self._smoke(root)
+        return _with_duration(verdict, time.monotonic() - started)
+
+    def _canary(self, root: Path) -> Verification | None:
+        ids = self.baseline.reproducing
+        run = run_tests(
+            root,
+            self.baseline.command,
+            timeout=self.baseline.timeout_for(ids),
+            test_ids=ids,
+            stop_first=True,
+            per_test_timeout=self.baseline.per_test_timeout(),
+        )
+        by_id = run.by_id()
+        after = tuple(by_id.get(t) or TestOutcome(t, "failed", 0.0, "did not run") for t in ids)
+        still_failing = [o for o in after if o.outcome != "passed"]
+        if run.timed_out or still_failing:
+            first = still_failing[0] if still_failing else after[0]
+            why = "timed out" if run.timed_out else f"{first.test_id} still fails: {first.message}"
+            return Verification(
+                False, f"canary: {why}", after, (), len(run.outcomes), 0.0, run.output
+            )
+        return None
+
+    def _smoke(self, root: Path) -> Verification:
+        run = run_tests(
+            root,
+            self.baseline.command,
+            timeout=self.baseline.timeout_for(),
+            per_test_timeout=self.baseline.per_test_timeout(),
+        )
+        now = run.by_id()
+        before_passing = self.baseline.run.passing_ids - set(self.baseline.flaky)
+        regressions = tuple(
+            sorted(t for t in before_passing if t in now and now[t].outcome != "passed")
+        )
+        missing = tuple(sorted(t for t in before_passing if t not in now))
+        after = tuple(
+            now.get(t) or TestOutcome(t, "failed", 0.0, "did not run")
+            for t in self.baseline.reproducing
+        )
+        if run.timed_out:
+            return Verification(
+                False, "smoke: the suite timed out", after, regressions, len(now), 0.0, run.output
+            )
+        if regressions or missing:
+            names = ", ".join((regressions + missing)[:3])
+            return Verification(
+                False,
+                f"smoke: previously passing tests fail: {names}",
+                after,
+                regressions + missing,
+                len(now),
+                0.0,
+                run.output,
+            )
+        if any(o.outcome != "passed" for o in after):
+            return Verification(
+                False,
+                "smoke: a reproducing test fails in the full suite",
+                after,
+                (),
+                len(now),
+                0.0,
+                run.output,
+            )
+        return Verification(True, f"plausible ({len(now)} tests)", after, (), len(now), 0.0, "")
+
+
+def _compile_errors(candidate: Candidate) -> str:
+    for edit in candidate.edits:
+        if not edit.path.endswith(".py"):
+            continue
+        try:
+            compile(edit.after, edit.path, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            return f"{edit.path}:{exc.lineno}: {exc.msg}"
+    return ""
+
+
+def _with_duration(verdict: Verification, seconds: float) -> Verification:
+    return Verification(
+        verdict.plausible,
+        verdict.reason,
+        verdict.after,
+        verdict.regressions,
+        verdict.tests_run,
+        round(seconds, 3),
+        verdict.output,
+    )

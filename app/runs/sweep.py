@@ -1,0 +1,130 @@
+"""The sweeper: recover runs left running by dead workers and queued runs that never got a job.
+
+It guarantees no run is left "running" by a killed worker, and no committed run is left without a
+job when Redis was down at enqueue time. It talks to the queue through two callables, so `app`
+never imports `workers`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from app.db import session_scope
+from app.models import Run, utcnow
+from app.runs.lifecycle import (
+    ENQUEUE_GRACE_S,
+    LIVE_JOB_STATES,
+    STALE_AFTER_S,
+)
+
+log = logging.getLogger(__name__)
+
+#: How many times a run whose worker died is resumed before it is failed for good: a run that
+#: kills its worker twice (OOM, a hung test suite) will most likely do it again.
+MAX_RESUMES = 2
+#: Key in `Run.state` counting resumes; the underscore keeps it apart from the flow's own keys.
+RESUMES_KEY = "_resumes"
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did, by run id."""
+
+    resumed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    enqueued: list[int] = field(default_factory=list)
+
+
+#: Returns the RQ state of the job for a run ("queued", "started", "failed", ...) or None.
+JobState = Callable[[int], str | None]
+#: Enqueues the job for a run (idempotent: a deterministic job id).
+Enqueue = Callable[[Run], Any]
+
+
+def sweep(
+    database_url: str,
+    job_state: JobState,
+    enqueue: Enqueue,
+    now: dt.datetime | None = None,
+) -> SweepReport:
+    """Recover runs left running by dead workers and queued runs that never got a job."""
+    now = now or utcnow()
+    report = SweepReport()
+    for run_id in _stuck_running(database_url, job_state, now):
+        _recover(database_url, run_id, enqueue, report)
+    for run_id in _unenqueued(database_url, job_state, now):
+        if _enqueue_run(database_url, run_id, enqueue):
+            report.enqueued.append(run_id)
+    return report
+
+
+def _stuck_running(database_url: str, job_state: JobState, now: dt.datetime) -> list[int]:
+    stale_before = now - dt.timedelta(seconds=STALE_AFTER_S)
+    with session_scope(database_url) as session:
+        rows = session.execute(select(Run.id, Run.heartbeat_at).where(Run.status == "running"))
+        candidates = list(rows)
+    return [
+        run_id
+        for run_id, beat in candidates
+        if beat is None or _aware(beat) < stale_before or job_state(run_id) != "started"
+    ]
+
+
+def _unenqueued(database_url: str, job_state: JobState, now: dt.datetime) -> list[int]:
+    created_before = now - dt.timedelta(seconds=ENQUEUE_GRACE_S)
+    with session_scope(database_url) as session:
+        rows = session.execute(select(Run.id, Run.created_at).where(Run.status == "queued"))
+        candidates = list(rows)
+    return [
+        run_id
+        for run_id, created in candidates
+        if _aware(created) < created_before and job_state(run_id) not in LIVE_JOB_STATES
+    ]
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns; they were stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _recover(database_url: str, run_id: int, enqueue: Enqueue, report: SweepReport) -> None:
+    with session_scope(database_url) as session:
+        run = session.get(Run, run_id, with_for_update=True)
+        if run is None or run.status != "running":
+            return
+        resumes = int((run.state or {}).get(RESUMES_KEY, 0))
+        if resumes >= MAX_RESUMES:
+            run.status = "failed"
+            run.finished_at = utcnow()
+            run.reason = (
+                f"the worker running this stopped {resumes + 1} times (killed, out of memory "
+                "or timed out); giving up"
+            )
+            report.failed.append(run_id)
+            return
+        run.state = {**(run.state or {}), RESUMES_KEY: resumes + 1}
+        run.status = "queued"
+        run.reason = "resumed after its worker stopped responding"
+        run.heartbeat_at = None
+    if _enqueue_run(database_url, run_id, enqueue):
+        report.resumed.append(run_id)
+
+
+def _enqueue_run(database_url: str, run_id: int, enqueue: Enqueue) -> bool:
+    with session_scope(database_url) as session:
+        run = session.get(Run, run_id)
+        if run is None or run.status != "queued":
+            return False
+    try:
+        enqueue(run)
+    except Exception:
+        # Redis may still be down; the next sweep tries again, the run stays queued.
+        log.warning("could not enqueue run %s; will retry on the next sweep", run_id)
+        return False
+    return True

@@ -1,0 +1,118 @@
+"""Which command runs a repository's tests, and how to narrow it to some tests.
+
+Resolution order: the `--test` option, then the repo config's `test_command`, then pytest.
+A pytest command gets JUnit XML and can be narrowed to node ids; any other command is treated
+as one opaque test whose outcome is its exit status.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.errors import BadInput, ConfigError
+
+#: Directory names that mark tests when no command is configured.
+TEST_DIR_NAMES = ("tests", "test", "testing")
+#: The opaque test id used for commands that are not pytest.
+WHOLE_COMMAND_ID = "<test command>"
+
+
+@dataclass(frozen=True)
+class TestCommand:
+    """A test command as argv, and whether it is pytest (which we can narrow and parse)."""
+
+    argv: tuple[str, ...]
+    is_pytest: bool
+
+    def display(self) -> str:
+        """The command as a shell would show it, with our interpreter abbreviated."""
+        shown = ["python" if a == sys.executable else a for a in self.argv]
+        return shlex.join(shown)
+
+    def for_run(
+        self,
+        junit_path: Path,
+        test_ids: Sequence[str] = (),
+        *,
+        stop_first: bool = False,
+        per_test_timeout: float | None = None,
+    ) -> tuple[str, ...]:
+        """The argv to run (optionally only `test_ids`) writing JUnit XML to `junit_path`.
+
+        `stop_first` stops at the first failure (pytest `-x`): a candidate that fails one
+        reproducing test is rejected without paying for the rest. `per_test_timeout` (through
+        pytest-timeout) turns a hanging test into one failure instead of a killed suite, so the
+        other tests still report.
+        """
+        if not self.is_pytest:
+            return self.argv
+        args = [
+            *self.argv,
+            f"--junitxml={junit_path}",
+            "-o",
+            "junit_family=xunit1",
+            "-p",
+            "no:cacheprovider",
+        ]
+        if stop_first:
+            args.append("-x")
+        if per_test_timeout is not None:
+            args.append(f"--timeout={per_test_timeout:.1f}")
+        if test_ids:
+            head = self.argv.index("pytest") + 1  # `python -m pytest`: keep the interpreter part
+            args = args[:head] + [a for a in args[head:] if not _is_path_arg(a)] + list(test_ids)
+        return tuple(args)
+
+
+def _is_path_arg(arg: str) -> bool:
+    return not arg.startswith("-") and (arg.endswith(".py") or "/" in arg or arg in TEST_DIR_NAMES)
+
+
+def resolve(root: Path, option: str | None, repo_config_command: str | None = None) -> TestCommand:
+    """The command to use for `root`: explicit option, then repo config, then pytest."""
+    chosen = option or repo_config_command or _local_config_command(root)
+    if chosen:
+        return parse(chosen)
+    if not _has_python_tests(root):
+        raise BadInput(
+            f"no tests found in {root}: add test_*.py files or pass --test 'your test command'"
+        )
+    return TestCommand((sys.executable, "-m", "pytest", "-q"), True)
+
+
+def parse(command: str) -> TestCommand:
+    """Turn a shell-style command into a TestCommand, running pytest with our interpreter."""
+    argv = shlex.split(command)
+    if not argv:
+        raise BadInput("the test command is empty")
+    if argv[0] in ("pytest", "py.test"):
+        return TestCommand((sys.executable, "-m", "pytest", *argv[1:]), True)
+    if argv[0].startswith("python") and argv[1:3] == ["-m", "pytest"]:
+        return TestCommand((sys.executable, *argv[1:]), True)
+    return TestCommand(tuple(argv), False)
+
+
+def _local_config_command(root: Path) -> str | None:
+    from app.repo_config import parse_repo_config
+
+    config = root / ".github" / "fixwurx.yml"
+    if not config.is_file():
+        return None
+    try:
+        return parse_repo_config(config.read_text(encoding="utf-8")).test_command
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from exc  # the message names the file and the bad key
+
+
+def _has_python_tests(root: Path) -> bool:
+    patterns = ("test_*.py", "*_test.py")
+    skip = {".git", ".venv", "venv", "node_modules", "site-packages"}
+    for pattern in patterns:
+        for path in root.rglob(pattern):
+            if not skip.intersection(path.relative_to(root).parts):
+                return True
+    return False

@@ -1,0 +1,91 @@
+"""Run a test command in the sandbox and turn what it wrote into a `TestRun`."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from app import defaults, sandbox
+from app.testing.junit import frames_from_traceback, parse_junit
+from app.testing.results import SANDBOX_KILL_MARK, TestOutcome, TestRun
+from app.testing.testcmd import WHOLE_COMMAND_ID, TestCommand
+
+#: Where JUnit reports go inside the work copy; removed after reading so diffs never see them.
+REPORT_DIR = ".fixwurx"
+
+
+def limit_from_durations(
+    durations: Iterable[float], floor: float, cap: float | None = None
+) -> float:
+    """A per-test limit a few times the slowest observed test (1 s when none finished), at least
+    `floor` and at most `cap`: room for an honest test on a loaded machine, while a test that
+    hangs costs little. The one rule behind the candidate, flaky-rerun and hang limits."""
+    slowest = max(durations, default=1.0)
+    limit = max(floor, defaults.CANDIDATE_TIMEOUT_FACTOR * slowest + 1.0)
+    return limit if cap is None else min(cap, limit)
+
+
+def run_tests(
+    root: Path,
+    command: TestCommand,
+    *,
+    timeout: float,
+    test_ids: Sequence[str] = (),
+    wrap: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    stop_first: bool = False,
+    per_test_timeout: float | None = defaults.TEST_TIMEOUT_S,
+) -> TestRun:
+    """Run `command` (narrowed to `test_ids`) in the sandbox and parse per-test outcomes.
+
+    `wrap` replaces the leading `python -m` of a pytest command, so that e.g. coverage can run
+    pytest: wrap=(python, "-m", "coverage", "run", "-m").
+    """
+    report = root / REPORT_DIR / f"junit-{uuid.uuid4().hex[:8]}.xml"
+    report.parent.mkdir(exist_ok=True)
+    argv = list(
+        command.for_run(report, test_ids, stop_first=stop_first, per_test_timeout=per_test_timeout)
+    )
+    if wrap and command.is_pytest:
+        argv = [*wrap, *argv[2:]]
+    started = time.monotonic()
+    result = sandbox.run(argv, cwd=root, timeout=timeout, env=env)
+    duration = time.monotonic() - started
+    output = result.stdout + result.stderr
+    outcomes = _read_outcomes(report, root) if command.is_pytest else ()
+    report.unlink(missing_ok=True)
+    if not command.is_pytest:
+        outcomes = (_whole_command_outcome(result.returncode, duration, output, root),)
+    if result.timed_out:
+        outcomes = _mark_unfinished(outcomes, test_ids, duration)
+    return TestRun(tuple(outcomes), result.returncode, duration, result.timed_out, output)
+
+
+def _read_outcomes(report: Path, root: Path) -> tuple[TestOutcome, ...]:
+    if not report.is_file():
+        return ()
+    return tuple(parse_junit(report.read_text(encoding="utf-8", errors="replace"), root))
+
+
+def _whole_command_outcome(code: int, duration: float, output: str, root: Path) -> TestOutcome:
+    tail = output[-4000:]
+    return TestOutcome(
+        test_id=WHOLE_COMMAND_ID,
+        outcome="passed" if code == 0 else "failed",
+        duration=duration,
+        message=f"exit status {code}",
+        traceback=tail,
+        frames=frames_from_traceback(tail, root),
+    )
+
+
+def _mark_unfinished(
+    outcomes: tuple[TestOutcome, ...], test_ids: Sequence[str], duration: float
+) -> tuple[TestOutcome, ...]:
+    """A killed run reports nothing for the tests it never finished: count those as failed."""
+    seen = {o.test_id for o in outcomes}
+    missing = [t for t in test_ids if t not in seen]
+    timeouts = tuple(TestOutcome(t, "failed", duration, SANDBOX_KILL_MARK) for t in missing)
+    return outcomes + timeouts
