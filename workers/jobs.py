@@ -14,7 +14,7 @@ import logging
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from app import runs
+from app import metrics, runs
 from app.config import Settings
 from app.errors import FixwurxError
 from app.observability import scrub_text
@@ -55,7 +55,15 @@ def process_run(run_id: int) -> str:
         # execute_run normally records its own verdict (fixed, not_fixed, stopped...); a run it
         # left running (a status or help reply) is simply done.
         runs.finish(url, run_id, "done")
+    _observe(url, run_id)
     return runs.status_of(url, run_id) or "missing"
+
+
+def _observe(url: str, run_id: int) -> None:
+    try:
+        metrics.observe_run(url, run_id)
+    except Exception:
+        log.warning("could not count run %s in the metrics", run_id, exc_info=True)
 
 
 def _execute(settings: Settings, run_id: int) -> str | None:

@@ -10,7 +10,7 @@ import logging
 
 from redis import Redis
 
-from app import runs
+from app import metrics, runs
 from app.config import Settings
 from app.models import Run
 from workers import queues
@@ -28,6 +28,7 @@ def sweep(settings: Settings, connection: Redis) -> runs.SweepReport:
         return queues.reenqueue_run(connection, run.id, run.kind, run.command)
 
     report = runs.sweep(settings.database_url, job_state, enqueue)
+    metrics.observe_sweep(len(report.resumed), len(report.failed), len(report.enqueued))
     if report.resumed or report.failed or report.enqueued:
         log.warning(
             "sweep: resumed %s, failed %s, enqueued %s",
