@@ -63,6 +63,8 @@ class Settings:
     budget_installation_month_usd: float = 100.0
     budget_installation_month_tokens: int = 40_000_000
     log_level: str = "INFO"
+    #: Days of deliveries, model calls, stage and audit rows kept (app/retention.py); 0 keeps all.
+    retention_days: int = 90
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

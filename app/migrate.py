@@ -61,3 +61,25 @@ def check_command() -> None:
 def current_command() -> None:
     """Show the database's current revision."""
     command.current(alembic_config(Settings.from_env().database_url))
+
+
+@db.command("prune")
+@click.option(
+    "--older-than",
+    "older_than",
+    default="90d",
+    show_default=True,
+    help="Age like 90d, 12w or 36h: older deliveries, model calls, stage and audit rows go.",
+)
+def prune_command(older_than: str) -> None:
+    """Delete old bookkeeping rows; runs, candidates and merged fixes' bundles are kept."""
+    from app import retention
+
+    try:
+        age = retention.parse_age(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from exc
+    report = retention.prune(Settings.from_env().database_url, age)
+    for table, count in report.deleted.items():
+        click.echo(f"{table}: {count} deleted")
+    click.echo(f"pruned {report.total} rows older than {report.cutoff.isoformat()}")

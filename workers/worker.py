@@ -8,12 +8,14 @@ A second SIGTERM (or SIGINT) is a cold shutdown; the run it interrupts is resume
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from redis import Redis
 from rq import Worker
 from rq.worker import BaseWorker
 
+from app import metrics, retention
 from app.config import Settings
 from app.observability import init_sentry
 from workers import jobs, queues, sweeper
@@ -22,6 +24,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between sweeps (RQ's maintenance tick); abandoned runs are recovered this quickly.
 SWEEP_INTERVAL_S = 60
+#: When set, the worker serves its host's metrics (multiprocess mode) on this port, for
+#: deployments where workers run apart from the web app (Kubernetes).
+METRICS_PORT_ENV = "METRICS_PORT"
 
 
 class FixwurxWorker(Worker):
@@ -32,6 +37,7 @@ class FixwurxWorker(Worker):
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
         _sweep_quietly(self.fixwurx_settings, self.connection)
+        _prune_quietly(self.fixwurx_settings, self.connection)
 
 
 def _sweep_quietly(settings: Settings | None, connection: Redis) -> None:
@@ -44,6 +50,18 @@ def _sweep_quietly(settings: Settings | None, connection: Redis) -> None:
         log.exception("sweep failed; the next maintenance tick retries")
 
 
+def _prune_quietly(settings: Settings | None, connection: Redis) -> None:
+    if settings is None:
+        return
+    try:
+        report = retention.prune_daily(settings, connection)
+    except Exception:
+        log.exception("retention prune failed; tomorrow's lock expiry retries")
+        return
+    if report is not None:
+        log.info("retention: pruned %s", report.deleted)
+
+
 def build(
     settings: Settings,
     connection: Redis | None = None,
@@ -52,6 +70,7 @@ def build(
     """A worker over the FixWurx queues in priority order, with jobs configured."""
     connection = connection or Redis.from_url(settings.redis_url)
     jobs.configure(settings)
+    metrics.install_model_hooks()
     cls: Any = worker_class or FixwurxWorker
     worker = cls(
         queues.queues(connection), connection=connection, maintenance_interval=SWEEP_INTERVAL_S
@@ -68,6 +87,8 @@ def run(settings: Settings, burst: bool = False, with_scheduler: bool = True) ->
     it, a retry would wait forever.
     """
     init_sentry(settings.sentry_dsn, settings.secret_values(), "worker")
+    if os.environ.get(METRICS_PORT_ENV):
+        metrics.start_worker_endpoint(int(os.environ[METRICS_PORT_ENV]))
     worker = build(settings)
     _sweep_quietly(settings, worker.connection)
     return bool(worker.work(burst=burst, with_scheduler=with_scheduler))
