@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -238,3 +239,13 @@ class FixMemory(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+# Indexes for the dashboard's aggregates and for retention's deletes (migration
+# 0005_dashboard_indexes); one block here, so the table classes above stay as they are.
+Index("ix_runs_created_at", Run.created_at)
+Index("ix_runs_repository_id_status", Run.repository_id, Run.status)
+Index("ix_pull_requests_run_id", PullRequest.run_id)
+Index("ix_pull_requests_created_at", PullRequest.created_at)
+Index("ix_deliveries_received_at", Delivery.received_at)
+Index("ix_stage_runs_started_at", StageRun.started_at)
