@@ -31,6 +31,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes.github import git_http
+from tests.fakes.github.oauth import FakeOAuth
 from tests.fakes.github.spec import load_spec
 
 API_PREFIX = "/api/v3"
@@ -130,6 +131,8 @@ class FakeGitHub:
         #: Entries per page at most, whatever `per_page` asks (GitHub's cap is 100); tests lower
         #: it to page through a short log.
         self.max_per_page = 100
+        #: "Sign in with GitHub": the OAuth web flow and `GET /user` (tests/fakes/github/oauth.py).
+        self.oauth = FakeOAuth()
         self._ids = itertools.count(1000)
         self._lock = threading.RLock()
         self._server: Any = None
@@ -142,6 +145,7 @@ class FakeGitHub:
         """Serve on a free loopback port in a background thread."""
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.port = self._server.server_port
+        self.oauth.api_url = self.api_url
         # A short poll interval: `stop()` waits up to one interval, once per test.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -354,6 +358,8 @@ class FakeGitHub:
         try:
             if request.path.startswith(API_PREFIX + "/"):
                 response = self._api(request)
+            elif request.path.startswith("/login/oauth/"):
+                response = self.oauth.handle(request)
             elif ".git/" in request.path:
                 response = self._git(request)
             else:
@@ -404,6 +410,7 @@ class FakeGitHub:
             ("GET", r"/app/hook/deliveries", self._list_deliveries),
             ("POST", r"/app/hook/deliveries/(\d+)/attempts", self._redeliver),
             ("GET", r"/users/([^/]+)", self._user),
+            ("GET", r"/user", self.oauth.user),
             ("GET", repo, self._repo),
             ("GET", repo + r"/contents/(.+)", self._contents),
             ("GET", repo + r"/issues/comments/(\d+)", self._get_comment),
