@@ -23,12 +23,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         flask_app.config.update(config)
     flask_app.extensions["fixwurx.settings"] = settings
 
-    from app import db, health, metrics, observability
+    from app import dashboard, db, health, metrics, observability
 
     db.init_app(flask_app)
     observability.init_app(flask_app)
     health.init_app(flask_app)
     metrics.init_app(flask_app)
+    dashboard.init_app(flask_app)
     return flask_app
 
 

@@ -25,6 +25,8 @@ SECRET_ENV_VARS = (
     "LOCAL_LLM_API_KEY",
     "SENTRY_DSN",
     "GITHUB_TOKEN",
+    "GITHUB_CLIENT_SECRET",
+    "SECRET_KEY",
 )
 
 
@@ -63,6 +65,13 @@ class Settings:
     budget_installation_month_usd: float = 100.0
     budget_installation_month_tokens: int = 40_000_000
     log_level: str = "INFO"
+    #: The App's OAuth client, for "Sign in with GitHub" on /dashboard (app/dashboard/auth.py).
+    github_client_id: str = ""
+    github_client_secret: str = _secret()
+    #: GitHub logins allowed on /dashboard, comma- or space-separated; nobody else gets in.
+    dashboard_users: str = ""
+    #: Signs the dashboard's session cookie; the dashboard refuses to run without it.
+    secret_key: str = _secret()
     #: Days of deliveries, model calls, stage and audit rows kept (app/retention.py); 0 keeps all.
     retention_days: int = 90
 

@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app
@@ -214,11 +215,7 @@ class ScrapeCollector(Collector):
         yield from self._budget_gauges()
 
     def _redis_gauges(self) -> Iterator[GaugeMetricFamily]:
-        from redis import Redis
         from redis.exceptions import RedisError
-        from rq.job import Job
-        from rq.queue import Queue
-        from rq.worker import Worker
 
         depth = GaugeMetricFamily(
             "fixwurx_queue_jobs", "Jobs waiting in each RQ queue.", labels=["queue"]
@@ -231,32 +228,16 @@ class ScrapeCollector(Collector):
         workers = GaugeMetricFamily("fixwurx_workers_alive", "RQ workers registered in Redis.")
         up = GaugeMetricFamily("fixwurx_redis_up", "1 when the scrape could read Redis.")
         try:
-            conn = Redis.from_url(
-                self.redis_url,
-                socket_timeout=SCRAPE_REDIS_TIMEOUT_S,
-                socket_connect_timeout=SCRAPE_REDIS_TIMEOUT_S,
-            )
-            now = dt.datetime.now(dt.UTC)
-            for name in QUEUE_NAMES:
-                key = Queue.redis_queue_namespace_prefix + name
-                depth.add_metric([name], float(conn.llen(key)))
-                head = conn.lindex(key, 0)
-                seconds = 0.0
-                if head is not None:
-                    job_key = Job.redis_job_namespace_prefix + _text(head)
-                    enqueued = conn.hget(job_key, "enqueued_at")
-                    if enqueued:
-                        seconds = max((now - _rq_time(_text(enqueued))).total_seconds(), 0.0)
-                age.add_metric([name], seconds)
-            # A worker killed hard stays in RQ's set until cleaned; its own key expires.
-            keys = conn.smembers(Worker.redis_workers_keys)
-            workers.add_metric([], float(sum(1 for k in keys if conn.exists(k))))
-            conn.close()
+            snapshot = queue_snapshot(self.redis_url)
         except RedisError as exc:
             log.warning("metrics: Redis unreadable at scrape (%s)", exc)
             up.add_metric([], 0.0)
             yield up
             return
+        for queue in snapshot.queues:
+            depth.add_metric([queue.name], float(queue.depth))
+            age.add_metric([queue.name], queue.oldest_age_s)
+        workers.add_metric([], float(snapshot.workers_alive))
         up.add_metric([], 1.0)
         yield from (depth, age, workers, up)
 
@@ -300,6 +281,66 @@ class ScrapeCollector(Collector):
             log.warning("metrics: database unreadable at scrape (%s)", exc)
             return
         yield gauge
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """One RQ queue as Redis holds it now."""
+
+    name: str
+    depth: int
+    oldest_age_s: float
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    queues: list[QueueState]
+    workers_alive: int
+
+
+def queue_snapshot(redis_url: str) -> QueueSnapshot:
+    """Depth and oldest-job age of each queue, and live workers; raises RedisError."""
+    from redis import Redis
+    from rq.job import Job
+    from rq.queue import Queue
+    from rq.worker import Worker
+
+    conn = Redis.from_url(
+        redis_url,
+        socket_timeout=SCRAPE_REDIS_TIMEOUT_S,
+        socket_connect_timeout=SCRAPE_REDIS_TIMEOUT_S,
+    )
+    try:
+        now = dt.datetime.now(dt.UTC)
+        states = []
+        for name in QUEUE_NAMES:
+            key = Queue.redis_queue_namespace_prefix + name
+            head = conn.lindex(key, 0)
+            seconds = 0.0
+            if head is not None:
+                enqueued = conn.hget(Job.redis_job_namespace_prefix + _text(head), "enqueued_at")
+                if enqueued:
+                    seconds = max((now - _rq_time(_text(enqueued))).total_seconds(), 0.0)
+            states.append(QueueState(name, int(conn.llen(key)), seconds))
+        # A worker killed hard stays in RQ's set until cleaned; its own key expires.
+        keys = conn.smembers(Worker.redis_workers_keys)
+        alive = sum(1 for k in keys if conn.exists(k))
+    finally:
+        conn.close()
+    return QueueSnapshot(states, alive)
+
+
+def counter_values(name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """The current totals of counter `name` (without `_total`) across processes, by labels."""
+    found: dict[tuple[tuple[str, str], ...], float] = {}
+    for family in registry_for_scrape().collect():
+        if family.name != name:
+            continue
+        for sample in family.samples:
+            if sample.name == name + "_total":
+                key = tuple(sorted(sample.labels.items()))
+                found[key] = found.get(key, 0.0) + sample.value
+    return found
 
 
 def _text(value: bytes | str) -> str:

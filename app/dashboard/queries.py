@@ -1,0 +1,329 @@
+"""The dashboard's reads: one function per panel, each an aggregate the database does itself.
+
+Every query is bounded: a time window on an indexed timestamp (migration 0005 adds the indexes),
+a primary-key range, or a LIMIT, so pages stay fast with 100,000 runs and 1,000,000 candidates
+(benchmarks/dashboard.py measures them on PostgreSQL). Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Attempt,
+    Delivery,
+    LlmCall,
+    PatchBundleRecord,
+    PullRequest,
+    Repository,
+    Run,
+    StageRun,
+)
+
+#: Statuses that end a repair run; the fix rate is fixed among these (commands end "done").
+REPAIR_FINAL = ("fixed", "not_fixed", "failed", "stopped")
+#: Statuses a run has while it can still change (the run page refreshes itself then).
+LIVE_STATUSES = frozenset({"queued", "running"})
+#: Rows per page on the runs and deliveries lists.
+PAGE_SIZE = 50
+#: Latest failures on the overview.
+FAILURES_SHOWN = 10
+
+
+@dataclass
+class DayRow:
+    day: str
+    runs: int = 0
+    fixed: int = 0
+    finished: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def fix_rate(self) -> float | None:
+        return self.fixed / self.finished if self.finished else None
+
+
+@dataclass
+class Overview:
+    days: list[DayRow]
+    runs_7d: int
+    runs_30d: int
+    fix_rate_7d: float | None
+    fix_rate_30d: float | None
+    median_to_pr_s: float | None
+    cost_30d_usd: float
+    failures: list[Run] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)
+
+
+def _day(value: Any) -> str:
+    return value.isoformat()[:10] if isinstance(value, dt.date) else str(value)[:10]
+
+
+def overview(session: Session, now: dt.datetime, window_days: int = 30) -> Overview:
+    since = (now - dt.timedelta(days=window_days - 1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    week = (now - dt.timedelta(days=6)).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = {
+        _day(since + dt.timedelta(days=i)): DayRow(_day(since + dt.timedelta(days=i)))
+        for i in range(window_days)
+    }
+    day = func.date(Run.created_at)
+    rows = session.execute(
+        select(
+            day.label("day"),
+            func.count().label("runs"),
+            func.sum(case((Run.status == "fixed", 1), else_=0)).label("fixed"),
+            func.sum(case((Run.status.in_(REPAIR_FINAL), 1), else_=0)).label("finished"),
+        )
+        .where(Run.created_at >= since)
+        .group_by(day)
+    )
+    for row in rows:
+        slot = days.get(_day(row.day))
+        if slot is not None:
+            slot.runs, slot.fixed, slot.finished = int(row.runs), int(row.fixed), int(row.finished)
+    cost_day = func.date(LlmCall.created_at)
+    for row in session.execute(
+        select(cost_day.label("day"), func.sum(LlmCall.cost_usd).label("usd"))
+        .where(LlmCall.created_at >= since)
+        .group_by(cost_day)
+    ):
+        slot = days.get(_day(row.day))
+        if slot is not None:
+            slot.cost_usd = float(row.usd or 0.0)
+    ordered = [days[k] for k in sorted(days)]
+    recent = [d for d in ordered if d.day >= _day(week)]
+    failures = list(
+        session.scalars(
+            select(Run)
+            .where(Run.status.in_(("failed", "not_fixed")))
+            .order_by(Run.id.desc())
+            .limit(FAILURES_SHOWN)
+        )
+    )
+    return Overview(
+        days=ordered,
+        runs_7d=sum(d.runs for d in recent),
+        runs_30d=sum(d.runs for d in ordered),
+        fix_rate_7d=_rate(recent),
+        fix_rate_30d=_rate(ordered),
+        median_to_pr_s=median_to_pr(session, since),
+        cost_30d_usd=sum(d.cost_usd for d in ordered),
+        failures=failures,
+        names=repository_names(session, {r.repository_id for r in failures}),
+    )
+
+
+def _rate(rows: Sequence[DayRow]) -> float | None:
+    finished = sum(r.finished for r in rows)
+    return sum(r.fixed for r in rows) / finished if finished else None
+
+
+def median_to_pr(session: Session, since: dt.datetime) -> float | None:
+    """Median seconds from a run's trigger to its pull request, for PRs opened since `since`."""
+    pairs = session.execute(
+        select(Run.created_at, PullRequest.created_at)
+        .join(Run, Run.id == PullRequest.run_id)
+        .where(PullRequest.created_at >= since, PullRequest.kind == "fix")
+    ).all()
+    spans = [(_aware(opened) - _aware(created)).total_seconds() for created, opened in pairs]
+    return statistics.median(spans) if spans else None
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def repository_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Repository.id, Repository.full_name).where(Repository.id.in_(wanted))
+    )
+    return {int(i): str(name) for i, name in rows}
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    repository: str = ""
+    status: str = ""
+    kind: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+    before: int | None = None  # keyset pagination: runs with a smaller id
+
+
+def list_runs(session: Session, wanted: RunFilter) -> tuple[list[Run], dict[int, str], int | None]:
+    """A page of runs, newest first; returns the runs, repository names, and the next cursor."""
+    query: Select[Any] = select(Run)
+    if wanted.repository:
+        ids = select(Repository.id).where(Repository.full_name == wanted.repository)
+        query = query.where(Run.repository_id.in_(ids))
+    if wanted.status:
+        query = query.where(Run.status == wanted.status)
+    if wanted.kind:
+        query = query.where(Run.kind == wanted.kind)
+    if wanted.since:
+        query = query.where(Run.created_at >= _start_of(wanted.since))
+    if wanted.until:
+        query = query.where(Run.created_at < _start_of(wanted.until + dt.timedelta(days=1)))
+    if wanted.before:
+        query = query.where(Run.id < wanted.before)
+    page = list(session.scalars(query.order_by(Run.id.desc()).limit(PAGE_SIZE + 1)))
+    more = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    names = repository_names(session, {r.repository_id for r in page})
+    return page, names, (page[-1].id if more and page else None)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+@dataclass
+class StageView:
+    attempt: int
+    stage: str
+    status: str
+    started_at: dt.datetime
+    seconds: float | None
+
+
+@dataclass
+class RunDetail:
+    run: Run
+    repository: str | None
+    stages: list[StageView]
+    bundles: list[str]
+    pulls: list[PullRequest]
+    calls: list[LlmCall]
+    tokens: int
+    cost_usd: float
+
+
+def run_detail(session: Session, run_id: int) -> RunDetail | None:
+    run = session.get(Run, run_id)
+    if run is None:
+        return None
+    stages = [
+        StageView(
+            number,
+            stage.stage,
+            stage.status,
+            stage.started_at,
+            (_aware(stage.finished_at) - _aware(stage.started_at)).total_seconds()
+            if stage.finished_at
+            else None,
+        )
+        for number, stage in session.execute(
+            select(Attempt.number, StageRun)
+            .join(StageRun, StageRun.attempt_id == Attempt.id)
+            .where(Attempt.run_id == run_id)
+            .order_by(Attempt.number, StageRun.started_at, StageRun.id)
+        )
+    ]
+    calls = list(
+        session.scalars(select(LlmCall).where(LlmCall.run_id == run_id).order_by(LlmCall.id))
+    )
+    names = repository_names(session, {run.repository_id})
+    return RunDetail(
+        run=run,
+        repository=names.get(run.repository_id) if run.repository_id else None,
+        stages=stages,
+        bundles=list(
+            session.scalars(
+                select(PatchBundleRecord.hash).where(PatchBundleRecord.run_id == run_id)
+            )
+        ),
+        pulls=list(session.scalars(select(PullRequest).where(PullRequest.run_id == run_id))),
+        calls=calls,
+        tokens=sum(c.input_tokens + c.output_tokens for c in calls),
+        cost_usd=sum(c.cost_usd for c in calls),
+    )
+
+
+@dataclass
+class RepositoryRow:
+    id: int
+    full_name: str
+    runs: int
+    fixed: int
+    finished: int
+    spent_today_usd: float
+    last_failure: str | None
+
+    @property
+    def fix_rate(self) -> float | None:
+        return self.fixed / self.finished if self.finished else None
+
+
+def repositories(session: Session, now: dt.datetime) -> list[RepositoryRow]:
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = {
+        int(row.repository_id): row
+        for row in session.execute(
+            select(
+                Run.repository_id,
+                func.count().label("runs"),
+                func.sum(case((Run.status == "fixed", 1), else_=0)).label("fixed"),
+                func.sum(case((Run.status.in_(REPAIR_FINAL), 1), else_=0)).label("finished"),
+                func.max(case((Run.status == "failed", Run.id), else_=None)).label("last_failed"),
+            )
+            .where(Run.repository_id.is_not(None))
+            .group_by(Run.repository_id)
+        )
+    }
+    spend = {
+        int(repo or 0): float(usd or 0.0)
+        for repo, usd in session.execute(
+            select(LlmCall.repository_id, func.sum(LlmCall.cost_usd))
+            .where(LlmCall.created_at >= today, LlmCall.repository_id.is_not(None))
+            .group_by(LlmCall.repository_id)
+        )
+    }
+    failed_ids = [int(r.last_failed) for r in counts.values() if r.last_failed is not None]
+    reasons: dict[int, str | None] = {}
+    if failed_ids:
+        reasons = {
+            int(i): reason
+            for i, reason in session.execute(
+                select(Run.id, Run.reason).where(Run.id.in_(failed_ids))
+            )
+        }
+    rows = []
+    for repo in session.scalars(select(Repository).order_by(Repository.full_name)):
+        count = counts.get(repo.id)
+        rows.append(
+            RepositoryRow(
+                id=repo.id,
+                full_name=repo.full_name,
+                runs=int(count.runs) if count else 0,
+                fixed=int(count.fixed or 0) if count else 0,
+                finished=int(count.finished or 0) if count else 0,
+                spent_today_usd=float(spend.get(repo.id) or 0.0),
+                last_failure=reasons.get(int(count.last_failed))
+                if count and count.last_failed is not None
+                else None,
+            )
+        )
+    return rows
+
+
+def deliveries(session: Session, before: int | None = None) -> tuple[list[Delivery], int | None]:
+    query = select(Delivery)
+    if before:
+        query = query.where(Delivery.id < before)
+    page = list(session.scalars(query.order_by(Delivery.id.desc()).limit(PAGE_SIZE + 1)))
+    more = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    return page, (page[-1].id if more and page else None)
