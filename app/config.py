@@ -70,6 +70,9 @@ class Settings:
     github_client_secret: str = _secret()
     #: GitHub logins allowed on /dashboard, comma- or space-separated; nobody else gets in.
     dashboard_users: str = ""
+    #: The public origin (https://fixwurx.example.com) the OAuth callback URL is built on; empty:
+    #: the request's own host and scheme, right when no proxy sits in front.
+    public_url: str = ""
     #: Signs the dashboard's session cookie; the dashboard refuses to run without it.
     secret_key: str = _secret()
     #: Days of deliveries, model calls, stage and audit rows kept (app/retention.py); 0 keeps all.

@@ -132,6 +132,9 @@ def logout() -> Any:
 
 
 def _callback_url() -> str:
+    public = settings_of(current_app).public_url.rstrip("/")
+    if public:
+        return public + url_for("dashboard.callback")
     return url_for("dashboard.callback", _external=True)
 
 

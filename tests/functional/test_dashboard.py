@@ -162,3 +162,14 @@ def test_assets_are_served_by_fixwurx_under_a_strict_policy(
     assert "http://" not in html.replace(fake_github.base_url, "") and "https://" not in html
     chart = client.get("/dashboard/static/vendor/chart.umd.min.js")
     assert chart.status_code == 200 and b"Chart.js v4" in chart.data[:200]
+
+
+def test_behind_a_proxy_the_callback_uses_the_public_url(
+    database_url: str, redis_url: str, fake_github: FakeGitHub
+) -> None:
+    config = dashboard_config(
+        database_url, redis_url, fake_github, PUBLIC_URL="https://fixwurx.example.com/"
+    )
+    start = create_app(config).test_client().get("/dashboard/login")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(start.headers["Location"]).query)
+    assert query["redirect_uri"] == ["https://fixwurx.example.com/dashboard/callback"]
