@@ -396,8 +396,10 @@ def init_app(flask_app: Flask) -> None:
     flask_app.register_blueprint(blueprint)
 
 
-def start_worker_endpoint(port: int) -> None:
-    """Serve this host's multiprocess metrics on `port` (a worker pod has no web app)."""
+def start_worker_endpoint(port: int, addr: str = "0.0.0.0") -> Any:
+    """Serve this host's metrics on `port` from a daemon thread (a worker pod has no web app);
+    returns the server (its `shutdown()` stops it)."""
     from prometheus_client import start_http_server
 
-    start_http_server(port, registry=registry_for_scrape())
+    server, _thread = start_http_server(port, addr=addr, registry=registry_for_scrape())
+    return server

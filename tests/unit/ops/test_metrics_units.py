@@ -1,0 +1,44 @@
+"""Small parts of app/metrics.py: label mapping, the worker's endpoint, the ORM hooks."""
+
+from __future__ import annotations
+
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from app import metrics
+from tests.fakes.loopback import free_port
+
+
+def test_unknown_events_are_one_label_value() -> None:
+    assert metrics.event_label("issues") == "issues"
+    assert metrics.event_label("made-up-by-a-sender") == "other"
+    assert metrics.event_label(None) == "other"
+
+
+def test_outcome_labels_follow_the_status_codes() -> None:
+    assert metrics.delivery_outcome(202) == "handled"
+    assert metrics.delivery_outcome(200, duplicate=True) == "duplicate"
+    assert metrics.delivery_outcome(200) == "handled"  # ping
+    assert metrics.delivery_outcome(204) == "ignored"
+    assert [metrics.delivery_outcome(s) for s in (400, 401, 413)] == ["refused"] * 3
+    assert metrics.delivery_outcome(503) == "unavailable"
+
+
+def test_the_worker_endpoint_serves_the_counters() -> None:
+    before = metrics.SWEEPER_ACTIONS.labels("resumed")._value.get()
+    metrics.observe_sweep(resumed=2, failed=0, enqueued=1)
+    port = free_port()
+    server = metrics.start_worker_endpoint(port, addr="127.0.0.1")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("fixwurx_sweeper_actions_total", (("action", "resumed"),))] == before + 2
