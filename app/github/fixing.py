@@ -89,7 +89,9 @@ def _issue_guard(job: Job, issue: IssueInfo, retrying: bool) -> Refused | None:
         return verdict.refused("the issue is locked")
     branch = ISSUE_BRANCH.format(number=job.number)
     existing = _open_pull(job, branch)
-    if existing is not None and not retrying:
+    # A resumed run whose worker died after opening the PR finds its own PR: not a refusal.
+    ours = existing is not None and existing == records.pull_opened_by(job.url, job.run)
+    if existing is not None and not retrying and not ours:
         return verdict.refused(
             f"a FixWurx pull request is already open for this issue: #{existing}", tell_user=True
         )

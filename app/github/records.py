@@ -146,6 +146,16 @@ def open_pull_for_branch(url: str, repository_id: int, branch: str) -> int | Non
         )
 
 
+def pull_opened_by(url: str, run: RunView) -> int | None:
+    """The number of the pull request this run itself opened, if it opened one."""
+    with session_scope(url) as session:
+        return session.scalar(
+            select(PullRequest.number).where(
+                PullRequest.repository_id == run.repository_id, PullRequest.run_id == run.id
+            )
+        )
+
+
 def record_pull(
     url: str, run: RunView, number: int, branch: str, base: str, bundle_hash: str | None, kind: str
 ) -> None:
