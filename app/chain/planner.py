@@ -158,12 +158,12 @@ def resumable(saved: RunState | None, workspace: Workspace) -> RunState | None:
     if saved is None or not saved.done or saved.base_commit != workspace.base_commit:
         return None
     root = workspace.root.resolve()
-    for relative, text in saved.added_files.items():
-        target = (root / relative).resolve()
-        # The path comes from our own database, but the work copy is the repository's: never
-        # follow a link out of it, and never write outside it.
-        if not target.is_relative_to(root) or target == root:
-            return None
+    targets = {(root / relative).resolve(): text for relative, text in saved.added_files.items()}
+    # The paths come from our own database, but the work copy is the repository's: never follow
+    # a link out of it, never write outside it, and write nothing unless every path is inside.
+    if any(not target.is_relative_to(root) or target == root for target in targets):
+        return None
+    for target, text in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     return saved
