@@ -128,8 +128,8 @@ def fix_ci(job: Job, *, requested: bool = False, instructions: str = "") -> Verd
     """The CI-failure job: same-repo branches only, capped per commit, never our own branches."""
     run = job.run
     refusal = _ci_guard(job, requested)
-    if refusal:
-        return verdict.refused(refusal)
+    if refusal is not None:
+        return refusal
     assert run.branch is not None and run.head_sha is not None  # checked by the guard
     if run.pr_number is not None:
         job.repo.react(run.pr_number, "eyes")
@@ -148,25 +148,32 @@ def fix_ci(job: Job, *, requested: bool = False, instructions: str = "") -> Verd
     )
 
 
-def _ci_guard(job: Job, requested: bool) -> str:
+def _ci_guard(job: Job, requested: bool) -> Refused | None:
+    """Why this CI run must not start (None when it may); CI refusals are never commented."""
     run, config = job.run, job.config
     if job.config_state.error:
         if run.pr_number is not None:
             report_config_error(job)
-        return "the repo config is invalid; nothing was done"
+        return verdict.refused("the repo config is invalid; nothing was done")
     if not requested and not config.auto_fix_ci:
-        return "auto-fix of CI failures is off (`auto_fix_ci` in `.github/fixwurx.yml`)"
+        return verdict.refused(
+            "auto-fix of CI failures is off (`auto_fix_ci` in `.github/fixwurx.yml`)"
+        )
     if not run.branch or not run.head_sha:
-        return "the check names no branch or commit"
+        return verdict.refused("the check names no branch or commit")
     if run.branch.startswith(BRANCH_PREFIX):
-        return f"{run.branch} is FixWurx's own branch; fixing it could loop"
+        return verdict.refused(f"{run.branch} is FixWurx's own branch; fixing it could loop")
     if records.ci_attempts(job.url, run) >= config.ci_attempts_per_commit:
-        return f"commit {run.head_sha[:12]} already had {config.ci_attempts_per_commit} attempt(s)"
+        return verdict.refused(
+            f"commit {run.head_sha[:12]} already had {config.ci_attempts_per_commit} attempt(s)"
+        )
     if run.pr_number is not None:
         pull = job.repo.pull(run.pr_number)
         if pull.head_repo != job.repo.full_name:
-            return f"pull request #{run.pr_number} comes from a fork ({pull.head_repo})"
-    return ""
+            return verdict.refused(
+                f"pull request #{run.pr_number} comes from a fork ({pull.head_repo})"
+            )
+    return None
 
 
 # --- the shared part: clone, repair, publish -------------------------------------------------
