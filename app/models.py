@@ -106,7 +106,12 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String(32), default="queued", index=True)
     stage: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
+    #: The repair chain's own state (the planner's `RunState` as JSON), written only through
+    #: `app.runs.save_state` while the run is running; a resumed run continues from it.
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The lifecycle's bookkeeping, apart from `state` so neither side overwrites the other:
+    #: how many times the sweeper resumed this run after its worker died.
+    resumes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status_comment_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)

@@ -13,14 +13,14 @@ from typing import Any
 import jsonschema
 import yaml
 
-from app import defaults
+from app import command_table, defaults
 from app.errors import ConfigError
 
 #: Roles in increasing order of power, as the collaborator-permission endpoint names them.
 ROLES = ("none", "read", "triage", "write", "maintain", "admin")
 
 #: Every command a comment can give; `permissions` maps each to the least role that may give it.
-COMMANDS = ("fix", "retry", "revise", "revert", "stop", "status", "explain", "help")
+COMMANDS = command_table.NAMES
 
 _ROLE = {"type": "string", "enum": list(ROLES[1:])}
 _POSITIVE = {"type": "integer", "minimum": 1}

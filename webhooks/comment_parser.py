@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-#: Every command FixWurx understands.
-COMMANDS = frozenset({"fix", "retry", "revise", "explain", "status", "stop", "revert", "help"})
+from app import command_table
+
+#: Every command FixWurx understands (from the one table, app/command_table.py).
+COMMANDS = frozenset(command_table.NAMES)
 #: Arguments longer than this are cut: they end up in the database and in prompts.
 MAX_ARGS_CHARS = 4000
 
@@ -35,7 +37,7 @@ def parse(body: str, names: tuple[str, ...] = ("fixwurx",)) -> Command | None:
     if word in COMMANDS:
         return Command(word, args)
     unknown = " ".join(w for w in (word, args) if w) or None
-    return Command("help", f"unknown command: {unknown}" if unknown else None)
+    return Command(command_table.FALLBACK, f"unknown command: {unknown}" if unknown else None)
 
 
 def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:

@@ -2,9 +2,11 @@
 be retried, resumed or re-enqueued by the sweeper from nothing but its run id.
 
 `process_run` is the boundary between the ingress and the GitHub flow: it claims the run, keeps
-its heartbeat, calls `app.github.flow.execute_run`, and turns the outcome into a final status.
-Retryable errors (`FixwurxError.retryable`) go back to RQ, which retries with backoff; anything
-else fails the run with a reason a user can read.
+its heartbeat, calls `app.github.flow.execute_run`, and records the `Verdict` the flow returns.
+It is the one place a run's verdict is recorded (through `app.runs.record_verdict`, conditional
+on the run still running, so a run a `/fixwurx stop` ended stays stopped). Retryable errors
+(`FixwurxError.retryable`) go back to RQ, which retries with backoff; anything else fails the run
+with a reason a user can read.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from app import metrics, runs
 from app.config import Settings
 from app.errors import FixwurxError
 from app.observability import scrub_text
+from app.runs import verdict
+from app.runs.verdict import Verdict
 from workers.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -48,13 +52,9 @@ def process_run(run_id: int) -> str:
         log.info("run %s is %s, not queued: nothing to do", run_id, status)
         return f"skipped ({status})"
     with Heartbeat(url, run_id):
-        failure = _execute(settings, run_id)
-    if failure is not None:
-        runs.finish(url, run_id, "failed", failure)
-    else:
-        # execute_run normally records its own verdict (fixed, not_fixed, stopped...); a run it
-        # left running (a status or help reply) is simply done.
-        runs.finish(url, run_id, "done")
+        ended = _execute(settings, run_id)
+    if not runs.record_verdict(url, run_id, ended):
+        log.info("run %s was no longer running; verdict %s not recorded", run_id, ended.outcome)
     _observe(url, run_id)
     return runs.status_of(url, run_id) or "missing"
 
@@ -66,23 +66,30 @@ def _observe(url: str, run_id: int) -> None:
         log.warning("could not count run %s in the metrics", run_id, exc_info=True)
 
 
-def _execute(settings: Settings, run_id: int) -> str | None:
-    """Run the flow; None on success, a failure reason otherwise. Re-raises what RQ must retry."""
+def _execute(settings: Settings, run_id: int) -> Verdict:
+    """Run the flow and return its verdict (failed, with the reason, when it raised).
+
+    Re-raises what RQ must retry.
+    """
     from app.github import flow
 
     try:
-        flow.execute_run(settings, run_id)
+        ended = flow.execute_run(settings, run_id)
     except FixwurxError as exc:
         if exc.retryable and _retries_left() > 0:
             runs.requeue(settings.database_url, run_id, _reason(settings, "retrying after", exc))
             raise
-        return _reason(settings, "failed", exc)
+        return verdict.failed(_reason(settings, "failed", exc))
     except JobTimeoutException as exc:
-        return _reason(settings, "timed out", exc)
+        return verdict.failed(_reason(settings, "timed out", exc))
     except Exception as exc:
         log.exception("run %s crashed", run_id)
-        return _reason(settings, "crashed", exc)
-    return None
+        return verdict.failed(_reason(settings, "crashed", exc))
+    if not isinstance(ended, Verdict):
+        # A flow that returns no verdict is a bug of ours; the run still ends, as done.
+        log.warning("run %s: the flow returned %r, not a verdict", run_id, ended)
+        return verdict.done()
+    return ended
 
 
 def _retries_left() -> int:

@@ -16,14 +16,16 @@ from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from app import command_table
+
 HIGH = "fixwurx-high"
 DEFAULT = "fixwurx-default"
 LOW = "fixwurx-low"
 #: Highest priority first; this is the order a worker dequeues in.
 QUEUES = (HIGH, DEFAULT, LOW)
 
-#: Quick replies that must not wait behind repairs.
-HIGH_PRIORITY_COMMANDS = frozenset({"status", "help", "stop", "explain"})
+#: Quick replies that must not wait behind repairs (the table's `quick` commands).
+HIGH_PRIORITY_COMMANDS = command_table.QUICK
 
 #: Wall-clock limit of one job, in seconds: a full repair (clone, reproduce, several candidate
 #: test runs of up to SUITE_TIMEOUT_S each) fits; a hung job is killed and the run is failed.

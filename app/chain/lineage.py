@@ -3,6 +3,11 @@
 The planner reports each finished stage here, so the database always shows how far a run got,
 and every candidate a run tried — its source, its verdict and the candidate it refined — stays
 on record. `fixwurx show RUN` prints this tree.
+
+The recorder writes the lineage tables (attempts, stage runs, candidates, bundles) but never the
+run row itself: the chain's state goes through `app.runs.save_state`, which writes it only while
+the run is running and never touches the status or the lifecycle's bookkeeping. A stopped run
+therefore stays stopped whatever the chain does, and the resume count survives every stage.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import runs
 from app.chain.state import CandidateSummary, RunState
 from app.db import session_scope
 from app.models import Attempt, CandidateRecord, PatchBundleRecord, Run, StageRun, utcnow
@@ -23,20 +29,30 @@ class RunRecorder:
         self.run_id = run_id
         self.attempt_id: int | None = None
 
-    def start_attempt(self) -> int:
-        """Open the next attempt of the run; returns its number."""
+    def start_attempt(self, *, resume: bool = False) -> int:
+        """Open the next attempt of the run; returns its number.
+
+        With `resume`, the run's latest unfinished attempt (the one a dead worker left open) is
+        continued instead, so a resumed run stays one attempt in the tree.
+        """
         with session_scope(self.database_url) as session:
+            open_attempt = _open_attempt(session, self.run_id) if resume else None
+            if open_attempt is not None:
+                self.attempt_id = open_attempt.id
+                return open_attempt.number
             number = _next_attempt_number(session, self.run_id)
             attempt = Attempt(run_id=self.run_id, number=number)
             session.add(attempt)
-            run = session.get_one(Run, self.run_id)
-            run.status, run.started_at = "running", run.started_at or utcnow()
             session.flush()
             self.attempt_id = attempt.id
         return number
 
-    def stage_done(self, state: RunState) -> None:
-        """Record the stage that just ended and the run's current state."""
+    def stage_done(self, state: RunState) -> bool:
+        """Record the stage that just ended and persist the chain state.
+
+        Returns False when the state was not persisted because the run is no longer running
+        (stopped, or given up on by the sweeper): the caller should end the chain.
+        """
         if self.attempt_id is None:
             self.start_attempt()
         stage = state.done[-1] if state.done else "start"
@@ -50,8 +66,7 @@ class RunRecorder:
                     finished_at=utcnow(),
                 )
             )
-            run = session.get_one(Run, self.run_id)
-            run.stage, run.state, run.heartbeat_at = stage, state.to_json(), utcnow()
+        return runs.save_state(self.database_url, self.run_id, stage, state.to_json())
 
     def finish(self, state: RunState) -> None:
         """Record the candidates (with parents), the bundle and the attempt's end."""
@@ -68,6 +83,14 @@ class RunRecorder:
                 state.reason,
                 utcnow(),
             )
+
+
+def _open_attempt(session: Session, run_id: int) -> Attempt | None:
+    return session.scalars(
+        select(Attempt)
+        .where(Attempt.run_id == run_id, Attempt.finished_at.is_(None))
+        .order_by(Attempt.number.desc())
+    ).first()
 
 
 def _next_attempt_number(session: Session, run_id: int) -> int:

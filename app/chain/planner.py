@@ -6,6 +6,13 @@ shown while it runs and resumed after a crash.
 
 `repair(path, options)` is the whole chain on a local checkout: the CLI and the GitHub flow both
 call it.
+
+Resuming: `RepairOptions.resume` is the state a dead worker persisted. When it was taken at the
+same base commit, the planner continues from it: the stages in its `done` list are not run
+again, and the files the reproduce stage added are written back into the fresh work copy (the
+old copy died with the worker). What is redone is everything outside the chain: the caller's
+clone, and the work copy the chain runs in. A state from another base commit (the branch moved)
+is dropped and the chain starts over.
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ class RepairOptions:
     repository_id: int | None = None
     installation_id: int | None = None
     repo_models: Mapping[str, Any] | None = None
+    resume: RunState | None = None
 
 
 @dataclass
@@ -119,6 +127,9 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             issue_text=options.issue_text,
             base_commit=workspace.base_commit,
         )
+        resumed = resumable(options.resume, workspace)
+        if resumed is not None:
+            state = resumed
         models = model_services(options)
         ctx = StageContext(
             root=workspace.root,
@@ -132,7 +143,7 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             models=models,
         )
         if options.recorder is not None:
-            options.recorder.start_attempt()
+            options.recorder.start_attempt(resume=resumed is not None)
         run_planner(state, ctx, _observers(options))
         if options.recorder is not None:
             options.recorder.finish(state)
@@ -140,6 +151,22 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
         workspace.cleanup()
     result = PatchBundle.from_json(state.bundle) if state.bundle else None
     return RepairOutcome(state.status, result, state.reason, state)
+
+
+def resumable(saved: RunState | None, workspace: Workspace) -> RunState | None:
+    """`saved` ready to continue in `workspace`, or None when it cannot be continued there."""
+    if saved is None or not saved.done or saved.base_commit != workspace.base_commit:
+        return None
+    root = workspace.root.resolve()
+    targets = {(root / relative).resolve(): text for relative, text in saved.added_files.items()}
+    # The paths come from our own database, but the work copy is the repository's: never follow
+    # a link out of it, never write outside it, and write nothing unless every path is inside.
+    if any(not target.is_relative_to(root) or target == root for target in targets):
+        return None
+    for target, text in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return saved
 
 
 def _observers(options: RepairOptions) -> Callable[[RunState], None]:

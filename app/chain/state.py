@@ -1,8 +1,9 @@
 """Run state: everything the planner needs to decide what runs next, as plain JSON.
 
-The state is persisted after every stage (by whoever runs the planner), so a run can be shown,
-audited and resumed: the planner reads `done` and picks the next stage; nothing lives only in
-memory.
+The state is persisted after every stage (the worker's `RunRecorder` hands it to
+`app.runs.save_state`; the CLI keeps it in memory), so a run can be shown, audited and resumed:
+the planner reads `done` and picks the next stage, and a resumed run starts from
+`RunState.from_json` of what was saved (see app/chain/planner.py).
 """
 
 from __future__ import annotations

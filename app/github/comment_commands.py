@@ -1,7 +1,8 @@
-"""Comment commands: `/fixwurx help|status|stop|retry|revise|explain|fix|revert`.
+"""Comment commands: one handler per command of the table in app/command_table.py.
 
 The commenter's role is checked first, against the collaborator-permission endpoint; an
 unauthorized user gets one polite reply and nothing else happens — no reaction, no run.
+Handlers return a `Verdict`; the job function records it.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from app import runs
+from app import command_table
 from app.github import fixing, git, records, render
 from app.github.constants import BRANCH_PREFIX
 from app.github.job import Job
 from app.github.permissions import check_command
+from app.runs import verdict
+from app.runs.verdict import Verdict
+
+Handler = Callable[[Job], Verdict]
 
 
-def run_command(job: Job) -> None:
+def run_command(job: Job) -> Verdict:
     """Check permission, then carry out the command."""
     run = job.run
-    command = run.command or "help"
+    command = run.command or command_table.FALLBACK
     actor = run.requested_by or ""
     decision = check_command(job.repo, job.config, actor, command)
     if not decision.allowed:
@@ -31,66 +36,63 @@ def run_command(job: Job) -> None:
             marker=render.refusal_marker(actor),
         )
         records.audit(job.url, run, actor, "refused", command=command, role=decision.role)
-        runs.finish(job.url, run.id, "done", f"@{actor} ({decision.role}) may not {command}")
-        return
+        return verdict.refused(f"@{actor} ({decision.role}) may not {command}", tell_user=True)
     records.audit(job.url, run, actor, f"command:{command}", args=run.command_args or "")
-    HANDLERS.get(command, _help)(job)
+    return HANDLERS.get(command, _help)(job)
 
 
-def _help(job: Job) -> None:
+def _help(job: Job) -> Verdict:
     job.reply_once(render.help_text(job.config))
-    runs.finish(job.url, job.run.id, "done", "help sent")
+    return verdict.done("help sent")
 
 
-def _status(job: Job) -> None:
+def _status(job: Job) -> Verdict:
     job.reply_once(render.run_status_reply(records.latest_other_run(job.url, job.run)))
-    runs.finish(job.url, job.run.id, "done", "status sent")
+    return verdict.done("status sent")
 
 
-def _stop(job: Job) -> None:
+def _stop(job: Job) -> Verdict:
     stopped = records.stop_runs(job.url, job.run, job.run.requested_by or "")
     if stopped:
         text = "Stopped FixWurx run(s) " + ", ".join(f"#{i}" for i in stopped) + "."
     else:
         text = "No FixWurx run is in progress here."
     job.reply_once(text)
-    runs.finish(job.url, job.run.id, "done", text)
+    return verdict.done(text)
 
 
-def _explain(job: Job) -> None:
+def _explain(job: Job) -> Verdict:
     latest = records.latest_other_run(job.url, job.run)
     bundle = records.latest_bundle(job.url, job.run)
     job.reply_once(render.explain_reply(bundle, latest.get("reason") if latest else None))
-    runs.finish(job.url, job.run.id, "done", "explanation sent")
+    return verdict.done("explanation sent")
 
 
-def _fixing(retrying: bool) -> Callable[[Job], None]:
-    def handle(job: Job) -> None:
+def _fixing(retrying: bool) -> Handler:
+    def handle(job: Job) -> Verdict:
         revise = job.run.command == "revise"
         instructions = (job.run.command_args or "") if revise else ""
         if job.run.issue_number is not None:
-            fixing.fix_issue(job, retrying=retrying, instructions=instructions)
-            return
-        _fix_pull_request(job, retrying, instructions)
+            return fixing.fix_issue(job, retrying=retrying, instructions=instructions)
+        return _fix_pull_request(job, retrying, instructions)
 
     return handle
 
 
-def _fix_pull_request(job: Job, retrying: bool, instructions: str) -> None:
+def _fix_pull_request(job: Job, retrying: bool, instructions: str) -> Verdict:
     """On FixWurx's own PR: redo its issue. On another PR: fix that PR's branch."""
     assert job.run.pr_number is not None
     pull = job.repo.pull(job.run.pr_number)
     own = fixing.ISSUE_BRANCH_RE.match(pull.head)
     if own:
-        fixing.fix_issue(
+        return fixing.fix_issue(
             fixing.retarget(job, int(own.group(1))), retrying=True, instructions=instructions
         )
-        return
     job.run = replace(job.run, branch=pull.head, head_sha=pull.head_sha or job.run.head_sha)
-    fixing.fix_ci(job, requested=True, instructions=instructions)
+    return fixing.fix_ci(job, requested=True, instructions=instructions)
 
 
-def _revert(job: Job) -> None:
+def _revert(job: Job) -> Verdict:
     """Open a PR reverting the merged FixWurx fix of this issue."""
     number = job.run.issue_number
     merged = (
@@ -98,8 +100,7 @@ def _revert(job: Job) -> None:
     )
     if merged is None:
         job.reply_once("There is no merged FixWurx fix for this issue to revert.")
-        runs.finish(job.url, job.run.id, "done", "nothing to revert")
-        return
+        return verdict.done("nothing to revert")
     pr_number, merge_sha = merged
     branch = f"{BRANCH_PREFIX}revert-{pr_number}"
     base = job.repo.default_branch
@@ -117,10 +118,11 @@ def _revert(job: Job) -> None:
     pull = existing[0] if existing else job.repo.create_pull(title, body, branch, base, False)
     records.record_pull(job.url, job.run, pull.number, branch, base, None, "revert")
     job.reply_once(f"Opened #{pull.number} to revert #{pr_number}.")
-    runs.finish(job.url, job.run.id, "done", f"revert pull request #{pull.number}")
+    return verdict.done(f"revert pull request #{pull.number}")
 
 
-HANDLERS: dict[str, Callable[[Job], None]] = {
+#: One handler per command of app/command_table.py (checked below, at import).
+HANDLERS: dict[str, Handler] = {
     "help": _help,
     "status": _status,
     "stop": _stop,
@@ -130,3 +132,9 @@ HANDLERS: dict[str, Callable[[Job], None]] = {
     "revise": _fixing(retrying=True),
     "revert": _revert,
 }
+
+_missing = set(command_table.NAMES) ^ set(HANDLERS)
+if _missing:
+    raise ImportError(
+        f"comment commands without a handler, or handlers without a command: {_missing}"
+    )

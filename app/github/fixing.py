@@ -4,6 +4,10 @@ Both clone with the installation token in a header, run the repair chain on the 
 chain works on its own disposable copy, through the sandbox), and publish a verified bundle as a
 draft pull request — after checking the bundle's hash and that the committed change is exactly
 the bundle's diff. Guards come first, so a refused run costs one comment at most.
+
+Every flow returns a `Verdict` (app.runs.verdict) and records nothing itself: the job function
+(`workers.jobs.process_run`) records it. A `/fixwurx stop` is noticed after every stage and
+again just before the push and before the pull request is opened.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from app.github.client import IssueInfo, PullInfo
 from app.github.constants import BRANCH_PREFIX
 from app.github.job import Job, RunStopped, report_config_error
 from app.patches import PatchBundle, apply_diff, verify_bundle
+from app.runs import verdict
+from app.runs.verdict import Refused, Verdict
 
 #: FixWurx's branch for the fix of issue N.
 ISSUE_BRANCH = BRANCH_PREFIX + "issue-{number}"
@@ -38,25 +44,23 @@ ISSUE_BRANCH_RE = re.compile(re.escape(BRANCH_PREFIX) + r"issue-(\d+)$")
 # --- issue fixes -----------------------------------------------------------------------------
 
 
-def fix_issue(job: Job, *, retrying: bool = False, instructions: str = "") -> None:
+def fix_issue(job: Job, *, retrying: bool = False, instructions: str = "") -> Verdict:
     """The fix job for an issue: guards, 👀, status comment, clone, chain, PR or failure."""
     if job.config_state.error:
         report_config_error(job)
-        runs.finish(job.url, job.run.id, "done", "the repo config is invalid; nothing was done")
-        return
+        return verdict.refused("the repo config is invalid; nothing was done")
     issue = job.repo.issue(job.number)
     refusal = _issue_guard(job, issue, retrying)
-    if refusal:
-        if not issue.locked and refusal.startswith("!"):
-            job.reply_once(render.guard_comment(refusal[1:]))
-        runs.finish(job.url, job.run.id, "done", refusal.lstrip("!"))
-        return
+    if refusal is not None:
+        if not issue.locked and refusal.tell_user:
+            job.reply_once(render.guard_comment(refusal.reason))
+        return refusal
     job.repo.react(job.number, "eyes")
     text = f"{issue.title}\n\n{issue.body}"
     if instructions:
         text += f"\n\nInstructions from @{job.run.requested_by}:\n{instructions}"
     branch = ISSUE_BRANCH.format(number=job.number)
-    _repair_and_publish(
+    return _repair_and_publish(
         job,
         clone_branch=job.repo.default_branch,
         commit=None,
@@ -68,34 +72,44 @@ def fix_issue(job: Job, *, retrying: bool = False, instructions: str = "") -> No
     )
 
 
-def _issue_guard(job: Job, issue: IssueInfo, retrying: bool) -> str:
-    """Why this run must not start ("" when it may); a leading "!" means: tell the user."""
+def _issue_guard(job: Job, issue: IssueInfo, retrying: bool) -> Refused | None:
+    """Why this run must not start (None when it may), and whether to tell the user."""
     config = job.config
     if issue.is_pull_request:
-        return "!this is a pull request; label an issue instead"
+        return verdict.refused("this is a pull request; label an issue instead", tell_user=True)
     if job.run.kind == "issue" and config.trigger_label.casefold() not in {
         label.casefold() for label in issue.labels
     }:
-        return f"the issue does not carry the configured label {config.trigger_label!r}"
+        return verdict.refused(
+            f"the issue does not carry the configured label {config.trigger_label!r}"
+        )
     if issue.state != "open":
-        return "!the issue is closed"
+        return verdict.refused("the issue is closed", tell_user=True)
     if issue.locked:
-        return "the issue is locked"
+        return verdict.refused("the issue is locked")
     branch = ISSUE_BRANCH.format(number=job.number)
     existing = _open_pull(job, branch)
-    if existing is not None and not retrying:
-        return f"!a FixWurx pull request is already open for this issue: #{existing}"
+    # A resumed run whose worker died after opening the PR finds its own PR: not a refusal.
+    ours = existing is not None and existing == records.pull_opened_by(job.url, job.run)
+    if existing is not None and not retrying and not ours:
+        return verdict.refused(
+            f"a FixWurx pull request is already open for this issue: #{existing}", tell_user=True
+        )
     if records.tried_count(job.url, job.run) >= config.max_attempts:
-        return (
-            f"!all {config.max_attempts} attempts on this issue are used up "
-            "(`max_attempts` in `.github/fixwurx.yml`)"
+        return verdict.refused(
+            f"all {config.max_attempts} attempts on this issue are used up "
+            "(`max_attempts` in `.github/fixwurx.yml`)",
+            tell_user=True,
         )
     last = records.last_tried_at(job.url, job.run)
     if last is not None and config.cooldown_minutes:
         ready = last + dt.timedelta(minutes=config.cooldown_minutes)
         if ready > dt.datetime.now(dt.UTC):
-            return f"!cooling down after the last attempt; try again after {ready:%H:%M} UTC"
-    return ""
+            return verdict.refused(
+                f"cooling down after the last attempt; try again after {ready:%H:%M} UTC",
+                tell_user=True,
+            )
+    return None
 
 
 def _open_pull(job: Job, branch: str) -> int | None:
@@ -110,20 +124,19 @@ def _open_pull(job: Job, branch: str) -> int | None:
 # --- CI failures -----------------------------------------------------------------------------
 
 
-def fix_ci(job: Job, *, requested: bool = False, instructions: str = "") -> None:
+def fix_ci(job: Job, *, requested: bool = False, instructions: str = "") -> Verdict:
     """The CI-failure job: same-repo branches only, capped per commit, never our own branches."""
     run = job.run
     refusal = _ci_guard(job, requested)
-    if refusal:
-        runs.finish(job.url, run.id, "done", refusal)
-        return
+    if refusal is not None:
+        return refusal
     assert run.branch is not None and run.head_sha is not None  # checked by the guard
     if run.pr_number is not None:
         job.repo.react(run.pr_number, "eyes")
     text = f"CI failed on branch {run.branch} at commit {run.head_sha}."
     if instructions:
         text += f"\n\nInstructions from @{run.requested_by}:\n{instructions}"
-    _repair_and_publish(
+    return _repair_and_publish(
         job,
         clone_branch=run.branch,
         commit=run.head_sha,
@@ -135,25 +148,32 @@ def fix_ci(job: Job, *, requested: bool = False, instructions: str = "") -> None
     )
 
 
-def _ci_guard(job: Job, requested: bool) -> str:
+def _ci_guard(job: Job, requested: bool) -> Refused | None:
+    """Why this CI run must not start (None when it may); CI refusals are never commented."""
     run, config = job.run, job.config
     if job.config_state.error:
         if run.pr_number is not None:
             report_config_error(job)
-        return "the repo config is invalid; nothing was done"
+        return verdict.refused("the repo config is invalid; nothing was done")
     if not requested and not config.auto_fix_ci:
-        return "auto-fix of CI failures is off (`auto_fix_ci` in `.github/fixwurx.yml`)"
+        return verdict.refused(
+            "auto-fix of CI failures is off (`auto_fix_ci` in `.github/fixwurx.yml`)"
+        )
     if not run.branch or not run.head_sha:
-        return "the check names no branch or commit"
+        return verdict.refused("the check names no branch or commit")
     if run.branch.startswith(BRANCH_PREFIX):
-        return f"{run.branch} is FixWurx's own branch; fixing it could loop"
+        return verdict.refused(f"{run.branch} is FixWurx's own branch; fixing it could loop")
     if records.ci_attempts(job.url, run) >= config.ci_attempts_per_commit:
-        return f"commit {run.head_sha[:12]} already had {config.ci_attempts_per_commit} attempt(s)"
+        return verdict.refused(
+            f"commit {run.head_sha[:12]} already had {config.ci_attempts_per_commit} attempt(s)"
+        )
     if run.pr_number is not None:
         pull = job.repo.pull(run.pr_number)
         if pull.head_repo != job.repo.full_name:
-            return f"pull request #{run.pr_number} comes from a fork ({pull.head_repo})"
-    return ""
+            return verdict.refused(
+                f"pull request #{run.pr_number} comes from a fork ({pull.head_repo})"
+            )
+    return None
 
 
 # --- the shared part: clone, repair, publish -------------------------------------------------
@@ -169,7 +189,8 @@ def _repair_and_publish(
     base_branch: str,
     title: str,
     fixes: int | None,
-) -> None:
+) -> Verdict:
+    job.check_not_stopped()
     job.stage("clone", "running", f"cloning {clone_branch}", force=True)
     with tempfile.TemporaryDirectory(prefix="fixwurx-clone-") as tmp:
         checkout = Path(tmp) / "repo"
@@ -181,22 +202,20 @@ def _repair_and_publish(
         if commit is not None:
             if not git.has_commit(checkout, commit):
                 why = f"commit {commit[:12]} is not on {clone_branch} in this repository (a fork?)"
-                runs.finish(job.url, job.run.id, "done", why)
-                return
+                return verdict.refused(why)
             git.checkout(checkout, commit, "fixwurx-base")
         base = git.head(checkout)
         job.stage("clone", "done", f"at {base[:12]}")
+        job.check_not_stopped()
         try:
             outcome = _repair(job, checkout, issue_text)
         except FixwurxError as exc:
             if exc.retryable or isinstance(exc, RunStopped):
                 raise
-            _report_error(job, str(exc))  # e.g. no tests found: tell the user, do not retry
-            return
+            return _report_error(job, str(exc))  # e.g. no tests found: tell the user
         if outcome.status == "fixed" and outcome.bundle is not None:
-            _publish(job, checkout, base, outcome.bundle, branch, base_branch, title, fixes)
-            return
-    _report_failure(job, outcome)
+            return _publish(job, checkout, base, outcome.bundle, branch, base_branch, title, fixes)
+    return _report_failure(job, outcome)
 
 
 def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
@@ -210,7 +229,7 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         for done in state.done:
             if job.progress.get(done, ("", ""))[0] != "done":
                 job.stage(done, "done", job.progress.get(done, ("", ""))[1])
-        job.check_not_stopped()  # the planner's RunRecorder persists the state itself
+        job.check_not_stopped()  # the planner's RunRecorder persists the state through app.runs
 
     options = RepairOptions(
         repo_test_command=config.test_command,
@@ -225,8 +244,17 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         repository_id=job.run.repository_id,
         installation_id=job.run.installation_id,
         repo_models=dict(config.models) or None,
+        resume=_saved_state(job),
     )
     return repair(checkout, options)
+
+
+def _saved_state(job: Job) -> RunState | None:
+    """The chain state a dead worker left for this run, when the sweeper resumed it."""
+    if runs.resumes_of(job.url, job.run.id) == 0:
+        return None
+    saved = runs.saved_state(job.url, job.run.id)
+    return RunState.from_json(saved) if saved else None
 
 
 def _run_settings(job: Job) -> Settings:
@@ -249,24 +277,25 @@ def _publish(
     base_branch: str,
     title: str,
     fixes: int | None,
-) -> None:
+) -> Verdict:
     data = bundle.to_json()
     _commit_bundle(job, checkout, base, data, title)
     records.save_bundle(job.url, job.run.id, data)
     job.stage("publish", "running", f"pushing {branch}")
+    job.check_not_stopped()  # the last look before anything leaves the machine
     try:
         git.push(checkout, job.repo.clone_url, job.token(), branch, force=True)
     except GitHubError as exc:
         if not _refused(str(exc)):
             raise GitHubError(str(exc), retryable=True) from None  # network or server trouble
-        _push_refused(job, data, str(exc))
-        return
+        return _push_refused(job, data, str(exc))
+    job.check_not_stopped()  # a stop during the push: the branch is there, but no PR
     pull = _open_or_create_pull(job, branch, base_branch, title, data, fixes)
     records.record_pull(job.url, job.run, pull.number, branch, base_branch, bundle.hash, "fix")
     job.stage("publish", "done", f"pull request #{pull.number}")
     job.finish_status(f"opened pull request #{pull.number} with a verified fix")
     records.audit(job.url, job.run, _actor(job), "pull_request", number=pull.number)
-    runs.finish(job.url, job.run.id, "fixed", f"pull request #{pull.number}, bundle {bundle.hash}")
+    return verdict.fixed(f"pull request #{pull.number}, bundle {bundle.hash}")
 
 
 def _commit_bundle(
@@ -341,31 +370,32 @@ def _refused(message: str) -> bool:
     return any(word in lowered for word in PUSH_REFUSED)
 
 
-def _push_refused(job: Job, data: dict[str, object], why: str) -> None:
+def _push_refused(job: Job, data: dict[str, object], why: str) -> Verdict:
     job.stage("publish", "failed", "push refused", force=True)
     target = job.run.pr_number or job.run.issue_number
     if target is not None:
         job.reply_once(render.bundle_comment(data, why))
     job.finish_status("found a verified fix, but could not push it; the patch is in a comment")
-    runs.finish(job.url, job.run.id, "fixed", f"push refused; bundle {data['hash']} commented")
+    return verdict.fixed(f"push refused; bundle {data['hash']} commented")
 
 
-def _report_error(job: Job, reason: str) -> None:
+def _report_error(job: Job, reason: str) -> Verdict:
     if job.run.issue_number or job.run.pr_number:
         job.finish_status("could not run the repair")
         job.reply_once(render.failure_comment(reason, [], []))
-    runs.finish(job.url, job.run.id, "failed", reason)
+    return verdict.failed(reason)
 
 
-def _report_failure(job: Job, outcome: RepairOutcome) -> None:
+def _report_failure(job: Job, outcome: RepairOutcome) -> Verdict:
     tried = [f"{c.source}: {c.description} — {c.reason}" for c in outcome.state.candidates[:8]]
     if not outcome.state.candidates:
         tried = [f"stages run: {', '.join(outcome.state.done) or 'none'}"]
     if job.run.issue_number or job.run.pr_number:
         job.finish_status("no verified fix found")
         job.reply_once(render.failure_comment(outcome.reason, tried, outcome.locations))
-    status = "not_fixed" if outcome.status == "not_fixed" else "failed"
-    runs.finish(job.url, job.run.id, status, outcome.reason)
+    if outcome.status == "not_fixed":
+        return verdict.not_fixed(outcome.reason)
+    return verdict.failed(outcome.reason)
 
 
 def _actor(job: Job) -> str:

@@ -2,23 +2,25 @@
 
 `workers/jobs.py::process_run(run_id)` claims the run and calls `execute_run`; everything that
 talks to GitHub for that run happens from here, so the worker stays a thin shell. The flow
-records its own verdict with `app.runs.finish`; errors propagate to the worker, which retries the
-retryable ones and fails the run with the reason otherwise.
+returns a `Verdict` and writes no run status: `process_run` records the verdict through
+`app.runs`. Errors propagate to the worker, which retries the retryable ones and fails the run
+with the reason otherwise.
 """
 
 from __future__ import annotations
 
 import logging
 
-from app import runs
 from app.config import Settings
 from app.github import comment_commands, fixing, records
 from app.github.job import Job, RunStopped, build_job
+from app.runs import verdict
+from app.runs.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
 
-def execute_run(settings: Settings, run_id: int) -> None:
+def execute_run(settings: Settings, run_id: int) -> Verdict:
     """Carry out run `run_id` against GitHub: guards, clone, repair chain, PR or comment."""
     job = build_job(settings, run_id)
     run = job.run
@@ -32,30 +34,30 @@ def execute_run(settings: Settings, run_id: int) -> None:
         run.pr_number,
     )
     try:
-        _dispatch(job)
+        return _dispatch(job)
     except RunStopped:
         job.finish_status(f"stopped by a `/fixwurx stop` ({job.run.requested_by or 'a user'})")
         log.info("run %s stopped on request", run_id)
+        return verdict.stopped("stopped by a `/fixwurx stop`")
 
 
-def _dispatch(job: Job) -> None:
+def _dispatch(job: Job) -> Verdict:
     kind = job.run.kind
     if kind == "issue":
-        fixing.fix_issue(job)
-    elif kind == "ci":
-        fixing.fix_ci(job)
-    elif kind == "command":
-        comment_commands.run_command(job)
-    elif kind == "merge":
-        _record_merge(job)
-    else:
-        runs.finish(job.url, job.run.id, "done", f"run kind {kind!r} has no GitHub flow")
+        return fixing.fix_issue(job)
+    if kind == "ci":
+        return fixing.fix_ci(job)
+    if kind == "command":
+        return comment_commands.run_command(job)
+    if kind == "merge":
+        return _record_merge(job)
+    return verdict.done(f"run kind {kind!r} has no GitHub flow")
 
 
-def _record_merge(job: Job) -> None:
+def _record_merge(job: Job) -> Verdict:
     """A merged pull request: remember the merge commit if it was one of ours (for `revert`)."""
     run = job.run
     ours = run.pr_number is not None and records.mark_merged(
         job.url, run.repository_id, run.pr_number, run.head_sha
     )
-    runs.finish(job.url, run.id, "done", "merge recorded" if ours else "not a FixWurx PR")
+    return verdict.done("merge recorded" if ours else "not a FixWurx PR")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from redis import Redis
 
+from app import runs
 from app.config import Settings
 from app.errors import ConfigError, FixwurxError
 from app.github import records, render
@@ -100,7 +101,7 @@ class Job:
         previous = self.progress.get(name, ("pending", ""))[0]
         self.progress[name] = (state, message)
         if state != previous:
-            records.update_run(self.url, self.run.id, stage=name)
+            runs.set_stage(self.url, self.run.id, name)
         now = time.monotonic()
         if force or state != previous or now - self._last_edit >= STATUS_EDIT_INTERVAL_S:
             self._publish_status()
@@ -118,7 +119,7 @@ class Job:
         comment_id = self.run.status_comment_id
         if comment_id is None:
             comment_id = self.repo.comment(self.number, body)
-            records.update_run(self.url, self.run.id, status_comment_id=comment_id)
+            records.set_status_comment(self.url, self.run.id, comment_id)
             self.run = _with_comment(self.run, comment_id)
         else:
             self.repo.edit_comment(comment_id, body)

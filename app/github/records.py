@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from app import command_table, runs
 from app.db import session_scope
 from app.errors import BadInput
 from app.models import (
@@ -20,11 +21,10 @@ from app.models import (
     PullRequest,
     Repository,
     Run,
-    utcnow,
 )
 
-#: Run kinds and commands that spend a repair attempt on an issue.
-FIXING_COMMANDS = ("fix", "retry", "revise")
+#: Commands that spend a repair attempt on an issue (the table's `spends_attempt` commands).
+FIXING_COMMANDS = command_table.SPENDS_ATTEMPT
 #: Statuses of a run that actually tried (as opposed to one refused or skipped).
 TRIED_STATUSES = ("fixed", "not_fixed", "failed")
 
@@ -78,10 +78,10 @@ def load_run(url: str, run_id: int) -> RunView:
         )
 
 
-def update_run(url: str, run_id: int, **values: Any) -> None:
-    """Set columns of a run (stage, state, status_comment_id...)."""
+def set_status_comment(url: str, run_id: int, comment_id: int) -> None:
+    """Remember the run's status comment (the flow's own column: not status, stage or state)."""
     with session_scope(url) as session:
-        session.execute(update(Run).where(Run.id == run_id).values(**values))
+        session.execute(update(Run).where(Run.id == run_id).values(status_comment_id=comment_id))
 
 
 def run_status(url: str, run_id: int) -> str | None:
@@ -142,6 +142,16 @@ def open_pull_for_branch(url: str, repository_id: int, branch: str) -> int | Non
                 PullRequest.repository_id == repository_id,
                 PullRequest.branch == branch,
                 PullRequest.state == "open",
+            )
+        )
+
+
+def pull_opened_by(url: str, run: RunView) -> int | None:
+    """The number of the pull request this run itself opened, if it opened one."""
+    with session_scope(url) as session:
+        return session.scalar(
+            select(PullRequest.number).where(
+                PullRequest.repository_id == run.repository_id, PullRequest.run_id == run.id
             )
         )
 
@@ -249,12 +259,13 @@ def latest_other_run(url: str, run: RunView) -> dict[str, Any] | None:
 
 
 def stop_runs(url: str, run: RunView, actor: str) -> list[int]:
-    """Mark queued or running repairs of this issue stopped; the job notices and ends."""
+    """Stop queued or running repairs of this issue (through `app.runs`); the job notices."""
+    live = runs.STOPPABLE_STATUSES
     with session_scope(url) as session:
         ids = list(
             session.scalars(
                 _fixing_runs(run)
-                .where(Run.status.in_(("queued", "running")), Run.pr_number == run.pr_number)
+                .where(Run.status.in_(live), Run.pr_number == run.pr_number)
                 .with_only_columns(Run.id)
             )
         )
@@ -265,17 +276,11 @@ def stop_runs(url: str, run: RunView, actor: str) -> list[int]:
                     Run.kind == "ci",
                     Run.pr_number == run.pr_number,
                     Run.pr_number.is_not(None),
-                    Run.status.in_(("queued", "running")),
+                    Run.status.in_(live),
                 )
             )
         )
-        if ids:
-            session.execute(
-                update(Run)
-                .where(Run.id.in_(ids))
-                .values(status="stopped", reason=f"stopped by @{actor}", finished_at=utcnow())
-            )
-    return sorted(set(ids))
+    return runs.stop(url, ids, f"stopped by @{actor}")
 
 
 def audit(url: str, run: RunView, actor: str, action: str, **detail: Any) -> None:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from app import command_table
 from app.patches import fault_location
 from app.repo_config import RepoConfig
 
@@ -18,16 +19,8 @@ from app.repo_config import RepoConfig
 STAGES = ("clone", "reproduce", "localize", "patch", "bundle", "publish")
 _ICONS = {"pending": "⬜", "running": "⏳", "done": "✅", "failed": "❌", "skipped": "⏭️"}
 BUNDLE_RE = re.compile(r"<!-- fixwurx:bundle (sha256:[0-9a-f]{64}) -->")
-_COMMAND_HELP = {
-    "fix": "start a repair of this issue",
-    "retry": "run the repair again from scratch",
-    "revise <instructions>": "run again, with your instructions added to the issue text",
-    "explain": "explain the last fix: root cause, evidence and how it was found",
-    "status": "show the state of the latest run",
-    "stop": "stop the running repair",
-    "revert": "open a pull request reverting a merged FixWurx fix",
-    "help": "show this help",
-}
+#: Usage -> what it does, for every command in the one table (app/command_table.py).
+_COMMAND_HELP = {spec.usage: spec.help for spec in command_table.TABLE}
 
 
 def status_marker(run_id: int) -> str:

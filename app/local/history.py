@@ -11,11 +11,12 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import runs
 from app.chain.lineage import RunRecorder
 from app.chain.state import RunState
 from app.config import Settings
 from app.db import ensure_sqlite_dir, session_scope
-from app.models import Run, utcnow
+from app.models import Run
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +38,20 @@ def open_cli_run(settings: Settings, source: str) -> RunRecorder | None:
             session.add(run)
             session.flush()
             run_id = run.id
+        runs.claim(settings.database_url, run_id)  # the CLI runs it right away
     except (SQLAlchemyError, OSError) as exc:
         log.warning("run history is off: cannot open %s: %s", _safe(settings.database_url), exc)
         return None
     return RunRecorder(settings.database_url, run_id)
 
 
+#: The run status each chain status ends a CLI run with (`error` is a failed run).
+CLI_STATUS = {"fixed": "fixed", "not_fixed": "not_fixed", "error": "failed", "running": "failed"}
+
+
 def close_cli_run(recorder: RunRecorder, state: RunState) -> None:
-    """Copy the run's end into its row."""
-    with session_scope(recorder.database_url) as session:
-        run = session.get_one(Run, recorder.run_id)
-        run.status, run.reason, run.finished_at = state.status, state.reason, utcnow()
+    """Finish the run with the chain's end, through `app.runs` (the run row's one owner)."""
+    runs.finish(recorder.database_url, recorder.run_id, CLI_STATUS[state.status], state.reason)
 
 
 def _user() -> str:

@@ -1,7 +1,8 @@
 """The run row's one owner: deliveries, installations, the lifecycle and the sweeper.
 
 Nothing outside this package writes a run's status, heartbeat, resume count or bookkeeping;
-callers ask for a transition and are told whether it happened.
+callers ask for a transition and are told whether it happened. Flows describe how a run ended
+with a `Verdict` (app.runs.verdict); only the job function records it.
 """
 
 from app.runs.deliveries import (
@@ -22,13 +23,21 @@ from app.runs.lifecycle import (
     HEARTBEAT_INTERVAL_S,
     LIVE_JOB_STATES,
     STALE_AFTER_S,
+    STOPPABLE_STATUSES,
     claim,
     finish,
     heartbeat,
+    record_verdict,
     requeue,
+    resumes_of,
+    save_state,
+    saved_state,
+    set_stage,
     status_of,
+    stop,
 )
-from app.runs.sweep import MAX_RESUMES, RESUMES_KEY, Enqueue, JobState, SweepReport, sweep
+from app.runs.sweep import MAX_RESUMES, Enqueue, JobState, SweepReport, sweep
+from app.runs.verdict import Refused, Verdict
 
 __all__ = [
     "DELIVERIES",
@@ -37,16 +46,18 @@ __all__ = [
     "HEARTBEAT_INTERVAL_S",
     "LIVE_JOB_STATES",
     "MAX_RESUMES",
-    "RESUMES_KEY",
     "RUNS",
     "STALE_AFTER_S",
+    "STOPPABLE_STATUSES",
     "Enqueue",
     "InstallationChange",
     "JobState",
     "RecordedDelivery",
+    "Refused",
     "RepositoryInfo",
     "RunRequest",
     "SweepReport",
+    "Verdict",
     "claim",
     "delivery_job_ids",
     "delivery_job_ids_fast",
@@ -56,7 +67,13 @@ __all__ = [
     "record_delivery",
     "record_installation",
     "record_one_fast",
+    "record_verdict",
     "requeue",
+    "resumes_of",
+    "save_state",
+    "saved_state",
+    "set_stage",
     "status_of",
+    "stop",
     "sweep",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.db import session_scope
 from app.models import Run, utcnow
@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 #: How many times a run whose worker died is resumed before it is failed for good: a run that
 #: kills its worker twice (OOM, a hung test suite) will most likely do it again.
 MAX_RESUMES = 2
-#: Key in `Run.state` counting resumes; the underscore keeps it apart from the flow's own keys.
-RESUMES_KEY = "_resumes"
 
 
 @dataclass
@@ -94,24 +92,39 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 def _recover(database_url: str, run_id: int, enqueue: Enqueue, report: SweepReport) -> None:
+    """Resume a running run whose worker died, or fail it once it has used up its resumes.
+
+    Both are conditional UPDATEs on `status = 'running'` (and the resume count), so a run that a
+    stop or a verdict ended meanwhile is left alone, and two sweepers cannot both resume it.
+    The count lives in `Run.resumes`, which the chain never writes.
+    """
     with session_scope(database_url) as session:
-        run = session.get(Run, run_id, with_for_update=True)
-        if run is None or run.status != "running":
-            return
-        resumes = int((run.state or {}).get(RESUMES_KEY, 0))
-        if resumes >= MAX_RESUMES:
-            run.status = "failed"
-            run.finished_at = utcnow()
-            run.reason = (
-                f"the worker running this stopped {resumes + 1} times (killed, out of memory "
-                "or timed out); giving up"
+        resumed = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == "running", Run.resumes < MAX_RESUMES)
+            .values(
+                status="queued",
+                resumes=Run.resumes + 1,
+                reason="resumed after its worker stopped responding",
+                heartbeat_at=None,
             )
-            report.failed.append(run_id)
+        )
+        if not _one_row(resumed):
+            gave_up = session.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.status == "running", Run.resumes >= MAX_RESUMES)
+                .values(
+                    status="failed",
+                    finished_at=utcnow(),
+                    reason=(
+                        f"the worker running this stopped {MAX_RESUMES + 1} times (killed, out "
+                        "of memory or timed out); giving up"
+                    ),
+                )
+            )
+            if _one_row(gave_up):
+                report.failed.append(run_id)
             return
-        run.state = {**(run.state or {}), RESUMES_KEY: resumes + 1}
-        run.status = "queued"
-        run.reason = "resumed after its worker stopped responding"
-        run.heartbeat_at = None
     if _enqueue_run(database_url, run_id, enqueue):
         report.resumed.append(run_id)
 
@@ -128,3 +141,8 @@ def _enqueue_run(database_url: str, run_id: int, enqueue: Enqueue) -> bool:
         log.warning("could not enqueue run %s; will retry on the next sweep", run_id)
         return False
     return True
+
+
+def _one_row(result: Any) -> bool:
+    """Whether a conditional UPDATE changed the run (its condition held)."""
+    return bool(result.rowcount == 1)

@@ -7,7 +7,7 @@ median time to a pull request join pull_requests on run_id and filter on created
 pages with 100,000 runs and 1,000,000 candidates.
 
 Revision ID: 0005_dashboard_indexes
-Revises: 0003
+Revises: 0004_run_bookkeeping
 Create Date: 2026-12-01 11:30:00
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0005_dashboard_indexes"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_run_bookkeeping"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app import runs
 from app.chain.lineage import RunRecorder, render_tree
 from app.chain.state import CandidateSummary, RunState
 from app.db import session_scope
@@ -13,7 +14,9 @@ def _run(database_url: str) -> int:
         run = Run(kind="cli", trigger="test")
         session.add(run)
         session.flush()
-        return run.id
+        run_id = run.id
+    assert runs.claim(database_url, run_id)  # the chain works on a running run
+    return run_id
 
 
 def test_attempts_stages_and_candidate_lineage(database_url: str) -> None:

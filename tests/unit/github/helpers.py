@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import runs
 from app.config import Settings
 from app.db import session_scope
+from app.github import flow
 from app.models import Installation, Repository, Run
+from app.runs.verdict import Verdict
 from tests.fakes.github import FakeGitHub, FakeRepo
 
 
@@ -25,6 +28,13 @@ def make_run(settings: Settings, repo: FakeRepo, **fields: Any) -> int:
         session.add(run)
         session.flush()
         return run.id
+
+
+def execute_run(settings: Settings, run_id: int) -> Verdict:
+    """The flow, then what the job function does with its verdict: record it through app.runs."""
+    ended = flow.execute_run(settings, run_id)
+    runs.record_verdict(settings.database_url, run_id, ended)
+    return ended
 
 
 def run_row(settings: Settings, run_id: int) -> Run:

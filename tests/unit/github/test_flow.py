@@ -7,10 +7,9 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
-from app.github.flow import execute_run
 from app.models import PullRequest, Run
 from tests.fakes.github import FakeGitHub, FakeRepo
-from tests.unit.github.helpers import bodies, make_run, run_row
+from tests.unit.github.helpers import bodies, execute_run, make_run, run_row
 
 
 def test_invalid_config_gets_exactly_one_comment_and_no_action(

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from app import runs
 from app.config import Settings
 from app.db import session_scope
 from app.errors import BundleMismatch
 from app.github import fixing, git, render
-from app.github.flow import execute_run
 from app.github.job import build_job
 from app.models import PatchBundleRecord, PullRequest, Run
 from app.patches import PatchBundle
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.fakes.github.server import git as fake_git
-from tests.unit.github.helpers import bodies, make_run, run_row
+from tests.unit.github.helpers import bodies, execute_run, make_run, run_row
 
 DIFF = """--- a/a.py
 +++ b/a.py
@@ -41,11 +41,13 @@ def bundle(base: str, diff: str = DIFF) -> PatchBundle:
 
 
 def publish(settings: Settings, run_id: int, made: PatchBundle) -> None:
+    """Publish `made`, then record the verdict as the job function would."""
     job = build_job(settings, run_id)
     with tempfile.TemporaryDirectory() as tmp:
         checkout = git.clone(job.repo.clone_url, job.token(), Path(tmp) / "repo")
         base = git.head(checkout)
-        fixing._publish(job, checkout, base, made, "fixwurx/ci-abc", "main", "Fix CI", None)
+        ended = fixing._publish(job, checkout, base, made, "fixwurx/ci-abc", "main", "Fix CI", None)
+    runs.record_verdict(settings.database_url, run_id, ended)
 
 
 def test_refused_push_posts_the_bundle_on_the_pull_request(

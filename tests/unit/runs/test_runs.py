@@ -185,3 +185,86 @@ def test_sweeper_waits_out_the_grace_period_for_fresh_runs(database_url: str) ->
     record(database_url)
     queue = FakeQueue()
     assert runs.sweep(database_url, queue.job_state, queue.enqueue).enqueued == []
+
+
+def test_a_stop_cannot_be_undone(database_url: str) -> None:
+    """Nothing moves a stopped run: not a claim, a heartbeat, the chain's state, a verdict, a
+    retry, the recorder opening an attempt, or the sweeper."""
+    from app.chain.lineage import RunRecorder
+    from app.chain.state import RunState
+    from app.runs import verdict
+
+    (run_id,) = record(database_url).run_ids
+    assert runs.claim(database_url, run_id)
+    assert runs.stop(database_url, [run_id, run_id], "stopped by @octocat") == [run_id]
+    recorder = RunRecorder(database_url, run_id)
+    recorder.start_attempt()
+    state = RunState(source="/repo", done=["reproduce"])
+    assert not recorder.stage_done(state)
+    assert not runs.claim(database_url, run_id)
+    assert not runs.heartbeat(database_url, run_id)
+    assert not runs.set_stage(database_url, run_id, "patch")
+    assert not runs.save_state(database_url, run_id, "patch", state.to_json())
+    assert not runs.record_verdict(database_url, run_id, verdict.fixed("PR #1"))
+    assert not runs.requeue(database_url, run_id, "retrying")
+    queue = FakeQueue({run_id: "failed"})
+    assert runs.sweep(database_url, queue.job_state, queue.enqueue) == runs.SweepReport()
+    assert runs.stop(database_url, [run_id], "again") == []
+    with session_scope(database_url) as session:
+        run = session.get_one(Run, run_id)
+        assert (run.status, run.reason, run.stage, run.state) == (
+            "stopped",
+            "stopped by @octocat",
+            None,
+            {},
+        )
+
+
+def test_a_stop_leaves_a_finished_run_its_verdict(database_url: str) -> None:
+    (run_id,) = record(database_url).run_ids
+    runs.claim(database_url, run_id)
+    runs.finish(database_url, run_id, "fixed", "PR #3")
+    assert runs.stop(database_url, [run_id], "stopped by @octocat") == []
+    assert runs.status_of(database_url, run_id) == "fixed"
+
+
+def test_the_chain_state_and_the_resume_count_do_not_overwrite_each_other(
+    database_url: str,
+) -> None:
+    """The bug of issue 12: each recorded stage used to wipe the sweeper's counter."""
+    (run_id,) = record(database_url).run_ids
+    queue = FakeQueue()
+    for resumed in range(1, runs.MAX_RESUMES + 1):
+        assert runs.claim(database_url, run_id)
+        assert runs.save_state(database_url, run_id, "reproduce", {"done": ["reproduce"]})
+        queue.states[run_id] = "failed"
+        assert runs.sweep(database_url, queue.job_state, queue.enqueue).resumed == [run_id]
+        assert runs.resumes_of(database_url, run_id) == resumed
+        assert runs.saved_state(database_url, run_id) == {"done": ["reproduce"]}
+    assert runs.claim(database_url, run_id)
+    assert runs.save_state(database_url, run_id, "localize", {"done": ["reproduce", "localize"]})
+    queue.states[run_id] = "failed"
+    assert runs.sweep(database_url, queue.job_state, queue.enqueue).failed == [run_id]
+    assert runs.resumes_of(database_url, run_id) == runs.MAX_RESUMES
+    assert runs.sweep(database_url, queue.job_state, queue.enqueue) == runs.SweepReport()
+
+
+def test_verdicts_are_stored_as_run_statuses(database_url: str) -> None:
+    from app.runs import verdict
+
+    cases = [
+        (verdict.fixed("PR #1"), "fixed"),
+        (verdict.not_fixed("no plausible patch"), "not_fixed"),
+        (verdict.failed("no tests"), "failed"),
+        (verdict.refused("the issue is closed", tell_user=True), "done"),
+        (verdict.done("help sent"), "done"),
+    ]
+    for number, (ended, status) in enumerate(cases):
+        (run_id,) = record(database_url, f"d-{number}").run_ids
+        runs.claim(database_url, run_id)
+        assert runs.record_verdict(database_url, run_id, ended)
+        with session_scope(database_url) as session:
+            run = session.get_one(Run, run_id)
+            assert (run.status, run.reason) == (status, ended.reason)
+    assert verdict.refused("x", tell_user=True).tell_user
+    assert isinstance(verdict.refused("x"), runs.Refused)

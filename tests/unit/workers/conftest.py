@@ -16,6 +16,8 @@ from app import runs
 from app.config import Settings
 from app.db import session_scope
 from app.models import Base
+from app.runs import verdict
+from app.runs.verdict import Verdict
 from workers import jobs, queues
 
 REQUEST = runs.RunRequest(
@@ -34,19 +36,19 @@ class FakeFlow:
     """Stands in for `app.github.flow.execute_run` (another engineer's boundary).
 
     `steps` are consumed one per call: each is a callable run inside execute_run (raise to
-    fail, call `runs.finish` to give a verdict) or None to return without a verdict.
+    fail, return a `Verdict` to give one) or None to end the run as done.
     """
 
     settings: Settings
     steps: list[Callable[[int], Any] | None] = field(default_factory=list)
     calls: list[tuple[int, str | None]] = field(default_factory=list)
 
-    def __call__(self, settings: Settings, run_id: int) -> None:
+    def __call__(self, settings: Settings, run_id: int) -> Verdict:
         assert settings.database_url == self.settings.database_url
         self.calls.append((run_id, runs.status_of(settings.database_url, run_id)))
         step = self.steps.pop(0) if self.steps else None
-        if step is not None:
-            step(run_id)
+        ended = step(run_id) if step is not None else None
+        return ended if isinstance(ended, Verdict) else verdict.done()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.errors import GitHubError, PatchError, TransientError
 from app.models import Run
+from app.runs import verdict
 from tests.unit.workers.conftest import FakeFlow, new_run
 from workers import queues
 from workers.worker import build
@@ -35,7 +36,7 @@ def test_run_is_claimed_then_given_the_flow_verdict(
     settings: Settings, redis_conn: Redis, flow: FakeFlow
 ) -> None:
     run_id = new_run(settings)
-    flow.steps.append(lambda rid: runs.finish(settings.database_url, rid, "fixed", "PR #9"))
+    flow.steps.append(lambda _rid: verdict.fixed("PR #9"))
     queues.enqueue_run(redis_conn, run_id, "issue")
     work(settings, redis_conn)
     assert flow.calls == [(run_id, "running")]
