@@ -1,8 +1,10 @@
 """Deliveries that keep arriving while a chaos test breaks things, and the checks afterwards.
 
 `Traffic` posts signed `issues.labeled` deliveries (each a new delivery id and issue number)
-from a few threads over real HTTP, and records every answer with the phase the test was in
-when it came (`before`, `outage`, `after`). `check_exactly_one_job` is the promise the receiver
+from a few threads over real HTTP, and records every answer with when its request was sent and
+when the answer came (monotonic clock). A test classifies answers by those times against when
+it stopped and restarted a service (`Answer.within`), never by how fast anything was: a
+request sent before the stop can be processed after it. `check_exactly_one_job` is the promise the receiver
 makes: each delivery it acknowledged is one run in the database and one job in Redis.
 """
 
@@ -30,10 +32,15 @@ PHASE_TIMEOUT_S = 120.0
 
 @dataclass
 class Answer:
-    phase: str
     delivery_id: str
     status: int  # 0: no HTTP answer at all (connection refused or reset)
     body: bytes
+    sent_at: float
+    answered_at: float
+
+    def within(self, start: float, end: float) -> bool:
+        """Sent and answered entirely between `start` and `end`."""
+        return start < self.sent_at and self.answered_at < end
 
 
 @dataclass
@@ -41,7 +48,6 @@ class Traffic:
     port: int
     secret: str
     threads: int = 3
-    phase: str = "before"
     answers: list[Answer] = field(default_factory=list)
     sent: dict[str, bytes] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -61,21 +67,22 @@ class Traffic:
         for worker in self._workers:
             worker.join(30)
 
-    def count(self, phase: str) -> int:
+    def sent_after(self, moment: float) -> list[Answer]:
         with self._lock:
-            return sum(1 for a in self.answers if a.phase == phase)
+            return [a for a in self.answers if a.sent_at > moment]
 
-    def wait_for(self, phase: str, answers: int) -> None:
-        """Block until `answers` deliveries were answered in `phase`."""
+    def wait_for(self, answers: int, sent_after: float = 0.0) -> None:
+        """Block until `answers` requests sent after `sent_after` were answered."""
         deadline = time.monotonic() + PHASE_TIMEOUT_S
-        while self.count(phase) < answers:
+        while len(self.sent_after(sent_after)) < answers:
             if time.monotonic() > deadline:
-                raise AssertionError(f"only {self.count(phase)} answers in phase {phase!r}")
+                raise AssertionError(f"only {len(self.sent_after(sent_after))} answers")
             time.sleep(0.02)
 
-    def statuses(self, phase: str) -> Counter[int]:
+    def between(self, start: float, end: float) -> list[Answer]:
+        """Answers whose request was sent and answered entirely between `start` and `end`."""
         with self._lock:
-            return Counter(a.status for a in self.answers if a.phase == phase)
+            return [a for a in self.answers if a.within(start, end)]
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -85,11 +92,12 @@ class Traffic:
             payload = fake.labeled_issue()
             payload["issue"] = {**payload["issue"], "number": number}
             sent = fake.delivery("issues", payload, self.secret, f"chaos-{uuid.uuid4()}")
-            phase = self.phase
+            sent_at = time.monotonic()
             status, body = post(self.port, sent)
+            answer = Answer(sent.delivery_id, status, body, sent_at, time.monotonic())
             with self._lock:
                 self.sent[sent.delivery_id] = sent.body
-                self.answers.append(Answer(phase, sent.delivery_id, status, body))
+                self.answers.append(answer)
 
     def redeliver(self, delivery_id: str) -> int:
         """Send one delivery again, as GitHub's redelivery (or `fixwurx deliveries recover`)."""
