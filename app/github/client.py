@@ -24,6 +24,11 @@ from app.github import constants
 
 #: Statuses retried besides the rate-limit 403s GithubRetry recognises itself.
 RETRY_STATUSES = [429, 500, 502, 503, 504]
+#: The one status that means "it does not exist" where a missing thing is a normal answer (no
+#: such file, not a collaborator). Decided on the status PyGithub saw, never on message text:
+#: the message names the path, which the repository chooses. Anything else, including the fake
+#: GitHub's 501 for an endpoint it does not implement, is an error.
+NOT_FOUND = 404
 
 
 def make_retry() -> GithubRetry:
@@ -174,23 +179,26 @@ class RepoClient:
     def permission(self, login: str) -> str:
         """`login`'s role on the repo: admin, maintain, write, triage, read or none."""
         path = f"/repos/{self.full_name}/collaborators/{login}/permission"
-        try:
-            data = self._call("GET", path)
-        except GitHubError as exc:
-            if "HTTP 404" in str(exc):  # not a collaborator at all
-                return "none"
-            raise
+        with translated(f"GET {path}"):
+            try:
+                _headers, data = self._gh.requester.requestJsonAndCheck("GET", path)
+            except GithubException as exc:
+                if exc.status != NOT_FOUND:
+                    raise
+                return "none"  # not a collaborator at all
+        if not isinstance(data, dict):
+            return "none"
         return str(data.get("role_name") or data.get("permission") or "none")
 
     def file_text(self, path: str, ref: str) -> tuple[str, str] | None:
         """(text, blob sha) of a file at `ref`, or None when it does not exist."""
-        try:
-            with translated(f"GET {path}@{ref} in {self.full_name}"):
+        with translated(f"GET {path}@{ref} in {self.full_name}"):
+            try:
                 content = self._repo.get_contents(path, ref=ref)
-        except GitHubError as exc:
-            if "HTTP 404" in str(exc):
+            except GithubException as exc:
+                if exc.status != NOT_FOUND:
+                    raise
                 return None
-            raise
         if isinstance(content, list):
             return None  # a directory, not a file
         return base64.b64decode(content.content or "").decode("utf-8", "replace"), content.sha

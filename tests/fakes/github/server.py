@@ -3,8 +3,10 @@
 It implements the REST endpoints FixWurx calls (installation tokens, repos, contents, issues,
 comments, reactions, collaborator permissions, pulls, users, the App's webhook delivery log and
 redelivery) plus smart-HTTP git for real clones and pushes, all behind token checks. Every API
-request is checked against GitHub's OpenAPI description; violations are collected and the fixture
-fails the test if there are any.
+request is checked against GitHub's OpenAPI description (path and query parameter types
+included), and so is every response a handler gives; a request outside the API prefix and a
+documented endpoint the fake does not implement are violations too. Violations are collected and
+the fixture fails the test if there are any.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from tests.fakes.github.oauth import FakeOAuth
 from tests.fakes.github.spec import load_spec
 
 API_PREFIX = "/api/v3"
+#: The status of a documented endpoint the fake has no handler for (GitHub never sends it, so
+#: no client code can mistake it for a real answer); the request is also a violation.
+NOT_IMPLEMENTED = 501
 #: Lifetime of the installation tokens the fake mints (GitHub's is one hour).
 TOKEN_LIFETIME_S = 3600
 GIT_ENV = {
@@ -363,7 +368,10 @@ class FakeGitHub:
             elif ".git/" in request.path:
                 response = self._git(request)
             else:
-                raise HttpError(404, f"no route for {request.path}")
+                # Not a silent 404: a request off the API prefix is a bug in the caller.
+                message = f"{request.method} {request.path} is outside {API_PREFIX} and not git"
+                self.violations.append(message)
+                raise HttpError(404, message)
         except HttpError as exc:
             response = _json(exc.status, {"message": exc.message})
         except Exception as exc:  # a bug in the fake must fail the test, not hang it
@@ -392,8 +400,27 @@ class FakeGitHub:
             found = re.fullmatch(pattern, path)
             if method == request.method and found:
                 with self._lock:
-                    return handler(request, body, *found.groups())
-        raise HttpError(404, f"the fake does not implement {request.method} {path}")
+                    response = handler(request, body, *found.groups())
+                return self._checked(request.method, path, response)
+        # GitHub documents the endpoint but the fake has no handler: answering 404 would look
+        # like "no such issue" or "not a collaborator" to the client, so the test fails instead.
+        message = f"the fake does not implement {request.method} {path}"
+        with self._lock:
+            self.violations.append(message)
+        raise HttpError(NOT_IMPLEMENTED, message)
+
+    def _checked(self, method: str, path: str, response: Response) -> Response:
+        """A handler's JSON answer completed to the documented shape (`Spec.complete`), with
+        anything that still breaks the schema GitHub documents for it recorded."""
+        if response.mimetype != "application/json" or not response.get_data():
+            return response
+        spec = load_spec()
+        data = spec.complete(method, path, response.status_code, json.loads(response.get_data()))
+        problems = spec.response_violations(method, path, response.status_code, data)
+        with self._lock:
+            self.violations.extend(f"the fake's response broke the spec: {p}" for p in problems)
+        response.set_data(json.dumps(data))
+        return response
 
     def _injected(self, method: str, path: str) -> Response | None:
         for item in self.injected:
@@ -516,9 +543,12 @@ class FakeGitHub:
 
     def _user(self, request: Request, _body: Any, login: str) -> Response:
         self._installation_of(request)
+        # What any installation token sees of another account: the public view.
         if login == f"{self.slug}[bot]":
-            return _json(200, self._user_json(login, self.bot_id, "Bot"))
-        return _json(200, self._user_json(login, 5000 + len(login), "User"))
+            user = self._user_json(login, self.bot_id, "Bot")
+        else:
+            user = self._user_json(login, 5000 + len(login), "User")
+        return _json(200, {**user, "user_view_type": "public"})
 
     def _user_json(self, login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
         return {
@@ -571,10 +601,7 @@ class FakeGitHub:
     def _issue_json(self, repo: FakeRepo, issue: dict[str, Any]) -> dict[str, Any]:
         api = f"{self.api_url}/repos/{repo.full_name}"
         number = issue["number"]
-        pull = None
-        if issue["pull"]:
-            pull = {"url": f"{api}/pulls/{number}", "html_url": f"{self.base_url}/pull/{number}"}
-        return {
+        found = {
             "id": 10_000 + number,
             "number": number,
             "title": issue["title"],
@@ -586,8 +613,13 @@ class FakeGitHub:
             "url": f"{api}/issues/{number}",
             "html_url": f"{self.base_url}/{repo.full_name}/issues/{number}",
             "comments_url": f"{api}/issues/{number}/comments",
-            "pull_request": pull,
         }
+        if issue["pull"]:  # GitHub leaves the key out for a plain issue (it is not nullable)
+            found["pull_request"] = {
+                "url": f"{api}/pulls/{number}",
+                "html_url": f"{self.base_url}/{repo.full_name}/pull/{number}",
+            }
+        return found
 
     def _issue(self, request: Request, _body: Any, owner: str, name: str, n: str) -> Response:
         repo = self._repo_for(request, owner, name)

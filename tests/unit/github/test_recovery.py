@@ -26,13 +26,14 @@ __all__ = ["fake_github"]
 
 #: `run("--dry-run")` invokes the command against the fake, Redis and the database.
 Run = Callable[..., Result]
-NOW = dt.datetime.now(dt.UTC)
 LOST = "11111111-0000-0000-0000-000000000001"
 KEPT = "22222222-0000-0000-0000-000000000002"
 
 
 def ago(minutes: float) -> dt.datetime:
-    return NOW - dt.timedelta(minutes=minutes)
+    # From now, not from when the module was imported: in a long suite the import can be more
+    # than ten minutes before the test, and a "50 minutes ago" entry fell past the 1 h cutoff.
+    return dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
 
 
 def record(database_url: str, *guids: str) -> None:
