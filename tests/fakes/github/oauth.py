@@ -112,6 +112,7 @@ class FakeOAuth:
                 "login": login,
                 "id": 7000 + len(login),
                 "type": "User",
+                "user_view_type": "private",  # GET /user answers the private view of oneself
                 "url": f"{self.api_url}/users/{login}",
             },
         )
