@@ -4,11 +4,12 @@ Every command from a repository under repair goes through `run`. The chain of pr
 starts is short and exec-only, so the per-call cost stays at a few milliseconds:
 
     prlimit (rlimits) -> bwrap (namespaces, mounts) -> setpriv (fresh uid) -> argv
-    prlimit (rlimits) -> setpriv (fresh uid) -> argv           [fallback without bubblewrap]
+    prlimit (rlimits) -> setpriv (fresh uid, no capability) -> argv   [fallback without bubblewrap]
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -21,10 +22,11 @@ from pathlib import Path
 
 from app import defaults
 from app.sandbox.backends import choose_backend
-from app.sandbox.bubblewrap import bwrap_prefix
+from app.sandbox.bubblewrap import bwrap_prefix, python_roots
 from app.sandbox.constants import BUBBLEWRAP, SANDBOX_TMP_MB
 from app.sandbox.environment import check_caller_env, sandbox_env
 from app.sandbox.identity import Identity, fresh_identity
+from app.sandbox.ownership import lent_to, let_others_search_above
 from app.sandbox.process import Outcome, supervise
 from app.sandbox.rlimits import nproc_prefix, prlimit_prefix
 
@@ -192,20 +194,29 @@ def _run_subprocess(
     limits: Limits,
     who: Identity,
 ) -> Outcome:
-    command = [*prlimit_prefix(limits, limit_processes=who.uid is not None), *who.wrap(argv)]
+    # The host is visible here: no capability, not even DAC_OVERRIDE (it reads /etc/shadow).
+    command = [
+        *prlimit_prefix(limits, limit_processes=who.uid is not None),
+        *who.wrap(argv, keep_capability=False),
+    ]
     home = tempfile.mkdtemp(prefix="fixwurx-sandbox-home-")
     if who.uid is not None:  # its own HOME, so tools that check access(2) first may use it
         os.chown(home, who.uid, who.uid)
+    if who.uid is not None:
+        for root in python_roots():
+            let_others_search_above(Path(root) / "bin")
+    lent = lent_to(cwd, who.uid) if who.uid is not None else contextlib.nullcontext()
     try:
-        clean = sandbox_env(home, home, env)
-        return supervise(
-            command,
-            cwd=cwd,
-            env=clean,
-            timeout=timeout,
-            output_bytes=limits.output_bytes,
-            kill_rest=who.kill_all,
-        )
+        with lent:
+            clean = sandbox_env(home, home, env)
+            return supervise(
+                command,
+                cwd=cwd,
+                env=clean,
+                timeout=timeout,
+                output_bytes=limits.output_bytes,
+                kill_rest=who.kill_all,
+            )
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -246,3 +246,33 @@ def test_etc_holds_only_the_allow_listed_public_files(bwrap: str, work: Path) ->
     assert names <= {Path(p).name for p in ETC_FILES}, names
     assert "passwd" in names and "shadow" not in names
     assert private.strip() == "False"
+
+
+def test_fallback_keeps_no_capability_and_cannot_read_shadow(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without bubblewrap the host is visible: the fresh uid must not read it past permissions."""
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    shadow = run(["cat", "/etc/shadow"], work, 20)
+    assert shadow.returncode != 0 and "Permission denied" in shadow.stderr, shadow
+    caps = run(["grep", "^Cap", "/proc/self/status"], work, 20)
+    assert caps.ok, caps
+    for line in caps.stdout.splitlines():  # CapInh, CapPrm, CapEff, CapBnd, CapAmb
+        assert line.split()[1] == "0000000000000000", caps.stdout
+
+
+def test_fallback_writes_the_work_copy_and_gives_it_back(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The uid owns the work copy during the call only; afterwards it is ours again."""
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    (work / "old.txt").write_text("old\n")
+    result = run(["sh", "-c", "echo new > new.txt && echo more >> old.txt && mkdir d"], work, 20)
+    assert result.ok, result
+    assert (work / "old.txt").read_text() == "old\nmore\n"
+    for path in (work, work / "old.txt", work / "new.txt", work / "d"):
+        assert path.lstat().st_uid == os.geteuid(), path
