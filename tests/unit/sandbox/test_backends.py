@@ -126,3 +126,18 @@ def test_cli_keeps_running_without_bubblewrap_and_warns(
     result = run(["true"], work, 10)
     assert result.ok and result.backend == "subprocess"
     assert any("bubblewrap is not in use" in w for w in result.warnings)
+
+
+def test_bubblewrap_tests_fail_loudly_in_ci_and_skip_only_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.unit.sandbox.conftest import require_bubblewrap
+
+    broken = _broken_bwrap(tmp_path)
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="bubblewrap must work in CI"):
+        require_bubblewrap(broken)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="No permissions to create new namespace"):
+        require_bubblewrap(broken)
+    require_bubblewrap(backends.Probe(True, ""))  # works here: the test runs, CI or not
