@@ -3,6 +3,9 @@
 A copy of a git checkout keeps its history, so the bundle's base commit is the checkout's HEAD.
 Uncommitted changes, or a folder that is not a git repository, are snapshotted into a commit
 inside the copy first, so the base commit always names exactly the tree the tests ran on.
+The copied .git keeps no credentials (see gitcredentials.py); a `.git` that is a link or a
+`gitdir:` file (a linked worktree, a submodule) points outside the copy and is not used: such a
+folder is snapshotted like one that is not a repository.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 from app.errors import BadInput
 from app.gitcmd import run_git
+from app.gitcredentials import scrub_git_dir
 
 #: Left out of copies: environments and caches, never part of a fix, often huge.
 SKIP_DIRS = (
@@ -53,9 +57,12 @@ class Workspace:
         tmp = tempfile.TemporaryDirectory(prefix="fixwurx-run-")
         root = Path(tmp.name) / source.resolve().name
         shutil.copytree(source, root, symlinks=True, ignore=shutil.ignore_patterns(*SKIP_DIRS))
-        is_repo = (root / ".git").exists() and git(
-            root, "rev-parse", "--verify", "HEAD"
-        ).returncode == 0
+        dot_git = root / ".git"
+        if dot_git.is_symlink() or dot_git.is_file():
+            # A link or a `gitdir:` file names a git directory outside the copy: not ours to use.
+            dot_git.unlink()
+        scrub_git_dir(dot_git)  # the tests must not find the checkout's tokens in .git
+        is_repo = dot_git.is_dir() and git(root, "rev-parse", "--verify", "HEAD").returncode == 0
         if not is_repo:
             shutil.rmtree(root / ".git", ignore_errors=True)
             git(root, "init", "-q")
