@@ -19,7 +19,7 @@ from app.chain.issue_text import REPRO_FILE
 from app.chain.stages.context import StageContext
 from app.chain.stages.reproduce import reproduce
 from app.chain.state import RunState
-from app.errors import PatchError
+from app.errors import BadInput, PatchError
 from app.patches import apply_diff, validate_diff, verify_bundle
 from app.repair.candidates import Candidate, FileEdit
 from app.repair.coverage_run import RCFILE, run_with_coverage
@@ -212,3 +212,17 @@ def test_a_patch_that_follows_a_link_is_refused(tmp_path: Path, victim: Path) ->
         with pytest.raises(PatchError, match="symbolic link"):
             apply_diff(diff, root)
     assert _unharmed(victim)
+
+
+def test_a_config_file_that_links_out_is_not_read(tmp_path: Path, victim: Path) -> None:
+    """.github/fixwurx.yml as a link to a host file: absent, and its content never shown."""
+    root = _project(tmp_path / "work")
+    (root / ".github").mkdir()
+    (root / ".github" / "fixwurx.yml").symlink_to(victim)
+    command = resolve(root, None)  # the default command, no error quoting the host file
+    assert command.is_pytest
+    (root / "tests").rename(root / "hostlinked")
+    (root / "tests").symlink_to(victim.parent)  # the only "tests" are outside the copy
+    (root / "hostlinked" / "test_calc.py").unlink()
+    with pytest.raises(BadInput):
+        resolve(root, None)
