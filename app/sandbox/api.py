@@ -120,7 +120,7 @@ def run(
         if backend == BUBBLEWRAP:
             outcome = _run_bubblewrap(argv, cwd, timeout, env, limits, readonly_paths, who)
         else:
-            outcome = _run_subprocess(argv, cwd, timeout, env, limits, who)
+            outcome = _run_subprocess(argv, cwd, timeout, env, limits, readonly_paths, who)
             if who.uid is None:
                 warnings = (*warnings, NOT_ROOT_WARNING)
     result = _result(argv, outcome, backend, (*warnings, *outcome.warnings))
@@ -203,6 +203,7 @@ def _run_subprocess(
     timeout: float,
     env: Mapping[str, str] | None,
     limits: Limits,
+    readonly_paths: Sequence[Path],
     who: Identity,
 ) -> Outcome:
     # The host is visible here: no capability, not even DAC_OVERRIDE (it reads /etc/shadow).
@@ -213,9 +214,12 @@ def _run_subprocess(
     home = tempfile.mkdtemp(prefix="fixwurx-sandbox-home-")
     if who.uid is not None:  # its own HOME, so tools that check access(2) first may use it
         os.chown(home, who.uid, who.uid)
-    if who.uid is not None:
-        for root in python_roots():
-            let_others_search_above(Path(root) / "bin")
+    if who.uid is not None:  # without DAC_OVERRIDE the uid must be able to reach these
+        reached = [Path(root) / "bin" for root in python_roots()] + [
+            Path(p) for p in readonly_paths
+        ]
+        for path in reached:
+            let_others_search_above(path)
     lent = lent_to(cwd, who.uid) if who.uid is not None else contextlib.nullcontext()
     try:
         with lent:

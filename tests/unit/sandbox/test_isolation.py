@@ -276,3 +276,20 @@ def test_fallback_writes_the_work_copy_and_gives_it_back(
     assert (work / "old.txt").read_text() == "old\nmore\n"
     for path in (work, work / "old.txt", work / "new.txt", work / "d"):
         assert path.lstat().st_uid == os.geteuid(), path
+
+
+def test_fallback_reaches_readonly_paths_under_a_private_parent(
+    work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without DAC_OVERRIDE the uid needs search permission above an exposed path."""
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    shared = private / "env"
+    shared.mkdir(mode=0o755)
+    (shared / "lib.txt").write_text("shared\n")
+    result = run(["cat", str(shared / "lib.txt")], work, 20, readonly_paths=[shared])
+    assert result.ok, result
+    assert result.stdout == "shared\n"
