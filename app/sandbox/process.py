@@ -121,7 +121,8 @@ class _Pump:
         self._proc = proc
         self._kill_rest = kill_rest
         self._watchdog = watchdog
-        self._next_watch = time.monotonic()
+        # The first sample one interval in: a command that ends sooner costs no sampling at all.
+        self._next_watch = time.monotonic() + (watchdog.interval if watchdog else 0.0)
         self.stopped: str | None = None
         self._sel = selectors.DefaultSelector()
         self._exited = False
