@@ -78,7 +78,10 @@ class Verifier:
             root = Path(tmp) / "repo"
             shutil.copytree(self.baseline.root, root, ignore=COPY_IGNORE, symlinks=True)
             workfiles.drop_links_out(root)  # e.g. planted by a test during the baseline run
-            candidate.apply_to(root)
+            try:
+                candidate.apply_to(root)
+            except workfiles.UnsafeWorkPath as exc:  # an edit through a link: never applied
+                return _with_duration(Verification(False, str(exc)), time.monotonic() - started)
             verdict = self._canary(root) or self._smoke(root)
         return _with_duration(verdict, time.monotonic() - started)
 

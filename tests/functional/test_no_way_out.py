@@ -22,7 +22,7 @@ from app.chain.state import RunState
 from app.errors import BadInput, PatchError
 from app.patches import apply_diff, validate_diff, verify_bundle
 from app.repair.candidates import Candidate, FileEdit
-from app.repair.coverage_run import RCFILE, run_with_coverage
+from app.repair.coverage_run import RCFILE
 from app.repair.localization import localize
 from app.repair.templates.engine import _parsed
 from app.repair.verifier import Baseline, Verifier
@@ -87,15 +87,12 @@ def test_links_planted_by_a_test_during_the_baseline_are_never_followed(
     baseline = run_tests(root, command, timeout=60)
     assert (root / "calc.py").is_symlink() and (root / RCFILE).is_symlink()  # planted
 
-    # FixWurx writes its coverage config: the link is replaced, the host file left alone.
-    covered = run_with_coverage(root, command, timeout=60)
-    assert _unharmed(victim)
-    assert not (root / RCFILE).is_symlink()
-    assert covered.run.outcomes, covered.error
-
-    # Localization and the template engine read no source through the planted link.
+    # Localization runs coverage: FixWurx writes its coverage config, and the planted link there
+    # is replaced, the host file left alone; no source is read through the planted calc.py.
     failing = [o for o in baseline.outcomes if not o.ok]
     located = localize(root, command, failing, baseline.passing_ids, timeout=60)
+    assert _unharmed(victim)
+    assert not (root / RCFILE).is_symlink() and "[run]" in (root / RCFILE).read_text()
     assert all(loc.path != "calc.py" for loc in located)
     assert _parsed({}, root, "calc.py") is None
 
@@ -107,9 +104,17 @@ def test_links_planted_by_a_test_during_the_baseline_are_never_followed(
     assert _unharmed(victim)
 
     # The verifier's per-candidate copy carries no link out: the candidate lands in the copy.
-    verdict = Verifier(Baseline(root, command, baseline, ("tests/test_calc.py::test_double",)))
-    verdict.check(candidate)
+    verifier = Verifier(Baseline(root, command, baseline, ("tests/test_calc.py::test_double",)))
+    verifier.check(candidate)
     assert _unharmed(victim)
+
+    # An edit through a link that stays inside the copy is refused as a verdict, not a crash.
+    (root / "pkg").mkdir()
+    (root / "pkg" / "mod.py").write_text(BROKEN)
+    (root / "alias").symlink_to("pkg")
+    through = Candidate((FileEdit("alias/mod.py", BROKEN, fixed),), "test", "via a link")
+    verdict = verifier.check(through)
+    assert not verdict.plausible and "link" in verdict.reason
 
 
 def test_a_committed_link_at_the_reproduction_test_path_is_not_written_through(
