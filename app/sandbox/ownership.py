@@ -36,11 +36,22 @@ def lent_to(work: Path, uid: int) -> Iterator[None]:
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
+    lending = uid != os.geteuid()
     os.lchown(root, uid, gid)
     for top, dirs, files in os.walk(root, followlinks=False):
         for name in (*dirs, *files):
+            path = os.path.join(top, name)
             with contextlib.suppress(FileNotFoundError):  # removed while we walk: nothing to do
-                os.lchown(os.path.join(top, name), uid, gid)
+                # A file with several names may have one outside the work copy (a hard link a
+                # test made): it is not ours to lend.
+                if lending and _shared_inode(path):
+                    continue
+                os.lchown(path, uid, gid)
+
+
+def _shared_inode(path: str) -> bool:
+    st = os.lstat(path)
+    return not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1
 
 
 def let_others_search_above(path: Path) -> None:

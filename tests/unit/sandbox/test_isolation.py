@@ -293,3 +293,17 @@ def test_fallback_reaches_readonly_paths_under_a_private_parent(
     result = run(["cat", str(shared / "lib.txt")], work, 20, readonly_paths=[shared])
     assert result.ok, result
     assert result.stdout == "shared\n"
+
+
+def test_fallback_does_not_lend_a_file_that_has_a_name_outside_the_work_copy(
+    work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    host = tmp_path / "host-file"
+    host.write_text("host\n")
+    os.link(host, work / "linked")  # as a test could have made it in an earlier call
+    result = run(["sh", "-c", "echo more >> linked"], work, 20)
+    assert not result.ok and "Permission denied" in result.stderr, result
+    assert host.read_text() == "host\n" and host.stat().st_uid == os.geteuid()
