@@ -19,20 +19,35 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
 
 
 @contextlib.contextmanager
 def lent_to(work: Path, uid: int) -> Iterator[None]:
-    """Own `work` (and everything in it) as `uid` inside the block; as ourselves after it."""
-    let_others_search_above(work)
-    _chown_tree(work, uid, uid)
-    try:
-        yield
-    finally:
-        # The caller has killed every process of `uid` by now: nothing can race the walk.
-        _chown_tree(work, os.geteuid(), os.getegid())
+    """Own `work` (and everything in it) as `uid` inside the block; as ourselves after it.
+
+    A work copy has one owner at a time: concurrent fallback calls in the same directory take
+    turns (the chain gives each parallel candidate its own copy, so they do not wait).
+    """
+    with _lock_for(work):
+        let_others_search_above(work)
+        _chown_tree(work, uid, uid)
+        try:
+            yield
+        finally:
+            # The caller has killed every process of `uid` by now: nothing can race the walk.
+            _chown_tree(work, os.geteuid(), os.getegid())
+
+
+def _lock_for(work: Path) -> threading.Lock:
+    key = os.path.realpath(work)
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:

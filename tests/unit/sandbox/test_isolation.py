@@ -10,6 +10,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -307,3 +308,19 @@ def test_fallback_does_not_lend_a_file_that_has_a_name_outside_the_work_copy(
     result = run(["sh", "-c", "echo more >> linked"], work, 20)
     assert not result.ok and "Permission denied" in result.stderr, result
     assert host.read_text() == "host\n" and host.stat().st_uid == os.geteuid()
+
+
+def test_fallback_runs_in_one_work_copy_at_once_all_can_write(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    script = "import sys, time; time.sleep(0.2); open(f'out-{sys.argv[1]}', 'w').write('x')"
+
+    def one(n: int) -> bool:
+        return run([sys.executable, "-c", script, str(n)], work, 30).ok
+
+    with ThreadPoolExecutor(3) as pool:
+        assert all(pool.map(one, range(3)))
+    assert sorted(p.name for p in work.iterdir()) == ["out-0", "out-1", "out-2"]
