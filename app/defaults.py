@@ -30,12 +30,19 @@ CANDIDATE_TIMEOUT_SLACK_S = 5.0
 #: How often a failing test is rerun to tell a real failure from a flaky one.
 FLAKY_RERUNS = 2
 
-#: Memory limit for one sandboxed process tree, in MiB.
+#: Memory limit for one sandboxed run, in MiB: all its processes together plus its RAM-backed
+#: /tmp (the watchdog), and each process on its own (prlimit --as).
 SANDBOX_MEMORY_MB = 2048
 #: Process limit inside the sandbox; a fork bomb stops here.
 SANDBOX_MAX_PROCESSES = 256
 #: Largest file a sandboxed process may write, in MiB.
 SANDBOX_MAX_FILE_MB = 256
+#: How much one sandboxed run may add to the work copy, in MiB: a test that writes without end
+#: stops here instead of filling the worker's disk.
+SANDBOX_DISK_MB = 2048
+#: CPU time one sandboxed run may use, in seconds, across all its processes: ten minutes of a
+#: whole core is far beyond a test suite's needs, and a busy loop stops even with a long timeout.
+SANDBOX_CPU_SECONDS = 600
 #: Captured stdout/stderr beyond this many bytes is cut, with a visible marker.
 SANDBOX_MAX_OUTPUT_BYTES = 1024 * 1024
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -21,12 +22,22 @@ from typing import Any
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
+from app import workfiles
 from app.errors import BadInput, BundleMismatch, PatchError
 from app.gitcmd import run_git
 
 BUNDLE_VERSION = 1
 #: Paths a patch may never touch: CI definitions run with the repository's secrets.
 FORBIDDEN_PREFIXES = (".github/workflows/",)
+#: Git's file mode of a symbolic link. A fix never needs to add, change or remove one, and a link
+#: in a patch is a way out of the work copy (for FixWurx's own process and for a reviewer).
+SYMLINK_MODE = "120000"
+#: Diff header lines that carry a file mode; hunk lines start with " ", "+" or "-", so a line
+#: of content can never match.
+_MODE_HEADER = re.compile(
+    r"^(?:new file mode|deleted file mode|old mode|new mode) (\d+)$|^index \S+ (\d+)$",
+    re.MULTILINE,
+)
 
 
 def fault_location(
@@ -103,10 +114,14 @@ def content_hash(data: Any) -> str:
 def validate_diff(diff: str) -> tuple[str, ...]:
     """Check a unified diff is safe to apply; return the repository paths it touches.
 
-    Refuses paths outside the repository, binary changes and anything under `.github/workflows`.
+    Refuses paths outside the repository, binary changes, anything under `.github/workflows` and
+    any change that adds, changes or removes a symbolic link.
     """
     if not diff.strip():
         raise PatchError("the diff is empty")
+    for match in _MODE_HEADER.finditer(diff):
+        if SYMLINK_MODE in match.groups():
+            raise PatchError(f"a change to a symbolic link is refused ({match.group(0)!r})")
     try:
         patch = PatchSet(diff)
     except UnidiffParseError as exc:
@@ -177,6 +192,8 @@ def verify_bundle(data: dict[str, Any], repo: Path | None = None) -> VerifyRepor
         problems.append(str(exc))
     where = ""
     if repo is not None and not problems:
+        problems += links_followed(files, repo)
+    if repo is not None and not problems:
         where, why = check_applies(diff, repo, str(data.get("base_commit", "")))
         if why:
             problems.append(why)
@@ -198,8 +215,23 @@ def check_applies(diff: str, repo: Path, base_commit: str) -> tuple[str, str]:
     return f"the files in {repo} (base commit not found there)", _apply_problem(result)
 
 
+def links_followed(files: Sequence[str], repo: Path) -> list[str]:
+    """A problem for each touched path that is, or lies below, a symbolic link in `repo`."""
+    return [
+        f"{path}: is or lies below a symbolic link in {repo}; a patch never goes through a link"
+        for path in files
+        if workfiles.is_link(repo, path)
+    ]
+
+
 def apply_diff(diff: str, repo: Path) -> None:
-    """Apply `diff` to the files in `repo`; raises `PatchError` naming the hunk that failed."""
+    """Apply `diff` to the files in `repo`; raises `PatchError` naming the hunk that failed.
+
+    A diff that touches a link, or a path below one, is refused before git sees it.
+    """
+    followed = links_followed(validate_diff(diff), repo)
+    if followed:
+        raise PatchError(followed[0])
     problem = _apply_problem(run_git(repo, "apply", "--whitespace=nowarn", "-", stdin=diff))
     if problem:
         raise PatchError(problem)

@@ -13,10 +13,15 @@ from app.config import Settings
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
 def worker(burst: bool) -> None:
     """Run jobs from fixwurx-high, fixwurx-default and fixwurx-low, in that order."""
-    from app.errors import ConfigError
+    from app.errors import ConfigError, SandboxError
     from app.github.auth import check_app_settings
+    from app.sandbox.backends import check_service_backend
     from workers.worker import run
 
+    try:  # repository code must not run unisolated unless the operator says so
+        check_service_backend()
+    except SandboxError as exc:
+        raise click.ClickException(str(exc)) from exc
     settings = Settings.from_env()
     if settings.github_app_configured:
         try:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import workfiles
 from app.agents import memory, safety
 from app.agents.budget import Spend
 from app.agents.edits import apply_blocks, parse_blocks
@@ -269,11 +270,11 @@ def seed_windows(context: RepairContext) -> list[ctx.Window]:
     seeds = [
         _scored(ctx.enclosing(context.root, loc.path, loc.line), loc.score, loc.why)
         for loc in context.locations
-        if (context.root / loc.path).is_file()
+        if workfiles.is_file(context.root, loc.path)
     ]
     for outcome in context.failing:
         for frame in outcome.frames:
-            if (context.root / frame.path).is_file():
+            if workfiles.is_file(context.root, frame.path):
                 seeds.append(
                     _scored(
                         ctx.enclosing(context.root, frame.path, frame.line),

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import workfiles
 from app.errors import PatchError
 from app.repair.candidates import FileEdit
 
@@ -110,9 +111,10 @@ def _safe_relative(path: str) -> str:
 
 
 def _read(root: Path, path: str, creating: bool) -> str:
-    file = root / path
-    if file.is_file():
-        return file.read_text(encoding="utf-8")
+    if workfiles.is_link(root, path):
+        raise EditError(f"{path}: a symbolic link; FixWurx edits no file through a link")
+    if workfiles.is_file(root, path):
+        return workfiles.read_text(root, path)
     if creating:
         return ""
     raise EditError(f"{path}: no such file; SEARCH blocks must name an existing file")

@@ -13,6 +13,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import workfiles
 from app.agents import safety
 from app.agents.analyst import AnalystConfig, LlmSource
 from app.agents.edits import EditError, apply_blocks, parse_blocks
@@ -54,10 +55,11 @@ class ReproTest:
 
 def new_test_path(root: Path) -> str:
     """A free path for the test file, in `tests/` when the repository has that directory."""
-    folder = "tests/" if (root / "tests").is_dir() else ""
+    tests = (root / "tests").is_dir() and not workfiles.is_link(root, "tests")
+    folder = "tests/" if tests else ""
     for n in range(1, 100):
         name = f"{folder}{TEST_FILE_STEM}{'' if n == 1 else f'_{n}'}.py"
-        if not (root / name).exists():
+        if not (root / name).exists() and not workfiles.is_link(root, name):  # nor a dangling link
             return name
     raise EditError(f"{folder}{TEST_FILE_STEM}_*.py: no free file name left")
 

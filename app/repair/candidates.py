@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from app import workfiles
 from app.testing.results import Location, TestOutcome
 
 
@@ -80,9 +81,9 @@ class Candidate:
         )
 
     def apply_to(self, root: Path) -> None:
-        """Write the edited files into a work copy rooted at `root`."""
+        """Write the edited files into a work copy rooted at `root`, through no link."""
         for edit in self.edits:
-            (root / edit.path).write_text(edit.after, encoding="utf-8")
+            workfiles.write_text(root, edit.path, edit.after, parents=True)
 
 
 def _normalize(code: str) -> str:

@@ -12,10 +12,12 @@ the run still ends normally.
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app import workfiles
 from app.repair.spectrum import LineKey, context_matches
 from app.testing.results import TestRun
 from app.testing.testcmd import TestCommand
@@ -60,10 +62,10 @@ def run_with_coverage(
     """Run `command` under coverage in the sandbox and map coverage contexts to test ids."""
     if not command.is_pytest:
         raise ValueError(f"coverage needs a pytest command, got {command.display()!r}")
-    (root / REPORT_DIR).mkdir(exist_ok=True)
-    (root / RCFILE).write_text(_RC_TEXT.format(data=DATA_FILE, report=REPORT_DIR), "utf-8")
-    data_path = root / DATA_FILE
-    data_path.unlink(missing_ok=True)
+    workfiles.make_dirs(root, REPORT_DIR, replace_link=True)  # no link a test planted
+    rc_text = _RC_TEXT.format(data=DATA_FILE, report=REPORT_DIR)
+    workfiles.write_text(root, RCFILE, rc_text, replace_link=True)
+    workfiles.remove(root, DATA_FILE)
     wrap = (sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m")
     run = run_tests(
         root,
@@ -75,9 +77,14 @@ def run_with_coverage(
     )
     if run.timed_out:
         return CoverageOutcome(run, error=f"the coverage run timed out after {timeout:.0f}s")
-    if not data_path.is_file():
+    if not workfiles.is_file(root, DATA_FILE):
         return CoverageOutcome(run, error="coverage wrote no data (did pytest start?)")
-    return CoverageOutcome(run, _lines_by_test(data_path, [o.test_id for o in run.outcomes]))
+    ids = [o.test_id for o in run.outcomes]
+    with tempfile.TemporaryDirectory(prefix="fixwurx-coverage-") as private:
+        # Read through workfiles into our own copy: the data file may be a link by now.
+        data_path = Path(private, "coverage-data")
+        data_path.write_bytes(workfiles.read_bytes(root, DATA_FILE))
+        return CoverageOutcome(run, _lines_by_test(data_path, ids))
 
 
 def per_test_limit(timeout: float) -> float:

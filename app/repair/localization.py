@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from app import workfiles
 from app.repair.coverage_run import run_with_coverage
 from app.repair.scope import in_scope
 from app.repair.spectrum import LineKey, build_spectrum
@@ -173,9 +174,9 @@ def _called_from_tests(
     reasons: dict[LineKey, str] = {}
     if not names:
         return scores, reasons
-    for file in sorted(root.rglob("*.py")):
-        path = file.relative_to(root).as_posix()
-        tree = _parse(file) if in_scope(path, root, ignore) else None
+    for rel in sorted(workfiles.walk_files(root, ".py")):  # no link followed out of the copy
+        path = rel.as_posix()
+        tree = _parse(root, path) if in_scope(path, root, ignore) else None
         for node in ast.walk(tree) if tree is not None else ():
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names:
                 for line in _function_statements(root, path, node.body[0].lineno):
@@ -188,7 +189,7 @@ def _names_called_on(frames: Sequence[Frame], root: Path) -> set[str]:
     names: set[str] = set()
     for frame in frames:
         try:
-            lines = (root / frame.path).read_text(encoding="utf-8").splitlines()
+            lines = workfiles.read_text(root, frame.path).splitlines()
         except (OSError, UnicodeDecodeError):
             continue
         if 0 < frame.line <= len(lines):
@@ -198,7 +199,7 @@ def _names_called_on(frames: Sequence[Frame], root: Path) -> set[str]:
 
 def _function_statements(root: Path, path: str, line: int) -> list[int]:
     """Start lines of the simple statements in the function around `line` (or just `line`)."""
-    tree = _parse(root / path)
+    tree = _parse(root, path)
     if tree is None:
         return [line]
     best: ast.AST | None = None
@@ -214,16 +215,16 @@ def _function_statements(root: Path, path: str, line: int) -> list[int]:
 
 
 @lru_cache(maxsize=256)
-def _parse_cached(path: str, mtime: float) -> ast.Module | None:
+def _parse_cached(root: Path, path: str, mtime: float) -> ast.Module | None:
     try:
-        return ast.parse(Path(path).read_text(encoding="utf-8"))
+        return ast.parse(workfiles.read_text(root, path))
     except (OSError, SyntaxError, ValueError):
         return None
 
 
-def _parse(file: Path) -> ast.Module | None:
+def _parse(root: Path, path: str) -> ast.Module | None:
     try:
-        return _parse_cached(str(file), file.stat().st_mtime)
+        return _parse_cached(root, path, workfiles.resolve(root, path).stat().st_mtime)
     except OSError:
         return None
 
@@ -254,7 +255,7 @@ def _rank(
 def _line_text(root: Path, key: LineKey, files: dict[str, list[str]]) -> str:
     if key[0] not in files:
         try:
-            files[key[0]] = (root / key[0]).read_text("utf-8", errors="replace").splitlines()
+            files[key[0]] = workfiles.read_text(root, key[0], errors="replace").splitlines()
         except OSError:
             files[key[0]] = []
     lines = files[key[0]]

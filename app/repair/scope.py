@@ -10,6 +10,8 @@ import fnmatch
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from app import workfiles
+
 #: Directory names whose files are never the repository's own source.
 EXCLUDED_DIRS = frozenset(
     {
@@ -57,7 +59,7 @@ def in_scope(path: str, root: Path | None = None, ignore: Sequence[str] = ()) ->
         return False
     if any(_ignored(path, pattern) for pattern in ignore):
         return False
-    return root is None or not is_generated(root / path)
+    return root is None or not is_generated(root / path, root)
 
 
 def _ignored(path: str, pattern: str) -> bool:
@@ -65,11 +67,15 @@ def _ignored(path: str, pattern: str) -> bool:
     return fnmatch.fnmatch(path, pattern) or path.startswith(pattern + "/")
 
 
-def is_generated(file: Path) -> bool:
-    """A file whose head says a tool wrote it: editing it would be undone by the next build."""
+def is_generated(file: Path, root: Path | None = None) -> bool:
+    """A file whose head says a tool wrote it: editing it would be undone by the next build.
+
+    Read inside `root` (the work copy; default: the file's folder), so a link out of it reads
+    as missing, and so as out of scope.
+    """
     try:
-        with file.open(encoding="utf-8", errors="replace") as handle:
-            head = [handle.readline().lower() for _ in range(GENERATED_HEAD_LINES)]
+        text = workfiles.read_text(root or file.parent, file, errors="replace")
     except OSError:
-        return True  # unreadable or missing: nothing we could patch
+        return True  # unreadable, missing or a link out of the work copy: nothing to patch
+    head = [line.lower() for line in text.splitlines()[:GENERATED_HEAD_LINES]]
     return any(marker in line for line in head for marker in GENERATED_MARKERS if "#" in line)

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app import defaults
+from app import defaults, workfiles
 from app.repair.candidates import Candidate
 from app.testing.results import TestOutcome, TestRun
 from app.testing.testcmd import TestCommand
@@ -77,7 +77,11 @@ class Verifier:
         with tempfile.TemporaryDirectory(prefix="fixwurx-candidate-") as tmp:
             root = Path(tmp) / "repo"
             shutil.copytree(self.baseline.root, root, ignore=COPY_IGNORE, symlinks=True)
-            candidate.apply_to(root)
+            workfiles.drop_links_out(root)  # e.g. planted by a test during the baseline run
+            try:
+                candidate.apply_to(root)
+            except workfiles.UnsafeWorkPath as exc:  # an edit through a link: never applied
+                return _with_duration(Verification(False, str(exc)), time.monotonic() - started)
             verdict = self._canary(root) or self._smoke(root)
         return _with_duration(verdict, time.monotonic() - started)
 

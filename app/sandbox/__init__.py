@@ -8,10 +8,14 @@ isolation is off.
 Modules, one concept each:
 
 - `api`: the contract (`run`, `Limits`, `SandboxResult`) and the command chain of each backend;
-- `backends`: which backend runs (FIXWURX_SANDBOX, the one-off bubblewrap probe, the warning);
+- `backends`: which backend runs (FIXWURX_SANDBOX, the one-off bubblewrap probe, the warning),
+  and the App worker's refusal to start without bubblewrap;
 - `bubblewrap`: namespaces and the read-only root built from binds;
 - `identity`: a fresh unprivileged uid per run, so process limits bind and kills reach everything;
-- `rlimits`: memory, file size, CPU and process limits through prlimit(1);
+- `rlimits`: per-process memory, file size, CPU and process limits through prlimit(1);
+- `watchdog`: per-run limits (memory across all processes and the RAM-backed /tmp, CPU time,
+  work-copy growth), sampled from the select loop;
+- `ownership`: the fallback lends the work copy to the run's capability-less uid;
 - `environment`: the allow-listed environment and the refusal of secret-looking variables;
 - `process`: spawning, the select loop, the deadline; `capture`: bounded head+tail output;
 - `tools`: where the helper programs are; `constants`: the documented numbers.

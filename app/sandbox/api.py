@@ -4,11 +4,12 @@ Every command from a repository under repair goes through `run`. The chain of pr
 starts is short and exec-only, so the per-call cost stays at a few milliseconds:
 
     prlimit (rlimits) -> bwrap (namespaces, mounts) -> setpriv (fresh uid) -> argv
-    prlimit (rlimits) -> setpriv (fresh uid) -> argv           [fallback without bubblewrap]
+    prlimit (rlimits) -> setpriv (fresh uid, no capability) -> argv   [fallback without bubblewrap]
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -21,12 +22,14 @@ from pathlib import Path
 
 from app import defaults
 from app.sandbox.backends import choose_backend
-from app.sandbox.bubblewrap import bwrap_prefix
-from app.sandbox.constants import BUBBLEWRAP, SANDBOX_TMP_MB
+from app.sandbox.bubblewrap import bwrap_prefix, python_roots
+from app.sandbox.constants import BUBBLEWRAP, LIMIT_MARKER, SANDBOX_TMP_MB
 from app.sandbox.environment import check_caller_env, sandbox_env
 from app.sandbox.identity import Identity, fresh_identity
+from app.sandbox.ownership import lent_to, let_others_search_above
 from app.sandbox.process import Outcome, supervise
 from app.sandbox.rlimits import nproc_prefix, prlimit_prefix
+from app.sandbox.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +43,26 @@ NOT_ROOT_WARNING = (
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one sandboxed process tree.
+    """Resource limits for one sandboxed run.
 
-    `tmp_mb` caps the private /tmp and /dev/shm, which bubblewrap alone provides.
+    `memory_mb`, `cpu_seconds` and `disk_mb` bind the run as a whole (watchdog.py: every process
+    of the run together, its RAM-backed /tmp included; `disk_mb` is what the run may add to the
+    work copy); `memory_mb`, `cpu_seconds` and `file_size_mb` also bind each process (prlimit).
+    `cpu_seconds=None` lifts the CPU limit. `tmp_mb` caps the private /tmp and /dev/shm, which
+    bubblewrap alone provides.
     """
 
     memory_mb: int = defaults.SANDBOX_MEMORY_MB
     processes: int = defaults.SANDBOX_MAX_PROCESSES
     file_size_mb: int = defaults.SANDBOX_MAX_FILE_MB
-    cpu_seconds: int | None = None
+    cpu_seconds: int | None = defaults.SANDBOX_CPU_SECONDS
     output_bytes: int = defaults.SANDBOX_MAX_OUTPUT_BYTES
     tmp_mb: int = SANDBOX_TMP_MB
+    disk_mb: int = defaults.SANDBOX_DISK_MB
 
     def __post_init__(self) -> None:
-        for name in ("memory_mb", "processes", "file_size_mb", "output_bytes", "tmp_mb"):
+        names = ("memory_mb", "processes", "file_size_mb", "output_bytes", "tmp_mb", "disk_mb")
+        for name in names:
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if name == "output_bytes" else 1):
                 raise ValueError(f"Limits.{name} must be a positive integer, got {value!r}")
@@ -66,7 +75,8 @@ class SandboxResult:
     """How a sandboxed command ended and what it printed (possibly truncated).
 
     `returncode` is 128 + N when the command was killed by signal N (137 after the deadline's
-    SIGKILL, with `timed_out` set), on both backends.
+    SIGKILL, with `timed_out` set), on both backends. `stopped` names the per-run limit the
+    watchdog killed the run for (137 too; stderr ends with the same sentence), else None.
     """
 
     argv: tuple[str, ...]
@@ -78,11 +88,12 @@ class SandboxResult:
     truncated: bool = False
     backend: str = "subprocess"
     warnings: tuple[str, ...] = field(default=())
+    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
-        """The command finished in time and exited 0."""
-        return self.returncode == 0 and not self.timed_out
+        """The command finished in time and within its limits, and exited 0."""
+        return self.returncode == 0 and not self.timed_out and self.stopped is None
 
 
 def run(
@@ -109,7 +120,7 @@ def run(
         if backend == BUBBLEWRAP:
             outcome = _run_bubblewrap(argv, cwd, timeout, env, limits, readonly_paths, who)
         else:
-            outcome = _run_subprocess(argv, cwd, timeout, env, limits, who)
+            outcome = _run_subprocess(argv, cwd, timeout, env, limits, readonly_paths, who)
             if who.uid is None:
                 warnings = (*warnings, NOT_ROOT_WARNING)
     result = _result(argv, outcome, backend, (*warnings, *outcome.warnings))
@@ -181,6 +192,8 @@ def _run_bubblewrap(
         timeout=timeout,
         output_bytes=limits.output_bytes,
         kill_rest=_nothing_left,
+        # The pid namespace holds every process of the run: its tree is enough, no uid scan.
+        watchdog=_watchdog(limits, [cwd], None, ram_dirs=("/tmp", "/dev/shm")),
     )
 
 
@@ -190,24 +203,51 @@ def _run_subprocess(
     timeout: float,
     env: Mapping[str, str] | None,
     limits: Limits,
+    readonly_paths: Sequence[Path],
     who: Identity,
 ) -> Outcome:
-    command = [*prlimit_prefix(limits, limit_processes=who.uid is not None), *who.wrap(argv)]
+    # The host is visible here: no capability, not even DAC_OVERRIDE (it reads /etc/shadow).
+    command = [
+        *prlimit_prefix(limits, limit_processes=who.uid is not None),
+        *who.wrap(argv, keep_capability=False),
+    ]
     home = tempfile.mkdtemp(prefix="fixwurx-sandbox-home-")
     if who.uid is not None:  # its own HOME, so tools that check access(2) first may use it
         os.chown(home, who.uid, who.uid)
+    if who.uid is not None:  # without DAC_OVERRIDE the uid must be able to reach these
+        reached = [Path(root) / "bin" for root in python_roots()] + [
+            Path(p) for p in readonly_paths
+        ]
+        for path in reached:
+            let_others_search_above(path)
+    lent = lent_to(cwd, who.uid) if who.uid is not None else contextlib.nullcontext()
     try:
-        clean = sandbox_env(home, home, env)
-        return supervise(
-            command,
-            cwd=cwd,
-            env=clean,
-            timeout=timeout,
-            output_bytes=limits.output_bytes,
-            kill_rest=who.kill_all,
-        )
+        with lent:
+            clean = sandbox_env(home, home, env)
+            return supervise(
+                command,
+                cwd=cwd,
+                env=clean,
+                timeout=timeout,
+                output_bytes=limits.output_bytes,
+                kill_rest=who.kill_all,
+                watchdog=_watchdog(limits, [cwd, Path(home)], who.uid),
+            )
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _watchdog(
+    limits: Limits, paths: Sequence[Path], uid: int | None, ram_dirs: Sequence[str] = ()
+) -> Watchdog:
+    return Watchdog(
+        memory_mb=limits.memory_mb,
+        cpu_seconds=limits.cpu_seconds,
+        disk_mb=limits.disk_mb,
+        paths=paths,
+        uid=uid,
+        ram_dirs=ram_dirs,
+    )
 
 
 def _shell_style(returncode: int) -> int:
@@ -230,10 +270,12 @@ def _result(
         argv=tuple(argv),
         returncode=_shell_style(outcome.returncode),
         stdout=outcome.stdout.text(),
-        stderr=outcome.stderr.text(),
+        stderr=outcome.stderr.text()
+        + (LIMIT_MARKER.format(reason=outcome.stopped) if outcome.stopped else ""),
         duration=outcome.duration,
         timed_out=outcome.timed_out,
         truncated=bool(outcome.stdout.dropped or outcome.stderr.dropped),
         backend=backend,
         warnings=warnings,
+        stopped=outcome.stopped,
     )

@@ -60,6 +60,24 @@ def choose_backend() -> tuple[str, tuple[str, ...]]:
     return SUBPROCESS, (_fallback_warning(probe.reason),)
 
 
+def check_service_backend(probe: Probe | None = None) -> None:
+    """SandboxError, in one line, unless bubblewrap works here or the operator chose the fallback.
+
+    The App worker runs code from repositories it does not know; without bubblewrap that code
+    reads the host and reaches the network, so the worker must not start silently without it.
+    The CLI (the user's own checkout) only warns. `probe` defaults to this machine's.
+    """
+    if os.environ.get(BACKEND_ENV_VAR, "").strip().lower() == SUBPROCESS:
+        return
+    probe = probe or detect_bubblewrap()
+    if not probe.usable:
+        raise SandboxError(
+            f"refusing to start: bubblewrap does not work here ({probe.reason}), and without it "
+            "repository code could read this host's files and reach its network; install "
+            f"bubblewrap, or set {BACKEND_ENV_VAR}={SUBPROCESS} to accept that risk"
+        )
+
+
 @functools.cache
 def detect_bubblewrap() -> Probe:
     """`probe_bubblewrap()` for the installed bwrap, run once per process."""

@@ -28,6 +28,15 @@ SANDBOX_TMP_MB = 1024
 #: Read-only bind mounts stay read-only: mount flags are not permission bits.
 KEPT_CAPABILITY = "dac_override"
 
+#: Seconds between two samples of a run's memory, CPU time and disk use (watchdog.py): a run can
+#: overshoot its limit by what it allocates in this time; sampling costs a few ms per tick.
+WATCH_INTERVAL_S = 0.1
+#: Share of one core the walk over the work copy may take: a tree that takes 20 ms to walk is
+#: measured every 0.4 s rather than every tick.
+DISK_WALK_SHARE = 0.05
+#: Appended to stderr when the watchdog stops a run; `{reason}` names the limit.
+LIMIT_MARKER = "\n[fixwurx sandbox: stopped: {reason}]\n"
+
 #: After the command ends (or is killed), seconds to wait for its output pipes to close before
 #: giving up on the rest of the output.
 DRAIN_GRACE_S = 2.0

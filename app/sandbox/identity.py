@@ -4,8 +4,11 @@ Workers and CI run as root, and RLIMIT_NPROC does not bind root, so a fork bomb 
 at the machine's limits. Running each command as its own unused uid fixes three things at once:
 the process limit binds and counts only this run's processes; every process of the run, even
 one that left our process group with setsid(), can be killed with `kill(-1)` sent as that uid;
-and the command cannot signal or ptrace the worker. The uid keeps one capability, DAC_OVERRIDE,
-so it can write the root-owned work copy (see `constants.KEPT_CAPABILITY`).
+and the command cannot signal or ptrace the worker. Inside bubblewrap the uid keeps one
+capability, DAC_OVERRIDE, so it can write the root-owned work copy (see
+`constants.KEPT_CAPABILITY`); the host's files are not mounted there. The plain-subprocess
+fallback sees the whole host, so there the uid keeps no capability at all (it could otherwise
+read /etc/shadow) and is lent the work copy instead (see ownership.py).
 """
 
 from __future__ import annotations
@@ -31,15 +34,17 @@ class Identity:
 
     uid: int | None
 
-    def wrap(self, argv: Sequence[str]) -> list[str]:
+    def wrap(self, argv: Sequence[str], *, keep_capability: bool = True) -> list[str]:
         """`argv` prefixed with the switch to this identity (setpriv).
 
+        `keep_capability` keeps `KEPT_CAPABILITY` (bubblewrap); False drops every capability
+        from the inheritable, ambient and bounding sets (the fallback, which sees the host).
         Without a uid to switch to, setpriv still sets no_new_privs: a test must not gain
         privileges through a setuid binary such as sudo.
         """
         if self.uid is None:
             return [tool("setpriv"), "--no-new-privs", "--", *argv]
-        keep = f"-all,+{KEPT_CAPABILITY}"
+        keep = f"-all,+{KEPT_CAPABILITY}" if keep_capability else "-all"
         return [
             tool("setpriv"),
             f"--reuid={self.uid}",

@@ -22,6 +22,7 @@ from typing import IO
 from app.errors import SandboxError
 from app.sandbox.capture import BoundedBuffer
 from app.sandbox.constants import DRAIN_GRACE_S, POLL_INTERVAL_S, READ_CHUNK_BYTES
+from app.sandbox.watchdog import Watchdog
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Outcome:
     timed_out: bool
     duration: float
     warnings: tuple[str, ...]
+    #: The per-run limit the watchdog stopped the command for, if it did.
+    stopped: str | None = None
 
 
 def supervise(
@@ -44,13 +47,20 @@ def supervise(
     timeout: float,
     output_bytes: int,
     kill_rest: Callable[[], None],
+    watchdog: Watchdog | None = None,
 ) -> Outcome:
-    """Run `argv` to completion or until `timeout` seconds pass, whichever comes first."""
+    """Run `argv` to completion or until `timeout` seconds pass, whichever comes first.
+
+    `watchdog`, when given, is sampled every `watchdog.interval` seconds; the first per-run
+    limit it reports ends the command as the deadline would.
+    """
     start = time.monotonic()
     proc = _spawn(argv, cwd, env)
     buffers = {"stdout": BoundedBuffer(output_bytes), "stderr": BoundedBuffer(output_bytes)}
+    if watchdog is not None:
+        watchdog.start(proc.pid)
     try:
-        pump = _Pump(proc, buffers, kill_rest)
+        pump = _Pump(proc, buffers, kill_rest, watchdog)
         timed_out = pump.run_until(start + timeout)
         warnings = pump.drain()
         returncode = proc.wait()
@@ -63,6 +73,7 @@ def supervise(
         timed_out,
         time.monotonic() - start,
         warnings,
+        pump.stopped,
     )
 
 
@@ -105,9 +116,14 @@ class _Pump:
         proc: subprocess.Popen[bytes],
         buffers: dict[str, BoundedBuffer],
         kill_rest: Callable[[], None],
+        watchdog: Watchdog | None = None,
     ) -> None:
         self._proc = proc
         self._kill_rest = kill_rest
+        self._watchdog = watchdog
+        # The first sample one interval in: a command that ends sooner costs no sampling at all.
+        self._next_watch = time.monotonic() + (watchdog.interval if watchdog else 0.0)
+        self.stopped: str | None = None
         self._sel = selectors.DefaultSelector()
         self._exited = False
         for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr)):
@@ -125,9 +141,24 @@ class _Pump:
             if remaining <= 0:
                 self._terminate()
                 return True
+            if self._watchdog is not None:
+                if self._over_limit():
+                    self._terminate()
+                    return False
+                remaining = min(remaining, max(0.0, self._next_watch - time.monotonic()))
             self._step(remaining)
         self._kill_rest()
         return False
+
+    def _over_limit(self) -> bool:
+        """Sample the watchdog when its interval has passed; True once a limit is exceeded."""
+        assert self._watchdog is not None
+        now = time.monotonic()
+        if now < self._next_watch:
+            return False
+        self._next_watch = now + self._watchdog.interval
+        self.stopped = self._watchdog.check()
+        return self.stopped is not None
 
     def drain(self) -> tuple[str, ...]:
         """Read what is left in the pipes; give up after a grace period."""

@@ -7,12 +7,14 @@ as one opaque test whose outcome is its exit status.
 
 from __future__ import annotations
 
+import fnmatch
 import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import workfiles
 from app.errors import BadInput, ConfigError
 
 #: Directory names that mark tests when no command is configured.
@@ -99,11 +101,11 @@ def parse(command: str) -> TestCommand:
 def _local_config_command(root: Path) -> str | None:
     from app.repo_config import parse_repo_config
 
-    config = root / ".github" / "fixwurx.yml"
-    if not config.is_file():
+    config = ".github/fixwurx.yml"
+    if not workfiles.is_file(root, config):  # a link out of the checkout reads as absent
         return None
     try:
-        return parse_repo_config(config.read_text(encoding="utf-8")).test_command
+        return parse_repo_config(workfiles.read_text(root, config)).test_command
     except ConfigError as exc:
         raise BadInput(str(exc)) from exc  # the message names the file and the bad key
 
@@ -111,8 +113,8 @@ def _local_config_command(root: Path) -> str | None:
 def _has_python_tests(root: Path) -> bool:
     patterns = ("test_*.py", "*_test.py")
     skip = {".git", ".venv", "venv", "node_modules", "site-packages"}
-    for pattern in patterns:
-        for path in root.rglob(pattern):
-            if not skip.intersection(path.relative_to(root).parts):
-                return True
+    for path in workfiles.walk_files(root, ".py"):  # never descends through a link
+        named = any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns)
+        if named and not skip.intersection(path.parts):
+            return True
     return False

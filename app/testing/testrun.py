@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from app import defaults, sandbox
+from app import defaults, sandbox, workfiles
 from app.testing.junit import frames_from_traceback, parse_junit
 from app.testing.results import SANDBOX_KILL_MARK, TestOutcome, TestRun
 from app.testing.testcmd import WHOLE_COMMAND_ID, TestCommand
@@ -44,7 +44,7 @@ def run_tests(
     pytest: wrap=(python, "-m", "coverage", "run", "-m").
     """
     report = root / REPORT_DIR / f"junit-{uuid.uuid4().hex[:8]}.xml"
-    report.parent.mkdir(exist_ok=True)
+    workfiles.make_dirs(root, REPORT_DIR, replace_link=True)
     argv = list(
         command.for_run(report, test_ids, stop_first=stop_first, per_test_timeout=per_test_timeout)
     )
@@ -55,7 +55,7 @@ def run_tests(
     duration = time.monotonic() - started
     output = result.stdout + result.stderr
     outcomes = _read_outcomes(report, root) if command.is_pytest else ()
-    report.unlink(missing_ok=True)
+    workfiles.remove(root, report)
     if not command.is_pytest:
         outcomes = (_whole_command_outcome(result.returncode, duration, output, root),)
     if result.timed_out:
@@ -64,9 +64,9 @@ def run_tests(
 
 
 def _read_outcomes(report: Path, root: Path) -> tuple[TestOutcome, ...]:
-    if not report.is_file():
+    if not workfiles.is_file(root, report):  # a link out of the work copy reads as absent
         return ()
-    return tuple(parse_junit(report.read_text(encoding="utf-8", errors="replace"), root))
+    return tuple(parse_junit(workfiles.read_text(root, report, errors="replace"), root))
 
 
 def _whole_command_outcome(code: int, duration: float, output: str, root: Path) -> TestOutcome:

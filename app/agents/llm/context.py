@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import workfiles
 from app.agents.llm.constants import CHARS_PER_TOKEN
 
 #: Directories never listed: dependencies, caches and VCS data are not the bug.
@@ -73,7 +74,8 @@ def list_files(root: Path, ignore: Sequence[str] = ()) -> list[str]:
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in sorted(filenames):
             rel = Path(dirpath, name).relative_to(root).as_posix()
-            if name.endswith(".py") and not any(rel.startswith(p) for p in ignore):
+            listed = name.endswith(".py") and not any(rel.startswith(p) for p in ignore)
+            if listed and workfiles.is_file(root, rel):  # a link out of the copy: not shown
                 found.append(rel)
     return found[:MAX_LISTED_FILES]
 
@@ -81,7 +83,7 @@ def list_files(root: Path, ignore: Sequence[str] = ()) -> list[str]:
 def read_lines(root: Path, path: str) -> list[str]:
     """The file's lines without newlines; empty for a missing or unreadable file."""
     try:
-        return (root / path).read_text(encoding="utf-8").splitlines()
+        return workfiles.read_text(root, path).splitlines()
     except (OSError, UnicodeDecodeError):
         return []
 

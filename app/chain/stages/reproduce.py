@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from app import defaults
+from app import defaults, workfiles
 from app.chain.issue_text import REPRO_FILE, REPRO_TEST_ID, parse_issue
 from app.chain.stages.context import StageContext
 from app.chain.state import RunState
@@ -45,7 +45,8 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     added: dict[str, str] = {}
     if issue.snippet:
         added[REPRO_FILE] = issue.repro_test_source()
-        (ctx.root / REPRO_FILE).write_text(added[REPRO_FILE], encoding="utf-8")
+        # Ours to write: a link the repository committed there is replaced, never written through.
+        workfiles.write_text(ctx.root, REPRO_FILE, added[REPRO_FILE], replace_link=True)
         ctx.progress("reproduce", f"wrote the issue's snippet as {REPRO_TEST_ID}")
     ctx.progress("reproduce", f"running `{ctx.command.display()}`")
     baseline = run_tests(
@@ -85,9 +86,11 @@ def _model_reproduction(
     if edit is None:
         ctx.progress("reproduce", why)
         return None
-    target = ctx.root / edit.path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(edit.after, encoding="utf-8")
+    try:
+        workfiles.write_text(ctx.root, edit.path, edit.after, parents=True)
+    except workfiles.UnsafeWorkPath as exc:
+        ctx.progress("reproduce", f"the model's test was not written: {exc}")
+        return None
     run = run_tests(
         ctx.root,
         ctx.command,
@@ -96,7 +99,7 @@ def _model_reproduction(
         per_test_timeout=ctx.per_test_timeout,
     )
     if not run.outcomes or all(o.ok for o in run.outcomes):
-        target.unlink()
+        workfiles.remove(ctx.root, edit.path)
         ctx.progress("reproduce", f"the model's test {edit.path} passes: it does not show the bug")
         return None
     ctx.progress("reproduce", f"the model's test {edit.path} fails as the issue describes")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from app import workfiles
 from app.repair.candidates import Candidate, FileEdit, RepairContext
 from app.repair.scope import in_scope
 from app.repair.templates import (
@@ -110,7 +111,7 @@ class TemplateSource:
 def _parsed(files: dict[str, ParsedFile | None], root: Path, path: str) -> ParsedFile | None:
     if path not in files:
         try:
-            files[path] = ParsedFile(path, (root / path).read_text(encoding="utf-8"))
+            files[path] = ParsedFile(path, workfiles.read_text(root, path))
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             files[path] = None
     return files[path]

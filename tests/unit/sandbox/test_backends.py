@@ -79,3 +79,65 @@ def test_every_call_needs_a_real_timeout(work: Path, timeout: float) -> None:
 def test_cwd_must_be_a_directory(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="missing"):
         run(["true"], tmp_path / "missing", 10)
+
+
+def _broken_bwrap(tmp_path: Path) -> backends.Probe:
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    return probe_bubblewrap(str(fake))
+
+
+def test_worker_refuses_to_start_without_bubblewrap(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from workers.start import worker
+
+    broken = _broken_bwrap(tmp_path)
+    monkeypatch.setattr(backends, "detect_bubblewrap", lambda: broken)
+    monkeypatch.delenv("FIXWURX_SANDBOX", raising=False)
+    result = CliRunner().invoke(worker, ["--burst"])
+    assert result.exit_code == 1
+    message = [line for line in result.output.splitlines() if "bubblewrap" in line]
+    assert len(message) == 1, result.output  # one line that says why and what to do
+    assert "No permissions to create new namespace" in message[0]
+    assert "FIXWURX_SANDBOX=subprocess" in message[0]
+
+
+def test_worker_starts_without_bubblewrap_when_the_operator_opts_in(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    broken = _broken_bwrap(tmp_path)
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    backends.check_service_backend(broken)  # no error
+    monkeypatch.setenv("FIXWURX_SANDBOX", "auto")
+    with pytest.raises(SandboxError, match="refusing to start"):
+        backends.check_service_backend(broken)
+
+
+def test_cli_keeps_running_without_bubblewrap_and_warns(
+    monkeypatch: pytest.MonkeyPatch, work: Path, tmp_path: Path
+) -> None:
+    broken = _broken_bwrap(tmp_path)
+    monkeypatch.setattr(backends, "detect_bubblewrap", lambda: broken)
+    monkeypatch.delenv("FIXWURX_SANDBOX", raising=False)
+    result = run(["true"], work, 10)
+    assert result.ok and result.backend == "subprocess"
+    assert any("bubblewrap is not in use" in w for w in result.warnings)
+
+
+def test_bubblewrap_tests_fail_loudly_in_ci_and_skip_only_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.unit.sandbox.conftest import require_bubblewrap
+
+    broken = _broken_bwrap(tmp_path)
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="bubblewrap must work in CI"):
+        require_bubblewrap(broken)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="No permissions to create new namespace"):
+        require_bubblewrap(broken)
+    require_bubblewrap(backends.Probe(True, ""))  # works here: the test runs, CI or not

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,80 @@ def test_etc_holds_only_the_allow_listed_public_files(bwrap: str, work: Path) ->
     assert names <= {Path(p).name for p in ETC_FILES}, names
     assert "passwd" in names and "shadow" not in names
     assert private.strip() == "False"
+
+
+def test_fallback_keeps_no_capability_and_cannot_read_shadow(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without bubblewrap the host is visible: the fresh uid must not read it past permissions."""
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    shadow = run(["cat", "/etc/shadow"], work, 20)
+    assert shadow.returncode != 0 and "Permission denied" in shadow.stderr, shadow
+    caps = run(["grep", "^Cap", "/proc/self/status"], work, 20)
+    assert caps.ok, caps
+    for line in caps.stdout.splitlines():  # CapInh, CapPrm, CapEff, CapBnd, CapAmb
+        assert line.split()[1] == "0000000000000000", caps.stdout
+
+
+def test_fallback_writes_the_work_copy_and_gives_it_back(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The uid owns the work copy during the call only; afterwards it is ours again."""
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    (work / "old.txt").write_text("old\n")
+    result = run(["sh", "-c", "echo new > new.txt && echo more >> old.txt && mkdir d"], work, 20)
+    assert result.ok, result
+    assert (work / "old.txt").read_text() == "old\nmore\n"
+    for path in (work, work / "old.txt", work / "new.txt", work / "d"):
+        assert path.lstat().st_uid == os.geteuid(), path
+
+
+def test_fallback_reaches_readonly_paths_under_a_private_parent(
+    work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without DAC_OVERRIDE the uid needs search permission above an exposed path."""
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    shared = private / "env"
+    shared.mkdir(mode=0o755)
+    (shared / "lib.txt").write_text("shared\n")
+    result = run(["cat", str(shared / "lib.txt")], work, 20, readonly_paths=[shared])
+    assert result.ok, result
+    assert result.stdout == "shared\n"
+
+
+def test_fallback_does_not_lend_a_file_that_has_a_name_outside_the_work_copy(
+    work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    host = tmp_path / "host-file"
+    host.write_text("host\n")
+    os.link(host, work / "linked")  # as a test could have made it in an earlier call
+    result = run(["sh", "-c", "echo more >> linked"], work, 20)
+    assert not result.ok and "Permission denied" in result.stderr, result
+    assert host.read_text() == "host\n" and host.stat().st_uid == os.geteuid()
+
+
+def test_fallback_runs_in_one_work_copy_at_once_all_can_write(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need root")
+    monkeypatch.setenv("FIXWURX_SANDBOX", "subprocess")
+    script = "import sys, time; time.sleep(0.2); open(f'out-{sys.argv[1]}', 'w').write('x')"
+
+    def one(n: int) -> bool:
+        return run([sys.executable, "-c", script, str(n)], work, 30).ok
+
+    with ThreadPoolExecutor(3) as pool:
+        assert all(pool.map(one, range(3)))
+    assert sorted(p.name for p in work.iterdir()) == ["out-0", "out-1", "out-2"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from app import defaults
 from app.sandbox import Limits, run
 from tests.unit.sandbox.conftest import wait_gone
 
@@ -161,3 +162,92 @@ def test_private_tmp_is_capped(bwrap: str, work: Path) -> None:
     )
     result = run([sys.executable, "-c", fill], work, 20, limits=Limits(tmp_mb=8))
     assert result.stdout == "full /tmp/fill 28\nfull /dev/shm/fill 28\n", result  # ENOSPC
+
+
+HOLDERS = """
+import os, sys, time
+for _ in range(4):
+    if os.fork() == 0:
+        hold = b"x" * (100 * 1024 * 1024)  # written, so resident
+        print("holding", flush=True)
+        time.sleep(30)
+        os._exit(0)
+for _ in range(4):
+    os.wait()
+print("all four held 100 MiB", flush=True)
+"""
+
+
+def test_memory_is_limited_per_run_not_per_process(backend: str, work: Path, marker: str) -> None:
+    """Four children of 100 MiB each fit a 128 MiB per-process limit; the run as a whole does not."""
+    result = run([sys.executable, "-c", HOLDERS, marker], work, 60, limits=Limits(memory_mb=128))
+    assert result.stopped is not None and "memory" in result.stopped, result
+    assert "over its limit of 128 MiB" in result.stderr
+    assert "all four held" not in result.stdout
+    assert result.returncode == 137 and not result.timed_out and not result.ok
+    assert wait_gone(marker) == []
+
+
+FILL_WORK_COPY = """
+import os
+chunk = b"x" * (4 * 1024 * 1024)
+for n in range(32):  # 32 files of 64 MiB: 2 GiB in all, unless something stops it
+    with open(f"fill-{n}.bin", "wb") as out:
+        for _ in range(16):
+            out.write(chunk)
+print("wrote 2 GiB", flush=True)
+"""
+
+
+def test_disk_use_of_the_work_copy_is_limited_per_run(backend: str, work: Path) -> None:
+    (work / "already-there.bin").write_bytes(b"y" * (8 * 1024 * 1024))  # counts as the start
+    limits = Limits(disk_mb=16, file_size_mb=64)
+    result = run([sys.executable, "-c", FILL_WORK_COPY], work, 120, limits=limits)
+    assert result.stopped is not None, result
+    assert "into the work copy, over its limit of 16 MiB" in result.stopped
+    assert result.stopped in result.stderr  # the reason reaches whoever reads the output
+    assert "wrote 2 GiB" not in result.stdout
+    written = sum(p.stat().st_size for p in work.glob("fill-*.bin"))
+    assert written < 1024 * 1024 * 1024, written  # stopped well before 2 GiB
+
+
+BUSY_CHILDREN = """
+import os
+for _ in range(4):
+    if os.fork() == 0:
+        while True:
+            pass
+for _ in range(4):
+    os.wait()
+"""
+
+
+def test_cpu_time_is_limited_per_run(backend: str, work: Path, marker: str) -> None:
+    """Each of four busy children stays under the per-process limit for a while; the run does not."""
+    result = run(
+        [sys.executable, "-c", BUSY_CHILDREN, marker], work, 120, limits=Limits(cpu_seconds=3)
+    )
+    assert result.stopped is not None and "CPU time" in result.stopped, result
+    assert "over its limit of 3 s" in result.stopped
+    assert wait_gone(marker) == []
+
+
+def test_there_is_a_cpu_limit_by_default() -> None:
+    assert Limits().cpu_seconds == defaults.SANDBOX_CPU_SECONDS
+    assert Limits().disk_mb == defaults.SANDBOX_DISK_MB
+
+
+def test_ram_backed_tmp_counts_towards_the_run_memory(bwrap: str, work: Path) -> None:
+    """Files in bubblewrap's /tmp live in RAM: they count as the run's memory."""
+    fill = (
+        "import time\n"
+        "for n in range(8):  # 8 files of 64 MiB: each under the per-file limit\n"
+        "    with open(f'/tmp/fill-{n}', 'wb') as out:\n"
+        "        for _ in range(64):\n"
+        "            out.write(b'x' * (1024 * 1024))\n"
+        "print('filled 512 MiB of /tmp', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    result = run([sys.executable, "-c", fill], work, 60, limits=Limits(memory_mb=160))
+    assert result.stopped is not None and "memory" in result.stopped, (result.stdout, result.stderr)
+    assert "filled" not in result.stdout
