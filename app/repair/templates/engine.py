@@ -20,6 +20,7 @@ from app.repair.scope import in_scope
 from app.repair.templates import (
     calls,
     conditions,
+    expressions,
     guards,
     literals,
     names,
@@ -40,6 +41,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     swaps,
     names,
     calls,
+    expressions,
     literals,
     guards,
     statements,
