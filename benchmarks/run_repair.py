@@ -1,4 +1,4 @@
-"""Benchmark the offline repair engine on the bug cases in benchmarks/cases/.
+"""Benchmark the offline repair engine on the bug cases in benchmarks/cases/ (or another set).
 
 Each case holds `repo/` (a buggy project whose visible tests fail), `heldout/` (extra tests
 the engine never sees) and `case.json` (family, kind, whether the bug hangs). For each case the
@@ -6,7 +6,11 @@ real pipeline (`app.chain.planner.repair`) runs on a copy of `repo/`; a fixed ca
 then applied to a fresh copy together with the held-out tests, which judge whether the patch is
 correct rather than merely plausible.
 
-Usage: python benchmarks/run_repair.py [--case NAME ...] [--jobs N] [--json PATH]
+`--set heldout` runs benchmarks/heldout/ instead: bugs written before the templates that fix
+them, never tuned on, so its totals say how the engine does on bugs it has not seen.
+
+Usage: python benchmarks/run_repair.py [--set cases|heldout] [--case NAME ...] [--jobs N]
+       [--json PATH]
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from app.testing.testcmd import TestCommand  # noqa: E402
 from app.testing.testrun import run_tests  # noqa: E402
 
 CASES = ROOT / "cases"
+#: Case sets by name (`--set`): the development cases, and the held-out bugs (never tuned on).
+CASE_SETS = {"cases": CASES, "heldout": ROOT / "heldout"}
 RESULTS = ROOT / "results"
 #: Held-out suites are tiny; anything slower than this is a hang the patch did not fix.
 HELDOUT_TIMEOUT_S = 60.0
@@ -67,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the cases, print a table and totals, write JSON; exit 0 when all cases ran."""
     args = _parser().parse_args(argv)
     print(f"limits per case: suite {args.suite_timeout:.0f}s, test {args.per_test_timeout:.0f}s")
-    names = args.case or sorted(p.name for p in CASES.iterdir() if (p / "case.json").is_file())
-    missing = [n for n in names if not (CASES / n / "case.json").is_file()]
+    cases = CASE_SETS[args.set]
+    names = args.case or sorted(p.name for p in cases.iterdir() if (p / "case.json").is_file())
+    missing = [n for n in names if not (cases / n / "case.json").is_file()]
     if missing:
-        print(f"unknown case(s): {', '.join(missing)}; see {CASES}", file=sys.stderr)
+        print(f"unknown case(s): {', '.join(missing)}; see {cases}", file=sys.stderr)
         return 2
+    print(f"case set: {args.set} ({cases.relative_to(ROOT.parent)}), {len(names)} cases")
     print(
         f"{'case':22} {'family':22} {'kind':8} {'fixed':6} {'correct':8} {'tried':>5} "
         f"{'first(s)':>8} {'total(s)':>8}"
@@ -79,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(
             pool.map(
-                lambda name: _run_and_print(name, args.suite_timeout, args.per_test_timeout),
+                lambda name: _run_and_print(
+                    cases / name, args.suite_timeout, args.per_test_timeout
+                ),
                 names,
             )
         )
@@ -90,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--set",
+        choices=sorted(CASE_SETS),
+        default="cases",
+        help="which case set to run (heldout: bugs the templates were not written beside)",
+    )
     parser.add_argument("--case", action="append", help="run only this case (repeatable)")
     parser.add_argument(
         "--jobs",
@@ -113,8 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_and_print(name: str, suite_timeout: float, test_timeout: float) -> CaseResult:
-    result = run_case(name, suite_timeout, test_timeout)
+def _run_and_print(case_dir: Path, suite_timeout: float, test_timeout: float) -> CaseResult:
+    name = case_dir.name
+    result = run_case(case_dir, suite_timeout, test_timeout)
     first = f"{result.first_plausible_s:.1f}" if result.first_plausible_s is not None else "-"
     print(
         f"{name:22} {result.family:22} {result.kind:8} {_yn(result.fixed):6} "
@@ -129,10 +146,16 @@ def _yn(flag: bool) -> str:
 
 
 def run_case(
-    name: str, suite_timeout: float = SUITE_TIMEOUT_S, test_timeout: float = PER_TEST_TIMEOUT_S
+    case: str | Path,
+    suite_timeout: float = SUITE_TIMEOUT_S,
+    test_timeout: float = PER_TEST_TIMEOUT_S,
 ) -> CaseResult:
-    """Repair one case with the real pipeline, then judge the patch on the held-out tests."""
-    case_dir = CASES / name
+    """Repair one case with the real pipeline, then judge the patch on the held-out tests.
+
+    `case` is a case directory, or the name of one in benchmarks/cases/.
+    """
+    case_dir = case if isinstance(case, Path) else CASES / case
+    name = case_dir.name
     meta = json.loads((case_dir / "case.json").read_text())
     started = time.monotonic()
     first: list[float] = []

@@ -160,6 +160,15 @@ class ParsedFile:
         return None
 
 
+def compiles(text: str) -> bool:
+    """Whether a candidate's file text still parses (nothing is executed)."""
+    try:
+        compile(text, "<candidate>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def header_end(node: ast.stmt) -> int:
     """Last line of a compound statement's header (before its body)."""
     body = getattr(node, "body", None)

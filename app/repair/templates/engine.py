@@ -21,6 +21,7 @@ from app.repair.scope import in_scope
 from app.repair.templates import (
     calls,
     conditions,
+    expressions,
     guards,
     literals,
     names,
@@ -29,8 +30,9 @@ from app.repair.templates import (
     statements,
     swaps,
 )
-from app.repair.templates.base import MAX_WEIGHT, Mutation, ParsedFile, own_nodes
+from app.repair.templates.base import MAX_WEIGHT, Mutation, ParsedFile, compiles, own_nodes
 from app.repair.templates.hints import family_boosts
+from app.repair.templates.pairs import Single, interleave
 from app.testing.results import Location
 
 #: Every template family, in the order ties are broken.
@@ -41,6 +43,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     swaps,
     names,
     calls,
+    expressions,
     literals,
     guards,
     statements,
@@ -67,7 +70,11 @@ class TemplateSource:
         self.families = tuple(families)
 
     def propose(self, context: RepairContext) -> Iterator[Candidate]:
-        """Candidates for the context's locations, best first, without duplicates."""
+        """Candidates for the context's locations, best first, without duplicates; pairs of
+        the best single edits join once the best singles are out (see pairs.py)."""
+        return interleave(self._singles(context))
+
+    def _singles(self, context: RepairContext) -> Iterator[Single]:
         locations = [
             loc for loc in context.locations if in_scope(loc.path, None, context.ignore_paths)
         ][:MAX_LOCATIONS]
@@ -117,20 +124,20 @@ def _parsed(files: dict[str, ParsedFile | None], root: Path, path: str) -> Parse
     return files[path]
 
 
-def _drain(heap: list[_Pending], seen: set[str], ceiling: float) -> Iterator[Candidate]:
+def _drain(heap: list[_Pending], seen: set[str], ceiling: float) -> Iterator[Single]:
     """Yield pending candidates whose score no later location can beat."""
     while heap and -heap[0].sort_key[0] >= ceiling:
         pending = heapq.heappop(heap)
         candidate = _candidate(pending)
         if candidate is not None and candidate.key not in seen:
             seen.add(candidate.key)
-            yield candidate
+            yield Single(candidate, pending.parsed, pending.mutation, pending.location.line)
 
 
 def _candidate(pending: _Pending) -> Candidate | None:
     parsed, mutation = pending.parsed, pending.mutation
     after = parsed.apply(mutation)
-    if after == parsed.text or not _compiles(after):
+    if after == parsed.text or not compiles(after):
         return None
     family = pending.family.FAMILY
     return Candidate(
@@ -146,11 +153,3 @@ def _candidate(pending: _Pending) -> Candidate | None:
             "weight": mutation.weight,
         },
     )
-
-
-def _compiles(text: str) -> bool:
-    try:
-        compile(text, "<candidate>", "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
-    except (SyntaxError, ValueError):
-        return False
-    return True

@@ -15,6 +15,12 @@ from app.testing.results import TestOutcome
 #: (pattern in a failing test's message or traceback, {family: prior multiplier}).
 HINTS: tuple[tuple[re.Pattern[str], dict[str, float]], ...] = (
     (re.compile(r"NoneType|returned None|is None"), {"literal_or_return": 2.0, "guard": 1.6}),
+    # pytest's rewritten `assert f(x) == 0` shows `assert None == 0` when `f` fell off its end
+    # (or returned a bare `return`): a missing return, not a wrong operator.
+    (
+        re.compile(r"assert None (?:==|!=|in)|where None = "),
+        {"literal_or_return": 1.6, "statement": 1.6},
+    ),
     (re.compile(r"IndexError|out of range"), {"off_by_one": 1.4, "guard": 1.6}),
     (re.compile(r"ZeroDivisionError|division by zero"), {"guard": 2.0, "off_by_one": 1.2}),
     (re.compile(r"KeyError"), {"literal_or_return": 1.4, "guard": 1.4, "name_replacement": 1.2}),

@@ -1,6 +1,8 @@
 """Off-by-one: integer literals, indexes, slice bounds and range() bounds moved by one.
 
-Also drops an explicit `+ 1` / `- 1`, the other half of most fencepost mistakes.
+Also drops an explicit `+ 1` / `- 1`, the other half of most fencepost mistakes, and moves by
+one the value assigned to a loop's bound (`lo = mid` in a `while lo < hi:` that then never
+ends: `lo = mid + 1`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,21 @@ def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[
                     yield from _shift(pf, arg, "range bound", 0.8)
         elif isinstance(node, ast.BinOp) and _plus_minus_one(node):
             yield pf.replace(node, pf.segment(node.left), f"drop `{pf.segment(node)}`'s ±1", 0.8)
+    if isinstance(stmt, ast.Assign) and _bounds_a_loop(pf, stmt):
+        yield from _shift(pf, stmt.value, "loop bound", 0.8)
+
+
+def _bounds_a_loop(pf: ParsedFile, stmt: ast.Assign) -> bool:
+    """`lo = mid` inside a `while` whose test reads `lo`, with a plain name or attribute value."""
+    if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+        return False
+    if not isinstance(stmt.value, ast.Name | ast.Attribute | ast.BinOp):
+        return False
+    loop = pf.enclosing_loop(stmt)
+    if not isinstance(loop, ast.While):
+        return False
+    target = stmt.targets[0].id
+    return any(isinstance(n, ast.Name) and n.id == target for n in ast.walk(loop.test))
 
 
 def _is_int(node: ast.AST) -> bool:

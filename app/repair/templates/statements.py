@@ -1,4 +1,5 @@
-"""Statements: delete one, move it past its neighbour, in or out of a block, or repeat one.
+"""Statements: delete one, move it past its neighbour, in or out of a block, repeat one, or
+insert a missing one built from names in scope (insertions.py).
 
 Moving in or out of a block is the indentation slip: a `return` inside the loop that should
 follow it, or an `i += 1` left after the loop it should advance.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from app.repair.templates import insertions
 from app.repair.templates.base import COMPOUND, Mutation, ParsedFile
 
 FAMILY = "statement"
@@ -23,7 +25,8 @@ _JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 
 
 def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[Mutation]:
-    """Delete, move up or down, and insert a copy of a nearby simple statement."""
+    """Delete, move up or down, insert a copy of a nearby simple statement or a missing one."""
+    yield from insertions.mutations(pf, stmt, nodes)
     block = _block_of(pf, stmt)
     if block is None:
         return

@@ -14,6 +14,13 @@ def test_none_errors_favour_returns_and_guards() -> None:
     assert boosts.get("operator_replacement", 1.0) == 1.0
 
 
+def test_a_value_that_came_back_none_favours_returns_and_missing_statements() -> None:
+    message = "assert None == 0\n +  where None = sign(0)"
+    boosts = family_boosts([failing(message)])
+    assert boosts["literal_or_return"] > 1 and boosts["statement"] > 1
+    assert family_boosts([failing("assert 0 == None")]) == {}
+
+
 def test_hangs_favour_loop_conditions() -> None:
     boosts = family_boosts([failing("Failed: Timeout (>5.0s) from pytest-timeout.")])
     assert boosts["condition"] > boosts.get("guard", 1.0)

@@ -1,0 +1,5 @@
+from brackets import is_balanced
+
+
+def test_open():
+    assert not is_balanced("((")

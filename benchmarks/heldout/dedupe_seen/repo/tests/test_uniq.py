@@ -1,0 +1,5 @@
+from uniq import dedupe
+
+
+def test_dupes():
+    assert dedupe(["a", "b", "a"]) == ["a", "b"]

@@ -1,0 +1,5 @@
+from distance import levenshtein
+
+
+def test_same():
+    assert levenshtein("abc", "abc") == 0

@@ -1,0 +1,3 @@
+def split_bill(total: float, people: int) -> float:
+    """Each person's share, rounded to cents."""
+    return round(total / people, 3)

@@ -1,0 +1,5 @@
+from powers import power
+
+
+def test_square():
+    assert power(3, 2) == 9
