@@ -21,11 +21,13 @@ from app.agents.llm_services import ModelServices
 from app.chain.lineage import RunRecorder
 from app.chain.stages.bundle import bundle
 from app.chain.stages.context import Progress, StageContext, quiet
+from app.chain.stages.environment import environment, restore
 from app.chain.stages.localize import localize
 from app.chain.stages.patch import patch
 from app.chain.stages.reproduce import reproduce
 from app.chain.state import RunState
 from app.config import Settings
+from app.environments import EnvironmentRequest
 from app.errors import FixwurxError
 from app.patches import PatchBundle
 from app.repair.candidates import CandidateSource
@@ -45,6 +47,7 @@ class StageResult(Protocol):
 Stage = Callable[[RunState, StageContext], Any]
 
 STAGE_FUNCTIONS: dict[str, Stage] = {
+    "environment": environment,
     "reproduce": reproduce,
     "localize": localize,
     "patch": patch,
@@ -72,6 +75,8 @@ class RepairOptions:
     repository_id: int | None = None
     installation_id: int | None = None
     repo_models: Mapping[str, Any] | None = None
+    #: How to build the repository's own test environment; None: FixWurx's interpreter.
+    environment: EnvironmentRequest | None = None
 
 
 @dataclass
@@ -130,7 +135,9 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             ignore_paths=options.ignore_paths,
             progress=options.progress,
             models=models,
+            environment_request=options.environment,
         )
+        restore(state, ctx)
         if options.recorder is not None:
             options.recorder.start_attempt()
         run_planner(state, ctx, _observers(options))

@@ -11,7 +11,6 @@ the run still ends normally.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +63,7 @@ def run_with_coverage(
     (root / RCFILE).write_text(_RC_TEXT.format(data=DATA_FILE, report=REPORT_DIR), "utf-8")
     data_path = root / DATA_FILE
     data_path.unlink(missing_ok=True)
-    wrap = (sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m")
+    wrap = (command.python, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m")
     run = run_tests(
         root,
         command,
