@@ -167,6 +167,7 @@ class Builder:
             "UV_LINK_MODE": "copy",  # the cache and the venv are different mounts
             "UV_NO_PROGRESS": "1",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            **operator_indexes().env,
         }
         readonly = [
             Path(self.uv),

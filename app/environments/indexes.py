@@ -2,9 +2,9 @@
 
 The sandbox passes the index environment variables (PIP_INDEX_URL, UV_INDEX_URL, ...) to install
 steps itself (app/sandbox/environment.py). pip's configuration files are host files the sandbox
-does not show, and uv does not read them, so their `index-url`, `extra-index-url`, `find-links`
-and `cert` become uv arguments here. Local indexes (file:// URLs, directories) must be visible
-inside the sandbox: `readonly_paths` lists them.
+does not show, and uv does not read them, so their `index-url`, `extra-index-url` and
+`find-links` become uv arguments here, and `cert` uv's SSL_CERT_FILE. Local indexes (file://
+URLs, directories) must be visible inside the sandbox: `readonly_paths` lists them.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class IndexSettings:
 
     uv_args: tuple[str, ...]
     readonly_paths: tuple[Path, ...]
+    #: Variables for the install steps: uv reads SSL_CERT_FILE, not pip's `cert`.
+    env: dict[str, str]
 
 
 @functools.cache
@@ -39,6 +41,7 @@ def operator_indexes() -> IndexSettings:
         "index-url": ("UV_INDEX_URL", "PIP_INDEX_URL"),
         "extra-index-url": ("UV_EXTRA_INDEX_URL", "PIP_EXTRA_INDEX_URL"),
         "find-links": ("UV_FIND_LINKS", "PIP_FIND_LINKS"),
+        "cert": ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"),
     }.items():
         for name in names:
             if env.get(name):
@@ -60,7 +63,13 @@ def operator_indexes() -> IndexSettings:
         # pip merges every index; uv by default stops at the first index that has a package,
         # which a partial local mirror would turn into "no matching version".
         args += ["--index-strategy", "unsafe-best-match"]
-    return IndexSettings(tuple(args), tuple(dict.fromkeys(paths)))
+    variables: dict[str, str] = {}
+    cert = values.get("cert", "")
+    if cert and os.path.isfile(cert):
+        variables["SSL_CERT_FILE"] = cert
+        if not cert.startswith("/etc/ssl/"):  # the sandbox's /etc holds /etc/ssl already
+            paths.append(Path(os.path.realpath(cert)))
+    return IndexSettings(tuple(args), tuple(dict.fromkeys(paths)), variables)
 
 
 def _pip_config() -> dict[str, str]:
@@ -76,7 +85,7 @@ def _pip_config() -> dict[str, str]:
     values: dict[str, str] = {}
     for section in ("global", "install"):
         if parser.has_section(section):
-            for key in ("index-url", "extra-index-url", "find-links"):
+            for key in ("index-url", "extra-index-url", "find-links", "cert"):
                 if parser.has_option(section, key):
                     values[key] = " ".join(parser.get(section, key).split())
     return {k: v for k, v in values.items() if "@" not in urlparse(v.split()[0]).netloc}

@@ -9,13 +9,16 @@ the bundle's diff. Guards come first, so a refused run costs one comment at most
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import socket
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import rq
 from unidiff import PatchSet
 
 from app import runs
@@ -23,6 +26,8 @@ from app.chain.lineage import RunRecorder
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.chain.state import RunState
 from app.config import Settings
+from app.environments import EnvironmentRequest
+from app.environments.model import default_cache_dir
 from app.errors import BundleMismatch, FixwurxError, GitHubError
 from app.github import git, records, render
 from app.github.client import IssueInfo, PullInfo
@@ -225,8 +230,26 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         repository_id=job.run.repository_id,
         installation_id=job.run.installation_id,
         repo_models=dict(config.models) or None,
+        environment=_environment_request(job),
     )
     return repair(checkout, options)
+
+
+def _environment_request(job: Job) -> EnvironmentRequest:
+    """The repo config's setup:/python:, in this worker's own environment cache."""
+    configured = _run_settings(job).environment_cache_dir
+    base = Path(configured) if configured else default_cache_dir()
+    return EnvironmentRequest(
+        setup=job.config.setup, python=job.config.python, cache_dir=base / _worker_name()
+    )
+
+
+def _worker_name() -> str:
+    """The RQ worker running this job (stable across its jobs), else this host and process."""
+    current = rq.get_current_job()
+    name = getattr(current, "worker_name", None) if current is not None else None
+    raw = name or f"{socket.gethostname()}-{os.getpid()}"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", raw)[:100]
 
 
 def _run_settings(job: Job) -> Settings:
