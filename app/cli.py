@@ -88,6 +88,11 @@ def cli() -> None:
     is_flag=True,
     help="Run the tests on FixWurx's own interpreter instead of a built environment.",
 )
+@click.option(
+    "--state-out",
+    type=click.Path(path_type=Path),
+    help="Write the run's final state (environment, tests, timings) as JSON.",
+)
 def fix(
     path: Path,
     test_command: str | None,
@@ -101,6 +106,7 @@ def fix(
     setup_commands: tuple[str, ...],
     python_version: str | None,
     no_environment: bool,
+    state_out: Path | None,
 ) -> None:
     """Find, verify and report a patch for the failing tests in PATH.
 
@@ -122,6 +128,7 @@ def fix(
         setup_commands,
         python_version,
         not no_environment,
+        state_out,
     )
     sys.exit(run_fix(request))
 

@@ -63,8 +63,9 @@ class Settings:
     budget_installation_month_usd: float = 100.0
     budget_installation_month_tokens: int = 40_000_000
     log_level: str = "INFO"
-    #: Where the App's workers keep repositories' test environments (each worker a subfolder);
-    #: empty: the user's cache directory (app/environments).
+    #: Where this worker keeps repositories' test environments (give each worker host its own
+    #: disk; workers sharing one are safe, builds lock per key); empty: FIXWURX_ENV_CACHE, else
+    #: the user's cache directory (app/environments).
     environment_cache_dir: str = ""
 
     @classmethod

@@ -9,16 +9,13 @@ the bundle's diff. Guards come first, so a refused run costs one comment at most
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import socket
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import rq
 from unidiff import PatchSet
 
 from app import runs
@@ -236,20 +233,13 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
 
 
 def _environment_request(job: Job) -> EnvironmentRequest:
-    """The repo config's setup:/python:, in this worker's own environment cache."""
+    """The repo config's setup:/python:, in this worker's environment cache (from settings)."""
     configured = _run_settings(job).environment_cache_dir
-    base = Path(configured) if configured else default_cache_dir()
     return EnvironmentRequest(
-        setup=job.config.setup, python=job.config.python, cache_dir=base / _worker_name()
+        setup=job.config.setup,
+        python=job.config.python,
+        cache_dir=Path(configured) if configured else default_cache_dir(),
     )
-
-
-def _worker_name() -> str:
-    """The RQ worker running this job (stable across its jobs), else this host and process."""
-    current = rq.get_current_job()
-    name = getattr(current, "worker_name", None) if current is not None else None
-    raw = name or f"{socket.gethostname()}-{os.getpid()}"
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", raw)[:100]
 
 
 def _run_settings(job: Job) -> Settings:

@@ -45,6 +45,7 @@ class FixRequest:
     setup: tuple[str, ...] = ()
     python: str | None = None
     build_environment: bool = True
+    state_out: Path | None = None
 
 
 def run_fix(request: FixRequest) -> int:
@@ -67,6 +68,8 @@ def run_fix(request: FixRequest) -> int:
         outcome = repair(path, options)
         if recorder is not None:
             close_cli_run(recorder, outcome.state)
+        if request.state_out is not None:
+            _write_state(request.state_out, outcome)
     except BadInput as exc:
         return _bad_input(str(exc), as_json)
     except FixwurxError as exc:
@@ -75,6 +78,12 @@ def run_fix(request: FixRequest) -> int:
     if recorder is not None and not as_json:
         click.echo(f"run {recorder.run_id} recorded: fixwurx show {recorder.run_id}", err=True)
     return code
+
+
+def _write_state(target: Path, outcome: RepairOutcome) -> None:
+    """The run's final state as JSON: how the environment was built, the tests, the timings."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(outcome.state.to_json(), sort_keys=True), encoding="utf-8")
 
 
 def _environment_request(request: FixRequest) -> EnvironmentRequest | None:
