@@ -51,6 +51,8 @@ class RunState:
     baseline_duration: float = 0.0
     reproducing: list[str] = field(default_factory=list)
     flaky: list[str] = field(default_factory=list)
+    #: Failing at baseline for want of a network or a service: neither targets nor regressions.
+    pre_existing: list[str] = field(default_factory=list)
     added_files: dict[str, str] = field(default_factory=dict)
     locations: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[CandidateSummary] = field(default_factory=list)
