@@ -118,54 +118,7 @@ def parse(command: str) -> TestCommand:
         return TestCommand((sys.executable, "-m", "pytest", *argv[1:]), True)
     if argv[0].startswith("python") and argv[1:3] == ["-m", "pytest"]:
         return TestCommand((sys.executable, *argv[1:]), True)
-    if (argv[0].startswith("python") and argv[1:3] in (["-m", "unittest"], ["-m", "nose"])) or (
-        argv[0] in ("nosetests", "nose2")
-    ):
-        return TestCommand((sys.executable, "-m", "pytest", "-q", *_unittest_targets(argv)), True)
     return TestCommand(tuple(argv), False)
-
-
-def _unittest_targets(argv: list[str]) -> list[str]:
-    """pytest arguments for a `python -m unittest` / nose command line.
-
-    pytest runs unittest.TestCase classes and nose-style test functions natively and reports
-    each test on its own, where unittest's exit status would be one opaque result. Dotted names
-    become paths and node ids (`tests.test_x.TestA.test_b` -> `tests/test_x.py::TestA::test_b`);
-    `discover -s DIR` becomes DIR; other options are dropped.
-    """
-    args = argv[3:] if argv[1:2] == ["-m"] else argv[1:]
-    targets: list[str] = []
-    skip_next = False
-    for index, arg in enumerate(args):
-        if skip_next:
-            skip_next = False
-            continue
-        if arg in ("-s", "--start-directory"):
-            if index + 1 < len(args):
-                targets.append(args[index + 1])
-            skip_next = True
-        elif arg in ("-p", "--pattern", "-t", "--top-level-directory", "-k"):
-            skip_next = True
-        elif arg == "discover" or arg.startswith("-"):
-            continue
-        elif "/" in arg or arg.endswith(".py") or "." not in arg:
-            targets.append(arg)
-        else:
-            targets.append(_dotted_to_node(arg))
-    return targets
-
-
-def _dotted_to_node(name: str) -> str:
-    """`pkg.test_mod.Case.test_x` -> `pkg/test_mod.py::Case::test_x`.
-
-    The module is the first part named like a test module (`test_*`, `*_test`), else the part
-    before the first class-like (capitalised) part, else the whole name.
-    """
-    parts = name.split(".")
-    named = [i for i, p in enumerate(parts) if p.startswith("test_") or p.endswith("_test")]
-    classes = [i for i, p in enumerate(parts) if i and p[:1].isupper()]
-    end = named[0] + 1 if named else (classes[0] if classes else len(parts))
-    return "::".join(["/".join(parts[:end]) + ".py", *parts[end:]])
 
 
 def _local_config_command(root: Path) -> str | None:
