@@ -53,6 +53,7 @@ def prepare(
         say(f"reusing the environment: {env.how}")
         return env
     failures: list[str] = []
+    fallback: Environment | None = None
     for interpreter in pool[: defaults.ENV_MAX_INTERPRETERS]:
         key = cache.key_for(declared.fingerprint, interpreter.executable, interpreter.version_text)
         try:
@@ -71,10 +72,11 @@ def prepare(
             return env
         failures.append(f"Python {interpreter.version_text}: {problem}")
         say(f"Python {interpreter.version_text}: the tests do not collect ({problem})")
-        fallback = env
-        if len(failures) == min(len(pool), defaults.ENV_MAX_INTERPRETERS):
-            note = "the tests did not collect on any installed Python; using the newest"
-            return _with_note(fallback, note)
+        fallback = fallback or env
+    if fallback is not None:  # reproduce will show the collection errors as they are
+        note = "the tests did not collect on any installed Python; using the newest that built"
+        say(note)
+        return _with_note(fallback, note)
     raise EnvironmentBuildError(
         "environment: no interpreter could build it:\n" + "\n".join(f"  {f}" for f in failures)
     )
