@@ -76,6 +76,23 @@ def cli() -> None:
     show_default=True,
     help="Candidates each source may try.",
 )
+@click.option(
+    "--setup",
+    "setup_commands",
+    multiple=True,
+    help="A command that builds the test environment (repeatable; replaces detection).",
+)
+@click.option("--python", "python_version", help="Interpreter version, e.g. 3.11.")
+@click.option(
+    "--no-environment",
+    is_flag=True,
+    help="Run the tests on FixWurx's own interpreter instead of a built environment.",
+)
+@click.option(
+    "--state-out",
+    type=click.Path(path_type=Path),
+    help="Write the run's final state (environment, tests, timings) as JSON.",
+)
 def fix(
     path: Path,
     test_command: str | None,
@@ -86,8 +103,16 @@ def fix(
     bundle_out: Path | None,
     test_timeout: float,
     max_candidates: int,
+    setup_commands: tuple[str, ...],
+    python_version: str | None,
+    no_environment: bool,
+    state_out: Path | None,
 ) -> None:
-    """Find, verify and report a patch for the failing tests in PATH."""
+    """Find, verify and report a patch for the failing tests in PATH.
+
+    The tests run in the repository's own environment, built with uv from what it declares
+    (or from --setup) and cached; --python picks the interpreter.
+    """
     from app.local.fix import FixRequest, run_fix
 
     request = FixRequest(
@@ -100,6 +125,10 @@ def fix(
         bundle_out,
         test_timeout,
         max_candidates,
+        setup_commands,
+        python_version,
+        not no_environment,
+        state_out,
     )
     sys.exit(run_fix(request))
 

@@ -77,6 +77,10 @@ class Settings:
     secret_key: str = _secret()
     #: Days of deliveries, model calls, stage and audit rows kept (app/retention.py); 0 keeps all.
     retention_days: int = 90
+    #: Where this worker keeps repositories' test environments (give each worker host its own
+    #: disk; workers sharing one are safe, builds lock per key); empty: FIXWURX_ENV_CACHE, else
+    #: the user's cache directory (app/environments).
+    environment_cache_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

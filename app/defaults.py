@@ -55,3 +55,16 @@ PLAUSIBLE_PATCHES = 3
 
 #: Largest diff (in changed lines) a patch may carry; bigger edits are not "minimal fixes".
 MAX_DIFF_LINES = 400
+
+# Per-repository test environments (app/environments).
+#: Wall-clock limit (s) for one install step of an environment (venv, dependencies, a setup
+#: command): a hanging step ends the build with an error naming it.
+ENV_BUILD_TIMEOUT_S = 600.0
+#: At most this many environments are kept per cache directory; the least recently used go.
+ENV_CACHE_MAX_ENTRIES = 12
+#: ...and at most this many megabytes of them.
+ENV_CACHE_MAX_MB = 6000
+#: Interpreters tried, newest first, before giving up on collecting the tests.
+ENV_MAX_INTERPRETERS = 4
+#: The oldest interpreter an environment may use (uv and the test tools need it).
+ENV_MIN_PYTHON = (3, 7)

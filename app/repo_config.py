@@ -63,6 +63,12 @@ SCHEMA: dict[str, Any] = {
         "ignore_paths": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "draft": {"type": "boolean"},
         "timeout_seconds": {"type": "number", "minimum": 30, "maximum": 3600},
+        "setup": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "maxItems": 20,
+        },
+        "python": {"type": ["string", "null"], "pattern": r"^\d+(\.\d+){0,2}$"},
     },
 }
 
@@ -90,6 +96,11 @@ class RepoConfig:
     ignore_paths: tuple[str, ...] = ()
     draft: bool = True
     timeout_seconds: float = 600.0
+    #: Shell commands that build the test environment (in the sandbox, with network access);
+    #: when given they replace the detection of the repository's dependency files.
+    setup: tuple[str, ...] = ()
+    #: The interpreter version for the test environment ("3.11"); None: the newest that works.
+    python: str | None = None
 
     def needed_role(self, command: str) -> str:
         """The least role that may give `command`."""
@@ -149,6 +160,8 @@ def _from_mapping(data: dict[str, Any]) -> RepoConfig:
         ignore_paths=tuple(data.get("ignore_paths", ())),
         draft=data.get("draft", base.draft),
         timeout_seconds=float(data.get("timeout_seconds", base.timeout_seconds)),
+        setup=tuple(data.get("setup", ())),
+        python=data.get("python", base.python),
     )
 
 

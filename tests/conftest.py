@@ -24,6 +24,19 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def environment_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One cache of repositories' test environments for the session: built once, then reused."""
+    previous = os.environ.get("FIXWURX_ENV_CACHE")
+    path = tmp_path_factory.mktemp("environments")
+    os.environ["FIXWURX_ENV_CACHE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("FIXWURX_ENV_CACHE", None)
+    else:
+        os.environ["FIXWURX_ENV_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A private redis-server for this test session."""

@@ -23,16 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from app import defaults
+from app import defaults, workfiles
 from app.agents.llm_services import ModelServices
 from app.chain.lineage import RunRecorder
 from app.chain.stages.bundle import bundle
 from app.chain.stages.context import Progress, StageContext, quiet
+from app.chain.stages.environment import environment, restore
 from app.chain.stages.localize import localize
 from app.chain.stages.patch import patch
 from app.chain.stages.reproduce import reproduce
 from app.chain.state import RunState
 from app.config import Settings
+from app.environments import EnvironmentRequest
 from app.errors import FixwurxError
 from app.patches import PatchBundle
 from app.repair.candidates import CandidateSource
@@ -52,6 +54,7 @@ class StageResult(Protocol):
 Stage = Callable[[RunState, StageContext], Any]
 
 STAGE_FUNCTIONS: dict[str, Stage] = {
+    "environment": environment,
     "reproduce": reproduce,
     "localize": localize,
     "patch": patch,
@@ -80,6 +83,8 @@ class RepairOptions:
     installation_id: int | None = None
     repo_models: Mapping[str, Any] | None = None
     resume: RunState | None = None
+    #: How to build the repository's own test environment; None: FixWurx's interpreter.
+    environment: EnvironmentRequest | None = None
 
 
 @dataclass
@@ -141,7 +146,9 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             ignore_paths=options.ignore_paths,
             progress=options.progress,
             models=models,
+            environment_request=options.environment,
         )
+        restore(state, ctx)
         if options.recorder is not None:
             options.recorder.start_attempt(resume=resumed is not None)
         run_planner(state, ctx, _observers(options))
@@ -157,15 +164,15 @@ def resumable(saved: RunState | None, workspace: Workspace) -> RunState | None:
     """`saved` ready to continue in `workspace`, or None when it cannot be continued there."""
     if saved is None or not saved.done or saved.base_commit != workspace.base_commit:
         return None
-    root = workspace.root.resolve()
-    targets = {(root / relative).resolve(): text for relative, text in saved.added_files.items()}
-    # The paths come from our own database, but the work copy is the repository's: never follow
-    # a link out of it, never write outside it, and write nothing unless every path is inside.
-    if any(not target.is_relative_to(root) or target == root for target in targets):
+    # The paths come from our own database, but the work copy is the repository's: every write
+    # goes through app.workfiles (inside the copy, through no link), and nothing is written
+    # unless every path is inside.
+    try:
+        paths = [workfiles.relative(workspace.root, p) for p in saved.added_files]
+        for path, text in zip(paths, saved.added_files.values(), strict=True):
+            workfiles.write_text(workspace.root, path, text, parents=True, replace_link=True)
+    except OSError:  # a path outside the copy, or a directory link in the way: start afresh
         return None
-    for target, text in targets.items():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
     return saved
 
 

@@ -16,8 +16,9 @@ from app.testing.results import TestOutcome, outcome_from_json
 
 Status = Literal["running", "fixed", "not_fixed", "error"]
 
-#: The chain, in order. `bundle` turns the chosen candidate into a PatchBundle.
-STAGES = ("reproduce", "localize", "patch", "bundle")
+#: The chain, in order. `environment` builds the repository's own test environment;
+#: `bundle` turns the chosen candidate into a PatchBundle.
+STAGES = ("environment", "reproduce", "localize", "patch", "bundle")
 
 
 @dataclass
@@ -44,11 +45,15 @@ class RunState:
     test_command: str = ""
     issue_text: str = ""
     base_commit: str = ""
+    #: How the test environment was built (`Environment.to_json`); empty: FixWurx's interpreter.
+    environment: dict[str, Any] = field(default_factory=dict)
     done: list[str] = field(default_factory=list)
     baseline: list[dict[str, Any]] = field(default_factory=list)
     baseline_duration: float = 0.0
     reproducing: list[str] = field(default_factory=list)
     flaky: list[str] = field(default_factory=list)
+    #: Failing at baseline for want of a network or a service: neither targets nor regressions.
+    pre_existing: list[str] = field(default_factory=list)
     added_files: dict[str, str] = field(default_factory=dict)
     locations: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[CandidateSummary] = field(default_factory=list)

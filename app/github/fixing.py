@@ -27,6 +27,8 @@ from app.chain.lineage import RunRecorder
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.chain.state import RunState
 from app.config import Settings
+from app.environments import EnvironmentRequest
+from app.environments.model import default_cache_dir
 from app.errors import BundleMismatch, FixwurxError, GitHubError
 from app.github import git, records, render
 from app.github.client import IssueInfo, PullInfo
@@ -245,6 +247,7 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         installation_id=job.run.installation_id,
         repo_models=dict(config.models) or None,
         resume=_saved_state(job),
+        environment=_environment_request(job),
     )
     return repair(checkout, options)
 
@@ -255,6 +258,16 @@ def _saved_state(job: Job) -> RunState | None:
         return None
     saved = runs.saved_state(job.url, job.run.id)
     return RunState.from_json(saved) if saved else None
+
+
+def _environment_request(job: Job) -> EnvironmentRequest:
+    """The repo config's setup:/python:, in this worker's environment cache (from settings)."""
+    configured = _run_settings(job).environment_cache_dir
+    return EnvironmentRequest(
+        setup=job.config.setup,
+        python=job.config.python,
+        cache_dir=Path(configured) if configured else default_cache_dir(),
+    )
 
 
 def _run_settings(job: Job) -> Settings:

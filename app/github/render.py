@@ -79,6 +79,8 @@ def pr_body(bundle: Mapping[str, Any], issue_number: int | None, note: str = "")
         f"- Cost: {_cost(bundle.get('cost') or {})}",
         "",
     ]
+    if (bundle.get("evidence") or {}).get("environment"):  # how the tests' venv was built
+        parts.insert(-1, f"- Test environment: {bundle['evidence']['environment']}")
     if note:
         parts += [note, ""]
     if issue_number is not None:

@@ -13,7 +13,8 @@ import click
 from app import defaults
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.config import Settings
-from app.errors import BadInput, FixwurxError, PatchError
+from app.environments import EnvironmentRequest
+from app.errors import BadInput, ConfigError, FixwurxError, PatchError
 from app.local.history import close_cli_run, open_cli_run
 from app.local.report import fixed_report, not_fixed_report
 from app.local.terminal import (
@@ -25,6 +26,7 @@ from app.local.terminal import (
 )
 from app.patches import apply_diff, check_applies
 from app.repair.search import SearchBudget
+from app.repo_config import RepoConfig, parse_repo_config
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ class FixRequest:
     bundle_out: Path | None
     test_timeout: float = defaults.TEST_TIMEOUT_S
     max_candidates: int = defaults.MAX_CANDIDATES
+    setup: tuple[str, ...] = ()
+    python: str | None = None
+    build_environment: bool = True
+    state_out: Path | None = None
 
 
 def run_fix(request: FixRequest) -> int:
@@ -57,10 +63,13 @@ def run_fix(request: FixRequest) -> int:
             progress=progress_printer(not as_json),
             recorder=recorder,
             budget=SearchBudget(max_candidates=request.max_candidates),
+            environment=_environment_request(request),
         )
         outcome = repair(path, options)
         if recorder is not None:
             close_cli_run(recorder, outcome.state)
+        if request.state_out is not None:
+            _write_state(request.state_out, outcome)
     except BadInput as exc:
         return _bad_input(str(exc), as_json)
     except FixwurxError as exc:
@@ -69,6 +78,33 @@ def run_fix(request: FixRequest) -> int:
     if recorder is not None and not as_json:
         click.echo(f"run {recorder.run_id} recorded: fixwurx show {recorder.run_id}", err=True)
     return code
+
+
+def _write_state(target: Path, outcome: RepairOutcome) -> None:
+    """The run's final state as JSON: how the environment was built, the tests, the timings."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(outcome.state.to_json(), sort_keys=True), encoding="utf-8")
+
+
+def _environment_request(request: FixRequest) -> EnvironmentRequest | None:
+    """--setup and --python over the checkout's `.github/fixwurx.yml` (setup:, python:)."""
+    if not request.build_environment:
+        return None
+    config = _local_config(request.path)
+    return EnvironmentRequest(
+        setup=request.setup or config.setup,
+        python=request.python or config.python,
+    )
+
+
+def _local_config(path: Path) -> RepoConfig:
+    file = path / ".github" / "fixwurx.yml"
+    if file.is_symlink() or not file.is_file():
+        return RepoConfig()
+    try:
+        return parse_repo_config(file.read_text(encoding="utf-8"))
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from exc
 
 
 def _check_path(path: Path) -> None:

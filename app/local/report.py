@@ -17,6 +17,7 @@ def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
     if top:
         lines.append(f"  root cause: {top['path']}:{top['line']} ({top.get('why', '')})")
     lines += ["", bundle.diff.rstrip(), "", evidence_table(bundle), ""]
+    lines.append(f"env     {environment_line(state)}")
     lines.append(f"bundle  {bundle.hash}")
     lines.append(f"saved   {saved_to}")
     lines.append(f"check   fixwurx bundle verify {saved_to} --repo {state.source}")
@@ -44,10 +45,21 @@ def evidence_table(bundle: PatchBundle) -> str:
     return "\n".join(out)
 
 
+def environment_line(state: RunState) -> str:
+    """How the test environment was built, in one line."""
+    env = state.environment
+    if not env:
+        return "FixWurx's own interpreter (no environment built)"
+    notes = "; ".join(env.get("notes", ()))
+    return str(env.get("how", "")) + (f" ({notes})" if notes else "")
+
+
 def not_fixed_report(outcome: RepairOutcome) -> str:
     """Why there is no fix, what was tried, and where to look."""
     state = outcome.state
     lines = [f"FixWurx: not fixed: {outcome.reason}"]
+    if "environment" in state.done:
+        lines.append(f"  environment: {environment_line(state)}")
     if state.reproducing:
         lines.append(f"  failing tests: {', '.join(state.reproducing[:5])}")
     if state.candidates:

@@ -11,7 +11,6 @@ the run still ends normally.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -66,7 +65,7 @@ def run_with_coverage(
     rc_text = _RC_TEXT.format(data=DATA_FILE, report=REPORT_DIR)
     workfiles.write_text(root, RCFILE, rc_text, replace_link=True)
     workfiles.remove(root, DATA_FILE)
-    wrap = (sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m")
+    wrap = (command.python, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m")
     run = run_tests(
         root,
         command,

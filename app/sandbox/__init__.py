@@ -23,6 +23,6 @@ Modules, one concept each:
 
 from __future__ import annotations
 
-from app.sandbox.api import Limits, SandboxResult, run
+from app.sandbox.api import Limits, Mounts, SandboxResult, run
 
-__all__ = ["Limits", "SandboxResult", "run"]
+__all__ = ["Limits", "Mounts", "SandboxResult", "run"]

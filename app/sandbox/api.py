@@ -71,6 +71,21 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Mounts:
+    """What a call sees beyond its work copy; the default is a test run's view.
+
+    `network`: keep the host's network and pass the operator's package-index settings (install
+    steps only). `host_python` False: FixWurx's own interpreter and venv are neither mounted
+    nor on PATH (a repository's own environment runs the tests). `writable_paths`: extra host
+    paths bound read-write, such as an installer's download cache.
+    """
+
+    network: bool = False
+    host_python: bool = True
+    writable_paths: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
 class SandboxResult:
     """How a sandboxed command ended and what it printed (possibly truncated).
 
@@ -104,12 +119,15 @@ def run(
     env: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     readonly_paths: Sequence[Path] = (),
+    mounts: Mounts | None = None,
 ) -> SandboxResult:
     """Run `argv` in `cwd` (the only writable host path) within `timeout` seconds.
 
     `env` adds variables to the allow-listed environment; a name or value that looks like a
     credential raises `SandboxError`. `readonly_paths` are extra host paths to expose read-only.
+    `mounts` widens or narrows the default view (see `Mounts`).
     """
+    mounts = mounts or Mounts()
     cwd = _check_call(argv, cwd, timeout)
     check_caller_env(env)  # before anything is touched or started
     limits = limits or Limits()
@@ -118,9 +136,9 @@ def run(
         if who.uid is not None:
             _let_others_traverse(cwd)
         if backend == BUBBLEWRAP:
-            outcome = _run_bubblewrap(argv, cwd, timeout, env, limits, readonly_paths, who)
+            outcome = _run_bubblewrap(argv, cwd, timeout, env, limits, readonly_paths, who, mounts)
         else:
-            outcome = _run_subprocess(argv, cwd, timeout, env, limits, readonly_paths, who)
+            outcome = _run_subprocess(argv, cwd, timeout, env, limits, readonly_paths, who, mounts)
             if who.uid is None:
                 warnings = (*warnings, NOT_ROOT_WARNING)
     result = _result(argv, outcome, backend, (*warnings, *outcome.warnings))
@@ -173,16 +191,26 @@ def _run_bubblewrap(
     limits: Limits,
     readonly_paths: Sequence[Path],
     who: Identity,
+    mounts: Mounts,
 ) -> Outcome:
     as_root = who.uid is not None
+    prefix = bwrap_prefix(
+        cwd,
+        readonly_paths,
+        as_root=as_root,
+        tmp_mb=limits.tmp_mb,
+        network=mounts.network,
+        host_python=mounts.host_python,
+        writable_paths=mounts.writable_paths,
+    )
     command = [
         *prlimit_prefix(limits, limit_processes=as_root),
-        *bwrap_prefix(cwd, readonly_paths, as_root=as_root, tmp_mb=limits.tmp_mb),
+        *prefix,
         *([] if as_root else nproc_prefix(limits)),
         *who.wrap(argv),
     ]
     # HOME and TMPDIR point into the private /tmp: tools that write ~/.cache stay out of the diff.
-    clean = sandbox_env("/tmp", "/tmp", env)
+    clean = sandbox_env("/tmp", "/tmp", env, network=mounts.network, host_python=mounts.host_python)
     # When bwrap ends, or is killed at the deadline, the kernel kills its whole pid namespace
     # (--die-with-parent): there is nothing left to kill, and no extra process to spawn.
     return supervise(
@@ -205,6 +233,7 @@ def _run_subprocess(
     limits: Limits,
     readonly_paths: Sequence[Path],
     who: Identity,
+    mounts: Mounts,
 ) -> Outcome:
     # The host is visible here: no capability, not even DAC_OVERRIDE (it reads /etc/shadow).
     command = [
@@ -220,10 +249,15 @@ def _run_subprocess(
         ]
         for path in reached:
             let_others_search_above(path)
-    lent = lent_to(cwd, who.uid) if who.uid is not None else contextlib.nullcontext()
+    lent = contextlib.ExitStack()
+    if who.uid is not None:  # the capability-less uid writes only what it is lent
+        for path in (cwd, *mounts.writable_paths):
+            lent.enter_context(lent_to(Path(path), who.uid))
     try:
         with lent:
-            clean = sandbox_env(home, home, env)
+            clean = sandbox_env(
+                home, home, env, network=mounts.network, host_python=mounts.host_python
+            )
             return supervise(
                 command,
                 cwd=cwd,

@@ -37,11 +37,24 @@ _ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_DAC_OVERRIDE")
 
 
 def bwrap_prefix(
-    cwd: Path, readonly_paths: Sequence[Path], *, as_root: bool, tmp_mb: int = SANDBOX_TMP_MB
+    cwd: Path,
+    readonly_paths: Sequence[Path],
+    *,
+    as_root: bool,
+    tmp_mb: int = SANDBOX_TMP_MB,
+    network: bool = False,
+    host_python: bool = True,
+    writable_paths: Sequence[Path] = (),
 ) -> list[str]:
-    """The bwrap arguments, up to and including `--`, for a command that runs in `cwd`."""
+    """The bwrap arguments, up to and including `--`, for a command that runs in `cwd`.
+
+    `network` keeps the host's network (install steps only; test runs never get it).
+    `host_python` False leaves FixWurx's own interpreter and venv out, so a repository's tests
+    run on their own environment and cannot import FixWurx's packages. `writable_paths` are
+    extra host paths bound read-write (an installer's download cache).
+    """
     work = _existing(cwd, "cwd")
-    mounts = [*_system_mounts(), ("--ro-bind", staged_etc(), "/etc")]
+    mounts = [*_system_mounts(host_python), ("--ro-bind", staged_etc(network), "/etc")]
     mounts += [("--proc", "/proc"), ("--dev", "/dev")]
     size = str(tmp_mb * 1024 * 1024)
     for tmpfs in ("/tmp", "/dev/shm"):  # in RAM: capped, or a test could fill the machine's
@@ -49,11 +62,15 @@ def bwrap_prefix(
     for path in readonly_paths:
         real = _existing(path, "readonly_paths entry")
         mounts.append(("--ro-bind", real, real))
+    for path in writable_paths:
+        real = _existing(path, "writable_paths entry")
+        mounts.append(("--bind", real, real))
     mounts.append(("--bind", work, work))
     if str(cwd) != work:  # reached through a symlink: the caller may use either spelling
         mounts.append(("--bind", work, str(cwd)))
     mounts += _traversable_parents(mounts)
-    args = [tool("bwrap"), *_ISOLATION, *_capability_args(as_root)]
+    isolation = [a for a in _ISOLATION if not (network and a == "--unshare-net")]
+    args = [tool("bwrap"), *isolation, *_capability_args(as_root)]
     for mount in _parents_first(mounts):
         args += mount
     return [*args, "--remount-ro", "/", "--chdir", work, "--"]
@@ -103,7 +120,7 @@ def _capability_args(as_root: bool) -> list[str]:
 
 
 @functools.cache
-def _system_mounts() -> tuple[tuple[str, ...], ...]:
+def _system_mounts(host_python: bool = True) -> tuple[tuple[str, ...], ...]:
     """The system part of the mount plan; it cannot change while we run, so it is built once."""
     mounts: list[tuple[str, ...]] = [("--ro-bind", "/usr", "/usr")]
     for top in SYSTEM_DIRS:
@@ -111,7 +128,7 @@ def _system_mounts() -> tuple[tuple[str, ...], ...]:
             mounts.append(("--symlink", os.readlink(top), top))
         elif os.path.isdir(top):
             mounts.append(("--ro-bind", top, top))
-    for root in python_roots():
+    for root in python_roots() if host_python else ():
         mounts.append(("--ro-bind", root, root))
     return tuple(mounts)
 

@@ -8,6 +8,7 @@ rather than silently dropped, so the bug is found where it is made.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -28,17 +29,81 @@ _SECRET_NAME = re.compile(
 _SECRET_VALUE = re.compile(
     r"^(gh[pousr]_|github_pat_|sk-|xox[abpr]-|AKIA)|-----BEGIN |://[^/\s:@]+:[^/\s@]+@"
 )
+#: The operator's package-index and CA-certificate settings, passed from the host only to calls
+#: with network access (install steps), so an environment installs from the index the operator
+#: chose. Names such as PIP_INDEX_URL would be refused from a caller: they end in _URL.
+INDEX_VARIABLES = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_TRUSTED_HOST",
+    "PIP_CERT",
+    "PIP_DEFAULT_TIMEOUT",
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX",
+    "UV_FIND_LINKS",
+    "UV_NATIVE_TLS",
+    "UV_HTTP_TIMEOUT",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
 #: Host secrets shorter than this are not searched for inside caller values (too many false hits).
 _MIN_SECRET_LEN = 8
 
 
-def sandbox_env(home: str, tmp: str, extra: Mapping[str, str] | None) -> dict[str, str]:
-    """The complete environment of a sandboxed command: the allow-list plus the caller's `extra`."""
+log = logging.getLogger(__name__)
+
+
+def sandbox_env(
+    home: str,
+    tmp: str,
+    extra: Mapping[str, str] | None,
+    *,
+    network: bool = False,
+    host_python: bool = True,
+) -> dict[str, str]:
+    """The complete environment of a sandboxed command: the allow-list plus the caller's `extra`.
+
+    `network` adds the operator's index settings (`index_env`); `host_python` False keeps
+    FixWurx's own venv off PATH (the caller's PATH names the repository's environment).
+    """
     env = _base_env(home, tmp)
+    if not host_python:
+        env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
     check_caller_env(extra)
+    if network:
+        env.update(index_env())
     env.update(extra or {})
-    env["PATH"] = _venv_first(env["PATH"])
+    if host_python:
+        env["PATH"] = _venv_first(env["PATH"])
     return env
+
+
+def index_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The host's package-index and CA settings, without any value that carries a password."""
+    source = os.environ if environ is None else environ
+    kept: dict[str, str] = {}
+    for name in INDEX_VARIABLES:
+        value = source.get(name)
+        if not value:
+            continue
+        if _SECRET_VALUE.search(value) or _contains_host_secret(value):
+            log.warning(
+                "sandbox env: not passing %s to install steps: it carries a credential", name
+            )
+            continue
+        kept[name] = value
+    return kept
 
 
 def _base_env(home: str, tmp: str) -> dict[str, str]:

@@ -18,27 +18,30 @@ from app.sandbox.constants import ETC_FILES
 #: Never copied, wherever they appear under a copied directory: private keys live there.
 _PRIVATE_NAMES = ("private",)
 
+#: Added for calls with network access (install steps): name resolution for the package index.
+NETWORK_ETC_FILES = ("/etc/resolv.conf",)
+
 _lock = threading.Lock()
-_staged: list[str] = []
+_staged: dict[bool, str] = {}
 
 
-def staged_etc() -> str:
+def staged_etc(network: bool = False) -> str:
     """The prepared /etc directory, rebuilt if something (a /tmp cleaner) removed it."""
     with _lock:
-        if _staged and os.path.isdir(_staged[-1]):
-            return _staged[-1]
-        path = _build()
-        _staged.append(path)
+        if network in _staged and os.path.isdir(_staged[network]):
+            return _staged[network]
+        path = _build(NETWORK_ETC_FILES if network else ())
+        _staged[network] = path
         # Removed when this process exits; a forked child (an RQ work horse) exits through
         # os._exit and leaves it to its parent.
         atexit.register(shutil.rmtree, path, True)
         return path
 
 
-def _build() -> str:
+def _build(extra: tuple[str, ...] = ()) -> str:
     root = tempfile.mkdtemp(prefix="fixwurx-sandbox-etc-")
     os.chmod(root, 0o755)  # the sandbox's uid must be able to traverse it (see bubblewrap.py)
-    for source in ETC_FILES:
+    for source in (*ETC_FILES, *extra):
         if os.path.lexists(source):
             _copy(source, os.path.join(root, os.path.relpath(source, "/etc")))
     return root

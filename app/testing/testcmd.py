@@ -11,10 +11,11 @@ import fnmatch
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app import workfiles
+from app.environments import Environment
 from app.errors import BadInput, ConfigError
 
 #: Directory names that mark tests when no command is configured.
@@ -25,15 +26,39 @@ WHOLE_COMMAND_ID = "<test command>"
 
 @dataclass(frozen=True)
 class TestCommand:
-    """A test command as argv, and whether it is pytest (which we can narrow and parse)."""
+    """A test command as argv, and whether it is pytest (which we can narrow and parse).
+
+    `environment`, once the chain has built one, is the repository's own virtualenv: its
+    interpreter replaces FixWurx's in the argv, and test runs see it instead of FixWurx's.
+    """
 
     argv: tuple[str, ...]
     is_pytest: bool
+    environment: Environment | None = None
 
     def display(self) -> str:
-        """The command as a shell would show it, with our interpreter abbreviated."""
-        shown = ["python" if a == sys.executable else a for a in self.argv]
+        """The command as a shell would show it, with the interpreter abbreviated."""
+        ours = {sys.executable, self.environment.python if self.environment else sys.executable}
+        shown = ["python" if a in ours else a for a in self.argv]
         return shlex.join(shown)
+
+    @property
+    def python(self) -> str:
+        """The interpreter that runs the tests (the environment's, once there is one)."""
+        return self.environment.python if self.environment else sys.executable
+
+    def in_environment(self, environment: Environment) -> TestCommand:
+        """This command on `environment`'s interpreter (a `python` command runs there too)."""
+        argv = list(self.argv)
+        if argv and (argv[0] == sys.executable or argv[0] in ("python", "python3")):
+            argv[0] = environment.python
+        return replace(self, argv=tuple(argv), environment=environment)
+
+    def probe(self) -> tuple[str, ...]:
+        """Arguments for the environment's python that collect this command's tests."""
+        if not self.is_pytest or self.argv[0] != sys.executable:
+            return ()
+        return (*self.argv[1:], "--collect-only", "-q", "-p", "no:cacheprovider")
 
     def for_run(
         self,

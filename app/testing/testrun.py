@@ -51,7 +51,7 @@ def run_tests(
     if wrap and command.is_pytest:
         argv = [*wrap, *argv[2:]]
     started = time.monotonic()
-    result = sandbox.run(argv, cwd=root, timeout=timeout, env=env)
+    result = _run_in_sandbox(argv, root, command, timeout, env)
     duration = time.monotonic() - started
     output = result.stdout + result.stderr
     outcomes = _read_outcomes(report, root) if command.is_pytest else ()
@@ -61,6 +61,28 @@ def run_tests(
     if result.timed_out:
         outcomes = _mark_unfinished(outcomes, test_ids, duration)
     return TestRun(tuple(outcomes), result.returncode, duration, result.timed_out, output)
+
+
+def _run_in_sandbox(
+    argv: Sequence[str],
+    root: Path,
+    command: TestCommand,
+    timeout: float,
+    env: Mapping[str, str] | None,
+) -> sandbox.SandboxResult:
+    """On the repository's environment when there is one: its venv read-only, no FixWurx."""
+    environment = command.environment
+    if environment is None:
+        return sandbox.run(argv, cwd=root, timeout=timeout, env=env)
+    variables = {**environment.run_env(root), **(env or {})}
+    return sandbox.run(
+        argv,
+        cwd=root,
+        timeout=timeout,
+        env=variables,
+        readonly_paths=environment.readonly_paths,
+        mounts=environment.mounts,
+    )
 
 
 def _read_outcomes(report: Path, root: Path) -> tuple[TestOutcome, ...]:

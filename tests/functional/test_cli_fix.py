@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,8 @@ def fixwurx(
         "PATH": "/usr/bin:/bin",
         "XDG_CACHE_HOME": str(base / "cache"),
         "XDG_DATA_HOME": str(base / "data"),  # run history stays out of the real home
+        # The session's environment cache (tests/conftest.py): one build, reused by every run.
+        "FIXWURX_ENV_CACHE": os.environ["FIXWURX_ENV_CACHE"],
     }
     return subprocess.run(
         [sys.executable, "-m", "app", *args],

@@ -237,3 +237,29 @@ def test_failed_check_suite_on_a_branch_gets_a_fix_pr_against_that_branch(
     work(redis_conn)
     assert len(fake_github.open_pulls("octo/ages")) == 1
     assert runs_of(settings)[-1][1] == "done"
+
+
+def test_a_repository_that_needs_a_pypi_package_gets_its_environment_and_a_pr(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
+) -> None:
+    """The worker builds the repository's environment from requirements.txt (termcolor is not
+    one of FixWurx's packages), and the pull request says how it was built."""
+    needs_package = "import termcolor\n\nassert termcolor\n\n" + BUGGY
+    repo = fake_github.add_repo(
+        "octo/colors",
+        {"ages.py": needs_package, "tests/test_ages.py": TESTS, "requirements.txt": "termcolor\n"},
+        collaborators={"alice": "write"},
+    )
+    number = fake_github.add_issue(
+        "octo/colors", "18 is adult", "is_adult(18)", labels=("fixwurx",)
+    )
+    status, _ = send(web, "issues", labeled(fake_github, repo, number), SECRET)
+    assert status == 202
+    work(redis_conn)
+
+    pulls = fake_github.open_pulls("octo/colors")
+    assert len(pulls) == 1, runs_of(settings)
+    body = pulls[0]["body"]
+    assert "- Test environment: Python 3." in body and "from requirements.txt" in body, body
+    fixed = fake_github.show("octo/colors", f"fixwurx/issue-{number}", "ages.py")
+    assert fixed == needs_package.replace("age > 18", "age >= 18")

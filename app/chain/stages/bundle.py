@@ -71,7 +71,9 @@ def evidence(state: RunState) -> dict[str, Any]:
         if o["test_id"] in state.reproducing
     ]
     passing = [o["test_id"] for o in state.baseline if o["outcome"] == "passed"]
+    built = {"environment": state.environment["how"]} if state.environment.get("how") else {}
     return {
+        **built,
         "before": before,
         "after": state.chosen["after"],
         "regression": {

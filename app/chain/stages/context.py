@@ -9,6 +9,7 @@ from pathlib import Path
 from app import defaults
 from app.agents.llm_services import ModelServices
 from app.chain.state import RunState
+from app.environments import EnvironmentRequest
 from app.repair.candidates import CandidateSource
 from app.repair.search import SearchBudget
 from app.repair.verifier import Baseline
@@ -36,6 +37,8 @@ class StageContext:
     feedback_rounds: int = 2
     progress: Progress = quiet
     models: ModelServices | None = None
+    #: How to build the repository's environment; None runs the tests on FixWurx's interpreter.
+    environment_request: EnvironmentRequest | None = None
 
     @property
     def per_test_timeout(self) -> float:

@@ -6,6 +6,7 @@ the snippet becomes a test file in the work copy and ships with the fix.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from app import defaults, workfiles
@@ -17,6 +18,15 @@ from app.repair.candidates import RepairContext
 from app.testing.results import TestOutcome, TestRun, outcome_to_json
 from app.testing.testrun import limit_from_durations, run_tests
 
+#: Failures the sandbox causes rather than the code: no network, no service to connect to.
+#: At baseline such a test is a pre-existing failure, neither a target nor a regression,
+#: unless the trigger names it.
+ENVIRONMENTAL_FAILURE = re.compile(
+    r"ConnectionRefusedError|ConnectionError|gaierror|Temporary failure in name resolution"
+    r"|Name or service not known|Network is unreachable|\[Errno (101|111|113)\]"
+    r"|could not connect to server|Connection refused|NewConnectionError|MaxRetryError"
+)
+
 
 @dataclass(frozen=True)
 class ReproduceResult:
@@ -27,6 +37,7 @@ class ReproduceResult:
     flaky: tuple[str, ...] = ()
     added_files: dict[str, str] = field(default_factory=dict)
     problem: str = ""
+    pre_existing: tuple[str, ...] = ()
 
     def apply(self, state: RunState) -> None:
         """Record the result in the run state; a problem ends the run as not fixed."""
@@ -35,6 +46,7 @@ class ReproduceResult:
         state.reproducing = list(self.reproducing)
         state.flaky = list(self.flaky)
         state.added_files = dict(self.added_files)
+        state.pre_existing = list(self.pre_existing)
         if self.problem:
             state.finish("not_fixed", self.problem)
 
@@ -54,6 +66,13 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     )
     _reject_unusable(baseline, ctx)
     failing = _focus(baseline.failing, issue.test_ids, REPRO_TEST_ID if issue.snippet else None)
+    failing, pre_existing = _set_aside_environmental(failing, bool(issue.test_ids))
+    if pre_existing:
+        ctx.progress(
+            "reproduce",
+            f"pre-existing (no network or service in the sandbox), not targets: "
+            f"{', '.join(pre_existing[:5])}",
+        )
     ctx.progress("reproduce", _summary(baseline, failing))
     if not failing and state.issue_text.strip() and not issue.test_ids and ctx.models is not None:
         written = _model_reproduction(state, ctx)
@@ -63,9 +82,10 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
             baseline = replace(baseline, outcomes=baseline.outcomes + outcomes)
             failing = tuple(o for o in outcomes if not o.ok)
     if not failing:
-        return ReproduceResult(
-            baseline, (), (), added, _nothing_failing(issue.test_ids, issue.snippet)
-        )
+        problem = _nothing_failing(issue.test_ids, issue.snippet)
+        if pre_existing:
+            problem += f" ({len(pre_existing)} pre-existing failures need a network or a service)"
+        return ReproduceResult(baseline, (), (), added, problem, pre_existing)
     flaky = _flaky(ctx, [o for o in failing if not o.hung])  # a rerun of a hang proves nothing
     reproducing = tuple(o.test_id for o in failing if o.test_id not in flaky)
     if flaky:
@@ -73,7 +93,21 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     problem = (
         "" if reproducing else "every failing test is flaky: there is no stable failure to fix"
     )
-    return ReproduceResult(baseline, reproducing, flaky, added, problem)
+    return ReproduceResult(baseline, reproducing, flaky, added, problem, pre_existing)
+
+
+def _set_aside_environmental(
+    failing: tuple[TestOutcome, ...], named: bool
+) -> tuple[tuple[TestOutcome, ...], tuple[str, ...]]:
+    """Split off failures caused by the sandbox (network, services); a named test stays."""
+    if named:
+        return failing, ()
+    kept = tuple(o for o in failing if not _environmental(o))
+    return kept, tuple(o.test_id for o in failing if _environmental(o))
+
+
+def _environmental(outcome: TestOutcome) -> bool:
+    return bool(ENVIRONMENTAL_FAILURE.search(f"{outcome.message}\n{outcome.traceback}"))
 
 
 def _model_reproduction(

@@ -1,0 +1,142 @@
+"""Where environments live, one lock per key, reuse, and least-recently-used eviction.
+
+Layout under the cache directory (one per CLI user or App worker):
+
+    envs/<key>/venv        the virtualenv (read-only to test runs)
+    envs/<key>/ready.json  written last: an environment without it is a failed or partial build
+    envs/<key>/used        touched on every use: its mtime orders eviction
+    choices/<digest>.json  which key a request (dependency files, setup, python, probe) chose
+    locks/<key>.lock       flock(2): two runs never build the same key at once
+    uv/                    uv's download cache, shared by the builds of this directory
+
+The key is a hash of the interpreter and of the dependency files and setup commands, so an edit
+to any of them builds a new environment, and everything else reuses the old one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+#: Bumped when the build recipe changes, so old environments are not reused by mistake.
+RECIPE_VERSION = "1"
+
+
+def key_for(*parts: str) -> str:
+    """A short stable digest of the parts (and the recipe version)."""
+    digest = hashlib.sha256("\0".join((RECIPE_VERSION, *parts)).encode()).hexdigest()
+    return digest[:24]
+
+
+def env_dir(cache: Path, key: str) -> Path:
+    """The directory of environment `key`."""
+    return cache / "envs" / key
+
+
+@contextlib.contextmanager
+def locked(cache: Path, key: str) -> Iterator[None]:
+    """Hold the build lock of `key` (blocking: a second run waits for the first build)."""
+    folder = cache / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{key}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ready(cache: Path, key: str) -> dict[str, Any] | None:
+    """The record of a complete environment, or None."""
+    path = env_dir(cache, key) / "ready.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and (env_dir(cache, key) / "venv").is_dir() else None
+
+
+def mark_ready(cache: Path, key: str, record: dict[str, Any]) -> None:
+    """Write the record last, atomically: from now on the environment may be reused."""
+    folder = env_dir(cache, key)
+    record = {**record, "mb": _size_mb(folder)}
+    tmp = folder / "ready.json.tmp"
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(tmp, folder / "ready.json")
+    touch(cache, key)
+
+
+def touch(cache: Path, key: str) -> None:
+    """Record a use of `key` (for least-recently-used eviction)."""
+    (env_dir(cache, key) / "used").touch()
+
+
+def discard(cache: Path, key: str) -> None:
+    """Remove a partial or failed build."""
+    shutil.rmtree(env_dir(cache, key), ignore_errors=True)
+
+
+def remember_choice(cache: Path, digest: str, key: str) -> None:
+    """Which environment a request ended up with, so the next run skips the ladder."""
+    folder = cache / "choices"
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{digest}.tmp"
+    tmp.write_text(json.dumps({"key": key}), encoding="utf-8")
+    os.replace(tmp, folder / f"{digest}.json")
+
+
+def recall_choice(cache: Path, digest: str) -> str | None:
+    """The key chosen earlier for this request, if that environment still exists."""
+    try:
+        key = json.loads((cache / "choices" / f"{digest}.json").read_text(encoding="utf-8"))["key"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return key if isinstance(key, str) and ready(cache, key) is not None else None
+
+
+def evict(cache: Path, keep: str, max_entries: int, max_mb: int) -> list[str]:
+    """Remove the least recently used environments beyond the bounds; never `keep`."""
+    entries = []
+    for folder in (cache / "envs").glob("*"):
+        record = ready(cache, folder.name)
+        if record is None:
+            continue
+        used = folder / "used"
+        stamp = used.stat().st_mtime if used.exists() else 0.0
+        entries.append((stamp, folder.name, float(record.get("mb", 0.0))))
+    entries.sort(reverse=True)  # most recent first
+    removed: list[str] = []
+    total = sum(mb for _, _, mb in entries)
+    while entries and (len(entries) > max_entries or total > max_mb):
+        stamp, key, mb = entries.pop()
+        if key == keep:
+            if not entries:
+                break
+            entries.insert(0, (stamp, key, mb))
+            continue
+        discard(cache, key)
+        removed.append(key)
+        total -= mb
+    return removed
+
+
+def _size_mb(folder: Path) -> float:
+    total = 0
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return round(total / 1_000_000, 1)
+
+
+def now() -> float:
+    """Monotonic seconds (a seam for timing builds)."""
+    return time.monotonic()

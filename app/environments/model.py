@@ -1,0 +1,130 @@
+"""What a test run needs to know about a built environment, and what a caller asks for."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app import defaults
+from app.errors import BadInput
+from app.sandbox import Mounts
+
+
+class EnvironmentBuildError(BadInput):
+    """The repository's environment could not be built; the message names the failed step."""
+
+
+@dataclass(frozen=True)
+class EnvironmentRequest:
+    """How to build an environment for one repository.
+
+    `setup`: the repo config's `setup:` or `--setup` commands (they replace detection).
+    `python`: a version prefix such as "3.11" (`python:` or `--python`); None picks the newest
+    installed interpreter that satisfies `requires-python` and can collect the tests.
+    `probe`: arguments for the environment's `python` that must exit 0 (or 5: nothing
+    collected) for an interpreter to be kept, such as `-m pytest --collect-only`.
+    """
+
+    setup: tuple[str, ...] = ()
+    python: str | None = None
+    probe: tuple[str, ...] = ()
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir())
+    build_timeout: float = defaults.ENV_BUILD_TIMEOUT_S
+    max_entries: int = defaults.ENV_CACHE_MAX_ENTRIES
+    max_mb: int = defaults.ENV_CACHE_MAX_MB
+
+
+def default_cache_dir() -> Path:
+    """FIXWURX_ENV_CACHE, else the user's cache directory."""
+    configured = os.environ.get("FIXWURX_ENV_CACHE")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "fixwurx" / "environments"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A built virtualenv, read-only for test runs.
+
+    `how` says in one line how it was built (for the report and the pull request).
+    """
+
+    venv: Path
+    python_version: str
+    interpreter_prefix: Path
+    sources: tuple[str, ...]
+    tools_added: tuple[str, ...] = ()
+    reused: bool = False
+    seconds: float = 0.0
+    key: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def python(self) -> str:
+        """The environment's interpreter (absolute path inside the venv)."""
+        return str(self.venv / "bin" / "python")
+
+    @property
+    def how(self) -> str:
+        """One line: interpreter, where the dependencies came from, what was added, cache use."""
+        sources = ", ".join(self.sources) or "no dependency files (test tools only)"
+        added = f"; added {', '.join(self.tools_added)}" if self.tools_added else ""
+        reuse = "reused from cache" if self.reused else f"built in {self.seconds:.1f}s"
+        return f"Python {self.python_version} venv (uv) from {sources}{added}; {reuse}"
+
+    @property
+    def readonly_paths(self) -> tuple[Path, ...]:
+        """Host paths a test run must see: the venv and its base interpreter's installation."""
+        paths = [self.venv]
+        if not str(self.interpreter_prefix).startswith("/usr"):
+            paths.append(self.interpreter_prefix)
+        return tuple(paths)
+
+    @property
+    def mounts(self) -> Mounts:
+        """A test run's view: no network, and not FixWurx's own interpreter."""
+        return Mounts(host_python=False)
+
+    def run_env(self, root: Path) -> dict[str, str]:
+        """Variables for a test run in work copy `root`: the project imports from that copy."""
+        paths = [str(root)]
+        if (root / "src").is_dir() and not (root / "src").is_symlink():
+            paths.append(str(root / "src"))
+        return {
+            "PATH": f"{self.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+            "VIRTUAL_ENV": str(self.venv),
+            "PYTHONPATH": ":".join(paths),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for the run state."""
+        return {
+            "venv": str(self.venv),
+            "python_version": self.python_version,
+            "interpreter_prefix": str(self.interpreter_prefix),
+            "sources": list(self.sources),
+            "tools_added": list(self.tools_added),
+            "reused": self.reused,
+            "seconds": self.seconds,
+            "key": self.key,
+            "notes": list(self.notes),
+            "how": self.how,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Environment:
+        """Inverse of `to_json`."""
+        return cls(
+            venv=Path(data["venv"]),
+            python_version=data["python_version"],
+            interpreter_prefix=Path(data["interpreter_prefix"]),
+            sources=tuple(data.get("sources", ())),
+            tools_added=tuple(data.get("tools_added", ())),
+            reused=bool(data.get("reused", False)),
+            seconds=float(data.get("seconds", 0.0)),
+            key=data.get("key", ""),
+            notes=tuple(data.get("notes", ())),
+        )

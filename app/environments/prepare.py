@@ -1,0 +1,171 @@
+"""The ladder: detect, then for each allowed interpreter (newest first) reuse or build, probe.
+
+A repository from 2019 declares `psutil` and imports `imp`: on the newest Python the install
+or the collection fails, on an older one it works. So an interpreter is kept only when its
+environment builds and the probe (the test command with `--collect-only`) exits cleanly; the
+first one that does wins and the choice is remembered, so the next run reuses it at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from app import defaults, sandbox
+from app.environments import cache
+from app.environments.build import Builder
+from app.environments.detect import Declared, detect
+from app.environments.interpreters import Interpreter, candidates, describe_installed
+from app.environments.model import Environment, EnvironmentBuildError, EnvironmentRequest
+
+log = logging.getLogger(__name__)
+
+#: pytest's exit statuses that mean "the tests could be collected": 0 ok, 5 nothing collected.
+PROBE_OK = (0, 5)
+#: Seconds the collection probe may take.
+PROBE_TIMEOUT_S = 120.0
+
+Progress = Callable[[str], None]
+
+
+def prepare(
+    root: Path, request: EnvironmentRequest, progress: Progress | None = None
+) -> Environment:
+    """The environment for work copy `root`; EnvironmentBuildError naming the step that failed."""
+    say = progress or (lambda _message: None)
+    started = time.monotonic()
+    declared = detect(root, request.setup)
+    pool = candidates(request.python, declared.requires_python)
+    if not pool:
+        wanted = request.python or declared.requires_python or "any"
+        raise EnvironmentBuildError(
+            f"environment: no installed Python matches {wanted!r} "
+            f"(installed: {describe_installed()}); install one or set `python:`"
+        )
+    cache_dir = request.cache_dir
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    choice = cache.key_for(declared.fingerprint, request.python or "", *request.probe)
+    remembered = cache.recall_choice(cache_dir, choice)
+    if remembered is not None:
+        env = _environment(cache_dir, remembered, declared, reused=True, started=started)
+        say(f"reusing the environment: {env.how}")
+        return env
+    failures: list[str] = []
+    fallback: Environment | None = None
+    for interpreter in pool[: defaults.ENV_MAX_INTERPRETERS]:
+        key = cache.key_for(declared.fingerprint, interpreter.executable, interpreter.version_text)
+        try:
+            env = _built(root, cache_dir, key, declared, interpreter, request, say, started)
+        except EnvironmentBuildError as exc:
+            if declared.setup or request.python:  # the user said how: no other interpreter
+                raise
+            failures.append(str(exc))
+            say(f"Python {interpreter.version_text}: {str(exc).splitlines()[0]}")
+            continue
+        problem = _probe(root, env, request)
+        if problem is None:
+            cache.remember_choice(cache_dir, choice, key)
+            cache.evict(cache_dir, key, request.max_entries, request.max_mb)
+            say(env.how)
+            return env
+        failures.append(f"Python {interpreter.version_text}: {problem}")
+        say(f"Python {interpreter.version_text}: the tests do not collect ({problem})")
+        fallback = fallback or env
+    if fallback is not None:  # reproduce will show the collection errors as they are
+        note = "the tests did not collect on any installed Python; using the newest that built"
+        say(note)
+        return _with_note(fallback, note)
+    raise EnvironmentBuildError(
+        "environment: no interpreter could build it:\n" + "\n".join(f"  {f}" for f in failures)
+    )
+
+
+def _with_note(env: Environment, note: str) -> Environment:
+    from dataclasses import replace
+
+    return replace(env, notes=(*env.notes, note))
+
+
+def _built(
+    root: Path,
+    cache_dir: Path,
+    key: str,
+    declared: Declared,
+    interpreter: Interpreter,
+    request: EnvironmentRequest,
+    say: Progress,
+    started: float,
+) -> Environment:
+    with cache.locked(cache_dir, key):
+        if cache.ready(cache_dir, key) is not None:
+            return _environment(cache_dir, key, declared, reused=True, started=started)
+        cache.discard(cache_dir, key)  # a partial build left by a crash
+        say(
+            f"building a Python {interpreter.version_text} environment from "
+            f"{', '.join(declared.sources) or 'no dependency files'}"
+        )
+        folder = cache.env_dir(cache_dir, key)
+        try:
+            built = Builder(folder, interpreter, cache_dir, request.build_timeout).build(
+                root, declared
+            )
+        except BaseException:
+            cache.discard(cache_dir, key)
+            raise
+        cache.mark_ready(
+            cache_dir,
+            key,
+            {
+                "python_version": interpreter.version_text,
+                "interpreter_prefix": interpreter.prefix,
+                "sources": list(declared.sources),
+                "tools_added": built.tools_added,
+                "notes": built.notes,
+            },
+        )
+    return _environment(cache_dir, key, declared, reused=False, started=started)
+
+
+def _environment(
+    cache_dir: Path, key: str, declared: Declared, *, reused: bool, started: float
+) -> Environment:
+    record = cache.ready(cache_dir, key)
+    if record is None:
+        raise EnvironmentBuildError(
+            f"environment: the cached environment {key} vanished; run again"
+        )
+    cache.touch(cache_dir, key)
+    return Environment(
+        venv=cache.env_dir(cache_dir, key) / "venv",
+        python_version=str(record["python_version"]),
+        interpreter_prefix=Path(record["interpreter_prefix"]),
+        sources=tuple(record.get("sources", declared.sources)),
+        tools_added=tuple(record.get("tools_added", ())),
+        reused=reused,
+        seconds=round(time.monotonic() - started, 2),
+        key=key,
+        notes=tuple(record.get("notes", ())),
+    )
+
+
+def _probe(root: Path, env: Environment, request: EnvironmentRequest) -> str | None:
+    """None when the probe passes in `root`, else a one-line reason."""
+    if not request.probe:
+        return None
+    result = sandbox.run(
+        [env.python, *request.probe],
+        cwd=root,
+        timeout=PROBE_TIMEOUT_S,
+        env=env.run_env(root),
+        readonly_paths=env.readonly_paths,
+        mounts=env.mounts,
+    )
+    if result.returncode in PROBE_OK and not result.timed_out:
+        return None
+    if result.timed_out:
+        return f"collection did not finish within {PROBE_TIMEOUT_S:.0f}s"
+    output = (result.stdout + result.stderr).strip().splitlines()
+    errors = [line for line in output if "Error" in line]
+    return (errors or output or [f"exit {result.returncode}"])[-1].strip()[:200]

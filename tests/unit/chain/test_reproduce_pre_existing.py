@@ -1,0 +1,43 @@
+"""Baseline failures the sandbox causes (no network, no service) are not the bug to repair."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.chain.stages.context import StageContext
+from app.chain.stages.reproduce import reproduce
+from app.chain.state import RunState
+from app.testing.testcmd import parse
+
+TESTS = """import socket
+
+
+def test_the_bug():
+    assert 1 + 1 == 3
+
+
+def test_needs_a_service():
+    socket.create_connection(("127.0.0.1", 9), timeout=2)  # the discard port: nobody listens
+"""
+
+
+def _run(tmp_path: Path, issue: str = "") -> RunState:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_it.py").write_text(TESTS)
+    state = RunState(source=str(tmp_path), issue_text=issue)
+    ctx = StageContext(root=tmp_path, command=parse("pytest -q"), suite_timeout=120)
+    reproduce(state, ctx).apply(state)
+    return state
+
+
+def test_a_failure_for_want_of_a_service_is_pre_existing_not_a_target(tmp_path: Path) -> None:
+    state = _run(tmp_path)
+    assert state.reproducing == ["tests/test_it.py::test_the_bug"]
+    assert state.pre_existing == ["tests/test_it.py::test_needs_a_service"]
+    assert state.status == "running"
+
+
+def test_a_named_test_is_the_target_even_if_it_needs_a_service(tmp_path: Path) -> None:
+    state = _run(tmp_path, "fails: tests/test_it.py::test_needs_a_service")
+    assert state.reproducing == ["tests/test_it.py::test_needs_a_service"]
+    assert state.pre_existing == []

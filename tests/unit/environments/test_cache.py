@@ -1,0 +1,38 @@
+"""The environment cache: complete entries only, least recently used evicted, never the one in use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from app.environments import cache
+
+
+def _entry(root: Path, key: str, used_at: float, mb: float = 1.0) -> None:
+    (cache.env_dir(root, key) / "venv").mkdir(parents=True)
+    cache.mark_ready(root, key, {"python_version": "3.11.0"})
+    record = cache.env_dir(root, key) / "ready.json"
+    record.write_text(record.read_text().replace('"mb": 0.0', f'"mb": {mb}'))
+    os.utime(cache.env_dir(root, key) / "used", (used_at, used_at))
+
+
+def test_the_least_recently_used_go_first_and_the_current_one_stays(tmp_path: Path) -> None:
+    for number, key in enumerate(["old", "middle", "new", "current"]):
+        _entry(tmp_path, key, used_at=1_000_000 + number * 10)
+    os.utime(cache.env_dir(tmp_path, "current") / "used", (1, 1))  # oldest stamp, but in use
+    removed = cache.evict(tmp_path, keep="current", max_entries=2, max_mb=10_000)
+    assert removed == ["old", "middle"]
+    assert sorted(p.name for p in (tmp_path / "envs").iterdir()) == ["current", "new"]
+
+
+def test_the_size_bound_evicts_too(tmp_path: Path) -> None:
+    _entry(tmp_path, "a", used_at=1_000_000, mb=300)
+    _entry(tmp_path, "b", used_at=1_000_010, mb=300)
+    assert cache.evict(tmp_path, keep="b", max_entries=10, max_mb=400) == ["a"]
+
+
+def test_a_build_without_its_ready_record_is_never_reused(tmp_path: Path) -> None:
+    (cache.env_dir(tmp_path, "partial") / "venv").mkdir(parents=True)
+    assert cache.ready(tmp_path, "partial") is None
+    cache.remember_choice(tmp_path, "request", "partial")
+    assert cache.recall_choice(tmp_path, "request") is None
