@@ -16,7 +16,7 @@ from app.patches import fault_location
 from app.repo_config import RepoConfig
 
 #: Stages shown in the status comment, in the order they run.
-STAGES = ("clone", "reproduce", "localize", "patch", "bundle", "publish")
+STAGES = ("clone", "environment", "reproduce", "localize", "patch", "bundle", "publish")
 _ICONS = {"pending": "⬜", "running": "⏳", "done": "✅", "failed": "❌", "skipped": "⏭️"}
 BUNDLE_RE = re.compile(r"<!-- fixwurx:bundle (sha256:[0-9a-f]{64}) -->")
 #: Usage -> what it does, for every command in the one table (app/command_table.py).
