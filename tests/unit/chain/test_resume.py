@@ -23,7 +23,9 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
 
 
 def saved(workspace: Workspace, **changes: object) -> RunState:
-    state = RunState(source="/gone", base_commit=workspace.base_commit, done=["environment", "reproduce"])
+    state = RunState(
+        source="/gone", base_commit=workspace.base_commit, done=["environment", "reproduce"]
+    )
     state.added_files = {"tests/test_fixwurx_repro.py": "def test_x():\n    assert False\n"}
     for key, value in changes.items():
         setattr(state, key, value)
