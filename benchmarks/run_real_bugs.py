@@ -44,6 +44,8 @@ from app.environments import cache as env_cache  # noqa: E402
 from app.environments.build import Builder  # noqa: E402
 from app.environments.detect import Declared  # noqa: E402
 from app.environments.interpreters import candidates  # noqa: E402
+from app.errors import PatchError  # noqa: E402
+from app.patches import apply_diff  # noqa: E402
 from app.testing.testcmd import TestCommand  # noqa: E402
 from app.testing.testrun import run_tests  # noqa: E402
 
@@ -223,15 +225,9 @@ def _load(path: Path) -> dict[str, Any]:
 
 def judge(repo: Path, diff: str, case: dict[str, Any], judge_cache: Path) -> bool:
     """Apply `diff` and run the judge tests in the manifest's own environment."""
-    applied = subprocess.run(
-        ["git", "apply", "--whitespace=nowarn", "-"],
-        cwd=repo,
-        input=diff,
-        text=True,
-        capture_output=True,
-        check=False,
-    )
-    if applied.returncode != 0:
+    try:  # app.patches refuses link changes, as the App would
+        apply_diff(diff, repo)
+    except PatchError:
         return False
     environment = judge_environment(repo, case, judge_cache)
     command = TestCommand((environment.python, "-m", "pytest", "-q"), True, environment)

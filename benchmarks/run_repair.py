@@ -19,7 +19,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,8 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from app.chain.planner import RepairOptions, repair  # noqa: E402
-from app.errors import FixwurxError  # noqa: E402
+from app.errors import FixwurxError, PatchError  # noqa: E402
+from app.patches import apply_diff  # noqa: E402
 from app.testing.testcmd import TestCommand  # noqa: E402
 from app.testing.testrun import run_tests  # noqa: E402
 
@@ -218,15 +218,9 @@ def heldout_passes(case_dir: Path, diff: str) -> bool:
     with tempfile.TemporaryDirectory(prefix="fixwurx-heldout-") as tmp:
         root = Path(tmp) / "repo"
         shutil.copytree(case_dir / "repo", root)
-        applied = subprocess.run(
-            ["git", "apply", "--whitespace=nowarn", "-"],
-            cwd=root,
-            input=diff,
-            text=True,
-            capture_output=True,
-            check=False,
-        )
-        if applied.returncode != 0:
+        try:  # app.patches refuses link changes, as the App would
+            apply_diff(diff, root)
+        except PatchError:
             return False
         tests = root / "tests"
         for held in (case_dir / "heldout").glob("test_*.py"):
