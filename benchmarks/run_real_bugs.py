@@ -250,7 +250,9 @@ def judge_environment(repo: Path, case: dict[str, Any], judge_cache: Path) -> En
             env_cache.discard(judge_cache, key)
             declared = Declared(("judge_requirements",), requirements)
             folder = env_cache.env_dir(judge_cache, key)
-            Builder(folder, interpreter, judge_cache, 900.0).build(repo, declared)
+            Builder(folder, interpreter, env_cache.uv_cache(judge_cache, ""), 900.0).build(
+                repo, declared
+            )
             env_cache.mark_ready(judge_cache, key, {"python_version": interpreter.version_text})
     return Environment(
         venv=env_cache.env_dir(judge_cache, key) / "venv",

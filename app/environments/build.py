@@ -3,9 +3,9 @@
 No step runs on the host: a setup command, a setup.py built by an installer, and uv itself all
 run in app/sandbox with the network kept (and the operator's index settings passed) but with no
 secret and no FixWurx setting. The build directory is the call's work copy, so the venv is the
-only thing a step can write besides uv's download cache; the repository is copied under `src/`
-for the steps that need its files, and removed afterwards (the tests import the project from
-each candidate's own copy, through PYTHONPATH).
+only thing a step can write besides its scope's uv download cache; the repository is copied
+under `src/` for the steps that need its files, and removed afterwards (the tests import the
+project from each candidate's own copy, through PYTHONPATH).
 """
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ class BuildLog:
 class Builder:
     """Builds the venv of one key in `folder` with `interpreter`."""
 
-    def __init__(self, folder: Path, interpreter: Interpreter, cache: Path, timeout: float):
+    def __init__(self, folder: Path, interpreter: Interpreter, uv_cache: Path, timeout: float):
         self.folder = folder
         self.interpreter = interpreter
         self.timeout = timeout
-        self.uv_cache = cache / "uv"
+        self.uv_cache = uv_cache
         self.uv_cache.mkdir(parents=True, exist_ok=True)
         self.uv = os.path.realpath(uv.find_uv_bin())
         self.venv = folder / "venv"

@@ -7,7 +7,8 @@ Layout under the cache directory (one per CLI user or App worker):
     envs/<key>/used        touched on every use: its mtime orders eviction
     choices/<digest>.json  which key a request (dependency files, setup, python, probe) chose
     locks/<key>.lock       flock(2): two runs never build the same key at once
-    uv/                    uv's download cache, shared by the builds of this directory
+    uv/<scope>/            uv's download cache, shared only by the builds of one scope (one
+                           repository in the App), removed with that scope's last environment
 
 The key is a hash of the interpreter and of the dependency files and setup commands, so an edit
 to any of them builds a new environment, and everything else reuses the old one.
@@ -34,6 +35,16 @@ def key_for(*parts: str) -> str:
     """A short stable digest of the parts (and the recipe version)."""
     digest = hashlib.sha256("\0".join((RECIPE_VERSION, *parts)).encode()).hexdigest()
     return digest[:24]
+
+
+def scope_id(scope: str) -> str:
+    """The directory name of a scope's uv cache ("shared" for the CLI's empty scope)."""
+    return key_for("scope", scope)[:16] if scope else "shared"
+
+
+def uv_cache(cache: Path, scope: str) -> Path:
+    """uv's download cache for the builds of `scope`."""
+    return cache / "uv" / scope_id(scope)
 
 
 def env_dir(cache: Path, key: str) -> Path:
@@ -125,7 +136,21 @@ def evict(cache: Path, keep: str, max_entries: int, max_mb: int) -> list[str]:
         discard(cache, key)
         removed.append(key)
         total -= mb
+    if removed:
+        _drop_orphan_uv_caches(cache)
     return removed
+
+
+def _drop_orphan_uv_caches(cache: Path) -> None:
+    """Remove the uv caches of scopes that have no environment left (they would only grow)."""
+    alive = {
+        str(record.get("scope", "shared"))
+        for folder in (cache / "envs").glob("*")
+        if (record := ready(cache, folder.name)) is not None
+    }
+    for folder in (cache / "uv").glob("*"):
+        if folder.name not in alive and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _size_mb(folder: Path) -> float:

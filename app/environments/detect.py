@@ -16,6 +16,7 @@ import ast
 import configparser
 import hashlib
 import re
+import shlex
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,30 @@ def _fingerprint(root: Path, setup: tuple[str, ...]) -> str:
         digest.update(f"{name}\0{text if text is not None else '<absent>'}\0".encode())
     for command in setup:
         digest.update(f"setup\0{command}\0".encode())
+        for name in _files_named_by(root, command):
+            digest.update(f"setup file\0{name}\0{_read(root, name)}\0".encode())
     return digest.hexdigest()
+
+
+def _files_named_by(root: Path, command: str) -> list[str]:
+    """Files of the repository a setup command names (`bash scripts/setup.sh`, `-r reqs.txt`).
+
+    Their content is part of the key: editing the script a setup command runs must build a new
+    environment, just as editing a requirements file does.
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    named = []
+    for word in words:
+        word = word.split("=", 1)[-1] if word.startswith("--") else word
+        path = Path(word)
+        if path.is_absolute() or ".." in path.parts or not word:
+            continue
+        if _read(root, word) is not None:
+            named.append(word)
+    return named
 
 
 def _plain_file(path: Path) -> bool:

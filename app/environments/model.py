@@ -25,11 +25,17 @@ class EnvironmentRequest:
     installed interpreter that satisfies `requires-python` and can collect the tests.
     `probe`: arguments for the environment's `python` that must exit 0 (or 5: nothing
     collected) for an interpreter to be kept, such as `-m pytest --collect-only`.
+    `scope`: who may share the environments and the uv download cache built for this request.
+    Install steps run the repository's own code (setup commands, setup.py) with the venv and
+    uv's cache writable, so an environment or a cached wheel built for one repository must never
+    be handed to another: the App passes the repository, and two repositories with the same
+    dependency files still build apart. The CLI leaves it empty (one user's own checkouts).
     """
 
     setup: tuple[str, ...] = ()
     python: str | None = None
     probe: tuple[str, ...] = ()
+    scope: str = ""
     cache_dir: Path = field(default_factory=lambda: default_cache_dir())
     build_timeout: float = defaults.ENV_BUILD_TIMEOUT_S
     max_entries: int = defaults.ENV_CACHE_MAX_ENTRIES

@@ -46,7 +46,9 @@ def prepare(
         )
     cache_dir = request.cache_dir
     cache_dir.mkdir(parents=True, exist_ok=True)
-    choice = cache.key_for(declared.fingerprint, request.python or "", *request.probe)
+    choice = cache.key_for(
+        request.scope, declared.fingerprint, request.python or "", *request.probe
+    )
     remembered = cache.recall_choice(cache_dir, choice)
     if remembered is not None:
         env = _environment(cache_dir, remembered, declared, reused=True, started=started)
@@ -55,7 +57,9 @@ def prepare(
     failures: list[str] = []
     fallback: Environment | None = None
     for interpreter in pool[: defaults.ENV_MAX_INTERPRETERS]:
-        key = cache.key_for(declared.fingerprint, interpreter.executable, interpreter.version_text)
+        key = cache.key_for(
+            request.scope, declared.fingerprint, interpreter.executable, interpreter.version_text
+        )
         try:
             env = _built(root, cache_dir, key, declared, interpreter, request, say, started)
         except EnvironmentBuildError as exc:
@@ -108,7 +112,8 @@ def _built(
         )
         folder = cache.env_dir(cache_dir, key)
         try:
-            built = Builder(folder, interpreter, cache_dir, request.build_timeout).build(
+            uv_cache = cache.uv_cache(cache_dir, request.scope)
+            built = Builder(folder, interpreter, uv_cache, request.build_timeout).build(
                 root, declared
             )
         except BaseException:
@@ -123,6 +128,7 @@ def _built(
                 "sources": list(declared.sources),
                 "tools_added": built.tools_added,
                 "notes": built.notes,
+                "scope": cache.scope_id(request.scope),
             },
         )
     return _environment(cache_dir, key, declared, reused=False, started=started)

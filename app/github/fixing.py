@@ -261,11 +261,16 @@ def _saved_state(job: Job) -> RunState | None:
 
 
 def _environment_request(job: Job) -> EnvironmentRequest:
-    """The repo config's setup:/python:, in this worker's environment cache (from settings)."""
+    """The repo config's setup:/python:, in this worker's cache, scoped to the repository.
+
+    The scope keeps one repository's install steps from building or poisoning another's
+    environment (see EnvironmentRequest.scope).
+    """
     configured = _run_settings(job).environment_cache_dir
     return EnvironmentRequest(
         setup=job.config.setup,
         python=job.config.python,
+        scope=f"repository:{job.run.repository_id}",
         cache_dir=Path(configured) if configured else default_cache_dir(),
     )
 

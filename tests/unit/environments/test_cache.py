@@ -36,3 +36,17 @@ def test_a_build_without_its_ready_record_is_never_reused(tmp_path: Path) -> Non
     assert cache.ready(tmp_path, "partial") is None
     cache.remember_choice(tmp_path, "request", "partial")
     assert cache.recall_choice(tmp_path, "request") is None
+
+
+def test_a_scopes_uv_cache_goes_with_its_last_environment(tmp_path: Path) -> None:
+    _entry(tmp_path, "gone", used_at=1_000_000)
+    _entry(tmp_path, "kept", used_at=1_000_010)
+    for key, scope in (("gone", "repo:1"), ("kept", "repo:2")):
+        record = cache.env_dir(tmp_path, key) / "ready.json"
+        record.write_text(
+            record.read_text().replace("{", f'{{"scope": "{cache.scope_id(scope)}", ', 1)
+        )
+        cache.uv_cache(tmp_path, scope).mkdir(parents=True)
+    assert cache.evict(tmp_path, keep="kept", max_entries=1, max_mb=10_000) == ["gone"]
+    assert not cache.uv_cache(tmp_path, "repo:1").exists()
+    assert cache.uv_cache(tmp_path, "repo:2").is_dir()

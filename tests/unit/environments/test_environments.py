@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.environments import EnvironmentBuildError, EnvironmentRequest, prepare
+from app.environments import cache as env_cache
 from app.environments.detect import detect
 from app.testing import testcmd
 from app.testing.testcmd import parse
@@ -171,3 +172,31 @@ def test_install_steps_get_the_operators_index_settings_but_no_secret(
     seen = str(caught.value)
     assert "PIP_DEFAULT_TIMEOUT=77" in seen
     assert "GITHUB_TOKEN=" not in seen and os.environ["GITHUB_TOKEN"] not in seen
+
+
+def test_two_repositories_never_share_an_environment_or_the_uv_cache(
+    tmp_path: Path, cache: Path
+) -> None:
+    """One repository's install steps run its own code with uv's cache writable: a wheel or file
+    it plants there must never reach another repository's build, even with the same files."""
+    files = {"tests/test_it.py": "def test_it():\n    pass\n"}
+    # The same step in both: it fails if it finds what an earlier build left in its uv cache.
+    plant = 'test ! -e "$UV_CACHE_DIR/planted" && touch "$UV_CACHE_DIR/planted"'
+    first = prepare(_repo(tmp_path / "a", files), _request(cache, setup=(plant,), scope="repo:a"))
+    second = prepare(_repo(tmp_path / "b", files), _request(cache, setup=(plant,), scope="repo:b"))
+    assert second.reused is False and second.venv != first.venv
+    planted = sorted(p.parent.name for p in (cache / "uv").glob("*/planted"))
+    assert planted == sorted([env_cache.scope_id("repo:a"), env_cache.scope_id("repo:b")])
+
+
+def test_editing_the_script_a_setup_command_runs_builds_anew(tmp_path: Path, cache: Path) -> None:
+    root = _repo(
+        tmp_path / "repo",
+        {"tests/test_it.py": "def test_it():\n    pass\n", "scripts/setup.sh": "true\n"},
+    )
+    request = _request(cache, setup=("bash scripts/setup.sh",), scope="repo:script")
+    first = prepare(root, request)
+    assert prepare(root, request).reused is True
+    (root / "scripts" / "setup.sh").write_text("echo changed\n")
+    changed = prepare(root, request)
+    assert changed.reused is False and changed.venv != first.venv
