@@ -1,0 +1,134 @@
+"""Comment commands on pull request threads, through the job (`flow.execute_run`).
+
+`explain` must answer with the bundle of the conversation it was asked in; `fix`, `retry` and
+`revise` on a pull request must start from the right branch and answer in the right place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config import Settings
+from app.db import session_scope
+from app.models import PatchBundleRecord, PullRequest
+from app.patches import PatchBundle
+from tests.fakes.github import FakeGitHub, FakeRepo
+from tests.unit.github.helpers import bodies, execute_run, make_run, run_row
+
+
+def open_pull(fake: FakeGitHub, head: str, body: str = "", base: str = "main") -> int:
+    """A pull request in the fake from `head` (which must exist) into `base`."""
+    repo = fake.repos["octo/app"]
+    number = fake.add_issue("octo/app", f"Changes from {head}", body)
+    repo.issues[number]["pull"] = True
+    repo.pulls[number] = {
+        "number": number,
+        "title": f"Changes from {head}",
+        "body": body,
+        "head": head,
+        "base": base,
+        "base_sha": fake.branch_sha("octo/app", base),
+        "draft": False,
+        "state": "open",
+        "merged": False,
+        "merge_sha": None,
+    }
+    return number
+
+
+def made_bundle(value: str, explanation: str = "") -> PatchBundle:
+    return PatchBundle(
+        base_commit="b" * 40,
+        diff=f"--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x = 1\n+x = {value}\n",
+        files=("a.py",),
+        evidence={"before": [{"test": f"t::x{value}", "outcome": "failed"}], "after": []},
+        localization=[{"path": "a.py", "line": 1, "score": 1.0, "why": "x"}],
+        source="templates",
+        summary=f"x = {value}",
+        explanation=explanation,
+    )
+
+
+def store_bundle(settings: Settings, run_id: int, made: PatchBundle) -> None:
+    with session_scope(settings.database_url) as session:
+        session.add(PatchBundleRecord(run_id=run_id, hash=made.hash, body=made.to_json()))
+
+
+def command_on(settings: Settings, repo: FakeRepo, number: int, name: str, **extra: Any) -> int:
+    return make_run(
+        settings,
+        repo,
+        kind="command",
+        command=name,
+        pr_number=number,
+        requested_by="alice",
+        **extra,
+    )
+
+
+# --- explain -----------------------------------------------------------------------------------
+
+
+def test_explain_on_a_pull_request_shows_that_pull_requests_bundle(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files("octo/app", "feature-a", {"b.py": "a\n"}, "a")
+    fake_github.commit_files("octo/app", "feature-b", {"b.py": "b\n"}, "b")
+    first = open_pull(fake_github, "feature-a")
+    second = open_pull(fake_github, "feature-b")
+    mine, other = made_bundle("2"), made_bundle("3")
+    for number, made in ((first, mine), (second, other)):
+        ci = make_run(settings, repo, kind="ci", pr_number=number, status="fixed")
+        store_bundle(settings, ci, made)
+    run_id = command_on(settings, repo, first, "explain")
+    execute_run(settings, run_id)
+    [reply] = bodies(fake_github, first)
+    assert mine.hash in reply and other.hash not in reply
+    assert bodies(fake_github, second) == []
+
+
+def test_explain_on_fixwurx_own_pull_request_shows_the_bundle_it_carries(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    issues = [fake_github.add_issue("octo/app", f"bug {i}") for i in (1, 2)]
+    pulls = []
+    for issue, value in zip(issues, ("2", "3"), strict=True):
+        made = made_bundle(value)
+        fixed = make_run(settings, repo, kind="issue", issue_number=issue, status="fixed")
+        store_bundle(settings, fixed, made)
+        branch = f"fixwurx/issue-{issue}"
+        fake_github.commit_files("octo/app", branch, {"a.py": f"x = {value}\n"}, "fix")
+        number = open_pull(fake_github, branch, body=f"<!-- fixwurx:bundle {made.hash} -->")
+        with session_scope(settings.database_url) as session:
+            session.add(
+                PullRequest(
+                    repository_id=repo.id,
+                    number=number,
+                    run_id=fixed,
+                    issue_number=issue,
+                    branch=branch,
+                    base_branch="main",
+                    bundle_hash=made.hash,
+                )
+            )
+        pulls.append((number, made))
+    (first, mine), (_, other) = pulls
+    run_id = command_on(settings, repo, first, "explain")
+    execute_run(settings, run_id)
+    [reply] = bodies(fake_github, first)
+    assert mine.hash in reply and other.hash not in reply
+    assert run_row(settings, run_id).status == "done"
+
+
+def test_explain_shows_the_models_root_cause_explanation(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "bug")
+    fixed = make_run(settings, repo, kind="issue", issue_number=number, status="fixed")
+    store_bundle(settings, fixed, made_bundle("2", "x started at 1 where callers expect 2."))
+    run_id = make_run(
+        settings, repo, kind="command", command="explain", issue_number=number, requested_by="alice"
+    )
+    execute_run(settings, run_id)
+    [reply] = bodies(fake_github, number)
+    assert "x started at 1 where callers expect 2." in reply
