@@ -82,7 +82,9 @@ def _fixing(retrying: bool) -> Handler:
         revise = job.run.command == "revise"
         instructions = (job.run.command_args or "") if revise else ""
         if job.run.issue_number is not None:
-            return fixing.fix_issue(job, retrying=retrying, instructions=instructions)
+            return fixing.fix_issue(
+                job, retrying=retrying, instructions=instructions, revising=revise
+            )
         return _fix_pull_request(job, retrying, instructions)
 
     return handle
@@ -95,7 +97,10 @@ def _fix_pull_request(job: Job, retrying: bool, instructions: str) -> Verdict:
     own = fixing.ISSUE_BRANCH_RE.match(pull.head)
     if own:
         return fixing.fix_issue(
-            fixing.retarget(job, int(own.group(1))), retrying=True, instructions=instructions
+            fixing.retarget(job, int(own.group(1))),
+            retrying=True,
+            instructions=instructions,
+            revising=job.run.command == "revise",
         )
     job.run = replace(job.run, branch=pull.head, head_sha=pull.head_sha or job.run.head_sha)
     return fixing.fix_ci(job, requested=True, instructions=instructions)

@@ -132,3 +132,114 @@ def test_explain_shows_the_models_root_cause_explanation(
     execute_run(settings, run_id)
     [reply] = bodies(fake_github, number)
     assert "x started at 1 where callers expect 2." in reply
+
+
+# --- fix, retry and revise on a pull request thread ---------------------------------------------
+# The fixture's repository has no tests, so the chain stops right after the clone with a failure
+# comment: enough to see where each command started and where it answered, in seconds.
+
+
+def own_pull(settings: Settings, fake: FakeGitHub, repo: FakeRepo) -> tuple[int, int, str]:
+    """An issue, a finished run that fixed it, and FixWurx's open PR: (issue, PR, PR head)."""
+    issue = fake.add_issue("octo/app", "x should be 2", labels=("fixwurx",))
+    fixed = make_run(settings, repo, kind="issue", issue_number=issue, status="running")
+    from app import runs
+    from app.runs import verdict
+
+    runs.record_verdict(settings.database_url, fixed, verdict.fixed("pull request"))  # just now
+    branch = f"fixwurx/issue-{issue}"
+    head = fake.commit_files("octo/app", branch, {"a.py": "x = 2\n"}, f"Fix #{issue}")
+    made = made_bundle("2")
+    store_bundle(settings, fixed, made)
+    number = open_pull(fake, branch, body=f"<!-- fixwurx:bundle {made.hash} -->")
+    with session_scope(settings.database_url) as session:
+        session.add(
+            PullRequest(
+                repository_id=repo.id,
+                number=number,
+                run_id=fixed,
+                issue_number=issue,
+                branch=branch,
+                base_branch="main",
+                bundle_hash=made.hash,
+            )
+        )
+    return issue, number, head
+
+
+def status_of(fake: FakeGitHub, number: int) -> str:
+    found = [b for b in bodies(fake, number) if "<!-- fixwurx:status" in b]
+    assert len(found) == 1, bodies(fake, number)
+    return found[0]
+
+
+def test_revise_on_fixwurx_pull_request_starts_from_its_patch_despite_the_cooldown(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    issue, number, head = own_pull(settings, fake_github, repo)
+    run_id = command_on(settings, repo, number, "revise", command_args="also accept x = 3")
+    execute_run(settings, run_id)
+    status = status_of(fake_github, issue)
+    assert f"✅ clone — at {head[:12]}" in status, status
+    row = run_row(settings, run_id)
+    assert row.status == "failed" and "cooling down" not in (row.reason or "")
+    assert not any("did not start" in b for b in bodies(fake_github, issue))
+
+
+def test_revise_on_the_issue_starts_from_its_open_pull_request(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    issue, _, head = own_pull(settings, fake_github, repo)
+    run_id = make_run(
+        settings,
+        repo,
+        kind="command",
+        command="revise",
+        command_args="keep x an int",
+        issue_number=issue,
+        requested_by="alice",
+    )
+    execute_run(settings, run_id)
+    assert f"✅ clone — at {head[:12]}" in status_of(fake_github, issue)
+    assert run_row(settings, run_id).status == "failed"
+
+
+def test_retry_on_fixwurx_pull_request_redoes_the_issue_from_the_default_branch(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "cooldown_minutes: 0\n"}, "c"
+    )
+    issue, number, _ = own_pull(settings, fake_github, repo)
+    main = fake_github.branch_sha("octo/app", "main") or ""
+    run_id = command_on(settings, repo, number, "retry")
+    execute_run(settings, run_id)
+    assert f"✅ clone — at {main[:12]}" in status_of(fake_github, issue)
+    assert bodies(fake_github, number) == []  # the issue's conversation answers
+    assert run_row(settings, run_id).status == "failed"
+
+
+def test_retry_right_after_a_run_is_refused_by_the_cooldown(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    issue, number, _ = own_pull(settings, fake_github, repo)
+    run_id = command_on(settings, repo, number, "retry")
+    execute_run(settings, run_id)
+    assert "cooling down" in (run_row(settings, run_id).reason or "")
+    [refusal] = [b for b in bodies(fake_github, issue) if "did not start" in b]
+    assert "cooling down after the last attempt" in refusal
+    assert fake_github.branch_sha("octo/app", f"fixwurx/issue-{issue}") is not None
+
+
+def test_fix_on_another_pull_request_repairs_that_branch_and_answers_there(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    head = fake_github.commit_files("octo/app", "feature", {"a.py": "x = 5\n"}, "feature work")
+    number = open_pull(fake_github, "feature")
+    run_id = command_on(settings, repo, number, "fix")
+    execute_run(settings, run_id)
+    status = status_of(fake_github, number)
+    assert "cloning feature" in status or f"✅ clone — at {head[:12]}" in status, status
+    assert f"at {head[:12]}" in status
+    assert run_row(settings, run_id).status == "failed"
+    assert [r["content"] for r in repo.reactions] == ["eyes"]
