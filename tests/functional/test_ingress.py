@@ -529,3 +529,14 @@ def test_the_stored_trigger_label_filters_label_events(
     assert send(client, "issues", fake.labeled_issue("bug"), "label-2").status_code == 204
     assert send(client, "issues", fake.labeled_issue("AutoFix"), "label-3").status_code == 202
     assert count_runs(database_url) == 2
+
+
+def test_a_label_lookup_without_a_database_answers_503_not_ignored(
+    tmp_path: Path, redis_url: str, redis_conn: Redis
+) -> None:
+    # No tables: the lookup of a custom label fails. Answering 204 ("not the trigger label")
+    # would lose the delivery for good; a 503 has GitHub send it again.
+    broken = make_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}", redis_url).test_client()
+    response = send(broken, "issues", fake.labeled_issue("autofix"), "no-db")
+    assert response.status_code == 503
+    assert "database unavailable" in response.get_json()["error"]

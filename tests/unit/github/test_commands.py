@@ -238,8 +238,32 @@ def test_fix_on_another_pull_request_repairs_that_branch_and_answers_there(
     number = open_pull(fake_github, "feature")
     run_id = command_on(settings, repo, number, "fix")
     execute_run(settings, run_id)
-    status = status_of(fake_github, number)
-    assert "cloning feature" in status or f"✅ clone — at {head[:12]}" in status, status
-    assert f"at {head[:12]}" in status
+    assert f"✅ clone — at {head[:12]}" in status_of(fake_github, number)
     assert run_row(settings, run_id).status == "failed"
     assert [r["content"] for r in repo.reactions] == ["eyes"]
+
+
+def test_fix_on_fixwurx_pull_request_redoes_its_issue_despite_the_open_pull_request(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "cooldown_minutes: 0\n"}, "c"
+    )
+    issue, number, _ = own_pull(settings, fake_github, repo)
+    main = fake_github.branch_sha("octo/app", "main") or ""
+    run_id = command_on(settings, repo, number, "fix")
+    execute_run(settings, run_id)
+    assert f"✅ clone — at {main[:12]}" in status_of(fake_github, issue)
+    assert not any("already open" in b for b in bodies(fake_github, issue))
+    assert bodies(fake_github, number) == []
+
+
+def test_retry_on_another_pull_request_repairs_that_branch(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    head = fake_github.commit_files("octo/app", "feature", {"a.py": "x = 5\n"}, "feature work")
+    number = open_pull(fake_github, "feature")
+    run_id = command_on(settings, repo, number, "retry")
+    execute_run(settings, run_id)
+    assert f"✅ clone — at {head[:12]}" in status_of(fake_github, number)
+    assert run_row(settings, run_id).status == "failed"
