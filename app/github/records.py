@@ -159,13 +159,19 @@ def pull_opened_by(url: str, run: RunView) -> int | None:
 def record_pull(
     url: str, run: RunView, number: int, branch: str, base: str, bundle_hash: str | None, kind: str
 ) -> None:
-    """Remember a PR FixWurx opened (idempotent on repository + number)."""
+    """Remember a PR FixWurx opened (idempotent on repository + number).
+
+    A later run that pushes a new bundle to the same PR (retry, revise) records that bundle's
+    hash, so `explain` on the issue finds the bundle the PR carries now.
+    """
     with session_scope(url) as session:
         exists = session.scalar(
-            select(PullRequest.id).where(
+            select(PullRequest).where(
                 PullRequest.repository_id == run.repository_id, PullRequest.number == number
             )
         )
+        if exists is not None and bundle_hash is not None:
+            exists.bundle_hash = bundle_hash
         if exists is None:
             session.add(
                 PullRequest(

@@ -267,3 +267,23 @@ def test_retry_on_another_pull_request_repairs_that_branch(
     execute_run(settings, run_id)
     assert f"✅ clone — at {head[:12]}" in status_of(fake_github, number)
     assert run_row(settings, run_id).status == "failed"
+
+
+def test_explain_on_the_issue_shows_the_bundle_a_revision_pushed_to_its_pull_request(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    from app.github import records
+
+    issue, number, _ = own_pull(settings, fake_github, repo)
+    # A revise asked on the PR: its run row names the PR, not the issue.
+    revised = command_on(settings, repo, number, "revise", status="fixed")
+    newer = made_bundle("4")
+    store_bundle(settings, revised, newer)
+    view = records.load_run(settings.database_url, revised)
+    records.record_pull(settings.database_url, view, number, "b", "main", newer.hash, "fix")
+    run_id = make_run(
+        settings, repo, kind="command", command="explain", issue_number=issue, requested_by="alice"
+    )
+    execute_run(settings, run_id)
+    [reply] = [b for b in bodies(fake_github, issue) if "How FixWurx found" in b]
+    assert newer.hash in reply
