@@ -44,7 +44,7 @@ TABLE: tuple[CommandSpec, ...] = (
     CommandSpec("retry", "run the repair again from scratch", spends_attempt=True),
     CommandSpec(
         "revise",
-        "run again, with your instructions added to the issue text",
+        "revise the proposed fix: start from its patch, with your instructions",
         args="<instructions>",
         spends_attempt=True,
     ),

@@ -93,11 +93,11 @@ def _record(
     sync_commit: bool,
 ) -> RecordedDelivery:
     if outcome.installation is not None:
+        # The change first, so the repositories it adds are installed when its runs (config
+        # reads) are checked; a redelivery rolls the whole transaction back.
         with session_scope(database_url) as session:
-            recorded = record_delivery(session, delivery_id, event, action, (), job_id)
-            if not recorded.duplicate:
-                apply_installation(session, outcome.installation)
-        return recorded
+            apply_installation(session, outcome.installation)
+            return record_delivery(session, delivery_id, event, action, outcome.runs, job_id)
     execute_one = _hot_statement(database_url, sync_commit)
     if execute_one is not None and len(outcome.runs) == 1:
         fast = record_one_fast(

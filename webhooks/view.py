@@ -168,7 +168,10 @@ def _label_lookup(settings: Any) -> Callable[[int], str | None]:
                     select(Repository.trigger_label).where(Repository.id == repository_id)
                 )
         except SQLAlchemyError:
-            return None  # unknown: let the job read the config and decide
+            # Not "unknown": that would drop a custom label's delivery for good. GitHub
+            # redelivers a 503 once the database is back.
+            log.exception("database unavailable while reading repository %s's label", repository_id)
+            raise Rejected(503, "database unavailable; redeliver later") from None
 
     return lookup
 

@@ -57,6 +57,8 @@ def queue_name(kind: str, command: str | None) -> str:
     """Which queue a run goes to."""
     if kind == "command" and command in HIGH_PRIORITY_COMMANDS:
         return HIGH
+    if kind == "config":  # one file read: the web tier's label filter waits for it
+        return HIGH
     if kind == "ci":
         return LOW
     return DEFAULT

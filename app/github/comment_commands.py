@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from app import command_table
 from app.github import fixing, git, records, render
@@ -63,9 +64,17 @@ def _stop(job: Job) -> Verdict:
 
 def _explain(job: Job) -> Verdict:
     latest = records.latest_other_run(job.url, job.run)
-    bundle = records.latest_bundle(job.url, job.run)
+    bundle = _pull_bundle(job) or records.latest_bundle(job.url, job.run)
     job.reply_once(render.explain_reply(bundle, latest.get("reason") if latest else None))
     return verdict.done("explanation sent")
+
+
+def _pull_bundle(job: Job) -> dict[str, Any] | None:
+    """On a pull request whose body names a bundle (FixWurx's own): that bundle."""
+    if job.run.issue_number is not None or job.run.pr_number is None:
+        return None
+    declared = render.bundle_hash_in(job.repo.pull(job.run.pr_number).body or "")
+    return records.bundle_by_hash(job.url, job.run.repository_id, declared) if declared else None
 
 
 def _fixing(retrying: bool) -> Handler:
@@ -73,7 +82,9 @@ def _fixing(retrying: bool) -> Handler:
         revise = job.run.command == "revise"
         instructions = (job.run.command_args or "") if revise else ""
         if job.run.issue_number is not None:
-            return fixing.fix_issue(job, retrying=retrying, instructions=instructions)
+            return fixing.fix_issue(
+                job, retrying=retrying, instructions=instructions, revising=revise
+            )
         return _fix_pull_request(job, retrying, instructions)
 
     return handle
@@ -86,7 +97,10 @@ def _fix_pull_request(job: Job, retrying: bool, instructions: str) -> Verdict:
     own = fixing.ISSUE_BRANCH_RE.match(pull.head)
     if own:
         return fixing.fix_issue(
-            fixing.retarget(job, int(own.group(1))), retrying=True, instructions=instructions
+            fixing.retarget(job, int(own.group(1))),
+            retrying=True,
+            instructions=instructions,
+            revising=job.run.command == "revise",
         )
     job.run = replace(job.run, branch=pull.head, head_sha=pull.head_sha or job.run.head_sha)
     return fixing.fix_ci(job, requested=True, instructions=instructions)

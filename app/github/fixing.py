@@ -46,13 +46,20 @@ ISSUE_BRANCH_RE = re.compile(re.escape(BRANCH_PREFIX) + r"issue-(\d+)$")
 # --- issue fixes -----------------------------------------------------------------------------
 
 
-def fix_issue(job: Job, *, retrying: bool = False, instructions: str = "") -> Verdict:
-    """The fix job for an issue: guards, 👀, status comment, clone, chain, PR or failure."""
+def fix_issue(
+    job: Job, *, retrying: bool = False, instructions: str = "", revising: bool = False
+) -> Verdict:
+    """The fix job for an issue: guards, 👀, status comment, clone, chain, PR or failure.
+
+    `revising` (`/fixwurx revise`): a follow-up on the fix already proposed, not a new attempt,
+    so the cooldown does not apply and the chain starts from the open pull request's head (its
+    committed patch) when there is one, with the user's text as instructions.
+    """
     if job.config_state.error:
         report_config_error(job)
         return verdict.refused("the repo config is invalid; nothing was done")
     issue = job.repo.issue(job.number)
-    refusal = _issue_guard(job, issue, retrying)
+    refusal = _issue_guard(job, issue, retrying, cooldown=not revising)
     if refusal is not None:
         if not issue.locked and refusal.tell_user:
             job.reply_once(render.guard_comment(refusal.reason))
@@ -62,9 +69,12 @@ def fix_issue(job: Job, *, retrying: bool = False, instructions: str = "") -> Ve
     if instructions:
         text += f"\n\nInstructions from @{job.run.requested_by}:\n{instructions}"
     branch = ISSUE_BRANCH.format(number=job.number)
+    start = job.repo.default_branch
+    if revising and _open_pull(job, branch) is not None:
+        start = branch
     return _repair_and_publish(
         job,
-        clone_branch=job.repo.default_branch,
+        clone_branch=start,
         commit=None,
         issue_text=text,
         branch=branch,
@@ -74,7 +84,9 @@ def fix_issue(job: Job, *, retrying: bool = False, instructions: str = "") -> Ve
     )
 
 
-def _issue_guard(job: Job, issue: IssueInfo, retrying: bool) -> Refused | None:
+def _issue_guard(
+    job: Job, issue: IssueInfo, retrying: bool, *, cooldown: bool = True
+) -> Refused | None:
     """Why this run must not start (None when it may), and whether to tell the user."""
     config = job.config
     if issue.is_pull_request:
@@ -104,7 +116,7 @@ def _issue_guard(job: Job, issue: IssueInfo, retrying: bool) -> Refused | None:
             tell_user=True,
         )
     last = records.last_tried_at(job.url, job.run)
-    if last is not None and config.cooldown_minutes:
+    if cooldown and last is not None and config.cooldown_minutes:
         ready = last + dt.timedelta(minutes=config.cooldown_minutes)
         if ready > dt.datetime.now(dt.UTC):
             return verdict.refused(

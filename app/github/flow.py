@@ -51,6 +51,8 @@ def _dispatch(job: Job) -> Verdict:
         return comment_commands.run_command(job)
     if kind == "merge":
         return _record_merge(job)
+    if kind == "config":  # build_job read the config and stored its trigger label
+        return verdict.done(f"config read: trigger label {job.config.trigger_label!r}")
     return verdict.done(f"run kind {kind!r} has no GitHub flow")
 
 

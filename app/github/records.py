@@ -159,13 +159,19 @@ def pull_opened_by(url: str, run: RunView) -> int | None:
 def record_pull(
     url: str, run: RunView, number: int, branch: str, base: str, bundle_hash: str | None, kind: str
 ) -> None:
-    """Remember a PR FixWurx opened (idempotent on repository + number)."""
+    """Remember a PR FixWurx opened (idempotent on repository + number).
+
+    A later run that pushes a new bundle to the same PR (retry, revise) records that bundle's
+    hash, so `explain` on the issue finds the bundle the PR carries now.
+    """
     with session_scope(url) as session:
         exists = session.scalar(
-            select(PullRequest.id).where(
+            select(PullRequest).where(
                 PullRequest.repository_id == run.repository_id, PullRequest.number == number
             )
         )
+        if exists is not None and bundle_hash is not None:
+            exists.bundle_hash = bundle_hash
         if exists is None:
             session.add(
                 PullRequest(
@@ -219,13 +225,40 @@ def save_bundle(url: str, run_id: int, body: dict[str, Any]) -> None:
 
 
 def latest_bundle(url: str, run: RunView) -> dict[str, Any] | None:
-    """The newest bundle produced for this issue (for `explain`)."""
+    """The newest bundle produced for this conversation (for `explain`).
+
+    On an issue: the bundles of its runs and of the pull requests recorded for it. On a pull
+    request: the bundles of runs asked for on that pull request only. The comparison is never
+    made on a missing number (SQL's `IS NULL` would match every other conversation's runs).
+    """
+    if run.issue_number is not None:
+        ours = select(PullRequest.bundle_hash).where(
+            PullRequest.repository_id == run.repository_id,
+            PullRequest.issue_number == run.issue_number,
+            PullRequest.bundle_hash.is_not(None),
+        )
+        where: Any = (Run.issue_number == run.issue_number) | PatchBundleRecord.hash.in_(ours)
+    elif run.pr_number is not None:
+        where = Run.pr_number == run.pr_number
+    else:
+        return None
     with session_scope(url) as session:
         body = session.scalar(
             select(PatchBundleRecord.body)
             .join(Run, Run.id == PatchBundleRecord.run_id)
-            .where(Run.repository_id == run.repository_id, Run.issue_number == run.issue_number)
+            .where(Run.repository_id == run.repository_id, where)
             .order_by(PatchBundleRecord.id.desc())
+        )
+    return dict(body) if body else None
+
+
+def bundle_by_hash(url: str, repository_id: int, bundle_hash: str) -> dict[str, Any] | None:
+    """A stored bundle of this repository by its hash (the one a pull request body names)."""
+    with session_scope(url) as session:
+        body = session.scalar(
+            select(PatchBundleRecord.body)
+            .join(Run, Run.id == PatchBundleRecord.run_id)
+            .where(Run.repository_id == repository_id, PatchBundleRecord.hash == bundle_hash)
         )
     return dict(body) if body else None
 

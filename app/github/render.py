@@ -67,6 +67,7 @@ def pr_body(bundle: Mapping[str, Any], issue_number: int | None, note: str = "")
         "",
         "## Root cause",
         _root_cause(bundle),
+        *_explanation(bundle),
         "",
         "## Evidence",
         evidence_table(bundle.get("evidence") or {}),
@@ -109,6 +110,18 @@ def _root_cause(bundle: Mapping[str, Any]) -> str:
         return "No single location stood out."
     why = f": {top.get('why')}" if top.get("why") else ""
     return f"`{top.get('path')}:{top.get('line')}`{why}"
+
+
+def _explanation(bundle: Mapping[str, Any]) -> list[str]:
+    """The cheap model's root-cause paragraph (already sanitized), when the run paid for one.
+
+    A quote block, so a reader sees it is the model's prose and not FixWurx's evidence.
+    """
+    # Model prose must not smuggle a marker (a second bundle hash) or other HTML into the body.
+    text = str(bundle.get("explanation") or "").replace("<", "&lt;").strip()
+    if not text:
+        return []
+    return ["", *(f"> {line}".rstrip() for line in text.splitlines())]
 
 
 def evidence_table(evidence: Mapping[str, Any]) -> str:
@@ -231,6 +244,7 @@ def explain_reply(bundle: Mapping[str, Any] | None, reason: str | None) -> str:
             str(bundle.get("summary") or ""),
             "",
             f"Root cause: {_root_cause(bundle)}",
+            *_explanation(bundle),
             "",
             evidence_table(bundle.get("evidence") or {}),
             "",

@@ -16,12 +16,21 @@ def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
     top = fault_location(bundle.root_cause, bundle.localization)
     if top:
         lines.append(f"  root cause: {top['path']}:{top['line']} ({top.get('why', '')})")
+    lines += explanation_lines(bundle.explanation)
     lines += ["", bundle.diff.rstrip(), "", evidence_table(bundle), ""]
     lines.append(f"env     {environment_line(state)}")
     lines.append(f"bundle  {bundle.hash}")
     lines.append(f"saved   {saved_to}")
     lines.append(f"check   fixwurx bundle verify {saved_to} --repo {state.source}")
     return "\n".join(lines)
+
+
+def explanation_lines(text: str) -> list[str]:
+    """The cheap model's root-cause paragraph, indented under `why:` (none when not paid for)."""
+    rows = [row.strip() for row in text.strip().splitlines() if row.strip()]
+    if not rows:
+        return []
+    return [f"  why: {rows[0]}", *(f"       {row}" for row in rows[1:])]
 
 
 def evidence_table(bundle: PatchBundle) -> str:

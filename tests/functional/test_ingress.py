@@ -384,7 +384,9 @@ def test_installation_events_gate_later_deliveries(
     with session_scope(database_url) as session:
         delivery = session.scalar(select(Delivery).where(Delivery.delivery_id == "after-removal"))
         assert delivery is not None and delivery.outcome == "ignored"
-    assert count_runs(database_url) == 1
+        # The addition read the new repository's config (one run), then the label's run.
+        kinds = session.scalars(select(Run.kind).order_by(Run.id)).all()
+    assert kinds == ["config", "issue"]
 
 
 def test_suspended_installation_is_ignored(client: FlaskClient, database_url: str) -> None:
@@ -518,10 +520,23 @@ def test_the_stored_trigger_label_filters_label_events(
     client: FlaskClient, database_url: str, redis_conn: Redis
 ) -> None:
     first = fake.labeled_issue("autofix")
-    assert send(client, "issues", first, "label-1").status_code == 202  # nothing stored yet
+    # Nothing stored yet: only the default label may trigger (the config read will tell).
+    assert send(client, "issues", first, "label-1").status_code == 204
+    assert send(client, "issues", fake.labeled_issue("fixwurx"), "label-0").status_code == 202
     with session_scope(database_url) as session:
         repository = session.get_one(Repository, first["repository"]["id"])
         repository.trigger_label = "autofix"  # what a job stores after reading the config
     assert send(client, "issues", fake.labeled_issue("bug"), "label-2").status_code == 204
     assert send(client, "issues", fake.labeled_issue("AutoFix"), "label-3").status_code == 202
     assert count_runs(database_url) == 2
+
+
+def test_a_label_lookup_without_a_database_answers_503_not_ignored(
+    tmp_path: Path, redis_url: str, redis_conn: Redis
+) -> None:
+    # No tables: the lookup of a custom label fails. Answering 204 ("not the trigger label")
+    # would lose the delivery for good; a 503 has GitHub send it again.
+    broken = make_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}", redis_url).test_client()
+    response = send(broken, "issues", fake.labeled_issue("autofix"), "no-db")
+    assert response.status_code == 503
+    assert "database unavailable" in response.get_json()["error"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from webhooks.handlers import ci, comments, installations, issues, pull_requests
+from webhooks.handlers import ci, comments, installations, issues, pull_requests, push
 from webhooks.router import Router
 
-MODULES = (issues, comments, ci, pull_requests, installations)
+MODULES = (issues, comments, ci, pull_requests, installations, push)
 
 
 def build_router() -> Router:

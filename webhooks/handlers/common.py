@@ -43,3 +43,22 @@ def run_request(payload: Payload, kind: str, trigger: str, **fields: Any) -> Run
         requested_by=str((payload.get("sender") or {}).get("login") or "") or None,
         **fields,
     )
+
+
+#: The run kind that only reads a repository's `.github/fixwurx.yml` and stores its trigger label.
+CONFIG_READ = "config"
+
+
+def config_read(payload: Payload, repository_id: int, full_name: str, trigger: str) -> RunRequest:
+    """A run that reads one repository's config, so the web tier learns its trigger label."""
+    inst = payload["installation"]
+    account = inst.get("account") or {}
+    return RunRequest(
+        kind=CONFIG_READ,
+        trigger=trigger,
+        repository_id=repository_id,
+        repository_full_name=full_name,
+        installation_id=int(inst["id"]),
+        account_login=str(account.get("login") or full_name.split("/")[0]),
+        requested_by=str((payload.get("sender") or {}).get("login") or "") or None,
+    )

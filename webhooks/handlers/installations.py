@@ -2,17 +2,23 @@
 
 They describe the installation itself, so the bot and repository checks of the other handlers do
 not apply. Recording removals and suspensions is what lets the ingress drop deliveries for
-repositories FixWurx no longer has access to.
+repositories FixWurx no longer has access to. Each repository that (again) becomes reachable also
+gets a `config` run that reads its `.github/fixwurx.yml`, so the web tier knows its trigger
+label before the first label event arrives (webhooks/handlers/issues.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.runs import InstallationChange, RepositoryInfo
+from app.runs import InstallationChange, RepositoryInfo, RunRequest
+from webhooks.handlers.common import config_read
 from webhooks.router import Context, Outcome, Payload, Router
 
 INSTALLATION_ACTIONS = ("created", "deleted", "suspend", "unsuspend", "new_permissions_accepted")
+#: Installation actions after which FixWurx reads each listed repository's config: it was not
+#: reachable before (and pushes to it were not delivered while the installation was suspended).
+READS_CONFIG = frozenset({"created", "unsuspend"})
 
 
 def register(router: Router) -> None:
@@ -22,22 +28,31 @@ def register(router: Router) -> None:
 
 def installation(payload: Payload, _ctx: Context) -> Outcome:
     repos = _repos(payload.get("repositories"))
-    deleted = payload["action"] == "deleted"
+    action = payload["action"]
+    deleted = action == "deleted"
+    reads = _config_reads(payload, repos) if action in READS_CONFIG else ()
     return Outcome(
+        runs=reads,
         installation=_change(
             payload, added=() if deleted else repos, removed=repos if deleted else ()
-        )
+        ),
     )
 
 
 def repositories(payload: Payload, _ctx: Context) -> Outcome:
+    added = _repos(payload.get("repositories_added"))
     return Outcome(
+        runs=_config_reads(payload, added),
         installation=_change(
-            payload,
-            added=_repos(payload.get("repositories_added")),
-            removed=_repos(payload.get("repositories_removed")),
-        )
+            payload, added=added, removed=_repos(payload.get("repositories_removed"))
+        ),
     )
+
+
+def _config_reads(payload: Payload, repos: tuple[RepositoryInfo, ...]) -> tuple[RunRequest, ...]:
+    event = "installation_repositories" if "repositories_added" in payload else "installation"
+    trigger = f"{event}.{payload['action']}"
+    return tuple(config_read(payload, r.id, r.full_name, trigger) for r in repos)
 
 
 def _change(

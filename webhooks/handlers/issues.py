@@ -1,9 +1,13 @@
 """issues.labeled: the trigger label turns an issue into a repair request.
 
 The repo config may name another label, but reading it needs a GitHub call, which handlers never
-make. Each job stores the label it read in the repositories table; the handler accepts the default
-label, the stored one, or any label while none is stored yet (the job then reads the config,
-stores the label and declines quietly if it does not match). The job always re-checks.
+make. A `config` run reads it when the repository is installed and again when a push to the
+default branch changes it (installations.py, push.py); every job also stores the label it read,
+in the repositories table. The handler accepts the stored label; until one is stored, only the
+default label `fixwurx` (the label a repository without a config uses). The default label is
+accepted without a lookup, so the hot path of the common case stays three round trips; on a
+repository configured with another label that job reads the config and declines quietly. The
+job always re-checks.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ def _may_trigger(label: str, payload: Payload, ctx: Context) -> bool:
     if label.casefold() == ctx.trigger_label.casefold():
         return True
     configured = ctx.repo_label(int(payload["repository"]["id"]))
-    return configured is None or configured.casefold() == label.casefold()
+    return configured is not None and configured.casefold() == label.casefold()
 
 
 def labeled(payload: Payload, ctx: Context) -> Outcome:

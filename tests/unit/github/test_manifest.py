@@ -16,7 +16,14 @@ def load() -> dict[str, Any]:
 
 def test_subscribes_exactly_to_the_routed_events() -> None:
     events = set(load()["default_events"])
-    assert events == {"issues", "issue_comment", "check_suite", "workflow_run", "pull_request"}
+    assert events == {
+        "issues",
+        "issue_comment",
+        "check_suite",
+        "workflow_run",
+        "pull_request",
+        "push",
+    }
 
 
 def test_asks_for_the_least_permissions() -> None:
