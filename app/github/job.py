@@ -140,13 +140,25 @@ def build_job(settings: Settings, run_id: int) -> Job:
     """Load the run, authenticate as its installation, and read the repo config."""
     run = records.load_run(settings.database_url, run_id)
     tokens = InstallationTokens(settings, Redis.from_url(settings.redis_url))
-    client = GitHubClient(settings.github_api_url, lambda: tokens.token(run.installation_id))
+    client = installation_client(settings, tokens, run.installation_id)
     repo = client.repo(run.full_name)
     config_state = read_config(repo)
     records.remember_trigger_label(
         settings.database_url, run.repository_id, config_state.config.trigger_label
     )
     return Job(settings, run, tokens, client, repo, config_state)
+
+
+def installation_client(
+    settings: Settings, tokens: InstallationTokens, installation_id: int
+) -> GitHubClient:
+    """A client acting as the installation: a token from the shared cache on every request,
+    and a token GitHub refuses (401) dropped from the cache and replaced once."""
+    return GitHubClient(
+        settings.github_api_url,
+        lambda: tokens.token(installation_id),
+        on_unauthorized=lambda: tokens.forget(installation_id),
+    )
 
 
 def read_config(repo: RepoClient) -> ConfigState:
