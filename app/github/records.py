@@ -118,7 +118,16 @@ def last_tried_at(url: str, run: RunView) -> dt.datetime | None:
 
 
 def ci_attempts(url: str, run: RunView) -> int:
-    """Earlier CI runs on the same commit that got past the queue."""
+    """CI runs on the same commit that count against the per-commit cap: earlier ones that
+    tried, and earlier ones still queued or running.
+
+    Counting only finished runs let two check suites of one commit start two repairs at once
+    (each run saw the other still `running`). Counting live runs both ways would make both
+    refuse; counting live runs with a smaller id breaks the tie: the first run goes on, the
+    second sees it and stops. A first run that is later refused for another reason ends
+    `done`, which does not count, so a third event for the commit may still try.
+    """
+    live = Run.status.in_(runs.STOPPABLE_STATUSES) & (Run.id < run.id)
     with session_scope(url) as session:
         return int(
             session.scalar(
@@ -127,7 +136,7 @@ def ci_attempts(url: str, run: RunView) -> int:
                     Run.kind == "ci",
                     Run.head_sha == run.head_sha,
                     Run.id != run.id,
-                    Run.status.in_(TRIED_STATUSES),
+                    Run.status.in_(TRIED_STATUSES) | live,
                 )
             )
             or 0

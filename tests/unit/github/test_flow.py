@@ -214,3 +214,46 @@ def test_a_repository_without_tests_gets_a_failure_comment_not_a_retry(
     assert "could not run the repair" in status and "✅ clone" in status
     assert "FixWurx could not find a verified fix" in failure and row.reason[:40] in failure
     assert [r["content"] for r in repo.reactions] == ["eyes"]
+
+
+def test_two_check_suites_for_one_commit_start_one_repair(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    # Two deliveries (two check suites of one commit), each recording a run; the first run's
+    # worker is still repairing when the second run's worker reaches the per-commit cap.
+    from app import runs
+    from app.github import records
+    from tests.fakes import webhooks as fake
+    from webhooks import create_app
+
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "auto_fix_ci: true\n"}, "c"
+    )
+    web = create_app(
+        {
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url,
+            "WEBHOOK_SECRET": "s",
+            "SENTRY_DSN": "",
+        }
+    ).test_client()
+    payload = fake.failing_check_suite(
+        repository={"id": repo.id, "full_name": repo.full_name, "default_branch": "main"},
+        installation={"id": repo.installation_id},
+        check_suite={"head_sha": "e" * 40, "head_branch": "feature", "pull_requests": []},
+    )
+    run_ids = []
+    for _ in range(2):
+        sent = fake.delivery("check_suite", payload, "s")
+        answer = web.post("/webhooks/github", data=sent.body, headers=sent.headers)
+        assert answer.status_code == 202, answer.data
+        run_ids += [int(j.removeprefix("run-")) for j in answer.get_json()["jobs"]]
+    first, second = run_ids
+    assert runs.claim(settings.database_url, first) and runs.claim(settings.database_url, second)
+    execute_run(settings, second)
+    assert "already had 1 attempt" in (run_row(settings, second).reason or "")
+    # The first run does not count the second (now refused) against itself.
+    assert (
+        records.ci_attempts(settings.database_url, records.load_run(settings.database_url, first))
+        == 0
+    )
