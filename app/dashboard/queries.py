@@ -261,6 +261,9 @@ class RepositoryRow:
     finished: int
     spent_today_usd: float
     last_failure: str | None
+    #: Why the repo config was rejected when a job last read it, and when (None: it was fine).
+    config_error: str | None = None
+    config_error_at: dt.datetime | None = None
 
     @property
     def fix_rate(self) -> float | None:
@@ -314,6 +317,8 @@ def repositories(session: Session, now: dt.datetime) -> list[RepositoryRow]:
                 last_failure=reasons.get(int(count.last_failed))
                 if count and count.last_failed is not None
                 else None,
+                config_error=repo.config_error,
+                config_error_at=repo.config_error_at,
             )
         )
     return rows

@@ -146,6 +146,7 @@ def build_job(settings: Settings, run_id: int) -> Job:
     records.remember_trigger_label(
         settings.database_url, run.repository_id, config_state.config.trigger_label
     )
+    records.remember_config_error(settings.database_url, run.repository_id, config_state.error)
     return Job(settings, run, tokens, client, repo, config_state)
 
 

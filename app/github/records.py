@@ -21,6 +21,7 @@ from app.models import (
     PullRequest,
     Repository,
     Run,
+    utcnow,
 )
 
 #: Commands that spend a repair attempt on an issue (the table's `spends_attempt` commands).
@@ -314,3 +315,22 @@ def remember_trigger_label(url: str, repository_id: int | None, label: str) -> N
         repository = session.get(Repository, repository_id)
         if repository is not None and repository.trigger_label != label:
             repository.trigger_label = label
+
+
+#: Longest config error stored (the validator's message names the bad key; the file is the
+#: repository's, so the text is bounded before it reaches the database).
+CONFIG_ERROR_CHARS = 2000
+
+
+def remember_config_error(url: str, repository_id: int | None, error: str | None) -> None:
+    """Store why the repo config was rejected (or clear it: `error` None after a good read),
+    so the operator's repositories page shows the config error as of the last read."""
+    if repository_id is None:
+        return
+    error = error[:CONFIG_ERROR_CHARS] if error else None
+    with session_scope(url) as session:
+        repository = session.get(Repository, repository_id)
+        if repository is None or repository.config_error == error:
+            return
+        repository.config_error = error
+        repository.config_error_at = utcnow() if error else None

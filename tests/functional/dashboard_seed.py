@@ -36,6 +36,10 @@ FIXED_RUN = 1
 LIVE_RUN = 4
 
 
+#: The config error stored on acme/gadgets (as a job that read a bad file leaves it).
+CONFIG_ERROR = "`max_attempts` must be an integer (the file says lots)"
+
+
 def seed(database_url: str) -> None:
     now = dt.datetime.now(dt.UTC)
     day = dt.timedelta(days=1)
@@ -44,7 +48,13 @@ def seed(database_url: str) -> None:
         s.add_all(
             [
                 Repository(id=501, installation_id=77, full_name="acme/widgets"),
-                Repository(id=502, installation_id=77, full_name="acme/gadgets"),
+                Repository(
+                    id=502,
+                    installation_id=77,
+                    full_name="acme/gadgets",
+                    config_error=CONFIG_ERROR,
+                    config_error_at=now - day,
+                ),
             ]
         )
         s.flush()

@@ -147,6 +147,7 @@ def test_the_pages_show_the_seeded_numbers(client: FlaskClient, fake_github: Fak
     assert client.get("/dashboard/runs?since=yesterday").status_code == 400
     repos = client.get("/dashboard/repositories").get_data(as_text=True)
     assert "acme/widgets" in repos and "acme/gadgets" in repos
+    assert dashboard_seed.CONFIG_ERROR in repos
     deliveries = client.get("/dashboard/deliveries").get_data(as_text=True)
     assert "dlv-aaa" in deliveries and "repository not installed" in deliveries
     assert client.get("/dashboard/runs/999").status_code == 404

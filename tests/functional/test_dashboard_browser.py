@@ -154,6 +154,8 @@ def test_each_page_shows_the_seeded_numbers(
         widgets.nth(4).inner_text().startswith("$0.00 / $10.00")
         or "$0." in widgets.nth(4).inner_text()
     )
+    gadgets = page.locator("tr[data-repo='acme/gadgets'] [data-testid='config-error']")
+    assert dashboard_seed.CONFIG_ERROR in gadgets.inner_text()
     _shot(page, "repositories")
 
     page.goto(f"{server}/dashboard/deliveries")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
-from app.models import PullRequest, Run
+from app.models import PullRequest, Repository, Run
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.unit.github.helpers import bodies, execute_run, make_run, run_row
 
@@ -27,6 +27,39 @@ def test_invalid_config_gets_exactly_one_comment_and_no_action(
     assert len(comments) == 1
     assert "`.github/fixwurx.yml` is invalid" in comments[0] and "`max_attempts`" in comments[0]
     assert repo.reactions == [] and fake_github.open_pulls("octo/app") == []
+
+
+def test_a_rejected_config_is_stored_on_the_repository_until_a_good_one_is_read(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "max_attempts: lots\n"}, "cfg"
+    )
+    number = fake_github.add_issue("octo/app", "bug", labels=("fixwurx",))
+    execute_run(settings, make_run(settings, repo, kind="issue", issue_number=number))
+    stored = repository_row(settings, repo.id)
+    assert "max_attempts" in (stored.config_error or "") and stored.config_error_at is not None
+    fake_github.commit_files("octo/app", "main", {".github/fixwurx.yml": "max_attempts: 2\n"}, "ok")
+    execute_run(
+        settings,
+        make_run(
+            settings,
+            repo,
+            kind="command",
+            command="help",
+            issue_number=number,
+            requested_by="alice",
+        ),
+    )
+    stored = repository_row(settings, repo.id)
+    assert (stored.config_error, stored.config_error_at) == (None, None)
+
+
+def repository_row(settings: Settings, repository_id: int) -> Repository:
+    with session_scope(settings.database_url) as session:
+        found = session.get(Repository, repository_id)
+        assert found is not None
+        return found
 
 
 def test_closed_issue_is_refused_with_a_reason(
