@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Attempt,
+    AuditLog,
     Delivery,
     LlmCall,
     PatchBundleRecord,
@@ -26,6 +27,7 @@ from app.models import (
     Run,
     StageRun,
 )
+from app.runs.sweep import SWEEPER_ACTOR
 
 #: Statuses that end a repair run; the fix rate is fixed among these (commands end "done").
 REPAIR_FINAL = ("fixed", "not_fixed", "failed", "stopped")
@@ -121,6 +123,17 @@ def overview(session: Session, now: dt.datetime, window_days: int = 30) -> Overv
         failures=failures,
         names=repository_names(session, {r.repository_id for r in failures}),
     )
+
+
+def sweeper_actions(session: Session, since: dt.datetime) -> dict[str, int]:
+    """What the sweeper did since `since`, by action, from its audit rows (every process's)."""
+    prefix = f"{SWEEPER_ACTOR}."
+    rows = session.execute(
+        select(AuditLog.action, func.count())
+        .where(AuditLog.at >= since, AuditLog.actor == SWEEPER_ACTOR)
+        .group_by(AuditLog.action)
+    )
+    return {str(action).removeprefix(prefix): int(count) for action, count in rows}
 
 
 def _rate(rows: Sequence[DayRow]) -> float | None:

@@ -11,6 +11,7 @@ import datetime as dt
 from app.db import session_scope
 from app.models import (
     Attempt,
+    AuditLog,
     CandidateRecord,
     Delivery,
     Installation,
@@ -37,6 +38,8 @@ LIVE_RUN = 4
 
 
 #: The config error stored on acme/gadgets (as a job that read a bad file leaves it).
+#: Sweeper audit rows seeded within the overview's window (and one older, not counted).
+SWEEPS = "resumed 2, failed 1, enqueued 1"
 CONFIG_ERROR = "`max_attempts` must be an integer (the file says lots)"
 
 
@@ -225,5 +228,17 @@ def seed(database_url: str) -> None:
                     job_ids=[],
                     received_at=now - 2 * day,
                 ),
+            ]
+        )
+        s.add_all(
+            [
+                AuditLog(actor="sweeper", action=f"sweeper.{action}", run_id=run, at=at)
+                for action, run, at in (
+                    ("resumed", 4, now - day),
+                    ("resumed", 4, now - 2 * day),
+                    ("failed", 5, now - 2 * day),
+                    ("enqueued", 3, now - 3 * day),
+                    ("failed", 2, now - 20 * day),  # outside the 7-day window
+                )
             ]
         )
