@@ -8,6 +8,7 @@ a primary-key range, or a LIMIT, so pages stay fast with 100,000 runs and 1,000,
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,11 @@ from app.models import (
     Run,
     StageRun,
 )
+from app.runs import answered
+from app.runs.answered import AnsweredDelivery
 from app.runs.sweep import SWEEPER_ACTOR
+
+log = logging.getLogger(__name__)
 
 #: Statuses that end a repair run; the fix rate is fixed among these (commands end "done").
 REPAIR_FINAL = ("fixed", "not_fixed", "failed", "stopped")
@@ -345,3 +350,37 @@ def deliveries(session: Session, before: int | None = None) -> tuple[list[Delive
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     return page, (page[-1].id if more and page else None)
+
+
+#: Entries of each capped stream the deliveries page shows.
+UNRECORDED_SHOWN = 50
+#: Redis timeouts for the page's reads: a stalled Redis must not hang the page.
+REDIS_TIMEOUT_S = 1.0
+
+
+@dataclass
+class Unrecorded:
+    """The deliveries answered without a row, newest first; None when Redis is unreadable."""
+
+    noted: list[AnsweredDelivery] | None
+    refused: list[AnsweredDelivery] | None
+
+
+def unrecorded_deliveries(redis_url: str) -> Unrecorded:
+    """The newest duplicates, ignored and unavailable answers, and the newest refusals."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    conn = Redis.from_url(
+        redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+    )
+    try:
+        return Unrecorded(
+            answered.recent(conn, answered.ANSWERED_KEY, UNRECORDED_SHOWN),
+            answered.recent(conn, answered.REFUSED_KEY, UNRECORDED_SHOWN),
+        )
+    except RedisError as exc:
+        log.warning("dashboard: Redis unreadable for the delivery streams (%s)", exc)
+        return Unrecorded(None, None)
+    finally:
+        conn.close()

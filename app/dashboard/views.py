@@ -251,7 +251,15 @@ def deliveries() -> Response:
     for labels, value in metrics.counter_values("fixwurx_webhook_deliveries").items():
         outcome = dict(labels).get("outcome", "")
         outcomes[outcome] = outcomes.get(outcome, 0.0) + value
-    return _page("deliveries.html", deliveries=page, cursor=cursor, outcomes=outcomes)
+    unrecorded = queries.unrecorded_deliveries(settings_of(current_app).redis_url)
+    return _page(
+        "deliveries.html",
+        deliveries=page,
+        cursor=cursor,
+        outcomes=outcomes,
+        unrecorded=unrecorded,
+        kept=queries.answered.MAX_ENTRIES,
+    )
 
 
 # --- template filters -------------------------------------------------------------------------
