@@ -7,6 +7,7 @@ Times are relative to now, with margins that keep every run on the same side of 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from app.db import session_scope
 from app.models import (
@@ -242,3 +243,23 @@ def seed(database_url: str) -> None:
                 )
             ]
         )
+
+
+#: Answers that leave no row, as the web tier notes them in Redis (`seed_answered`).
+ANSWERED = (
+    ("duplicate", 200, "dlv-aaa", "issues", "labeled", "redelivery of a delivery already recorded"),
+    ("ignored", 204, "dlv-ccc", "star", "created", "star.created is not handled"),
+    ("refused", 401, "dlv-forged", "issues", None, "missing or invalid X-Hub-Signature-256"),
+)
+
+
+def seed_answered(redis: Any) -> None:
+    """Note `ANSWERED` in the capped streams the deliveries page reads."""
+    from app.runs import answered
+
+    for outcome, status, delivery, event, action, reason in ANSWERED:
+        command = answered.xadd_command(
+            outcome, status, delivery, event, action, reason, "10.0.0.9"
+        )
+        assert command is not None
+        redis.execute_command(*command)
