@@ -187,3 +187,21 @@ def test_a_second_refusal_is_an_error_after_one_retry(
         repo.issue(number)
     assert fake_github.minted == [424242, 424242]
     assert fake_github.count("GET", r"/repos/octo/app/issues/\d+") == 2
+
+
+def test_the_token_cache_gives_up_on_a_redis_that_never_answers(
+    github_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from app.github import job
+    from app.github.job import token_cache
+    from tests.fakes.loopback import silent_port
+
+    monkeypatch.setattr(job, "TOKEN_REDIS_TIMEOUT_S", 0.5)  # the test's patience, not the bound
+    with silent_port() as port:
+        hung = github_settings.replace(redis_url=f"redis://127.0.0.1:{port}/0")
+        started = time.monotonic()
+        with pytest.raises(RedisTimeoutError):
+            InstallationTokens(hung, token_cache(hung)).token(424242)
+        assert time.monotonic() - started < 10 * job.TOKEN_REDIS_TIMEOUT_S
