@@ -18,6 +18,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[str, Engine] = {}
 
+#: Seconds a new PostgreSQL connection may take, handshake included (libpq's `connect_timeout`,
+#: whose minimum is 2). Without it a server that accepts the TCP connection and never answers
+#: (a hung process, a black-holed load balancer) hangs the caller forever: `/readyz`, a request,
+#: a worker's claim. A few seconds is far above a healthy connect (milliseconds) on a LAN.
+CONNECT_TIMEOUT_S = 3
+#: Seconds a caller waits for a pooled connection when the pool is exhausted (SQLAlchemy's
+#: default is 30): a saturated pool turns into an error the caller reports, not a stall.
+POOL_TIMEOUT_S = 5
+
+
+def postgresql_connect_args() -> dict[str, object]:
+    """Driver arguments every PostgreSQL connection gets (the web hot path's too)."""
+    return {"connect_timeout": CONNECT_TIMEOUT_S}
+
 
 def get_engine(url: str) -> Engine:
     """The process-wide engine for `url`, created on first use."""
@@ -40,7 +54,14 @@ def _create(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args=postgresql_connect_args(),
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -71,6 +71,10 @@ class Repository(Base):
     active: Mapped[bool] = mapped_column(default=True)
     #: The repo config's trigger label as last read by a job; None until a job has read it.
     trigger_label: Mapped[str | None] = mapped_column(String(50))
+    #: Why the repo config was rejected when a job last read it (None: it was valid or absent),
+    #: and when; the dashboard's repositories page shows it (migration 0006_operator_records).
+    config_error: Mapped[str | None] = mapped_column(Text)
+    config_error_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     installation: Mapped[Installation] = relationship(back_populates="repositories")
 
 

@@ -29,6 +29,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from app.db import postgresql_connect_args
+
 
 class _PerThread:
     """One kept connection per thread and process: one made before a fork is never reused."""
@@ -83,6 +85,7 @@ class HotConnections(_PerThread):
         cursor = self._current()
         if cursor is None or cursor.connection.closed:
             cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+            cparams = {**postgresql_connect_args(), **cparams}
             conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
             conn.autocommit = True
             cursor = self._keep(conn.cursor())

@@ -14,13 +14,15 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from app import defaults, metrics, settings_of
 from app.db import session_scope
 from app.models import Repository
+from app.runs import answered
 from webhooks import signature
 from webhooks.hotpath import HotRedis
 from webhooks.intake import accept
@@ -55,17 +57,42 @@ def _rejected(exc: Rejected) -> Response:
 def github() -> Response:
     # The instrumentation's whole cost: a clock read, a counter inc, a histogram observe.
     started = time.perf_counter()
+    reason = None
     try:
         response: Response = _handle()
     except Rejected as exc:
-        response = _rejected(exc)
-    outcome = metrics.delivery_outcome(
-        response.status_code, response.status_code == 200 and b'"duplicate":true' in response.data
-    )
+        response, reason = _rejected(exc), exc.message
+    duplicate = response.status_code == 200 and b'"duplicate":true' in response.data
+    outcome = metrics.delivery_outcome(response.status_code, duplicate)
+    if outcome != "handled":  # a handled delivery is a row in `deliveries`
+        _journal(response, outcome, reason or response.headers.get("X-FixWurx-Ignored"))
     metrics.observe_delivery(
         request.headers.get("X-GitHub-Event"), outcome, time.perf_counter() - started
     )
     return response
+
+
+def _journal(response: Response, outcome: str, reason: str | None) -> None:
+    """Note a delivery answered without a row (duplicate, ignored, unavailable, refused) in its
+    capped stream (`app.runs.answered`): one Redis round trip, every field bounded, and a
+    Redis failure costs the note, never the answer."""
+    if outcome == "duplicate":
+        reason = "redelivery of a delivery already recorded"
+    command = answered.xadd_command(
+        outcome,
+        response.status_code,
+        request.headers.get("X-GitHub-Delivery"),
+        request.headers.get("X-GitHub-Event"),
+        g.get("webhook_action"),
+        reason,
+        request.remote_addr,
+    )
+    if command is None:
+        return
+    try:
+        _redis()(*command)
+    except RedisError as exc:
+        log.warning("could not note %s delivery in Redis (%s)", outcome, type(exc).__name__)
 
 
 def _handle() -> Any:
@@ -79,6 +106,7 @@ def _handle() -> Any:
     if event == "ping":
         return _json(200, ping="pong", zen=str(payload.get("zen", "")))
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    g.webhook_action = action
     outcome = _route(current_app.extensions["fixwurx.router"], event, action, payload, settings)
     if outcome is None:
         return _no_content(f"{event}.{action} is not handled")

@@ -8,6 +8,7 @@ a primary-key range, or a LIMIT, so pages stay fast with 100,000 runs and 1,000,
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Attempt,
+    AuditLog,
     Delivery,
     LlmCall,
     PatchBundleRecord,
@@ -26,6 +28,11 @@ from app.models import (
     Run,
     StageRun,
 )
+from app.runs import answered
+from app.runs.answered import AnsweredDelivery
+from app.runs.sweep import SWEEPER_ACTOR
+
+log = logging.getLogger(__name__)
 
 #: Statuses that end a repair run; the fix rate is fixed among these (commands end "done").
 REPAIR_FINAL = ("fixed", "not_fixed", "failed", "stopped")
@@ -121,6 +128,17 @@ def overview(session: Session, now: dt.datetime, window_days: int = 30) -> Overv
         failures=failures,
         names=repository_names(session, {r.repository_id for r in failures}),
     )
+
+
+def sweeper_actions(session: Session, since: dt.datetime) -> dict[str, int]:
+    """What the sweeper did since `since`, by action, from its audit rows (every process's)."""
+    prefix = f"{SWEEPER_ACTOR}."
+    rows = session.execute(
+        select(AuditLog.action, func.count())
+        .where(AuditLog.at >= since, AuditLog.actor == SWEEPER_ACTOR)
+        .group_by(AuditLog.action)
+    )
+    return {str(action).removeprefix(prefix): int(count) for action, count in rows}
 
 
 def _rate(rows: Sequence[DayRow]) -> float | None:
@@ -261,6 +279,9 @@ class RepositoryRow:
     finished: int
     spent_today_usd: float
     last_failure: str | None
+    #: Why the repo config was rejected when a job last read it, and when (None: it was fine).
+    config_error: str | None = None
+    config_error_at: dt.datetime | None = None
 
     @property
     def fix_rate(self) -> float | None:
@@ -314,6 +335,8 @@ def repositories(session: Session, now: dt.datetime) -> list[RepositoryRow]:
                 last_failure=reasons.get(int(count.last_failed))
                 if count and count.last_failed is not None
                 else None,
+                config_error=repo.config_error,
+                config_error_at=repo.config_error_at,
             )
         )
     return rows
@@ -327,3 +350,37 @@ def deliveries(session: Session, before: int | None = None) -> tuple[list[Delive
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     return page, (page[-1].id if more and page else None)
+
+
+#: Entries of each capped stream the deliveries page shows.
+UNRECORDED_SHOWN = 50
+#: Redis timeouts for the page's reads: a stalled Redis must not hang the page.
+REDIS_TIMEOUT_S = 1.0
+
+
+@dataclass
+class Unrecorded:
+    """The deliveries answered without a row, newest first; None when Redis is unreadable."""
+
+    noted: list[AnsweredDelivery] | None
+    refused: list[AnsweredDelivery] | None
+
+
+def unrecorded_deliveries(redis_url: str) -> Unrecorded:
+    """The newest duplicates, ignored and unavailable answers, and the newest refusals."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    conn = Redis.from_url(
+        redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+    )
+    try:
+        return Unrecorded(
+            answered.recent(conn, answered.ANSWERED_KEY, UNRECORDED_SHOWN),
+            answered.recent(conn, answered.REFUSED_KEY, UNRECORDED_SHOWN),
+        )
+    except RedisError as exc:
+        log.warning("dashboard: Redis unreadable for the delivery streams (%s)", exc)
+        return Unrecorded(None, None)
+    finally:
+        conn.close()

@@ -42,6 +42,8 @@ blueprint = Blueprint(
 OPEN_ENDPOINTS = frozenset({"dashboard.static", "dashboard.login", "dashboard.callback"})
 #: Seconds between refreshes of a page showing a live run (the page polls itself).
 LIVE_REFRESH_S = 3
+#: How far back the overview counts the sweeper's actions (its audit rows).
+SWEEPS_WINDOW = dt.timedelta(days=7)
 #: Every dashboard answer carries this policy: nothing loads from anywhere but FixWurx.
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -162,15 +164,12 @@ def overview() -> Response:
     settings = settings_of(current_app)
     with session_scope(_url()) as db:
         data = queries.overview(db, _now())
+        sweeps = queries.sweeper_actions(db, _now() - SWEEPS_WINDOW)
     try:
         snapshot: metrics.QueueSnapshot | None = metrics.queue_snapshot(settings.redis_url)
     except RedisError as exc:
         log.warning("dashboard: Redis unreadable (%s)", exc)
         snapshot = None
-    sweeps = {
-        dict(k).get("action", ""): v
-        for k, v in metrics.counter_values("fixwurx_sweeper_actions").items()
-    }
     chart = {
         "days": [d.day for d in data.days],
         "runs": [d.runs for d in data.days],
@@ -252,7 +251,15 @@ def deliveries() -> Response:
     for labels, value in metrics.counter_values("fixwurx_webhook_deliveries").items():
         outcome = dict(labels).get("outcome", "")
         outcomes[outcome] = outcomes.get(outcome, 0.0) + value
-    return _page("deliveries.html", deliveries=page, cursor=cursor, outcomes=outcomes)
+    unrecorded = queries.unrecorded_deliveries(settings_of(current_app).redis_url)
+    return _page(
+        "deliveries.html",
+        deliveries=page,
+        cursor=cursor,
+        outcomes=outcomes,
+        unrecorded=unrecorded,
+        kept=queries.answered.MAX_ENTRIES,
+    )
 
 
 # --- template filters -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from requests.adapters import HTTPAdapter
 
 from app.errors import GitHubError
 from app.github import constants
+
+log = logging.getLogger(__name__)
 
 #: Statuses retried besides the rate-limit 403s GithubRetry recognises itself.
 RETRY_STATUSES = [429, 500, 502, 503, 504]
@@ -270,10 +273,52 @@ class InstallationAuth(Auth.Auth):
         return "token (removed)"
 
 
-class GitHubClient:
-    """PyGithub authenticated as one installation, with the retry policy above."""
+#: The status GitHub answers a revoked or expired token with.
+UNAUTHORIZED = 401
 
-    def __init__(self, api_url: str, token: str | Callable[[], str]) -> None:
+
+def retry_once_on_unauthorized(requester: Any, on_unauthorized: Callable[[], None]) -> None:
+    """Make `requester` answer a 401 by calling `on_unauthorized` and sending the request once
+    more. Why: a token GitHub revoked (the installation's permissions changed, an admin
+    revoked it) stays in the shared cache until it expires, so without this every job of that
+    installation fails for up to an hour. `on_unauthorized` drops the cached token
+    (`InstallationTokens.forget`); the retry asks the auth provider again and so sends a freshly
+    minted one. A second 401 is GitHub's answer and is raised as usual.
+
+    Every JSON call PyGithub makes (lazy lists and our raw calls included) goes through the
+    requester's public `requestJson`, so wrapping it there covers them all.
+    """
+    send = requester.requestJson
+
+    def request_json(verb: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        answer = send(verb, url, *args, **kwargs)
+        if answer[0] != UNAUTHORIZED:
+            return answer
+        log.warning(
+            "GitHub refused the installation token on %s %s (HTTP 401): dropping the cached "
+            "token and retrying once with a fresh one",
+            verb,
+            url.split("?", 1)[0],
+        )
+        on_unauthorized()
+        return send(verb, url, *args, **kwargs)
+
+    requester.requestJson = request_json
+
+
+class GitHubClient:
+    """PyGithub authenticated as one installation, with the retry policy above.
+
+    `on_unauthorized` (optional) is called when GitHub refuses the token, before the one retry
+    (`retry_once_on_unauthorized`).
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str | Callable[[], str],
+        on_unauthorized: Callable[[], None] | None = None,
+    ) -> None:
         provider = token if callable(token) else (lambda: token)
         self._gh = Github(
             base_url=api_url.rstrip("/"),
@@ -284,6 +329,8 @@ class GitHubClient:
             seconds_between_requests=constants.SECONDS_BETWEEN_REQUESTS,
             seconds_between_writes=constants.SECONDS_BETWEEN_WRITES,
         )
+        if on_unauthorized is not None:
+            retry_once_on_unauthorized(self._gh.requester, on_unauthorized)
 
     def repo(self, full_name: str) -> RepoClient:
         """The calls on one repository (fetches it once)."""

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 #: The status comment is edited at most this often (plus at every stage change), in seconds:
 #: GitHub's secondary rate limits punish bursts of edits.
 STATUS_EDIT_INTERVAL_S = 5.0
+#: Seconds the token cache's Redis may take to connect or answer: a hung Redis fails the job
+#: (retryable) instead of holding it until RQ's 30-minute job limit.
+TOKEN_REDIS_TIMEOUT_S = 5.0
 
 
 #: Progress the chain reports under a name the status comment folds into another line:
@@ -139,14 +142,36 @@ def _with_comment(run: records.RunView, comment_id: int) -> records.RunView:
 def build_job(settings: Settings, run_id: int) -> Job:
     """Load the run, authenticate as its installation, and read the repo config."""
     run = records.load_run(settings.database_url, run_id)
-    tokens = InstallationTokens(settings, Redis.from_url(settings.redis_url))
-    client = GitHubClient(settings.github_api_url, lambda: tokens.token(run.installation_id))
+    tokens = InstallationTokens(settings, token_cache(settings))
+    client = installation_client(settings, tokens, run.installation_id)
     repo = client.repo(run.full_name)
     config_state = read_config(repo)
     records.remember_trigger_label(
         settings.database_url, run.repository_id, config_state.config.trigger_label
     )
+    records.remember_config_error(settings.database_url, run.repository_id, config_state.error)
     return Job(settings, run, tokens, client, repo, config_state)
+
+
+def token_cache(settings: Settings) -> Redis:
+    """The Redis connection of the shared installation-token cache, with bounded waits."""
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=TOKEN_REDIS_TIMEOUT_S,
+        socket_connect_timeout=TOKEN_REDIS_TIMEOUT_S,
+    )
+
+
+def installation_client(
+    settings: Settings, tokens: InstallationTokens, installation_id: int
+) -> GitHubClient:
+    """A client acting as the installation: a token from the shared cache on every request,
+    and a token GitHub refuses (401) dropped from the cache and replaced once."""
+    return GitHubClient(
+        settings.github_api_url,
+        lambda: tokens.token(installation_id),
+        on_unauthorized=lambda: tokens.forget(installation_id),
+    )
 
 
 def read_config(repo: RepoClient) -> ConfigState:

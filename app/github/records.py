@@ -21,6 +21,7 @@ from app.models import (
     PullRequest,
     Repository,
     Run,
+    utcnow,
 )
 
 #: Commands that spend a repair attempt on an issue (the table's `spends_attempt` commands).
@@ -118,7 +119,16 @@ def last_tried_at(url: str, run: RunView) -> dt.datetime | None:
 
 
 def ci_attempts(url: str, run: RunView) -> int:
-    """Earlier CI runs on the same commit that got past the queue."""
+    """CI runs on the same commit that count against the per-commit cap: earlier ones that
+    tried, and earlier ones still queued or running.
+
+    Counting only finished runs let two check suites of one commit start two repairs at once
+    (each run saw the other still `running`). Counting live runs both ways would make both
+    refuse; counting live runs with a smaller id breaks the tie: the first run goes on, the
+    second sees it and stops. A first run that is later refused for another reason ends
+    `done`, which does not count, so a third event for the commit may still try.
+    """
+    live = Run.status.in_(runs.STOPPABLE_STATUSES) & (Run.id < run.id)
     with session_scope(url) as session:
         return int(
             session.scalar(
@@ -127,7 +137,7 @@ def ci_attempts(url: str, run: RunView) -> int:
                     Run.kind == "ci",
                     Run.head_sha == run.head_sha,
                     Run.id != run.id,
-                    Run.status.in_(TRIED_STATUSES),
+                    Run.status.in_(TRIED_STATUSES) | live,
                 )
             )
             or 0
@@ -338,3 +348,22 @@ def remember_trigger_label(url: str, repository_id: int | None, label: str) -> N
         repository = session.get(Repository, repository_id)
         if repository is not None and repository.trigger_label != label:
             repository.trigger_label = label
+
+
+#: Longest config error stored (the validator's message names the bad key; the file is the
+#: repository's, so the text is bounded before it reaches the database).
+CONFIG_ERROR_CHARS = 2000
+
+
+def remember_config_error(url: str, repository_id: int | None, error: str | None) -> None:
+    """Store why the repo config was rejected (or clear it: `error` None after a good read),
+    so the operator's repositories page shows the config error as of the last read."""
+    if repository_id is None:
+        return
+    error = error[:CONFIG_ERROR_CHARS] if error else None
+    with session_scope(url) as session:
+        repository = session.get(Repository, repository_id)
+        if repository is None or repository.config_error == error:
+            return
+        repository.config_error = error
+        repository.config_error_at = utcnow() if error else None

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.db import session_scope
-from app.models import Run, utcnow
+from app.models import AuditLog, Run, utcnow
 from app.runs.lifecycle import (
     ENQUEUE_GRACE_S,
     LIVE_JOB_STATES,
@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 #: How many times a run whose worker died is resumed before it is failed for good: a run that
 #: kills its worker twice (OOM, a hung test suite) will most likely do it again.
 MAX_RESUMES = 2
+#: The audit rows' actor and action prefix for what the sweeper did (one row per run and
+#: action): the dashboard counts these, so its "sweeper actions" hold across processes and
+#: restarts, which Prometheus counters in a worker's memory-mapped files do not.
+SWEEPER_ACTOR = "sweeper"
+SWEEPER_ACTIONS = ("resumed", "failed", "enqueued")
 
 
 @dataclass
@@ -59,7 +64,25 @@ def sweep(
     for run_id in _unenqueued(database_url, job_state, now):
         if _enqueue_run(database_url, run_id, enqueue):
             report.enqueued.append(run_id)
+    _audit(database_url, report)
     return report
+
+
+def _audit(database_url: str, report: SweepReport) -> None:
+    """One audit row per run the sweep acted on (none for a sweep that did nothing)."""
+    rows = [
+        AuditLog(actor=SWEEPER_ACTOR, action=f"{SWEEPER_ACTOR}.{action}", run_id=run_id)
+        for action in SWEEPER_ACTIONS
+        for run_id in getattr(report, action)
+    ]
+    if not rows:
+        return
+    try:
+        with session_scope(database_url) as session:
+            session.add_all(rows)
+    except Exception:
+        # The runs' own updates are committed; losing their audit rows must not fail the sweep.
+        log.exception("could not record the sweep's actions in the audit log")
 
 
 def _stuck_running(database_url: str, job_state: JobState, now: dt.datetime) -> list[int]:

@@ -3,9 +3,11 @@ server to listen, and a private redis-server that keeps nothing on disk."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,3 +64,31 @@ def redis_server() -> Iterator[RedisServer]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@contextmanager
+def silent_port() -> Iterator[int]:
+    """A loopback TCP port that accepts connections and never sends a byte (a hung server, a
+    black hole behind a load balancer): a client without its own timeout waits forever."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        server.close()

@@ -7,10 +7,12 @@ Times are relative to now, with margins that keep every run on the same side of 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from app.db import session_scope
 from app.models import (
     Attempt,
+    AuditLog,
     CandidateRecord,
     Delivery,
     Installation,
@@ -36,6 +38,12 @@ FIXED_RUN = 1
 LIVE_RUN = 4
 
 
+#: The config error stored on acme/gadgets (as a job that read a bad file leaves it).
+#: Sweeper audit rows seeded within the overview's window (and one older, not counted).
+SWEEPS = "resumed 2, failed 1, enqueued 1"
+CONFIG_ERROR = "`max_attempts` must be an integer (the file says lots)"
+
+
 def seed(database_url: str) -> None:
     now = dt.datetime.now(dt.UTC)
     day = dt.timedelta(days=1)
@@ -44,7 +52,13 @@ def seed(database_url: str) -> None:
         s.add_all(
             [
                 Repository(id=501, installation_id=77, full_name="acme/widgets"),
-                Repository(id=502, installation_id=77, full_name="acme/gadgets"),
+                Repository(
+                    id=502,
+                    installation_id=77,
+                    full_name="acme/gadgets",
+                    config_error=CONFIG_ERROR,
+                    config_error_at=now - day,
+                ),
             ]
         )
         s.flush()
@@ -217,3 +231,35 @@ def seed(database_url: str) -> None:
                 ),
             ]
         )
+        s.add_all(
+            [
+                AuditLog(actor="sweeper", action=f"sweeper.{action}", run_id=run, at=at)
+                for action, run, at in (
+                    ("resumed", 4, now - day),
+                    ("resumed", 4, now - 2 * day),
+                    ("failed", 5, now - 2 * day),
+                    ("enqueued", 3, now - 3 * day),
+                    ("failed", 2, now - 20 * day),  # outside the 7-day window
+                )
+            ]
+        )
+
+
+#: Answers that leave no row, as the web tier notes them in Redis (`seed_answered`).
+ANSWERED = (
+    ("duplicate", 200, "dlv-aaa", "issues", "labeled", "redelivery of a delivery already recorded"),
+    ("ignored", 204, "dlv-ccc", "star", "created", "star.created is not handled"),
+    ("refused", 401, "dlv-forged", "issues", None, "missing or invalid X-Hub-Signature-256"),
+)
+
+
+def seed_answered(redis: Any) -> None:
+    """Note `ANSWERED` in the capped streams the deliveries page reads."""
+    from app.runs import answered
+
+    for outcome, status, delivery, event, action, reason in ANSWERED:
+        command = answered.xadd_command(
+            outcome, status, delivery, event, action, reason, "10.0.0.9"
+        )
+        assert command is not None
+        redis.execute_command(*command)

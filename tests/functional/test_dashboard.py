@@ -119,6 +119,7 @@ def test_the_pages_show_the_seeded_numbers(client: FlaskClient, fake_github: Fak
     overview = client.get("/dashboard/").get_data(as_text=True)
     for testid, value in dashboard_seed.EXPECTED.items():
         assert f'data-testid="{testid}">{value}<' in overview, testid
+    assert f'data-testid="sweeps">{dashboard_seed.SWEEPS}<' in overview
     assert "the sandbox ran out of memory" in overview and "no candidate passed" in overview
     run = client.get("/dashboard/runs/1").get_data(as_text=True)
     assert dashboard_seed.BUNDLE in run and "#41 (fix, open)" in run
@@ -147,6 +148,7 @@ def test_the_pages_show_the_seeded_numbers(client: FlaskClient, fake_github: Fak
     assert client.get("/dashboard/runs?since=yesterday").status_code == 400
     repos = client.get("/dashboard/repositories").get_data(as_text=True)
     assert "acme/widgets" in repos and "acme/gadgets" in repos
+    assert dashboard_seed.CONFIG_ERROR in repos
     deliveries = client.get("/dashboard/deliveries").get_data(as_text=True)
     assert "dlv-aaa" in deliveries and "repository not installed" in deliveries
     assert client.get("/dashboard/runs/999").status_code == 404

@@ -55,6 +55,7 @@ def server(
     Base.metadata.create_all(engine)
     engine.dispose()
     dashboard_seed.seed(database_url)
+    dashboard_seed.seed_answered(redis_conn)
     flask_app = create_app(dashboard_config(database_url, redis_url, fake_github))
     http = make_server("127.0.0.1", 0, flask_app, threaded=True)
     thread = threading.Thread(
@@ -154,11 +155,18 @@ def test_each_page_shows_the_seeded_numbers(
         widgets.nth(4).inner_text().startswith("$0.00 / $10.00")
         or "$0." in widgets.nth(4).inner_text()
     )
+    gadgets = page.locator("tr[data-repo='acme/gadgets'] [data-testid='config-error']")
+    assert dashboard_seed.CONFIG_ERROR in gadgets.inner_text()
     _shot(page, "repositories")
 
     page.goto(f"{server}/dashboard/deliveries")
     table = page.get_by_test_id("deliveries").inner_text()
     assert "dlv-aaa" in table and "repository not installed" in table
+    noted = page.get_by_test_id("answered-deliveries").inner_text()
+    assert "redelivery of a delivery already recorded" in noted
+    assert "star.created is not handled" in noted
+    refused = page.get_by_test_id("refused-deliveries").inner_text()
+    assert "dlv-forged" in refused and "401" in refused
     _shot(page, "deliveries")
 
     assert problems == []

@@ -8,23 +8,31 @@ from app.runs import RunRequest
 from webhooks.router import Context, Payload
 
 
-def skip_reason(payload: Payload, ctx: Context) -> str | None:
+def skip_reason(payload: Payload, ctx: Context, *, bots_allowed: bool = False) -> str | None:
     """Why this payload must not start work, or None when it may.
 
     Bots are ignored so FixWurx never reacts to its own comments or to other Apps (a loop
-    between two Apps would burn budget forever). A payload without an installation was not
-    delivered to an App installation, so there is no token to act with.
+    between two Apps would burn budget forever). `bots_allowed` is for events that only record
+    a fact GitHub reports and answer nobody, such as a merge: merge queues and auto-merge merge
+    as bots, and dropping those would leave the fix unrecorded. A payload without an
+    installation was not delivered to an App installation, so there is no token to act with.
     """
-    sender = payload.get("sender") or {}
+    bot = None if bots_allowed else _bot_reason(payload.get("sender") or {}, ctx)
+    if bot:
+        return bot
+    if not isinstance(payload.get("installation"), dict):
+        return "payload has no installation"
+    if not isinstance(payload.get("repository"), dict):
+        return "payload has no repository"
+    return None
+
+
+def _bot_reason(sender: dict[str, Any], ctx: Context) -> str | None:
     login = str(sender.get("login", ""))
     if sender.get("type") == "Bot" or login.endswith("[bot]"):
         return f"sender {login!r} is a bot"
     if login.lower() == f"{ctx.app_slug}[bot]".lower():
         return "sender is FixWurx itself"
-    if not isinstance(payload.get("installation"), dict):
-        return "payload has no installation"
-    if not isinstance(payload.get("repository"), dict):
-        return "payload has no repository"
     return None
 
 

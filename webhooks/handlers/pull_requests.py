@@ -12,7 +12,9 @@ def register(router: Router) -> None:
 
 
 def closed(payload: Payload, ctx: Context) -> Outcome:
-    reason = skip_reason(payload, ctx)
+    # A merge is a fact to record (it answers nobody, so it cannot start a loop between Apps),
+    # and merge queues and auto-merge merge as bots.
+    reason = skip_reason(payload, ctx, bots_allowed=True)
     if reason:
         return ignore(reason)
     pull = payload["pull_request"]

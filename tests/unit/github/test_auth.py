@@ -151,3 +151,57 @@ def test_a_refused_jwt_is_an_error_naming_the_installation(
     wrong_app = github_settings.replace(app_id="1")
     with pytest.raises(GitHubError, match="installation 424242 failed with HTTP 401"):
         InstallationTokens(wrong_app, redis_conn).token(424242)
+
+
+def test_a_revoked_token_is_forgotten_and_replaced_once(
+    github_settings: Settings, fake_github: FakeGitHub, redis_conn: Redis
+) -> None:
+    from app.github.job import installation_client
+
+    fake_github.add_repo("octo/app", {"README.md": "hi\n"})
+    tokens = InstallationTokens(github_settings, redis_conn)
+    repo = installation_client(github_settings, tokens, 424242).repo("octo/app")
+    revoked = tokens.token(424242)
+    number = fake_github.add_issue("octo/app", "bug")
+    fake_github.expire_tokens()  # GitHub revokes it while it is cached for another hour
+    assert repo.issue(number).title == "bug"
+    assert fake_github.minted == [424242, 424242]
+    assert tokens.token(424242) != revoked
+    cached = json.loads(redis_conn.get(f"{constants.TOKEN_CACHE_PREFIX}424242") or b"{}")
+    assert cached["token"] != revoked  # the other workers get the new one too
+
+
+def test_a_second_refusal_is_an_error_after_one_retry(
+    github_settings: Settings, fake_github: FakeGitHub, redis_conn: Redis
+) -> None:
+    from app.github.job import installation_client
+
+    fake_github.add_repo("octo/app", {"README.md": "hi\n"})
+    tokens = InstallationTokens(github_settings, redis_conn)
+    repo = installation_client(github_settings, tokens, 424242).repo("octo/app")
+    number = fake_github.add_issue("octo/app", "bug")
+    fake_github.inject(
+        "GET", r"/repos/octo/app/issues/\d+", 401, message="Bad credentials", times=5
+    )
+    with pytest.raises(GitHubError, match="HTTP 401"):
+        repo.issue(number)
+    assert fake_github.minted == [424242, 424242]
+    assert fake_github.count("GET", r"/repos/octo/app/issues/\d+") == 2
+
+
+def test_the_token_cache_gives_up_on_a_redis_that_never_answers(
+    github_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from app.github import job
+    from app.github.job import token_cache
+    from tests.fakes.loopback import silent_port
+
+    monkeypatch.setattr(job, "TOKEN_REDIS_TIMEOUT_S", 0.5)  # the test's patience, not the bound
+    with silent_port() as port:
+        hung = github_settings.replace(redis_url=f"redis://127.0.0.1:{port}/0")
+        started = time.monotonic()
+        with pytest.raises(RedisTimeoutError):
+            InstallationTokens(hung, token_cache(hung)).token(424242)
+        assert time.monotonic() - started < 10 * job.TOKEN_REDIS_TIMEOUT_S

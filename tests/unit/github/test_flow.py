@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
-from app.models import PullRequest, Run
+from app.models import PullRequest, Repository, Run
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.unit.github.helpers import bodies, execute_run, make_run, run_row
 
@@ -27,6 +27,39 @@ def test_invalid_config_gets_exactly_one_comment_and_no_action(
     assert len(comments) == 1
     assert "`.github/fixwurx.yml` is invalid" in comments[0] and "`max_attempts`" in comments[0]
     assert repo.reactions == [] and fake_github.open_pulls("octo/app") == []
+
+
+def test_a_rejected_config_is_stored_on_the_repository_until_a_good_one_is_read(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "max_attempts: lots\n"}, "cfg"
+    )
+    number = fake_github.add_issue("octo/app", "bug", labels=("fixwurx",))
+    execute_run(settings, make_run(settings, repo, kind="issue", issue_number=number))
+    stored = repository_row(settings, repo.id)
+    assert "max_attempts" in (stored.config_error or "") and stored.config_error_at is not None
+    fake_github.commit_files("octo/app", "main", {".github/fixwurx.yml": "max_attempts: 2\n"}, "ok")
+    execute_run(
+        settings,
+        make_run(
+            settings,
+            repo,
+            kind="command",
+            command="help",
+            issue_number=number,
+            requested_by="alice",
+        ),
+    )
+    stored = repository_row(settings, repo.id)
+    assert (stored.config_error, stored.config_error_at) == (None, None)
+
+
+def repository_row(settings: Settings, repository_id: int) -> Repository:
+    with session_scope(settings.database_url) as session:
+        found = session.get(Repository, repository_id)
+        assert found is not None
+        return found
 
 
 def test_closed_issue_is_refused_with_a_reason(
@@ -214,3 +247,46 @@ def test_a_repository_without_tests_gets_a_failure_comment_not_a_retry(
     assert "could not run the repair" in status and "✅ clone" in status
     assert "FixWurx could not find a verified fix" in failure and row.reason[:40] in failure
     assert [r["content"] for r in repo.reactions] == ["eyes"]
+
+
+def test_two_check_suites_for_one_commit_start_one_repair(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    # Two deliveries (two check suites of one commit), each recording a run; the first run's
+    # worker is still repairing when the second run's worker reaches the per-commit cap.
+    from app import runs
+    from app.github import records
+    from tests.fakes import webhooks as fake
+    from webhooks import create_app
+
+    fake_github.commit_files(
+        "octo/app", "main", {".github/fixwurx.yml": "auto_fix_ci: true\n"}, "c"
+    )
+    web = create_app(
+        {
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url,
+            "WEBHOOK_SECRET": "s",
+            "SENTRY_DSN": "",
+        }
+    ).test_client()
+    payload = fake.failing_check_suite(
+        repository={"id": repo.id, "full_name": repo.full_name, "default_branch": "main"},
+        installation={"id": repo.installation_id},
+        check_suite={"head_sha": "e" * 40, "head_branch": "feature", "pull_requests": []},
+    )
+    run_ids = []
+    for _ in range(2):
+        sent = fake.delivery("check_suite", payload, "s")
+        answer = web.post("/webhooks/github", data=sent.body, headers=sent.headers)
+        assert answer.status_code == 202, answer.data
+        run_ids += [int(j.removeprefix("run-")) for j in answer.get_json()["jobs"]]
+    first, second = run_ids
+    assert runs.claim(settings.database_url, first) and runs.claim(settings.database_url, second)
+    execute_run(settings, second)
+    assert "already had 1 attempt" in (run_row(settings, second).reason or "")
+    # The first run does not count the second (now refused) against itself.
+    assert (
+        records.ci_attempts(settings.database_url, records.load_run(settings.database_url, first))
+        == 0
+    )

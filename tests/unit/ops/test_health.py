@@ -18,7 +18,7 @@ from sqlalchemy import create_engine
 
 from app import create_app, migrate
 from app.models import Base
-from tests.fakes.loopback import free_port, wait_for_port
+from tests.fakes.loopback import free_port, silent_port, wait_for_port
 
 
 def _start_redis(port: int) -> subprocess.Popen[bytes]:
@@ -158,3 +158,41 @@ def test_readyz_follows_postgresql_down_and_back(
     while (back := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.2)  # the pool's pre-ping drops the dead connections on the next checkout
     assert back.status_code == 200, back.get_json()
+
+
+@pytest.fixture
+def silent_listener() -> Iterator[int]:
+    with silent_port() as port:
+        yield port
+
+
+def test_readyz_is_bounded_when_postgresql_accepts_and_never_answers(
+    silent_listener: int, redis_url: str
+) -> None:
+    from app import db
+
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{silent_listener}/test"
+    client = _client(url, redis_url)
+    started = time.monotonic()
+    try:
+        answer = client.get("/readyz")
+    finally:
+        db._engines.pop(url, None)
+    took = time.monotonic() - started
+    assert answer.status_code == 503
+    assert answer.get_json()["down"] == ["database"]
+    assert took < db.CONNECT_TIMEOUT_S + 2, f"/readyz took {took:.1f} s"
+
+
+def test_readyz_is_bounded_when_redis_accepts_and_never_answers(
+    silent_listener: int, migrated_sqlite: str
+) -> None:
+    from app import health
+
+    client = _client(migrated_sqlite, f"redis://127.0.0.1:{silent_listener}/0")
+    started = time.monotonic()
+    answer = client.get("/readyz")
+    took = time.monotonic() - started
+    assert answer.status_code == 503
+    assert answer.get_json()["down"] == ["redis"]
+    assert took < health.REDIS_TIMEOUT_S + 2, f"/readyz took {took:.1f} s"

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from app import runs
 from app.db import session_scope
-from app.models import Delivery, Installation, Repository, Run
+from app.models import AuditLog, Delivery, Installation, Repository, Run
 
 REQUEST = runs.RunRequest(
     kind="issue",
@@ -268,3 +268,29 @@ def test_verdicts_are_stored_as_run_statuses(database_url: str) -> None:
             assert (run.status, run.reason) == (status, ended.reason)
     assert verdict.refused("x", tell_user=True).tell_user
     assert isinstance(verdict.refused("x"), runs.Refused)
+
+
+def sweeper_audit(url: str) -> list[tuple[str, int | None]]:
+    with session_scope(url) as session:
+        rows = session.execute(
+            select(AuditLog.action, AuditLog.run_id)
+            .where(AuditLog.actor == "sweeper")
+            .order_by(AuditLog.id)
+        )
+        return [(str(action), run_id) for action, run_id in rows]
+
+
+def test_each_sweeper_action_is_an_audit_row(database_url: str) -> None:
+    # The rows outlive the process, unlike its Prometheus counters; the dashboard counts them.
+    (lost,) = record(database_url, "d-lost").run_ids
+    (dead,) = record(database_url, "d-dead").run_ids
+    runs.claim(database_url, dead)
+    age(database_url, lost, runs.ENQUEUE_GRACE_S + 1)
+    queue = FakeQueue({dead: "failed"})
+    assert runs.sweep(database_url, queue.job_state, queue.enqueue) == runs.SweepReport(
+        resumed=[dead], enqueued=[lost]
+    )
+    assert sweeper_audit(database_url) == [("sweeper.resumed", dead), ("sweeper.enqueued", lost)]
+    queue.states.update({dead: "started", lost: "started"})
+    runs.sweep(database_url, queue.job_state, queue.enqueue)  # nothing to do: no new rows
+    assert len(sweeper_audit(database_url)) == 2

@@ -107,6 +107,25 @@ def test_bots_are_ignored_including_fixwurx_itself(event: str, payload: dict[str
     assert outcome is not None and "bot" in (outcome.ignored or "")
 
 
+@pytest.mark.parametrize("login", ["github-merge-queue[bot]", "some-automerge-app[bot]"])
+def test_a_merge_done_by_a_bot_is_still_recorded(login: str) -> None:
+    # Merge queues and auto-merge Apps merge as bots; the merge must still reach the job, or
+    # the fix is never recorded as merged and a broken default branch gets no rollback.
+    payload = fake.merged_pull_request(**fake.bot_sender(login))
+    run = only_run("pull_request", payload)
+    assert (run.kind, run.pr_number, run.requested_by) == (
+        "merge",
+        payload["pull_request"]["number"],
+        login,
+    )
+
+
+def test_a_pull_request_closed_unmerged_by_a_bot_is_ignored() -> None:
+    payload = fake.example("pull_request", "closed", **fake.bot_sender())
+    outcome = route("pull_request", payload)
+    assert outcome is not None and outcome.ignored
+
+
 def test_fixwurx_is_recognised_by_its_slug_even_if_typed_as_a_user() -> None:
     payload = fake.labeled_issue(sender={"login": "acme-fixer[bot]", "type": "User"})
     outcome = route("issues", payload, Context(app_slug="acme-fixer"))

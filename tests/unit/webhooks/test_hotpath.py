@@ -62,3 +62,21 @@ def test_postgres_connections_start_with_the_given_server_settings(postgres_url:
     assert tuned.execute_one("SHOW synchronous_commit", {})[0] == "off"  # on its replacement too
     assert tuned.execute_one("SELECT pg_backend_pid()", {})[0] != backend
     engine.dispose()
+
+
+def test_hot_postgresql_connect_is_bounded_when_the_server_never_answers() -> None:
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import CONNECT_TIMEOUT_S
+    from tests.fakes.loopback import silent_port
+
+    with silent_port() as port:
+        engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/test")
+        hot = HotConnections(engine)
+        started = time.monotonic()
+        with pytest.raises(OperationalError):
+            hot.execute_one("SELECT 1", {})
+        assert time.monotonic() - started < 2 * CONNECT_TIMEOUT_S + 2
+        engine.dispose()
