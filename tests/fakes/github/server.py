@@ -172,7 +172,8 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving (and kill the CI jobs still running)."""
+        self.ci.shutdown()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -581,12 +582,16 @@ class FakeGitHub:
             ("POST", repo + r"/pulls", self._create_pull),
             ("GET", repo + r"/pulls/(\d+)", self._pull),
             ("PATCH", repo + r"/pulls/(\d+)", self._edit_pull),
+            ("GET", repo + r"/commits/([^/]+)", self._commit),
             ("POST", repo + r"/check-runs", checks.create_run),
             ("GET", repo + r"/check-runs/(\d+)", checks.get_run),
             ("PATCH", repo + r"/check-runs/(\d+)", checks.update_run),
             ("POST", repo + r"/check-runs/(\d+)/rerequest", checks.rerequest_run),
             ("GET", repo + r"/commits/([^/]+)/check-runs", checks.runs_for_ref),
             ("GET", repo + r"/commits/([^/]+)/check-suites", checks.suites_for_ref),
+            ("GET", repo + r"/check-suites/(\d+)", checks.get_suite),
+            ("GET", repo + r"/check-suites/(\d+)/check-runs", checks.suite_runs),
+            ("POST", repo + r"/check-suites/(\d+)/rerequest", checks.rerequest_suite),
             ("GET", repo + r"/actions/workflows", actions.list_workflows),
             ("GET", repo + r"/actions/workflows/([^/]+)", actions.get_workflow),
             ("POST", repo + r"/actions/workflows/([^/]+)/dispatches", actions.dispatch),
@@ -596,7 +601,9 @@ class FakeGitHub:
             ("POST", repo + r"/actions/runs/(\d+)/rerun", actions.rerun),
             ("POST", repo + r"/actions/runs/(\d+)/rerun-failed-jobs", actions.rerun_failed),
             ("GET", repo + r"/actions/runs/(\d+)/jobs", actions.list_jobs),
+            ("GET", repo + r"/actions/jobs/(\d+)", actions.get_job),
             ("GET", repo + r"/actions/jobs/(\d+)/logs", actions.job_logs),
+            ("GET", repo + r"/actions/artifacts/(\d+)", actions.get_artifact),
             ("GET", repo + r"/actions/runs/(\d+)/artifacts", actions.list_artifacts),
             ("GET", repo + r"/actions/artifacts/(\d+)/zip", actions.artifact_zip),
         ]
@@ -963,6 +970,45 @@ class FakeGitHub:
             "merge_sha": None,
         }
         return repo.pulls[number]
+
+    def _commit(self, request: Request, _b: Any, owner: str, name: str, ref: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        sha = self.resolve_ref(repo.full_name, ref)
+        simple = self.commit_json(repo.full_name, sha)
+        parents = git(["rev-list", "--parents", "-n", "1", sha], repo.bare).split()[1:]
+        api = f"{self.api_url}/repos/{repo.full_name}"
+        return _json(
+            200,
+            {
+                "sha": sha,
+                "node_id": f"C_fake{sha[:12]}",
+                "url": f"{api}/commits/{sha}",
+                "html_url": f"{self.base_url}/{repo.full_name}/commit/{sha}",
+                "comments_url": f"{api}/commits/{sha}/comments",
+                "commit": {
+                    "url": f"{api}/git/commits/{sha}",
+                    "message": simple["message"],
+                    "author": {**simple["author"], "date": simple["timestamp"]},
+                    "committer": {**simple["committer"], "date": simple["timestamp"]},
+                    "comment_count": 0,
+                    "tree": {
+                        "sha": simple["tree_id"],
+                        "url": f"{api}/git/trees/{simple['tree_id']}",
+                    },
+                },
+                # GitHub's user objects, or {} for an author with no account (the fake's case)
+                "author": {},
+                "committer": {},
+                "parents": [
+                    {
+                        "sha": p,
+                        "url": f"{api}/commits/{p}",
+                        "html_url": f"{self.base_url}/{repo.full_name}/commit/{p}",
+                    }
+                    for p in parents
+                ],
+            },
+        )
 
     def _pull(self, request: Request, _b: Any, owner: str, name: str, n: str) -> Response:
         repo = self._repo_for(request, owner, name)
