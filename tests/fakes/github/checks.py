@@ -50,7 +50,10 @@ class ChecksApi:
 
     def rerequest_run(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:
         repo = self.fake.repo_for(request, owner, name)
-        self.fake.ci.rerequest(self._run_of(repo, cid), self.fake.bot)
+        check = self._run_of(repo, cid)
+        if check.status != "completed":
+            self.fake.fail(422, "This check run is not rerequestable")
+        self.fake.ci.rerequest(check, self.fake.bot)
         return self.fake.json(201, {})
 
     def runs_for_ref(self, request: Request, _b: Any, owner: str, name: str, ref: str) -> Response:

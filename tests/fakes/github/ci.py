@@ -43,8 +43,14 @@ A dispatch's run name (`display_title`) is `"<workflow name> <inputs['nonce']>"`
 `nonce` input is given, else the workflow name, so a client whose server rejected
 `return_run_details` can find its run; a push's is the commit's subject, as on GitHub.
 
-Deliveries queued (validated against @octokit/webhooks-schemas): `workflow_run.requested` when a
-run starts; `check_run.completed`, `check_suite.completed` and `workflow_run.completed` when it
+On every push GitHub also makes the App's own check suite for the new head (status `queued`,
+no runs until the App creates one; it stays queued if the App never does, as on GitHub) and
+sends `check_suite.requested` with the App as `app`; `configure(..., app_suites=False)` turns
+that off. A workflow's `branches` (fnmatch patterns, like `on.push.branches`) limits the
+branches its push trigger answers; None means every branch.
+
+Deliveries queued (validated against @octokit/webhooks-schemas): `check_suite.requested` (the
+App's suite) on a push; `workflow_run.requested` when a run starts; `check_run.completed`, `check_suite.completed` and `workflow_run.completed` when it
 ends. `pull_request.closed` (merged) from `merge_pull`. Check runs the App creates or updates
 through the Checks API queue `check_run.created` / `check_run.completed` and, when its suite is
 all done, `check_suite.completed`, all with the App itself as `app` (so FixWurx must ignore its
@@ -95,6 +101,9 @@ class RepoCi:
     env: dict[str, str]
     mode: Mode = "run"
     run_details: bool = True
+    #: GitHub makes an (empty, queued) check suite for the App on every push and sends it
+    #: `check_suite.requested`; the App's own check runs then join that suite.
+    app_suites: bool = True
     next_run_number: int = 1
 
 
@@ -132,6 +141,7 @@ class CiSimulator:
         *,
         mode: Mode = "run",
         run_details: bool = True,
+        app_suites: bool = True,
     ) -> list[Workflow]:
         """Give `full_name` these workflows (ids assigned here; returned)."""
         if full_name not in self.fake.repos:
@@ -140,7 +150,9 @@ class CiSimulator:
         files = [w.file for w in numbered]
         if len(set(files)) != len(files):
             raise ValueError(f"workflow files must be unique, got {files}")
-        self.repos[full_name] = RepoCi(numbered, dict(env or {}), run_details=run_details)
+        self.repos[full_name] = RepoCi(
+            numbered, dict(env or {}), run_details=run_details, app_suites=app_suites
+        )
         self.set_mode(full_name, mode)
         return numbered
 
@@ -212,16 +224,21 @@ class CiSimulator:
     def on_push(
         self, full_name: str, branch: str, sha: str, before: str | None, pusher: str
     ) -> list[WorkflowRun]:
-        """A branch moved to `sha`: start its push workflows."""
+        """A branch moved to `sha`: GitHub requests the App's check suite, then starts the
+        push workflows whose `branches` match."""
         config = self.repos.get(full_name)
         if config is None:
             return []
         title = self.fake.commit_subject(full_name, sha)
         with self.fake._lock:
+            repo = self.fake.repos[full_name]
+            if config.app_suites and config.mode != "silent":
+                suite = self._app_suite(repo, sha, branch, before)
+                self.queue(events.check_suite(self.fake, repo, suite, "requested", pusher))
             return [
                 self._start(full_name, w, "push", branch, sha, before, pusher, {}, title)
                 for w in config.workflows
-                if "push" in w.events
+                if "push" in w.events and w.runs_on_branch(branch)
             ]
 
     def dispatch(
@@ -319,11 +336,14 @@ class CiSimulator:
             suite.status = "in_progress"
             suite.conclusion = None
 
-    def _app_suite(self, repo: FakeRepo, sha: str) -> CheckSuite:
+    def _app_suite(
+        self, repo: FakeRepo, sha: str, branch: str | None = None, before: str | None = None
+    ) -> CheckSuite:
         for suite in self.state.suites.values():
             if suite.full_name == repo.full_name and suite.owner == "app" and suite.head_sha == sha:
                 return suite
-        return self._new_suite(repo.full_name, "app", sha, self.fake.branch_at(repo.full_name, sha))
+        branch = branch or self.fake.branch_at(repo.full_name, sha)
+        return self._new_suite(repo.full_name, "app", sha, branch, before)
 
     # --- workflow runs -----------------------------------------------------------------------
 

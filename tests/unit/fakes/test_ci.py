@@ -8,6 +8,7 @@ import subprocess
 import zipfile
 
 from tests.fakes.github import FakeGitHub, FakeRepo
+from tests.fakes.github.ci import Workflow
 from tests.fakes.github.cimodels import ACTIONS_APP_ID
 from tests.unit.fakes.conftest import Api
 
@@ -249,7 +250,27 @@ def test_pump_signs_and_sends_every_queued_delivery(
     fake_github.commit_files(repo.full_name, "fixwurx/p", {"a.txt": "a\n"}, "Add a")
     sent = pump(fake_github, web.test_client(), "s3cret")
 
-    assert [s[2] for s in sent] == [202, 202, 202, 202]
-    assert received == ["workflow_run", "check_run", "check_suite", "workflow_run"]
+    assert [s[2] for s in sent] == [202] * 5
+    assert received == ["check_suite", "workflow_run", "check_run", "check_suite", "workflow_run"]
     assert fake_github.ci.take_deliveries() == []
-    assert len(fake_github.deliveries) == 4
+    assert len(fake_github.deliveries) == 5
+
+
+def test_a_push_requests_the_apps_suite_and_branch_filters_pick_workflows(
+    fake_github: FakeGitHub,
+) -> None:
+    fake_github.add_repo("octo/main-only", {"a.txt": "a\n"})
+    nightly = Workflow(name="Main CI", file="main.yml", command="true", branches=("main",))
+    fake_github.ci.configure("octo/main-only", [nightly])
+    sha = fake_github.commit_files("octo/main-only", "fixwurx/x", {"b.txt": "b\n"}, "On a branch")
+    assert fake_github.ci.runs("octo/main-only") == []
+    ((event, payload),) = fake_github.ci.take_deliveries()
+    assert (event, payload["action"]) == ("check_suite", "requested")
+    assert (payload["check_suite"]["app"]["id"], payload["check_suite"]["head_sha"]) == (
+        fake_github.app_id,
+        sha,
+    )
+
+    fake_github.commit_files("octo/main-only", "main", {"c.txt": "c\n"}, "On main")
+    fake_github.ci.wait_idle(30)
+    assert [r.head_branch for r in fake_github.ci.runs("octo/main-only")] == ["main"]
