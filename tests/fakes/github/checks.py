@@ -48,6 +48,27 @@ class ChecksApi:
         repo = self.fake.repo_for(request, owner, name)
         return self.fake.json(200, self.run_json(repo, self._run_of(repo, cid)))
 
+    def annotations(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:
+        repo = self.fake.repo_for(request, owner, name)
+        found = self._run_of(repo, cid).output.get("annotations", [])
+        blob = f"{self.fake.base_url}/{repo.full_name}/blob"
+        shaped = [
+            {
+                "path": a["path"],
+                "start_line": a["start_line"],
+                "end_line": a["end_line"],
+                "start_column": a.get("start_column"),
+                "end_column": a.get("end_column"),
+                "annotation_level": a["annotation_level"],
+                "title": a.get("title"),
+                "message": a["message"],
+                "raw_details": a.get("raw_details"),
+                "blob_href": f"{blob}/{self._run_of(repo, cid).head_sha}/{a['path']}",
+            }
+            for a in self.fake.page(request, found)
+        ]
+        return self.fake.json(200, shaped)
+
     def rerequest_run(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:
         repo = self.fake.repo_for(request, owner, name)
         check = self._run_of(repo, cid)

@@ -587,6 +587,7 @@ class FakeGitHub:
             ("GET", repo + r"/check-runs/(\d+)", checks.get_run),
             ("PATCH", repo + r"/check-runs/(\d+)", checks.update_run),
             ("POST", repo + r"/check-runs/(\d+)/rerequest", checks.rerequest_run),
+            ("GET", repo + r"/check-runs/(\d+)/annotations", checks.annotations),
             ("GET", repo + r"/commits/([^/]+)/check-runs", checks.runs_for_ref),
             ("GET", repo + r"/commits/([^/]+)/check-suites", checks.suites_for_ref),
             ("GET", repo + r"/check-suites/(\d+)", checks.get_suite),

@@ -158,11 +158,21 @@ def test_the_apps_own_check_run_is_its_suite_and_its_deliveries_name_the_app(
         {"name": "FixWurx verification", "head_sha": sha, "status": "in_progress"},
     )
     assert made.status_code == 201, made.text
+    note = {
+        "path": "calc.py",
+        "start_line": 3,
+        "end_line": 3,
+        "annotation_level": "notice",
+        "message": "root cause",
+    }
+    output = {"title": "Verified", "summary": "2 tests", "annotations": [note]}
     done = api.patch(
-        f"/check-runs/{made.json()['id']}",
-        {"conclusion": "success", "output": {"title": "Verified", "summary": "2 tests"}},
+        f"/check-runs/{made.json()['id']}", {"conclusion": "success", "output": output}
     ).json()
     assert (done["status"], done["output"]["title"]) == ("completed", "Verified")
+    assert done["output"]["annotations_count"] == 1
+    (shown,) = api.get(f"/check-runs/{done['id']}/annotations").json()
+    assert (shown["path"], shown["start_line"], shown["message"]) == ("calc.py", 3, "root cause")
 
     delivered = fake_github.ci.take_deliveries()
     assert [(e, p["action"]) for e, p in delivered] == [
