@@ -21,6 +21,7 @@ Test-side API (the other suites code against this):
     fake.ci.take_deliveries()                     # [(event, payload), ...], oldest first
     fake.ci.runs("octo/calc")                     # the WorkflowRun records, oldest first
     fake.ci.check_runs("octo/calc", sha)          # CheckRun records on a commit (App + Actions)
+    fake.ci.trigger_push("octo/calc", "main")     # CI on a branch's tip without a new commit
     fake.ci.rerequest_from_ui(check_run_id, by="alice")  # a person clicks "Re-run"
     fake.merge_pull("octo/calc", 3, by="alice")   # real merge commit on the default branch
     tests.fakes.github.deliver.pump(fake, client, secret)  # sign and send every queued delivery
@@ -38,6 +39,11 @@ status gives the conclusion (success / failure; a timeout fails the job), the ou
 job log (the failing step is "Run tests", and the log carries GitHub's
 `##[error]Process completed with exit code N.` line), and `junit_path`, when the command
 wrote it, is zipped as the artifact `junit`.
+
+A flaky test: the job env has `GITHUB_RUN_ATTEMPT`, so a command like
+`test "$GITHUB_RUN_ATTEMPT" != 1` fails first and passes on a rerun. The App's own check runs'
+annotations are in `fake.ci.state.check_runs[id].output["annotations"]` (and served by
+`GET .../check-runs/{id}/annotations`).
 
 A dispatch's run name (`display_title`) is `"<workflow name> <inputs['nonce']>"` when a
 `nonce` input is given, else the workflow name, so a client whose server rejected
@@ -209,6 +215,14 @@ class CiSimulator:
                 for c in self.state.check_runs.values()
                 if c.full_name == full_name and c.head_sha == sha
             ]
+
+    def trigger_push(self, full_name: str, branch: str, pusher: str = "alice") -> list[WorkflowRun]:
+        """Run the push workflows on `branch`'s current tip, as if it had just been pushed
+        (the base branch's CI results for a commit made before `configure`)."""
+        sha = self.fake.branch_sha(full_name, branch)
+        if sha is None:
+            raise KeyError(f"{full_name} has no branch {branch!r}")
+        return self.on_push(full_name, branch, sha, None, pusher)
 
     def rerequest_from_ui(self, check_run_id: int, by: str = "alice") -> None:
         """A person re-runs a check from the pull request page."""

@@ -386,9 +386,7 @@ class FakeGitHub:
                 "user": user,
                 "state": state,
                 "locked": locked,
-                "labels": [
-                    {"id": 1 + i, "name": name, "color": "ededed"} for i, name in enumerate(labels)
-                ],
+                "labels": _labels(list(labels)),
                 "pull": False,
             }
         return number
@@ -574,6 +572,7 @@ class FakeGitHub:
             ("GET", repo + r"/issues/comments/(\d+)", self._get_comment),
             ("PATCH", repo + r"/issues/comments/(\d+)", self._edit_comment),
             ("GET", repo + r"/issues/(\d+)", self._issue),
+            ("PATCH", repo + r"/issues/(\d+)", self._edit_issue),
             ("GET", repo + r"/issues/(\d+)/comments", self._list_comments),
             ("POST", repo + r"/issues/(\d+)/comments", self._create_comment),
             ("POST", repo + r"/issues/(\d+)/reactions", self._react),
@@ -816,6 +815,26 @@ class FakeGitHub:
             raise HttpError(404, "Not Found")
         return _json(200, self._issue_json(repo, issue))
 
+    def _edit_issue(self, request: Request, body: Any, owner: str, name: str, n: str) -> Response:
+        """PATCH an issue or a pull request's issue: title, body, state (reopen), labels."""
+        repo = self._repo_for(request, owner, name)
+        issue = repo.issues.get(int(n))
+        if issue is None:
+            raise HttpError(404, "Not Found")
+        for key in ("title", "body", "state"):
+            if key in body:
+                issue[key] = body[key]
+        if "labels" in body:
+            names = [x if isinstance(x, str) else x["name"] for x in body["labels"]]
+            issue["labels"] = _labels(names)
+        return _json(200, self._issue_json(repo, issue))
+
+    def add_label(self, full_name: str, number: int, label: str) -> None:
+        """A person adds `label` to issue or pull request `number`."""
+        issue = self.repos[full_name].issues[number]
+        names = [x["name"] for x in issue["labels"] if x["name"] != label]
+        issue["labels"] = _labels([*names, label])
+
     def _comment_json(self, comment: dict[str, Any]) -> dict[str, Any]:
         api = f"{self.api_url}/repos/{comment['repo']}"
         return {
@@ -909,6 +928,7 @@ class FakeGitHub:
             "draft": pull["draft"],
             "merged": pull["merged"],
             "merge_commit_sha": pull["merge_sha"],
+            "labels": repo.issues[number]["labels"],
             "url": f"{api}/pulls/{number}",
             "html_url": f"{self.base_url}/{repo.full_name}/pull/{number}",
             "user": self._user_json(f"{self.slug}[bot]", self.bot_id, "Bot"),
@@ -1085,6 +1105,10 @@ class FakeGitHub:
             and installation == repo.installation_id
             and expires > time.time()
         )
+
+
+def _labels(names: list[str]) -> list[dict[str, Any]]:
+    return [{"id": 1 + i, "name": name, "color": "ededed"} for i, name in enumerate(names)]
 
 
 def _api_path(request: Request) -> str:
