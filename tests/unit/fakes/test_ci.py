@@ -284,3 +284,19 @@ def test_a_push_requests_the_apps_suite_and_branch_filters_pick_workflows(
     fake_github.commit_files("octo/main-only", "main", {"c.txt": "c\n"}, "On main")
     fake_github.ci.wait_idle(30)
     assert [r.head_branch for r in fake_github.ci.runs("octo/main-only")] == ["main"]
+
+
+def test_ci_payloads_name_the_fakes_repository_and_commit(
+    fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    sha = fake_github.commit_files(repo.full_name, "fixwurx/n", {"a.txt": "a\n"}, "Add a")
+    fake_github.ci.wait_idle(30)
+    for event, payload in fake_github.ci.take_deliveries():
+        assert payload["repository"]["full_name"] == repo.full_name
+        assert payload["installation"]["id"] == repo.installation_id
+        if event == "workflow_run":
+            run = payload["workflow_run"]
+            assert run["repository"]["full_name"] == repo.full_name
+            assert (run["head_commit"]["id"], run["head_commit"]["message"]) == (sha, "Add a")
+        if event == "check_suite":
+            assert payload["check_suite"]["head_commit"]["id"] == sha
