@@ -26,6 +26,10 @@ Test-side API (the other suites code against this):
     fake.merge_pull("octo/calc", 3, by="alice")   # real merge commit on the default branch
     tests.fakes.github.deliver.pump(fake, client, secret)  # sign and send every queued delivery
 
+An end-to-end test loops until the conversation between the App and CI is over, e.g.
+`while pump(fake, web, secret): work(redis_conn)` (pump waits for running jobs first and
+returns [] once nothing is queued; a "silent" repository never queues anything).
+
 Triggers: a push of a branch over git HTTP (FixWurx's pushes: the sender is the App's bot
 user `fixwurx[bot]`), `fake.commit_files(..., pusher="alice")`, `fake.merge_pull` (pushes the
 default branch) and `POST .../actions/workflows/{id}/dispatches` start every configured
