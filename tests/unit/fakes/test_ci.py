@@ -300,3 +300,27 @@ def test_ci_payloads_name_the_fakes_repository_and_commit(
             assert (run["head_commit"]["id"], run["head_commit"]["message"]) == (sha, "Add a")
         if event == "check_suite":
             assert payload["check_suite"]["head_commit"]["id"] == sha
+
+
+def test_lookups_by_id_and_by_an_encoded_branch_name(
+    fake_github: FakeGitHub, repo: FakeRepo, api: Api
+) -> None:
+    fake_github.commit_files(repo.full_name, "fixwurx/ids", {"a.txt": "a\n"}, "Add a")
+    fake_github.ci.wait_idle(30)
+    by_branch = api.get("/commits/fixwurx%2Fids/check-runs").json()["check_runs"]
+    (check,) = by_branch
+    suite_id = check["check_suite"]["id"]
+    suite = api.get(f"/check-suites/{suite_id}").json()
+    assert (suite["app"]["id"], suite["conclusion"]) == (ACTIONS_APP_ID, "success")
+    (listed,) = api.get(f"/check-suites/{suite_id}/check-runs").json()["check_runs"]
+    assert listed["id"] == check["id"]
+    (run,) = api.get("/actions/runs", check_suite_id=suite_id).json()["workflow_runs"]
+    (job,) = api.get(f"/actions/runs/{run['id']}/jobs").json()["jobs"]
+    assert (
+        api.get(f"/actions/jobs/{job['id']}")
+        .json()["check_run_url"]
+        .endswith(f"/check-runs/{check['id']}")
+    )
+    (artifact,) = api.get(f"/actions/runs/{run['id']}/artifacts").json()["artifacts"]
+    assert api.get(f"/actions/artifacts/{artifact['id']}").json()["name"] == "junit"
+    assert api.get("/actions/runs/999999").status_code == 404
