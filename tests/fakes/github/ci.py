@@ -26,6 +26,11 @@ Test-side API (the other suites code against this):
     fake.merge_pull("octo/calc", 3, by="alice")   # real merge commit on the default branch
     tests.fakes.github.deliver.pump(fake, client, secret)  # sign and send every queued delivery
 
+Elsewhere on the fake: `fake.mint_token(installation_id)` (an installation token without the
+App's auth code), `fake.add_label(full_name, number, label)`, `fake.graphql_url`
+(`{base}/api/graphql`) and `fake.graphql.calls` (the GraphQL operations run; see
+graphql_api.py).
+
 An end-to-end test loops until the conversation between the App and CI is over, e.g.
 `while pump(fake, web, secret): work(redis_conn)` (pump waits for running jobs first and
 returns [] once nothing is queued; a "silent" repository never queues anything).
@@ -60,8 +65,8 @@ that off. A workflow's `branches` (fnmatch patterns, like `on.push.branches`) li
 branches its push trigger answers; None means every branch.
 
 Deliveries queued (validated against @octokit/webhooks-schemas): `check_suite.requested` (the
-App's suite) on a push; `workflow_run.requested` when a run starts; `check_run.completed`, `check_suite.completed` and `workflow_run.completed` when it
-ends. `pull_request.closed` (merged) from `merge_pull`. Check runs the App creates or updates
+App's suite) on a push; `workflow_run.requested` when a run starts; `check_run.completed`,
+`check_suite.completed` and `workflow_run.completed` when it ends. `pull_request.closed` (merged) from `merge_pull`. Check runs the App creates or updates
 through the Checks API queue `check_run.created` / `check_run.completed` and, when its suite is
 all done, `check_suite.completed`, all with the App itself as `app` (so FixWurx must ignore its
 own). `pull_requests` lists the open pull requests whose head is the run's branch.
