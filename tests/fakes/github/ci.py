@@ -83,9 +83,10 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from tests.fakes.github import events, runner
+from tests.fakes.github.appchecks import AppChecks
 from tests.fakes.github.cimodels import (
     Artifact,
     CheckRun,
@@ -94,6 +95,7 @@ from tests.fakes.github.cimodels import (
     Owner,
     Workflow,
     WorkflowRun,
+    timestamp,
 )
 
 if TYPE_CHECKING:
@@ -103,9 +105,6 @@ __all__ = ["CiSimulator", "Mode", "Workflow"]
 
 Mode = Literal["run", "action_required", "silent"]
 MODES = ("run", "action_required", "silent")
-#: A suite's conclusion is the first of these its runs have, else neutral (all neutral or
-#: skipped) or success.
-WORST_FIRST = ("action_required", "cancelled", "timed_out", "failure", "stale")
 
 
 @dataclass
@@ -144,6 +143,8 @@ class CiSimulator:
         self._threads: set[threading.Thread] = set()
         self._processes: set[subprocess.Popen[bytes]] = set()
         self._closed = False
+        #: The App's own check runs (POST/PATCH check-runs); see appchecks.py.
+        self.app_checks = AppChecks(self)
         self._idle = threading.Condition(fake._lock)
 
     # --- test-side API -----------------------------------------------------------------------
@@ -256,7 +257,7 @@ class CiSimulator:
         with self.fake._lock:
             repo = self.fake.repos[full_name]
             if config.app_suites and config.mode != "silent":
-                suite = self._app_suite(repo, sha, branch, before)
+                suite = self.app_checks.suite(repo, sha, branch, before)
                 self.queue(events.check_suite(self.fake, repo, suite, "requested", pusher))
             return [
                 self._start(full_name, w, "push", branch, sha, before, pusher, {}, title)
@@ -283,7 +284,7 @@ class CiSimulator:
         suite = self.state.suites[run.suite_id]
         run.run_attempt += 1
         run.status, run.conclusion = "queued", None
-        run.updated_at = _now()
+        run.updated_at = timestamp()
         suite.status, suite.conclusion = "queued", None
         self._begin(run)
 
@@ -296,77 +297,6 @@ class CiSimulator:
         suite = self.state.suites[check.suite_id]
         repo = self.fake.repos[check.full_name]
         self.queue(events.check_run(self.fake, repo, check, suite, "rerequested", login))
-
-    # --- the App's own check runs (Checks API) -----------------------------------------------
-
-    def create_check_run(self, repo: FakeRepo, body: dict[str, Any]) -> CheckRun:
-        """POST /repos/{o}/{r}/check-runs by the App."""
-        suite = self._app_suite(repo, body["head_sha"])
-        check = CheckRun(
-            id=self.fake.next_id(),
-            suite_id=suite.id,
-            full_name=repo.full_name,
-            owner="app",
-            name=body["name"],
-            head_sha=body["head_sha"],
-            started_at=body.get("started_at") or _now(),
-        )
-        suite.run_ids.append(check.id)
-        self.state.check_runs[check.id] = check
-        self._apply(check, body)
-        self.queue(events.check_run(self.fake, repo, check, suite, "created", self.fake.bot))
-        self._after_change(repo, check, suite, was_completed=False)
-        return check
-
-    def update_check_run(self, repo: FakeRepo, check: CheckRun, body: dict[str, Any]) -> None:
-        """PATCH /repos/{o}/{r}/check-runs/{id}."""
-        was_completed = check.status == "completed"
-        self._apply(check, body)
-        self._after_change(repo, check, self.state.suites[check.suite_id], was_completed)
-
-    def _apply(self, check: CheckRun, body: dict[str, Any]) -> None:
-        for key in ("name", "details_url", "external_id", "started_at"):
-            if key in body:
-                setattr(check, key, body[key])
-        if "conclusion" in body:
-            check.conclusion = body["conclusion"]
-            check.status = "completed"  # GitHub: a conclusion completes the run
-        elif "status" in body:
-            check.status = body["status"]
-        if check.status == "completed":
-            check.completed_at = body.get("completed_at") or check.completed_at or _now()
-        if "output" in body:
-            output = body["output"]
-            annotations = [*check.output.get("annotations", []), *output.get("annotations", [])]
-            check.output = {
-                **{k: output.get(k, check.output.get(k)) for k in ("title", "summary", "text")},
-                "annotations": annotations,
-                "annotations_count": len(annotations),
-            }
-
-    def _after_change(
-        self, repo: FakeRepo, check: CheckRun, suite: CheckSuite, was_completed: bool
-    ) -> None:
-        suite.updated_at = _now()
-        if check.status == "completed" and not was_completed:
-            self.queue(events.check_run(self.fake, repo, check, suite, "completed", self.fake.bot))
-        runs = [self.state.check_runs[i] for i in suite.run_ids]
-        if all(r.status == "completed" for r in runs):
-            if suite.status != "completed":
-                suite.status, suite.conclusion = "completed", _suite_conclusion(runs)
-                self.queue(events.check_suite(self.fake, repo, suite, "completed", self.fake.bot))
-        else:
-            suite.status = "in_progress"
-            suite.conclusion = None
-
-    def _app_suite(
-        self, repo: FakeRepo, sha: str, branch: str | None = None, before: str | None = None
-    ) -> CheckSuite:
-        for suite in self.state.suites.values():
-            if suite.full_name == repo.full_name and suite.owner == "app" and suite.head_sha == sha:
-                return suite
-        branch = branch or self.fake.branch_at(repo.full_name, sha)
-        return self._new_suite(repo.full_name, "app", sha, branch, before)
 
     # --- workflow runs -----------------------------------------------------------------------
 
@@ -383,8 +313,8 @@ class CiSimulator:
         title: str,
     ) -> WorkflowRun:
         config = self._config(full_name)
-        suite = self._new_suite(full_name, "actions", sha, branch, before)
-        now = _now()
+        suite = self.new_suite(full_name, "actions", sha, branch, before)
+        now = timestamp()
         run = WorkflowRun(
             id=self.fake.next_id(),
             full_name=full_name,
@@ -449,7 +379,7 @@ class CiSimulator:
 
     def _start_job(self, run: WorkflowRun) -> Job:
         with self.fake._lock:
-            now = _now()
+            now = timestamp()
             job = Job(
                 id=self.fake.next_id(),
                 run_id=run.id,
@@ -501,7 +431,7 @@ class CiSimulator:
     def _end_job(
         self, repo: FakeRepo, run: WorkflowRun, job: Job, result: runner.JobResult
     ) -> None:
-        now = _now()
+        now = timestamp()
         job.status, job.conclusion, job.completed_at = "completed", result.conclusion, now
         job.steps, job.log = result.steps, result.log
         assert job.check_run_id is not None
@@ -519,7 +449,7 @@ class CiSimulator:
         self._finish(repo, run, suite, result.conclusion)
 
     def _finish(self, repo: FakeRepo, run: WorkflowRun, suite: CheckSuite, conclusion: str) -> None:
-        now = _now()
+        now = timestamp()
         suite.status, suite.conclusion, suite.updated_at = "completed", conclusion, now
         run.status, run.conclusion, run.updated_at = "completed", conclusion, now
         self.queue(events.check_suite(self.fake, repo, suite, "completed", run.actor))
@@ -527,7 +457,7 @@ class CiSimulator:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _new_suite(
+    def new_suite(
         self,
         full_name: str,
         owner: Owner,
@@ -535,7 +465,7 @@ class CiSimulator:
         branch: str | None,
         before: str | None = None,
     ) -> CheckSuite:
-        now = _now()
+        now = timestamp()
         suite = CheckSuite(self.fake.next_id(), full_name, owner, sha, branch, before, now, now)
         self.state.suites[suite.id] = suite
         return suite
@@ -549,17 +479,3 @@ class CiSimulator:
         if config is None:
             raise KeyError(f"CI is not configured for {full_name!r}; call fake.ci.configure")
         return config
-
-
-def _suite_conclusion(runs: list[CheckRun]) -> str:
-    found = {r.conclusion for r in runs}
-    for conclusion in WORST_FIRST:
-        if conclusion in found:
-            return conclusion
-    if found and found <= {"neutral", "skipped"}:
-        return "neutral"
-    return "success"
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
