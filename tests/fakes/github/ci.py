@@ -38,7 +38,10 @@ returns [] once nothing is queued; a "silent" repository never queues anything).
 Triggers: a push of a branch over git HTTP (FixWurx's pushes: the sender is the App's bot
 user `fixwurx[bot]`), `fake.commit_files(..., pusher="alice")`, `fake.merge_pull` (pushes the
 default branch) and `POST .../actions/workflows/{id}/dispatches` start every configured
-workflow whose `events` hold `push` or `workflow_dispatch`. Each started workflow run gets its
+workflow whose `events` hold `push` or `workflow_dispatch`; opening a pull request (REST or
+`revertPullRequest`) and pushing to the head of an open one start its `pull_request`
+workflows (event `pull_request`, run name = the pull's title; GitHub runs them on a test merge
+commit, the fake on the head commit; `branches` then filters the base branch). Each started workflow run gets its
 own check suite and, once running, one job with one check run (the job's name), owned by the
 "GitHub Actions" app (id 15368). The job's command runs in a background thread in a fresh
 export of the commit, with the workflow env, GitHub's usual `GITHUB_*` variables and, for a
@@ -83,7 +86,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tests.fakes.github import events, runner
 from tests.fakes.github.appchecks import AppChecks
@@ -259,11 +262,40 @@ class CiSimulator:
             if config.app_suites and config.mode != "silent":
                 suite = self.app_checks.suite(repo, sha, branch, before)
                 self.queue(events.check_suite(self.fake, repo, suite, "requested", pusher))
-            return [
+            started = [
                 self._start(full_name, w, "push", branch, sha, before, pusher, {}, title)
                 for w in config.workflows
                 if "push" in w.events and w.runs_on_branch(branch)
             ]
+            for pull in self.fake.open_pulls(full_name):
+                if pull["head"] == branch:
+                    started += self._pull_request_runs(full_name, pull, sha, pusher)
+            return started
+
+    def on_pull_opened(self, full_name: str, number: int, actor: str) -> list[WorkflowRun]:
+        """A pull request was opened: start its `pull_request` workflows."""
+        if full_name not in self.repos:
+            return []
+        pull = self.fake.repos[full_name].pulls[number]
+        sha = self.fake.branch_sha(full_name, pull["head"])
+        if sha is None:
+            return []
+        with self.fake._lock:
+            return self._pull_request_runs(full_name, pull, sha, actor)
+
+    def _pull_request_runs(
+        self, full_name: str, pull: dict[str, Any], sha: str, actor: str
+    ) -> list[WorkflowRun]:
+        # GitHub runs these on the PR's test merge commit; the fake runs the head commit.
+        # `branches` filters the base branch, as `on.pull_request.branches` does.
+        config = self._config(full_name)
+        return [
+            self._start(
+                full_name, w, "pull_request", pull["head"], sha, None, actor, {}, pull["title"]
+            )
+            for w in config.workflows
+            if "pull_request" in w.events and w.runs_on_branch(pull["base"])
+        ]
 
     def dispatch(
         self, full_name: str, workflow: Workflow, branch: str, inputs: dict[str, str], actor: str

@@ -190,6 +190,7 @@ class GraphQLApi:
         body = data.get("body") or f"Reverts {repo.full_name}#{node.number}"
         made = self.fake.open_pull(repo, title, body, branch, pull["base"], bool(data.get("draft")))
         self.fake.ci.on_push(repo.full_name, branch, sha, None, self.fake.bot)
+        self.fake.ci.on_pull_opened(repo.full_name, made["number"], self.fake.bot)
         return {
             "clientMutationId": data.get("clientMutationId"),
             "pullRequest": node,

@@ -324,3 +324,28 @@ def test_lookups_by_id_and_by_an_encoded_branch_name(
     (artifact,) = api.get(f"/actions/runs/{run['id']}/artifacts").json()["artifacts"]
     assert api.get(f"/actions/artifacts/{artifact['id']}").json()["name"] == "junit"
     assert api.get("/actions/runs/999999").status_code == 404
+
+
+def test_pull_request_workflows_run_when_a_pull_opens_and_its_head_moves(
+    fake_github: FakeGitHub, api: Api
+) -> None:
+    fake_github.add_repo("octo/prci", {"a.txt": "a\n"})
+    smoke = Workflow(name="Smoke", file="smoke.yml", command="true", events=("pull_request",))
+    fake_github.ci.configure("octo/prci", [smoke])
+    fake_github.commit_files("octo/prci", "fixwurx/pr", {"b.txt": "b\n"}, "Add b")
+    assert fake_github.ci.runs("octo/prci") == []  # no pull request yet
+
+    prci = api.repo_url.replace("octo/calc", "octo/prci")
+    made = api.session.post(
+        f"{prci}/pulls", json={"title": "Fix b", "head": "fixwurx/pr", "base": "main"}
+    )
+    assert made.status_code == 201, made.text
+    sha = fake_github.commit_files("octo/prci", "fixwurx/pr", {"c.txt": "c\n"}, "Add c")
+    fake_github.ci.wait_idle(30)
+
+    runs = fake_github.ci.runs("octo/prci")
+    assert [(r.event, r.display_title, r.conclusion) for r in runs] == [
+        ("pull_request", "Fix b", "success"),
+        ("pull_request", "Fix b", "success"),
+    ]
+    assert runs[-1].head_sha == sha
