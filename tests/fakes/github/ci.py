@@ -23,6 +23,7 @@ Test-side API (the other suites code against this):
     fake.ci.check_runs("octo/calc", sha)          # CheckRun records on a commit (App + Actions)
     fake.ci.trigger_push("octo/calc", "main")     # CI on a branch's tip without a new commit
     fake.ci.rerequest_from_ui(check_run_id, by="alice")  # a person clicks "Re-run"
+    fake.ci.approve(run_id)                       # a maintainer approves a waiting run
     fake.merge_pull("octo/calc", 3, by="alice")   # real merge commit on the default branch
     tests.fakes.github.deliver.pump(fake, client, secret)  # sign and send every queued delivery
 
@@ -236,6 +237,18 @@ class CiSimulator:
         if sha is None:
             raise KeyError(f"{full_name} has no branch {branch!r}")
         return self.on_push(full_name, branch, sha, None, pusher)
+
+    def approve(self, run_id: int) -> None:
+        """A maintainer approves a run that waited (`action_required`): it runs now, in the
+        same attempt, whatever the repository's mode says."""
+        with self.fake._lock:
+            run = self.state.runs[run_id]
+            if run.conclusion != "action_required":
+                raise ValueError(f"run {run_id} is {run.status}/{run.conclusion}, not waiting")
+            suite = self.state.suites[run.suite_id]
+            run.status, run.conclusion, run.updated_at = "queued", None, timestamp()
+            suite.status, suite.conclusion = "queued", None
+            self._begin(run)
 
     def rerequest_from_ui(self, check_run_id: int, by: str = "alice") -> None:
         """A person re-runs a check from the pull request page."""

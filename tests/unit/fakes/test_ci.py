@@ -120,6 +120,9 @@ def test_action_required_runs_nothing_and_silent_never_answers(
     assert delivered[-1][1]["workflow_run"]["conclusion"] == "action_required"
     (run,) = api.get("/actions/runs", head_sha=sha).json()["workflow_runs"]
     assert api.get(f"/actions/runs/{run['id']}/jobs").json()["total_count"] == 0
+    fake_github.ci.approve(run["id"])
+    fake_github.ci.wait_idle(30)
+    assert fake_github.ci.take_deliveries()[-1][1]["workflow_run"]["conclusion"] == "success"
 
     fake_github.ci.set_mode(repo.full_name, "silent")
     sha = fake_github.commit_files(repo.full_name, "fixwurx/a", {"b.txt": "b\n"}, "Add b")
