@@ -482,8 +482,9 @@ class CiSimulator:
         assert job.check_run_id is not None
         check = self.state.check_runs[job.check_run_id]
         check.status, check.conclusion, check.completed_at = "completed", result.conclusion, now
-        failed = result.conclusion != "success"
-        check.output = {"annotations_count": 1 if failed else 0}
+        # GitHub annotates a failed job with the runner's error line, on `.github`.
+        notes = [] if result.conclusion == "success" else [_error_annotation(result.log)]
+        check.output = {"annotations": notes, "annotations_count": len(notes)}
         if result.junit is not None and result.junit_name is not None:
             data = runner.zip_file(result.junit_name, result.junit)
             artifact = Artifact(self.fake.next_id(), run.id, run.workflow.artifact_name, data, now)
@@ -524,3 +525,14 @@ class CiSimulator:
         if config is None:
             raise KeyError(f"CI is not configured for {full_name!r}; call fake.ci.configure")
         return config
+
+
+def _error_annotation(log: str) -> dict[str, Any]:
+    errors = [line.split("##[error]", 1)[1] for line in log.splitlines() if "##[error]" in line]
+    return {
+        "path": ".github",
+        "start_line": 1,
+        "end_line": 1,
+        "annotation_level": "failure",
+        "message": errors[-1] if errors else "The job failed.",
+    }

@@ -66,6 +66,8 @@ def test_a_failing_command_gives_failure_with_its_log_and_junit_artifact(
     assert [(c["name"], c["conclusion"], c["app"]["slug"]) for c in checks] == [
         ("test", "failure", "github-actions")
     ]
+    (note,) = api.get(f"/check-runs/{checks[0]['id']}/annotations").json()
+    assert note["message"] == "Process completed with exit code 1."
 
 
 def test_dispatch_with_run_details_answers_the_run_and_passes_inputs(
