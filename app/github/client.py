@@ -105,6 +105,9 @@ class PullInfo:
     body: str
     head_repo: str = ""
     head_sha: str = ""
+    #: GraphQL's id of the pull request (what `revertPullRequest` and auto-merge take).
+    node_id: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,11 @@ class RepoClient:
     def clone_url(self) -> str:
         """The HTTPS clone URL (with no credentials in it)."""
         return str(self._repo.clone_url)
+
+    @property
+    def html_url(self) -> str:
+        """The repository's web page (links to commits and checks in comments start here)."""
+        return str(self._repo.html_url)
 
     @property
     def id(self) -> int:
@@ -203,12 +211,18 @@ class RepoClient:
             return None  # a directory, not a file
         return base64.b64decode(content.content or "").decode("utf-8", "replace"), content.sha
 
-    def open_pulls(self, head_branch: str) -> list[PullInfo]:
-        """Open pull requests whose head is `head_branch` in this repository."""
+    def open_pulls(self, head_branch: str | None) -> list[PullInfo]:
+        """Open pull requests whose head is `head_branch` in this repository (None: all)."""
         owner = self.full_name.split("/")[0]
-        with translated(f"GET open pulls for {head_branch} in {self.full_name}"):
+        with translated(f"GET open pulls for {head_branch or 'any branch'} in {self.full_name}"):
+            if head_branch is None:
+                return [_pull_info(p) for p in self._repo.get_pulls(state="open")]
             pulls = self._repo.get_pulls(state="open", head=f"{owner}:{head_branch}")
             return [_pull_info(p) for p in pulls]
+
+    def reopen_issue(self, number: int) -> None:
+        """Reopen issue `number` (a rolled-back fix's issue is not fixed any more)."""
+        self._call("PATCH", f"/repos/{self.full_name}/issues/{number}", {"state": "open"})
 
     def pull(self, number: int) -> PullInfo:
         """A pull request by number."""
@@ -244,6 +258,8 @@ def _pull_info(pull: Any) -> PullInfo:
         body=pull.body or "",
         head_repo=pull.head.repo.full_name if pull.head.repo else "",
         head_sha=pull.head.sha or "",
+        node_id=pull.node_id or "",
+        title=pull.title or "",
     )
 
 
@@ -288,6 +304,14 @@ class GitHubClient:
     def repo(self, full_name: str) -> RepoClient:
         """The calls on one repository (fetches it once)."""
         return RepoClient(self._gh, full_name)
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The `data` of a GraphQL query or mutation (app/github/graphql.py holds the texts);
+        a GraphQL error becomes a `GitHubError` like a REST one."""
+        with translated("POST /graphql"):
+            _headers, answer = self._gh.requester.graphql_query(query, variables)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        return data if isinstance(data, dict) else {}
 
     def user_id(self, login: str) -> int:
         """A user's numeric id (the bot's id makes its noreply commit e-mail)."""

@@ -247,7 +247,7 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         installation_id=job.run.installation_id,
         repo_models=dict(config.models) or None,
         resume=_saved_state(job),
-        environment=_environment_request(job),
+        environment=environment_request(job),
     )
     return repair(checkout, options)
 
@@ -260,7 +260,7 @@ def _saved_state(job: Job) -> RunState | None:
     return RunState.from_json(saved) if saved else None
 
 
-def _environment_request(job: Job) -> EnvironmentRequest:
+def environment_request(job: Job) -> EnvironmentRequest:
     """The repo config's setup:/python:, in this worker's environment cache (from settings)."""
     configured = _run_settings(job).environment_cache_dir
     return EnvironmentRequest(
