@@ -563,6 +563,7 @@ class FakeGitHub:
             ("GET", repo + r"/issues/comments/(\d+)", self._get_comment),
             ("PATCH", repo + r"/issues/comments/(\d+)", self._edit_comment),
             ("GET", repo + r"/issues/(\d+)", self._issue),
+            ("PATCH", repo + r"/issues/(\d+)", self._edit_issue),
             ("GET", repo + r"/issues/(\d+)/comments", self._list_comments),
             ("POST", repo + r"/issues/(\d+)/comments", self._create_comment),
             ("POST", repo + r"/issues/(\d+)/reactions", self._react),
@@ -792,6 +793,17 @@ class FakeGitHub:
         issue = repo.issues.get(int(n))
         if issue is None:
             raise HttpError(404, "Not Found")
+        return _json(200, self._issue_json(repo, issue))
+
+    def _edit_issue(self, request: Request, body: Any, owner: str, name: str, n: str) -> Response:
+        """Edit an issue's title, body or state (FixWurx reopens a rolled-back fix's issue)."""
+        repo = self._repo_for(request, owner, name)
+        issue = repo.issues.get(int(n))
+        if issue is None:
+            raise HttpError(404, "Not Found")
+        for key in ("title", "body", "state"):
+            if key in body:
+                issue[key] = body[key]
         return _json(200, self._issue_json(repo, issue))
 
     def _comment_json(self, comment: dict[str, Any]) -> dict[str, Any]:
