@@ -120,7 +120,9 @@ def _act(job: Job, decision: Decision) -> Verdict | None:
         )
     note = refusal or "`rollback: off`, so FixWurx opens no revert"
     _comment(job, decision, f"this fix broke the default branch; {note}.")
-    decisions.set_action(job.url, decision.id, "commented")
+    decisions.set_action(
+        job.url, decision.id, "commented", reason=f"{decision.reason}; no revert: {note}"
+    )
     return verdict.done(f"#{fix.number} is to blame; no revert: {note}")
 
 
