@@ -127,7 +127,7 @@ def record(
     repository_id: int,
     fix: MergedFix,
     failing_sha: str,
-    run_id: int,
+    run_id: int | None,
     *,
     verdict: str,
     action: str,
