@@ -46,6 +46,7 @@ class Decision:
     reason: str
     evidence: dict[str, Any]
     revert_pr_number: int | None
+    run_id: int | None = None
 
     @property
     def blamed(self) -> bool:
@@ -107,6 +108,7 @@ def _view(row: RollbackDecision) -> Decision:
         row.reason,
         dict(row.evidence or {}),
         row.revert_pr_number,
+        row.run_id,
     )
 
 

@@ -15,7 +15,8 @@ import logging
 import tempfile
 from pathlib import Path
 
-from app.github import fixing, git
+from app import runs
+from app.github import fixing, git, records
 from app.github.job import Job
 from app.github.rollback import decisions, guards, history, render
 from app.github.rollback.attribute import attribute
@@ -51,7 +52,7 @@ def consider(job: Job) -> Verdict | None:
         decided = _decide(job, checkout, watched)
     if decided is None:
         return None
-    return _act(job, decided)
+    return _resume(job, decided)
 
 
 def _decide(job: Job, checkout: Path, watched: list[MergedFix]) -> Decision | None:
@@ -92,16 +93,25 @@ def _decide(job: Job, checkout: Path, watched: list[MergedFix]) -> Decision | No
         reason=reason,
         evidence=evidence,
     )
+    # Lost the race to another worker: `_resume` sees its decision and leaves it to that run.
     return recorded or decisions.for_commit(job.url, run.repository_id, run.head_sha)
 
 
 def _resume(job: Job, decision: Decision) -> Verdict | None:
     """A decision already exists: finish it if it is pending, else report it once more."""
     if decision.action == "pending":
+        owner = decision.run_id
+        if owner not in (None, job.run.id) and _alive(job, owner):
+            return verdict.done(f"run {owner} is acting on the decision for this commit")
         return _act(job, decision)
     if decision.blamed:
         return verdict.done(f"already decided for {decision.failing_sha[:12]}: {decision.reason}")
     return _not_blamed(job, decision)
+
+
+def _alive(job: Job, run_id: int) -> bool:
+    """Whether run `run_id` may still finish what it started (a dead one's is taken over)."""
+    return records.run_status(job.url, run_id) in runs.STOPPABLE_STATUSES
 
 
 def _act(job: Job, decision: Decision) -> Verdict | None:
