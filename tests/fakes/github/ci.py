@@ -58,6 +58,7 @@ workflow run and its suite with conclusion `action_required` (GitHub's wait for 
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -117,6 +118,8 @@ class CiSimulator:
         self.state = CiState()
         self._deliveries: list[events.Delivery] = []
         self._threads: set[threading.Thread] = set()
+        self._processes: set[subprocess.Popen[bytes]] = set()
+        self._closed = False
         self._idle = threading.Condition(fake._lock)
 
     # --- test-side API -----------------------------------------------------------------------
@@ -161,6 +164,19 @@ class CiSimulator:
                     going = [r.id for r in self.state.runs.values() if r.running]
                     raise TimeoutError(f"CI still running after {timeout}s: runs {going}")
                 self._idle.wait(left)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Start no more jobs, kill the running ones and wait for their threads (the fake's
+        `stop()` calls this, so no job outlives its test)."""
+        with self.fake._lock:
+            self._closed = True
+            for process in self._processes:
+                if process.returncode is None:
+                    runner.kill(process)
+        try:
+            self.wait_idle(timeout)
+        except TimeoutError:
+            self.fake.violations.append("CI jobs were still running after the fake stopped")
 
     def take_deliveries(self) -> list[events.Delivery]:
         """Every queued (event, payload), oldest first; the queue is emptied."""
@@ -354,6 +370,8 @@ class CiSimulator:
         return run
 
     def _begin(self, run: WorkflowRun) -> None:
+        if self._closed:
+            return
         run.running = True
         thread = threading.Thread(target=self._execute, args=(run,), daemon=True)
         self._threads.add(thread)
@@ -365,7 +383,9 @@ class CiSimulator:
             repo = self.fake.repos[run.full_name]
             env = self._job_env(run)
             scratch = self.fake.root / "ci"
-            result = runner.run_job(repo.bare, run.head_sha, run.workflow, env, scratch)
+            result = runner.run_job(
+                repo.bare, run.head_sha, run.workflow, env, scratch, self._started
+            )
             with self.fake._lock:
                 self._end_job(repo, run, job, result)
         except Exception as exc:  # a bug in the fake must fail the test, not hang it
@@ -376,6 +396,13 @@ class CiSimulator:
                 run.running = False
                 self._threads.discard(threading.current_thread())
                 self._idle.notify_all()
+
+    def _started(self, process: subprocess.Popen[bytes]) -> None:
+        with self.fake._lock:
+            self._processes = {p for p in self._processes if p.returncode is None}
+            self._processes.add(process)
+            if self._closed:
+                runner.kill(process)
 
     def _start_job(self, run: WorkflowRun) -> Job:
         with self.fake._lock:
