@@ -89,3 +89,16 @@ def test_a_live_runs_pending_decision_is_left_to_it(
     assert fake_github.open_pulls("octo/app") == []
     assert actions(settings) == [("pending", None)]
     assert f"run {live} is acting" in (run_row(settings, other).reason or "")
+
+
+def test_auto_mode_enables_auto_merge_on_the_revert_and_merges_nothing(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.commit_files("octo/app", "main", {".github/fixwurx.yml": "rollback: auto\n"}, "c")
+    _issue, number, merge = merged_fix(settings, fake_github, repo)
+    dead = make_run(settings, repo, kind="ci", branch="main", head_sha=merge, status="failed")
+    pending(settings, repo, number, merge, dead)
+    execute_run(settings, ci_run(settings, repo, merge))
+    [revert] = fake_github.open_pulls("octo/app")
+    assert revert["auto_merge"]["mergeMethod"] == "MERGE"
+    assert revert["state"] == "open" and not revert["merged"]
