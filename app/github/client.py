@@ -240,6 +240,48 @@ class RepoClient:
         path = f"/repos/{self.full_name}/pulls/{number}"
         self._call("PATCH", path, {"title": title, "body": body})
 
+    def failed_run_artifacts(self, head_sha: str, name: str) -> list[bytes]:
+        """The `name` artifacts (zip archives) of the failed workflow runs at `head_sha`."""
+        base = f"/repos/{self.full_name}/actions"
+        listed = self._get(f"{base}/runs", {"head_sha": head_sha, "per_page": 20})
+        archives = []
+        for run in listed.get("workflow_runs") or []:
+            if run.get("conclusion") not in ("failure", "timed_out"):
+                continue
+            found = self._get(f"{base}/runs/{int(run['id'])}/artifacts", {"per_page": 20})
+            for artifact in found.get("artifacts") or []:
+                if artifact.get("name") == name and not artifact.get("expired"):
+                    archives.append(self._download(f"{base}/artifacts/{int(artifact['id'])}/zip"))
+        return archives
+
+    def _download(self, path: str) -> bytes:
+        """A file behind GitHub's redirect to signed storage (artifact archives): the API call
+        carries the token, the signed URL gets no credentials. At most ARTIFACT_MAX_BYTES."""
+        requester = self._gh.requester
+        auth = requester.auth
+        session = http_session()
+        if auth is not None:
+            session.headers["Authorization"] = f"{auth.token_type} {auth.token}"
+        with translated(f"GET {path}"):
+            answer = session.get(requester.base_url + path, allow_redirects=False, timeout=30)
+            if answer.status_code in (301, 302, 303, 307, 308):
+                answer = requests.get(answer.headers["Location"], timeout=30, stream=True)
+            if answer.status_code != 200:
+                raise GitHubError(f"GET {path} answered HTTP {answer.status_code}")
+            data = b""
+            for chunk in answer.iter_content(65536):
+                data += chunk
+                if len(data) > constants.ARTIFACT_MAX_BYTES:
+                    raise GitHubError(f"{path} is larger than {constants.ARTIFACT_MAX_BYTES} bytes")
+        return data
+
+    def _get(self, path: str, parameters: dict[str, Any]) -> dict[str, Any]:
+        with translated(f"GET {path}"):
+            _headers, data = self._gh.requester.requestJsonAndCheck(
+                "GET", path, parameters=parameters
+            )
+        return data if isinstance(data, dict) else {}
+
     def _call(self, verb: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         with translated(f"{verb} {path}"):
             _headers, data = self._gh.requester.requestJsonAndCheck(verb, path, input=body)

@@ -49,8 +49,10 @@ HARMLESS = {"notes.txt": "harmless\n"}
 CI = Workflow(
     name="CI",
     file="ci.yml",
-    command='if [ "$GITHUB_REF_NAME" = main ]; then python -m pytest -q -p no:cacheprovider; '
-    "else python -m pytest -q -p no:cacheprovider tests/test_quick.py; fi",
+    command="J='--junitxml=junit.xml -o junit_family=xunit1 -p no:cacheprovider'; "
+    'if [ "$GITHUB_REF_NAME" = main ]; then python -m pytest -q $J; '
+    "else python -m pytest -q $J tests/test_quick.py; fi",
+    junit_path="junit.xml",
 )
 
 
@@ -143,6 +145,8 @@ def test_a_merged_fix_that_breaks_the_default_branch_is_rolled_back(
     body = revert["body"]
     assert "`tests/test_full.py::test_child_fee`" in body and merge[:12] in body, body
     assert "Green at" in body and "Red at" in body and "rerun" in body
+    # The check's JUnit artifact named the test, and the first probe ran only that one.
+    assert "JUnit report: `tests/test_full.py::test_child_fee`" in body, body
     assert fake_github.show("octo/ages", revert["head"], "ages.py") == CODE
     assert fake_github.repos["octo/ages"].issues[issue]["state"] == "open"
     comments = [c["body"] for c in fake_github.issue_comments("octo/ages", issue)]

@@ -41,6 +41,8 @@ class Attribution:
     red_sha: str
     green_sha: str | None = None
     failing_tests: tuple[str, ...] = ()
+    #: The failing tests the check's JUnit report named (a hint for the first probe).
+    named: tuple[str, ...] = ()
     culprit: str | None = None
     probes: list[dict[str, Any]] = field(default_factory=list)
     bisection: list[dict[str, Any]] = field(default_factory=list)
@@ -56,6 +58,7 @@ class Attribution:
             "red_sha": self.red_sha,
             "green_sha": self.green_sha,
             "failing_tests": list(self.failing_tests),
+            "named_by_check": list(self.named),
             "culprit": self.culprit,
             "probes": self.probes,
             "bisection": self.bisection,
@@ -87,7 +90,12 @@ def _decide(found: Attribution, runner: Runner, checkout: Path, named: Sequence[
         found.reason = f"the merge {merge[:12]} has no parent to compare with"
         return
     found.green_sha = base
-    at_red = _probe(found, runner, red, named, "red commit")
+    found.named = tuple(named)
+    at_red = _probe(
+        found, runner, red, named, "red commit (the tests CI named)" if named else "red commit"
+    )
+    if named and not at_red.bad:  # a hint only: the names may not be node ids FixWurx can run
+        at_red = _probe(found, runner, red, (), "red commit")
     if not at_red.bad:
         found.reason = (
             f"the failure does not reproduce at {red[:12]}: the tests pass when FixWurx runs "

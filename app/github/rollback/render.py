@@ -33,6 +33,8 @@ def evidence_lines(evidence: dict[str, Any], checks_url: str) -> list[str]:
     tests = evidence.get("failing_tests") or []
     lines = [
         "- Failing test(s): " + (", ".join(f"`{t}`" for t in tests) or "(none reproduced)"),
+        "- Named by the check's JUnit report: "
+        + (", ".join(f"`{t}`" for t in evidence.get("named_by_check") or []) or "(none)"),
         f"- Green at {_sha(evidence.get('green_sha'))} (the fix's base, the merge's first parent)",
         f"- Red at {_sha(evidence.get('red_sha'))} (where the default branch's check failed: "
         f"[failing run]({checks_url}))",

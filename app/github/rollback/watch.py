@@ -22,6 +22,7 @@ from app.github.rollback import decisions, guards, history, render
 from app.github.rollback.attribute import attribute
 from app.github.rollback.bisect import CommitTests
 from app.github.rollback.decisions import Decision, MergedFix
+from app.github.rollback.named import named_failures
 from app.github.rollback.revert import checks_url, open_revert
 from app.models import utcnow
 from app.runs import verdict
@@ -62,6 +63,7 @@ def _decide(job: Job, checkout: Path, watched: list[MergedFix]) -> Decision | No
     environment = fixing.environment_request(job)
     runner = CommitTests(checkout, job.config.test_command, job.config.timeout_seconds, environment)
     chosen: tuple[MergedFix, str, str, dict[str, object]] | None = None
+    named = named_failures(job.repo, run.head_sha)
     for fix in watched:
         since = history.commits_since(checkout, fix.merge_sha, run.head_sha)
         labels = job.repo.issue(fix.number).labels
@@ -71,7 +73,7 @@ def _decide(job: Job, checkout: Path, watched: list[MergedFix]) -> Decision | No
             if since is not None and chosen is None:
                 chosen = (fix, "refused", refusal, {})
             continue
-        found = attribute(runner, checkout, fix.merge_sha, run.head_sha)
+        found = attribute(runner, checkout, fix.merge_sha, run.head_sha, named)
         log.info("rollback attribution of #%s at %s: %s", fix.number, run.head_sha[:12], found)
         if found.blamed:
             chosen = (fix, "blamed", found.reason, found.to_json())

@@ -157,3 +157,17 @@ def test_the_window_counts_first_parent_commits_after_the_merge(tmp_path: Path) 
     tip = commit(root, {"other.py": "A = 4\n"}, "two")
     assert history.commits_since(root, merge, tip) == 2
     assert history.commits_since(root, merge, before) is None  # before the merge: not watched
+
+
+def test_names_from_the_check_are_a_hint_not_the_verdict(tmp_path: Path) -> None:
+    """A name the check reported that FixWurx cannot run (another id format) does not hide the
+    failure: the red commit is probed with every test instead."""
+    root = repository(tmp_path)
+    merge = merge_fix(root, {"calc.py": BROKEN})
+    found = attribute(runner(root), root, merge, merge, named=("tests.test_calc::test_double",))
+    assert found.blamed, found.reason
+    assert found.failing_tests == ("tests/test_calc.py::test_double",)
+    assert [p["role"] for p in found.probes][:2] == [
+        "red commit (the tests CI named)",
+        "red commit",
+    ]
