@@ -14,6 +14,7 @@ the run name.
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,9 @@ class ActionsApi:
         if "workflow_dispatch" not in workflow.events:
             self.fake.fail(422, "Workflow does not have 'workflow_dispatch' trigger")
         branch = body["ref"].removeprefix("refs/heads/")
-        inputs = {k: str(v) for k, v in (body.get("inputs") or {}).items()}
+        # Inputs reach the job as text, as GitHub passes them (`true`, not `True`).
+        given = (body.get("inputs") or {}).items()
+        inputs = {k: v if isinstance(v, str) else json.dumps(v) for k, v in given}
         try:
             run = self.fake.ci.dispatch(repo.full_name, workflow, branch, inputs, self.fake.bot)
         except KeyError:

@@ -29,7 +29,7 @@ class ChecksApi:
         repo = self.fake.repo_for(request, owner, name)
         if self.fake.commit_exists(repo.full_name, body["head_sha"]) is False:
             self.fake.fail(422, f"No commit found for SHA: {body['head_sha']}")
-        check = self.fake.ci.create_check_run(repo, body)
+        check = self.fake.ci.app_checks.create(repo, body)
         return self.fake.json(201, self.run_json(repo, check))
 
     def update_run(self, request: Request, body: Any, owner: str, name: str, cid: str) -> Response:
@@ -41,16 +41,40 @@ class ChecksApi:
                 f"Invalid app_id `{self.fake.app_id}` - check run can only be modified by "
                 "the GitHub App that created it.",
             )
-        self.fake.ci.update_check_run(repo, check, body)
+        self.fake.ci.app_checks.update(repo, check, body)
         return self.fake.json(200, self.run_json(repo, check))
 
     def get_run(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:
         repo = self.fake.repo_for(request, owner, name)
         return self.fake.json(200, self.run_json(repo, self._run_of(repo, cid)))
 
+    def annotations(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:
+        repo = self.fake.repo_for(request, owner, name)
+        found = self._run_of(repo, cid).output.get("annotations", [])
+        blob = f"{self.fake.base_url}/{repo.full_name}/blob"
+        shaped = [
+            {
+                "path": a["path"],
+                "start_line": a["start_line"],
+                "end_line": a["end_line"],
+                "start_column": a.get("start_column"),
+                "end_column": a.get("end_column"),
+                "annotation_level": a["annotation_level"],
+                "title": a.get("title"),
+                "message": a["message"],
+                "raw_details": a.get("raw_details"),
+                "blob_href": f"{blob}/{self._run_of(repo, cid).head_sha}/{a['path']}",
+            }
+            for a in self.fake.page(request, found)
+        ]
+        return self.fake.json(200, shaped)
+
     def rerequest_run(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:
         repo = self.fake.repo_for(request, owner, name)
-        self.fake.ci.rerequest(self._run_of(repo, cid), self.fake.bot)
+        check = self._run_of(repo, cid)
+        if check.status != "completed":
+            self.fake.fail(422, "This check run is not rerequestable")
+        self.fake.ci.rerequest(check, self.fake.bot)
         return self.fake.json(201, {})
 
     def runs_for_ref(self, request: Request, _b: Any, owner: str, name: str, ref: str) -> Response:

@@ -386,9 +386,7 @@ class FakeGitHub:
                 "user": user,
                 "state": state,
                 "locked": locked,
-                "labels": [
-                    {"id": 1 + i, "name": name, "color": "ededed"} for i, name in enumerate(labels)
-                ],
+                "labels": _labels(list(labels)),
                 "pull": False,
             }
         return number
@@ -588,6 +586,7 @@ class FakeGitHub:
             ("GET", repo + r"/check-runs/(\d+)", checks.get_run),
             ("PATCH", repo + r"/check-runs/(\d+)", checks.update_run),
             ("POST", repo + r"/check-runs/(\d+)/rerequest", checks.rerequest_run),
+            ("GET", repo + r"/check-runs/(\d+)/annotations", checks.annotations),
             ("GET", repo + r"/commits/([^/]+)/check-runs", checks.runs_for_ref),
             ("GET", repo + r"/commits/([^/]+)/check-suites", checks.suites_for_ref),
             ("GET", repo + r"/check-suites/(\d+)", checks.get_suite),
@@ -817,7 +816,7 @@ class FakeGitHub:
         return _json(200, self._issue_json(repo, issue))
 
     def _edit_issue(self, request: Request, body: Any, owner: str, name: str, n: str) -> Response:
-        """Edit an issue's title, body or state (FixWurx reopens a rolled-back fix's issue)."""
+        """PATCH an issue or a pull request's issue: title, body, state (reopen), labels."""
         repo = self._repo_for(request, owner, name)
         issue = repo.issues.get(int(n))
         if issue is None:
@@ -825,7 +824,16 @@ class FakeGitHub:
         for key in ("title", "body", "state"):
             if key in body:
                 issue[key] = body[key]
+        if "labels" in body:
+            names = [x if isinstance(x, str) else x["name"] for x in body["labels"]]
+            issue["labels"] = _labels(names)
         return _json(200, self._issue_json(repo, issue))
+
+    def add_label(self, full_name: str, number: int, label: str) -> None:
+        """A person adds `label` to issue or pull request `number`."""
+        issue = self.repos[full_name].issues[number]
+        names = [x["name"] for x in issue["labels"] if x["name"] != label]
+        issue["labels"] = _labels([*names, label])
 
     def _comment_json(self, comment: dict[str, Any]) -> dict[str, Any]:
         api = f"{self.api_url}/repos/{comment['repo']}"
@@ -920,6 +928,7 @@ class FakeGitHub:
             "draft": pull["draft"],
             "merged": pull["merged"],
             "merge_commit_sha": pull["merge_sha"],
+            "labels": repo.issues[number]["labels"],
             "url": f"{api}/pulls/{number}",
             "html_url": f"{self.base_url}/{repo.full_name}/pull/{number}",
             "user": self._user_json(f"{self.slug}[bot]", self.bot_id, "Bot"),
@@ -954,6 +963,7 @@ class FakeGitHub:
         pull = self.open_pull(
             repo, body["title"], body.get("body", ""), head, body["base"], body.get("draft", False)
         )
+        self.ci.on_pull_opened(repo.full_name, pull["number"], self.bot)
         return _json(201, self._pull_json(repo, pull))
 
     def open_pull(
@@ -1096,6 +1106,10 @@ class FakeGitHub:
             and installation == repo.installation_id
             and expires > time.time()
         )
+
+
+def _labels(names: list[str]) -> list[dict[str, Any]]:
+    return [{"id": 1 + i, "name": name, "color": "ededed"} for i, name in enumerate(names)]
 
 
 def _api_path(request: Request) -> str:

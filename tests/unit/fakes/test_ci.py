@@ -8,6 +8,7 @@ import subprocess
 import zipfile
 
 from tests.fakes.github import FakeGitHub, FakeRepo
+from tests.fakes.github.ci import Workflow
 from tests.fakes.github.cimodels import ACTIONS_APP_ID
 from tests.unit.fakes.conftest import Api
 
@@ -65,6 +66,8 @@ def test_a_failing_command_gives_failure_with_its_log_and_junit_artifact(
     assert [(c["name"], c["conclusion"], c["app"]["slug"]) for c in checks] == [
         ("test", "failure", "github-actions")
     ]
+    (note,) = api.get(f"/check-runs/{checks[0]['id']}/annotations").json()
+    assert note["message"] == "Process completed with exit code 1."
 
 
 def test_dispatch_with_run_details_answers_the_run_and_passes_inputs(
@@ -119,6 +122,9 @@ def test_action_required_runs_nothing_and_silent_never_answers(
     assert delivered[-1][1]["workflow_run"]["conclusion"] == "action_required"
     (run,) = api.get("/actions/runs", head_sha=sha).json()["workflow_runs"]
     assert api.get(f"/actions/runs/{run['id']}/jobs").json()["total_count"] == 0
+    fake_github.ci.approve(run["id"])
+    fake_github.ci.wait_idle(30)
+    assert fake_github.ci.take_deliveries()[-1][1]["workflow_run"]["conclusion"] == "success"
 
     fake_github.ci.set_mode(repo.full_name, "silent")
     sha = fake_github.commit_files(repo.full_name, "fixwurx/a", {"b.txt": "b\n"}, "Add b")
@@ -157,11 +163,21 @@ def test_the_apps_own_check_run_is_its_suite_and_its_deliveries_name_the_app(
         {"name": "FixWurx verification", "head_sha": sha, "status": "in_progress"},
     )
     assert made.status_code == 201, made.text
+    note = {
+        "path": "calc.py",
+        "start_line": 3,
+        "end_line": 3,
+        "annotation_level": "notice",
+        "message": "root cause",
+    }
+    output = {"title": "Verified", "summary": "2 tests", "annotations": [note]}
     done = api.patch(
-        f"/check-runs/{made.json()['id']}",
-        {"conclusion": "success", "output": {"title": "Verified", "summary": "2 tests"}},
+        f"/check-runs/{made.json()['id']}", {"conclusion": "success", "output": output}
     ).json()
     assert (done["status"], done["output"]["title"]) == ("completed", "Verified")
+    assert done["output"]["annotations_count"] == 1
+    (shown,) = api.get(f"/check-runs/{done['id']}/annotations").json()
+    assert (shown["path"], shown["start_line"], shown["message"]) == ("calc.py", 3, "root cause")
 
     delivered = fake_github.ci.take_deliveries()
     assert [(e, p["action"]) for e, p in delivered] == [
@@ -249,7 +265,92 @@ def test_pump_signs_and_sends_every_queued_delivery(
     fake_github.commit_files(repo.full_name, "fixwurx/p", {"a.txt": "a\n"}, "Add a")
     sent = pump(fake_github, web.test_client(), "s3cret")
 
-    assert [s[2] for s in sent] == [202, 202, 202, 202]
-    assert received == ["workflow_run", "check_run", "check_suite", "workflow_run"]
+    assert [s[2] for s in sent] == [202] * 5
+    assert received == ["check_suite", "workflow_run", "check_run", "check_suite", "workflow_run"]
     assert fake_github.ci.take_deliveries() == []
-    assert len(fake_github.deliveries) == 4
+    assert len(fake_github.deliveries) == 5
+
+
+def test_a_push_requests_the_apps_suite_and_branch_filters_pick_workflows(
+    fake_github: FakeGitHub,
+) -> None:
+    fake_github.add_repo("octo/main-only", {"a.txt": "a\n"})
+    nightly = Workflow(name="Main CI", file="main.yml", command="true", branches=("main",))
+    fake_github.ci.configure("octo/main-only", [nightly])
+    sha = fake_github.commit_files("octo/main-only", "fixwurx/x", {"b.txt": "b\n"}, "On a branch")
+    assert fake_github.ci.runs("octo/main-only") == []
+    ((event, payload),) = fake_github.ci.take_deliveries()
+    assert (event, payload["action"]) == ("check_suite", "requested")
+    assert (payload["check_suite"]["app"]["id"], payload["check_suite"]["head_sha"]) == (
+        fake_github.app_id,
+        sha,
+    )
+
+    fake_github.commit_files("octo/main-only", "main", {"c.txt": "c\n"}, "On main")
+    fake_github.ci.wait_idle(30)
+    assert [r.head_branch for r in fake_github.ci.runs("octo/main-only")] == ["main"]
+
+
+def test_ci_payloads_name_the_fakes_repository_and_commit(
+    fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    sha = fake_github.commit_files(repo.full_name, "fixwurx/n", {"a.txt": "a\n"}, "Add a")
+    fake_github.ci.wait_idle(30)
+    for event, payload in fake_github.ci.take_deliveries():
+        assert payload["repository"]["full_name"] == repo.full_name
+        assert payload["installation"]["id"] == repo.installation_id
+        if event == "workflow_run":
+            run = payload["workflow_run"]
+            assert run["repository"]["full_name"] == repo.full_name
+            assert (run["head_commit"]["id"], run["head_commit"]["message"]) == (sha, "Add a")
+        if event == "check_suite":
+            assert payload["check_suite"]["head_commit"]["id"] == sha
+
+
+def test_lookups_by_id_and_by_an_encoded_branch_name(
+    fake_github: FakeGitHub, repo: FakeRepo, api: Api
+) -> None:
+    fake_github.commit_files(repo.full_name, "fixwurx/ids", {"a.txt": "a\n"}, "Add a")
+    fake_github.ci.wait_idle(30)
+    by_branch = api.get("/commits/fixwurx%2Fids/check-runs").json()["check_runs"]
+    (check,) = by_branch
+    suite_id = check["check_suite"]["id"]
+    suite = api.get(f"/check-suites/{suite_id}").json()
+    assert (suite["app"]["id"], suite["conclusion"]) == (ACTIONS_APP_ID, "success")
+    (listed,) = api.get(f"/check-suites/{suite_id}/check-runs").json()["check_runs"]
+    assert listed["id"] == check["id"]
+    (run,) = api.get("/actions/runs", check_suite_id=suite_id).json()["workflow_runs"]
+    (job,) = api.get(f"/actions/runs/{run['id']}/jobs").json()["jobs"]
+    assert (
+        api.get(f"/actions/jobs/{job['id']}")
+        .json()["check_run_url"]
+        .endswith(f"/check-runs/{check['id']}")
+    )
+    (artifact,) = api.get(f"/actions/runs/{run['id']}/artifacts").json()["artifacts"]
+    assert api.get(f"/actions/artifacts/{artifact['id']}").json()["name"] == "junit"
+    assert api.get("/actions/runs/999999").status_code == 404
+
+
+def test_pull_request_workflows_run_when_a_pull_opens_and_its_head_moves(
+    fake_github: FakeGitHub, api: Api
+) -> None:
+    fake_github.add_repo("octo/prci", {"a.txt": "a\n"})
+    smoke = Workflow(name="Smoke", file="smoke.yml", command="true", events=("pull_request",))
+    fake_github.ci.configure("octo/prci", [smoke])
+    fake_github.commit_files("octo/prci", "fixwurx/pr", {"b.txt": "b\n"}, "Add b")
+    assert fake_github.ci.runs("octo/prci") == []  # no pull request yet
+
+    prci = api.repo_url.replace("octo/calc", "octo/prci")
+    made = api.session.post(
+        f"{prci}/pulls", json={"title": "Fix b", "head": "fixwurx/pr", "base": "main"}
+    )
+    assert made.status_code == 201, made.text
+    sha = fake_github.commit_files("octo/prci", "fixwurx/pr", {"c.txt": "c\n"}, "Add c")
+    fake_github.ci.wait_idle(30)
+
+    runs = fake_github.ci.runs("octo/prci")
+    assert [(r.event, r.display_title, r.conclusion) for r in runs] == [
+        ("pull_request", "Fix b", "success"),
+        ("pull_request", "Fix b", "success"),
+    ]
+    assert runs[-1].head_sha == sha

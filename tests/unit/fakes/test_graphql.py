@@ -128,3 +128,17 @@ def test_reverting_an_unmerged_pull_is_refused_like_github(
 def test_graphql_needs_an_installation_token(fake_github: FakeGitHub, repo: FakeRepo) -> None:
     answer = requests.post(fake_github.graphql_url, json={"query": "{ viewer { login } }"})
     assert answer.status_code == 401
+
+
+def test_pygithubs_graphql_mutation_reaches_the_fake(
+    fake_github: FakeGitHub, repo: FakeRepo, api: Api
+) -> None:
+    from github import Auth, Github
+
+    _number, node_id = _pull(fake_github, api, "fixwurx/py", {"a.txt": "a\n"})
+    token = fake_github.mint_token(repo.installation_id)
+    gh = Github(base_url=fake_github.api_url, auth=Auth.Token(token), retry=None)
+    _headers, data = gh.requester.graphql_named_mutation(
+        "markPullRequestReadyForReview", {"pullRequestId": node_id}, "pullRequest { isDraft }"
+    )
+    assert data == {"pullRequest": {"isDraft": False}}
