@@ -201,7 +201,39 @@ class PullRequest(Base):
     kind: Mapped[str] = mapped_column(String(16), default="fix")  # fix | revert
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | closed | merged
     merge_sha: Mapped[str | None] = mapped_column(String(64))
+    #: When the merge was recorded: the start of the rollback watch window.
+    merged_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class RollbackDecision(Base):
+    """What FixWurx decided about one failing default-branch commit inside a fix's watch window.
+
+    One row per (repository, failing commit): a redelivered failure, a second check suite for
+    the same commit or a resumed worker finds the row instead of deciding again. The row is
+    written before any call to GitHub, and `action` moves from "pending" to what was done, so a
+    worker that dies between the two finds the half-done decision and finishes it.
+    """
+
+    __tablename__ = "rollback_decisions"
+    __table_args__ = (UniqueConstraint("repository_id", "failing_sha"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id"), index=True)
+    #: The merged FixWurx pull request whose window the failure fell in.
+    pr_number: Mapped[int] = mapped_column(Integer)
+    merge_sha: Mapped[str] = mapped_column(String(64))
+    failing_sha: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    #: blamed | not_blamed | refused (a guard said no before any attribution)
+    verdict: Mapped[str] = mapped_column(String(16))
+    #: pending | revert_pr | commented | none: what FixWurx did about it on GitHub.
+    action: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: The attribution's evidence: failing tests, green and red commits, bisection, reruns.
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    revert_pr_number: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class AuditLog(Base):

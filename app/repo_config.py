@@ -22,6 +22,11 @@ ROLES = ("none", "read", "triage", "write", "maintain", "admin")
 #: Every command a comment can give; `permissions` maps each to the least role that may give it.
 COMMANDS = command_table.NAMES
 
+#: What FixWurx does when a merged fix is blamed for breaking the default branch: open a revert
+#: pull request (`propose`), the same and enable auto-merge on it (`auto`: branch protection
+#: still decides), or only comment the evidence on the merged pull request (`off`).
+ROLLBACK_MODES = ("propose", "auto", "off")
+
 _ROLE = {"type": "string", "enum": list(ROLES[1:])}
 _POSITIVE = {"type": "integer", "minimum": 1}
 
@@ -69,6 +74,10 @@ SCHEMA: dict[str, Any] = {
             "maxItems": 20,
         },
         "python": {"type": ["string", "null"], "pattern": r"^\d+(\.\d+){0,2}$"},
+        "rollback": {"type": "string", "enum": list(ROLLBACK_MODES)},
+        "rollback_window_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 720},
+        "rollback_window_commits": {**_POSITIVE, "maximum": 500},
+        "rollback_per_day": {"type": "integer", "minimum": 0, "maximum": 100},
     },
 }
 
@@ -101,6 +110,14 @@ class RepoConfig:
     setup: tuple[str, ...] = ()
     #: The interpreter version for the test environment ("3.11"); None: the newest that works.
     python: str | None = None
+    #: One of ROLLBACK_MODES.
+    rollback: str = "propose"
+    #: A merged fix is watched this many hours after its merge ...
+    rollback_window_hours: float = 24.0
+    #: ... or for this many first-parent commits on the default branch, whichever ends first.
+    rollback_window_commits: int = 20
+    #: Rollbacks (revert pull requests) per repository in any 24 hours, at most.
+    rollback_per_day: int = 3
 
     def needed_role(self, command: str) -> str:
         """The least role that may give `command`."""
@@ -162,6 +179,10 @@ def _from_mapping(data: dict[str, Any]) -> RepoConfig:
         timeout_seconds=float(data.get("timeout_seconds", base.timeout_seconds)),
         setup=tuple(data.get("setup", ())),
         python=data.get("python", base.python),
+        rollback=data.get("rollback", base.rollback),
+        rollback_window_hours=float(data.get("rollback_window_hours", base.rollback_window_hours)),
+        rollback_window_commits=data.get("rollback_window_commits", base.rollback_window_commits),
+        rollback_per_day=data.get("rollback_per_day", base.rollback_per_day),
     )
 
 

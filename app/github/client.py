@@ -108,6 +108,9 @@ class PullInfo:
     body: str
     head_repo: str = ""
     head_sha: str = ""
+    #: GraphQL's id of the pull request (what `revertPullRequest` and auto-merge take).
+    node_id: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,11 @@ class RepoClient:
     def clone_url(self) -> str:
         """The HTTPS clone URL (with no credentials in it)."""
         return str(self._repo.clone_url)
+
+    @property
+    def html_url(self) -> str:
+        """The repository's web page (links to commits and checks in comments start here)."""
+        return str(self._repo.html_url)
 
     @property
     def id(self) -> int:
@@ -206,12 +214,18 @@ class RepoClient:
             return None  # a directory, not a file
         return base64.b64decode(content.content or "").decode("utf-8", "replace"), content.sha
 
-    def open_pulls(self, head_branch: str) -> list[PullInfo]:
-        """Open pull requests whose head is `head_branch` in this repository."""
+    def open_pulls(self, head_branch: str | None) -> list[PullInfo]:
+        """Open pull requests whose head is `head_branch` in this repository (None: all)."""
         owner = self.full_name.split("/")[0]
-        with translated(f"GET open pulls for {head_branch} in {self.full_name}"):
+        with translated(f"GET open pulls for {head_branch or 'any branch'} in {self.full_name}"):
+            if head_branch is None:
+                return [_pull_info(p) for p in self._repo.get_pulls(state="open")]
             pulls = self._repo.get_pulls(state="open", head=f"{owner}:{head_branch}")
             return [_pull_info(p) for p in pulls]
+
+    def reopen_issue(self, number: int) -> None:
+        """Reopen issue `number` (a rolled-back fix's issue is not fixed any more)."""
+        self._call("PATCH", f"/repos/{self.full_name}/issues/{number}", {"state": "open"})
 
     def pull(self, number: int) -> PullInfo:
         """A pull request by number."""
@@ -228,6 +242,48 @@ class RepoClient:
         """Replace a pull request's title and body (a re-run pushed a new bundle to it)."""
         path = f"/repos/{self.full_name}/pulls/{number}"
         self._call("PATCH", path, {"title": title, "body": body})
+
+    def failed_run_artifacts(self, head_sha: str, name: str) -> list[bytes]:
+        """The `name` artifacts (zip archives) of the failed workflow runs at `head_sha`."""
+        base = f"/repos/{self.full_name}/actions"
+        listed = self._get(f"{base}/runs", {"head_sha": head_sha, "per_page": 20})
+        archives = []
+        for run in listed.get("workflow_runs") or []:
+            if run.get("conclusion") not in ("failure", "timed_out"):
+                continue
+            found = self._get(f"{base}/runs/{int(run['id'])}/artifacts", {"per_page": 20})
+            for artifact in found.get("artifacts") or []:
+                if artifact.get("name") == name and not artifact.get("expired"):
+                    archives.append(self._download(f"{base}/artifacts/{int(artifact['id'])}/zip"))
+        return archives
+
+    def _download(self, path: str) -> bytes:
+        """A file behind GitHub's redirect to signed storage (artifact archives): the API call
+        carries the token, the signed URL gets no credentials. At most ARTIFACT_MAX_BYTES."""
+        requester = self._gh.requester
+        auth = requester.auth
+        session = http_session()
+        if auth is not None:
+            session.headers["Authorization"] = f"{auth.token_type} {auth.token}"
+        with translated(f"GET {path}"):
+            answer = session.get(requester.base_url + path, allow_redirects=False, timeout=30)
+            if answer.status_code in (301, 302, 303, 307, 308):
+                answer = requests.get(answer.headers["Location"], timeout=30, stream=True)
+            if answer.status_code != 200:
+                raise GitHubError(f"GET {path} answered HTTP {answer.status_code}")
+            data = b""
+            for chunk in answer.iter_content(65536):
+                data += chunk
+                if len(data) > constants.ARTIFACT_MAX_BYTES:
+                    raise GitHubError(f"{path} is larger than {constants.ARTIFACT_MAX_BYTES} bytes")
+        return data
+
+    def _get(self, path: str, parameters: dict[str, Any]) -> dict[str, Any]:
+        with translated(f"GET {path}"):
+            _headers, data = self._gh.requester.requestJsonAndCheck(
+                "GET", path, parameters=parameters
+            )
+        return data if isinstance(data, dict) else {}
 
     def _call(self, verb: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         with translated(f"{verb} {path}"):
@@ -247,6 +303,8 @@ def _pull_info(pull: Any) -> PullInfo:
         body=pull.body or "",
         head_repo=pull.head.repo.full_name if pull.head.repo else "",
         head_sha=pull.head.sha or "",
+        node_id=pull.node_id or "",
+        title=pull.title or "",
     )
 
 
@@ -335,6 +393,14 @@ class GitHubClient:
     def repo(self, full_name: str) -> RepoClient:
         """The calls on one repository (fetches it once)."""
         return RepoClient(self._gh, full_name)
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The `data` of a GraphQL query or mutation (app/github/graphql.py holds the texts);
+        a GraphQL error becomes a `GitHubError` like a REST one."""
+        with translated("POST /graphql"):
+            _headers, answer = self._gh.requester.graphql_query(query, variables)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        return data if isinstance(data, dict) else {}
 
     def user_id(self, login: str) -> int:
         """A user's numeric id (the bot's id makes its noreply commit e-mail)."""

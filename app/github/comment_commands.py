@@ -7,17 +7,15 @@ Handlers return a `Verdict`; the job function records it.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from app import command_table
-from app.github import fixing, git, records, render
-from app.github.constants import BRANCH_PREFIX
+from app.github import fixing, records, render
 from app.github.job import Job
 from app.github.permissions import check_command
+from app.github.rollback import decisions, revert
 from app.runs import verdict
 from app.runs.verdict import Verdict
 
@@ -107,32 +105,29 @@ def _fix_pull_request(job: Job, retrying: bool, instructions: str) -> Verdict:
 
 
 def _revert(job: Job) -> Verdict:
-    """Open a PR reverting the merged FixWurx fix of this issue."""
-    number = job.run.issue_number
-    merged = (
-        records.merged_fix_for_issue(job.url, job.run.repository_id, number) if number else None
-    )
-    if merged is None:
-        job.reply_once("There is no merged FixWurx fix for this issue to revert.")
+    """Open a PR reverting the merged FixWurx fix of this issue, or this merged pull request:
+    the same path as an automatic rollback (app/github/rollback/revert.py), without evidence."""
+    fix = _merged_fix_here(job)
+    if fix is None:
+        job.reply_once("There is no merged FixWurx fix here to revert.")
         return verdict.done("nothing to revert")
-    pr_number, merge_sha = merged
-    branch = f"{BRANCH_PREFIX}revert-{pr_number}"
-    base = job.repo.default_branch
-    with tempfile.TemporaryDirectory(prefix="fixwurx-revert-") as tmp:
-        checkout = git.clone(job.repo.clone_url, job.token(), Path(tmp) / "repo", branch=base)
-        parents = git.checked_git(["rev-list", "--parents", "-n", "1", merge_sha], checkout).split()
-        mainline = ["-m", "1"] if len(parents) > 2 else []
-        name, email = fixing.bot_identity(job)
-        identity = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
-        git.checked_git([*identity, "revert", "--no-edit", *mainline, merge_sha], checkout)
-        git.push(checkout, job.repo.clone_url, job.token(), branch, force=True)
-    title = f"Revert FixWurx fix #{pr_number}"
-    body = f"Reverts #{pr_number} (merge `{merge_sha}`), as @{job.run.requested_by} asked."
-    existing = job.repo.open_pulls(branch)
-    pull = existing[0] if existing else job.repo.create_pull(title, body, branch, base, False)
-    records.record_pull(job.url, job.run, pull.number, branch, base, None, "revert")
-    job.reply_once(f"Opened #{pull.number} to revert #{pr_number}.")
-    return verdict.done(f"revert pull request #{pull.number}")
+    if fix.kind != "fix":
+        job.reply_once(f"#{fix.number} is a revert; FixWurx never reverts a revert.")
+        return verdict.refused("never revert a revert", tell_user=True)
+    reverted = revert.open_revert(job, fix, {}, asked_by=job.run.requested_by)
+    job.reply_once(f"Opened #{reverted.number} to revert #{fix.number}.")
+    return verdict.done(f"revert pull request #{reverted.number}")
+
+
+def _merged_fix_here(job: Job) -> decisions.MergedFix | None:
+    """On a pull request's thread: that pull request, when FixWurx's and merged. On an issue's
+    thread: the latest merged FixWurx fix of the issue."""
+    run = job.run
+    number = run.pr_number
+    if number is None and run.issue_number is not None:
+        found = records.merged_fix_for_issue(job.url, run.repository_id, run.issue_number)
+        number = found[0] if found else None
+    return decisions.merged_pull(job.url, run.repository_id, number) if number else None
 
 
 #: One handler per command of app/command_table.py (checked below, at import).

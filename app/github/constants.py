@@ -42,3 +42,7 @@ CONFIG_PATH = ".github/fixwurx.yml"
 #: avoiding secondary rate limits is one mutating request per second. Tests set both to 0.
 SECONDS_BETWEEN_REQUESTS = 0.25
 SECONDS_BETWEEN_WRITES = 1.0
+
+#: Largest CI artifact (a JUnit report's zip) FixWurx downloads, in bytes: the report only names
+#: failing tests, and a repository's CI decides what is in it.
+ARTIFACT_MAX_BYTES = 20 * 1024 * 1024

@@ -259,7 +259,7 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         installation_id=job.run.installation_id,
         repo_models=dict(config.models) or None,
         resume=_saved_state(job),
-        environment=_environment_request(job),
+        environment=environment_request(job),
     )
     return repair(checkout, options)
 
@@ -272,7 +272,7 @@ def _saved_state(job: Job) -> RunState | None:
     return RunState.from_json(saved) if saved else None
 
 
-def _environment_request(job: Job) -> EnvironmentRequest:
+def environment_request(job: Job) -> EnvironmentRequest:
     """The repo config's setup:/python:, in this worker's cache, scoped to the repository.
 
     The scope keeps one repository's install steps from building or poisoning another's

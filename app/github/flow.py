@@ -14,6 +14,7 @@ import logging
 from app.config import Settings
 from app.github import comment_commands, fixing, records
 from app.github.job import Job, RunStopped, build_job
+from app.github.rollback import watch
 from app.runs import verdict
 from app.runs.verdict import Verdict
 
@@ -46,7 +47,8 @@ def _dispatch(job: Job) -> Verdict:
     if kind == "issue":
         return fixing.fix_issue(job)
     if kind == "ci":
-        return fixing.fix_ci(job)
+        # A red default branch may be a merged fix's fault: attribute before any forward repair.
+        return watch.consider(job) or fixing.fix_ci(job)
     if kind == "command":
         return comment_commands.run_command(job)
     if kind == "merge":

@@ -203,7 +203,7 @@ def mark_merged(url: str, repository_id: int, number: int, merge_sha: str | None
         result = session.execute(
             update(PullRequest)
             .where(PullRequest.repository_id == repository_id, PullRequest.number == number)
-            .values(state="merged", merge_sha=merge_sha)
+            .values(state="merged", merge_sha=merge_sha, merged_at=dt.datetime.now(dt.UTC))
         )
         return bool(getattr(result, "rowcount", 0))
 

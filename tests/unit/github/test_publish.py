@@ -7,14 +7,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app import runs
 from app.config import Settings
 from app.db import session_scope
 from app.errors import BundleMismatch
-from app.github import fixing, git, render
+from app.github import fixing, git, records, render
 from app.github.job import build_job
-from app.models import PatchBundleRecord, PullRequest, Run
+from app.models import AuditLog, PatchBundleRecord, PullRequest, Run
 from app.patches import PatchBundle
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.fakes.github.server import git as fake_git
@@ -106,34 +107,66 @@ def test_explain_describes_the_last_fix(
     assert "Root cause: `a.py:1`: x" in reply and made.hash in reply
 
 
+def merged_fix(settings: Settings, fake: FakeGitHub, repo: FakeRepo, issue: int) -> int:
+    """FixWurx's pull request for `issue`, merged by a person, as the merge job records it."""
+    branch = f"fixwurx/issue-{issue}"
+    fake.commit_files("octo/app", branch, {"a.py": "x = 2\n"}, f"Fix #{issue}")
+    run_id = make_run(settings, repo, kind="issue", issue_number=issue, status="fixed")
+    job = build_job(settings, run_id)
+    pull = job.repo.create_pull(f"Fix #{issue}: bug", f"Fixes #{issue}", branch, "main", True)
+    records.record_pull(settings.database_url, job.run, pull.number, branch, "main", "h", "fix")
+    merge = fake.merge_pull("octo/app", pull.number, by="alice")
+    assert records.mark_merged(settings.database_url, repo.id, pull.number, merge)
+    return pull.number
+
+
+@pytest.mark.parametrize("thread", ["issue", "pull request"])
 def test_revert_opens_a_pull_request_undoing_the_merged_fix(
-    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo, thread: str
 ) -> None:
+    """On the issue's thread and on the merged pull request's own thread (which used to answer
+    "nothing to revert"), through the same path as an automatic rollback."""
     number = fake_github.add_issue("octo/app", "bug")
-    merge = fake_github.commit_files("octo/app", "main", {"a.py": "x = 2\n"}, "Fix #1 (merged)")
-    fixed = make_run(settings, repo, kind="issue", issue_number=number, status="fixed")
-    with session_scope(settings.database_url) as session:
-        session.add(
-            PullRequest(
-                repository_id=repo.id,
-                number=40,
-                run_id=fixed,
-                issue_number=number,
-                branch=f"fixwurx/issue-{number}",
-                base_branch="main",
-                state="merged",
-                merge_sha=merge,
-            )
-        )
+    fix = merged_fix(settings, fake_github, repo, number)
+    where = {"issue_number": number} if thread == "issue" else {"pr_number": fix}
     run_id = make_run(
-        settings, repo, kind="command", command="revert", issue_number=number, requested_by="alice"
+        settings, repo, kind="command", command="revert", requested_by="alice", **where
     )
     execute_run(settings, run_id)
     [pull] = fake_github.open_pulls("octo/app")
-    assert pull["head"] == "fixwurx/revert-40" and pull["base"] == "main"
-    assert fake_github.show("octo/app", "fixwurx/revert-40", "a.py") == "x = 1\n"
+    assert pull["title"] == f"Revert #{fix}: Fix #{number}: bug" and pull["base"] == "main"
+    assert fake_github.show("octo/app", pull["head"], "a.py") == "x = 1\n"
+    assert f"Reverts #{fix}" in pull["body"] and "as @alice asked" in pull["body"]
+    replies = bodies(fake_github, number if thread == "issue" else fix)
+    assert any(f"Opened #{pull['number']} to revert #{fix}." in r for r in replies), replies
+    assert fake_github.repos["octo/app"].issues[number]["state"] == "open"
     with session_scope(settings.database_url) as session:
         assert session.get(Run, run_id).reason == f"revert pull request #{pull['number']}"  # type: ignore[union-attr]
+        [audit] = session.scalars(select(AuditLog).where(AuditLog.action == "rollback")).all()
+        assert audit.detail["fix"] == fix and audit.actor == "alice"
+
+    # The same command again finds the open revert instead of opening a second one.
+    again = make_run(
+        settings, repo, kind="command", command="revert", requested_by="alice", **where
+    )
+    execute_run(settings, again)
+    assert len(fake_github.open_pulls("octo/app")) == 1
+
+
+def test_revert_of_a_revert_is_refused(
+    settings: Settings, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    number = fake_github.add_issue("octo/app", "bug")
+    fix = merged_fix(settings, fake_github, repo, number)
+    with session_scope(settings.database_url) as session:
+        row = session.scalars(select(PullRequest).where(PullRequest.number == fix)).one()
+        row.kind = "revert"
+    run_id = make_run(
+        settings, repo, kind="command", command="revert", requested_by="alice", pr_number=fix
+    )
+    execute_run(settings, run_id)
+    assert fake_github.open_pulls("octo/app") == []
+    assert any("never reverts a revert" in b for b in bodies(fake_github, fix))
 
 
 def test_republishing_updates_the_branch_and_the_bundle_named_in_the_pr(
