@@ -12,7 +12,7 @@ from app.models import PullRequest
 from app.runs import verdict
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github.fixtures import fake_github, github_settings
-from tests.fakes.github.server import git
+from tests.fakes.github.server import git, pull_node_id
 from tests.unit.github.conftest import settings
 from tests.unit.github.helpers import execute_run, make_run, run_row
 
@@ -58,6 +58,7 @@ def test_revise_commits_on_top_of_the_pull_requests_patch(
     created.issues[number]["pull"] = True
     created.pulls[number] = {
         "number": number,
+        "node_id": pull_node_id(created, number),
         "title": f"Fix #{issue}",
         "body": "",
         "head": branch,

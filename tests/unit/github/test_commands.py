@@ -13,6 +13,7 @@ from app.db import session_scope
 from app.models import PatchBundleRecord, PullRequest
 from app.patches import PatchBundle
 from tests.fakes.github import FakeGitHub, FakeRepo
+from tests.fakes.github.server import pull_node_id
 from tests.unit.github.helpers import bodies, execute_run, make_run, run_row
 
 
@@ -23,6 +24,7 @@ def open_pull(fake: FakeGitHub, head: str, body: str = "", base: str = "main") -
     repo.issues[number]["pull"] = True
     repo.pulls[number] = {
         "number": number,
+        "node_id": pull_node_id(repo, number),
         "title": f"Changes from {head}",
         "body": body,
         "head": head,
