@@ -69,6 +69,10 @@ SCHEMA: dict[str, Any] = {
             "maxItems": 20,
         },
         "python": {"type": ["string", "null"], "pattern": r"^\d+(\.\d+){0,2}$"},
+        "ready_when_green": {"type": "boolean"},
+        "ci_revisions": {"type": "integer", "minimum": 0, "maximum": 3},
+        "ci_timeout_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+        "canary_workflow": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+\.ya?ml$"},
     },
 }
 
@@ -101,6 +105,14 @@ class RepoConfig:
     setup: tuple[str, ...] = ()
     #: The interpreter version for the test environment ("3.11"); None: the newest that works.
     python: str | None = None
+    #: Mark FixWurx's draft ready for review once the canary and the repository's CI are green.
+    ready_when_green: bool = False
+    #: Automatic revision rounds after the repository's CI finds a new failure in a fix.
+    ci_revisions: int = 1
+    #: How long a pushed fix waits for CI before its check ends neutral ("no CI result").
+    ci_timeout_minutes: int = 60
+    #: The canary workflow's file name under .github/workflows (`fixwurx workflow canary`).
+    canary_workflow: str = "fixwurx-canary.yml"
 
     def needed_role(self, command: str) -> str:
         """The least role that may give `command`."""
@@ -162,6 +174,10 @@ def _from_mapping(data: dict[str, Any]) -> RepoConfig:
         timeout_seconds=float(data.get("timeout_seconds", base.timeout_seconds)),
         setup=tuple(data.get("setup", ())),
         python=data.get("python", base.python),
+        ready_when_green=data.get("ready_when_green", base.ready_when_green),
+        ci_revisions=data.get("ci_revisions", base.ci_revisions),
+        ci_timeout_minutes=data.get("ci_timeout_minutes", base.ci_timeout_minutes),
+        canary_workflow=data.get("canary_workflow", base.canary_workflow),
     )
 
 
