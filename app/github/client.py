@@ -72,7 +72,9 @@ def translated(what: str) -> Iterator[None]:
     except GithubException as exc:
         message = exc.data.get("message", "") if isinstance(exc.data, dict) else str(exc.data)
         raise GitHubError(
-            f"{what} failed with HTTP {exc.status}: {message}", retryable=_retryable(exc)
+            f"{what} failed with HTTP {exc.status}: {message}",
+            retryable=_retryable(exc),
+            status=exc.status,
         ) from None
     except requests.RequestException as exc:
         raise GitHubError(f"{what} failed: {type(exc).__name__}", retryable=True) from None
@@ -221,15 +223,47 @@ class RepoClient:
             pull = self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
             return _pull_info(pull)
 
-    def edit_pull(self, number: int, title: str, body: str) -> None:
-        """Replace a pull request's title and body (a re-run pushed a new bundle to it)."""
+    def edit_pull(self, number: int, title: str | None, body: str) -> None:
+        """Replace a pull request's body, and its title unless None (a new bundle, CI rows)."""
         path = f"/repos/{self.full_name}/pulls/{number}"
-        self._call("PATCH", path, {"title": title, "body": body})
+        self._call("PATCH", path, {"body": body} | ({"title": title} if title else {}))
 
     def _call(self, verb: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         with translated(f"{verb} {path}"):
             _headers, data = self._gh.requester.requestJsonAndCheck(verb, path, input=body)
         return data if isinstance(data, dict) else {}
+
+    def api(
+        self,
+        verb: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """A REST call under this repository (`path` starts after `/repos/{owner}/{repo}`).
+
+        For the Checks and Actions endpoints PyGithub models poorly (dispatch with run
+        details, check runs with annotations); same retries and error translation as the rest.
+        """
+        full = f"/repos/{self.full_name}{path}"
+        with translated(f"{verb} {full}"):
+            _headers, data = self._gh.requester.requestJsonAndCheck(
+                verb, full, parameters=params, input=body
+            )
+        return data
+
+    def pull_node_id(self, number: int) -> str:
+        """The GraphQL node id of pull request `number` (mutations name PRs by node id)."""
+        with translated(f"GET pull #{number} of {self.full_name}"):
+            return str(self._repo.get_pull(number).node_id)
+
+
+def graphql_url(api_url: str) -> str:
+    """GitHub's GraphQL endpoint for a REST base: `/graphql` there, `/api/graphql` on GHES."""
+    base = api_url.rstrip("/")
+    if base.endswith("/api/v3"):
+        return base[: -len("/v3")] + "/graphql"
+    return base + "/graphql"
 
 
 def _pull_info(pull: Any) -> PullInfo:
@@ -270,11 +304,18 @@ class InstallationAuth(Auth.Auth):
         return "token (removed)"
 
 
+#: Largest download FixWurx reads (a job log, a JUnit artifact's zip), in bytes: both come from
+#: the repository's CI, so their size is the repository's choice, not ours.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+
 class GitHubClient:
     """PyGithub authenticated as one installation, with the retry policy above."""
 
     def __init__(self, api_url: str, token: str | Callable[[], str]) -> None:
         provider = token if callable(token) else (lambda: token)
+        self._provider = provider
+        self.api_url = api_url.rstrip("/")
         self._gh = Github(
             base_url=api_url.rstrip("/"),
             auth=InstallationAuth(provider),
@@ -288,6 +329,52 @@ class GitHubClient:
     def repo(self, full_name: str) -> RepoClient:
         """The calls on one repository (fetches it once)."""
         return RepoClient(self._gh, full_name)
+
+    def download(self, path: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        """GET an API path that redirects to a file (job logs, artifact zips), at most `limit`.
+
+        requests drops the Authorization header when a redirect leaves the API's host, so the
+        token never reaches the storage host GitHub redirects to.
+        """
+        session = http_session()
+        headers = {"Authorization": f"token {self._provider()}"}
+        url = f"{self.api_url}{path}"
+        with (
+            translated(f"GET {path}"),
+            session.get(url, headers=headers, timeout=constants.HTTP_TIMEOUT_S, stream=True) as r,
+        ):
+            if r.status_code >= 400:
+                raise GitHubError(
+                    f"GET {path} failed with HTTP {r.status_code}",
+                    retryable=r.status_code in RETRY_STATUSES,
+                )
+            data = bytearray()
+            for chunk in r.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > limit:
+                    raise GitHubError(f"GET {path}: the file is larger than {limit} bytes")
+            return bytes(data)
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """One GraphQL call; GitHub answers 200 with `errors` for a failed one, which raises."""
+        session = http_session()
+        headers = {"Authorization": f"bearer {self._provider()}"}
+        url = graphql_url(self.api_url)
+        body: dict[str, Any] = {"query": query, "variables": variables}
+        with translated("POST /graphql"):
+            response = session.post(
+                url, json=body, headers=headers, timeout=constants.HTTP_TIMEOUT_S
+            )
+        if response.status_code >= 400:
+            raise GitHubError(
+                f"POST /graphql failed with HTTP {response.status_code}",
+                retryable=response.status_code in RETRY_STATUSES,
+            )
+        data = response.json()
+        if data.get("errors"):
+            messages = "; ".join(str(e.get("message")) for e in data["errors"])
+            raise GitHubError(f"POST /graphql failed: {messages}")
+        return dict(data.get("data") or {})
 
     def user_id(self, login: str) -> int:
         """A user's numeric id (the bot's id makes its noreply commit e-mail)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from app.config import Settings
-from app.github import comment_commands, fixing, records
+from app.github import ci_flow, comment_commands, fixing, records
 from app.github.job import Job, RunStopped, build_job
 from app.runs import verdict
 from app.runs.verdict import Verdict
@@ -49,6 +49,8 @@ def _dispatch(job: Job) -> Verdict:
         return fixing.fix_ci(job)
     if kind == "command":
         return comment_commands.run_command(job)
+    if kind == "ci_result":
+        return ci_flow.handle(job)
     if kind == "merge":
         return _record_merge(job)
     return verdict.done(f"run kind {kind!r} has no GitHub flow")
