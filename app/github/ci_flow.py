@@ -30,12 +30,13 @@ from app.github.ci_start import Lineage
 from app.github.job import Job
 from app.models import PatchBundleRecord, utcnow
 from app.runs import verdict
+from app.runs.sweep import CI_TIMEOUT_TRIGGER
 from app.runs.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
-#: The trigger of the run the sweeper starts when a watch's deadline passes.
-TIMEOUT_TRIGGER = "ci.timeout"
+#: The trigger of the run the sweeper starts when a watch's deadline passes (app/runs/sweep.py).
+TIMEOUT_TRIGGER = CI_TIMEOUT_TRIGGER
 #: The trigger of a maintainer's re-run of the FixWurx check.
 RERUN_TRIGGER = "check_run.rerequested"
 #: The App that runs GitHub Actions: its check suites are read as workflow runs instead.
@@ -61,11 +62,11 @@ def handle(job: Job) -> Verdict:
     job.run = replace(run, pr_number=watch.pr_number, issue_number=None)
     if run.trigger == RERUN_TRIGGER:
         watch = _reopen(job, watch)
-    if watch.state != "waiting":
-        return verdict.done(f"CI on {watch.head_sha[:12]} was already decided ({watch.state})")
     bundle = bundle_body(job.url, watch.bundle_hash)
     if run.trigger == TIMEOUT_TRIGGER:
         return _timeout(job, watch, bundle)
+    if watch.state != "waiting":
+        return verdict.done(f"CI on {watch.head_sha[:12]} was already decided ({watch.state})")
     head = collect(job, watch.head_sha, details=True)
     base = collect(job, watch.base_sha, details=False) if watch.base_sha else []
     canary_expected = watch.canary_nonce is not None
@@ -276,7 +277,7 @@ def _revise(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decisi
 
 
 def _timeout(job: Job, watch: WatchView, bundle: dict[str, Any]) -> Verdict:
-    if not ci_records.move(job.url, watch.id, "waiting", "acting"):
+    if not ci_records.move(job.url, watch.id, ("expired", "waiting"), "acting"):
         return verdict.done("CI on this commit was decided meanwhile")
     minutes = job.config.ci_timeout_minutes
     reason = f"no CI result within {minutes} minutes (`ci_timeout_minutes`)"
