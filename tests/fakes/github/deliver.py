@@ -2,11 +2,14 @@
 
 Payloads are real `@octokit/webhooks-examples` payloads (via `tests/fakes/webhooks.py`) with the
 repository, installation, issue and sender rewritten to match the fake's state, so the web tier
-records runs that the flow can then carry out against the fake.
+records runs that the flow can then carry out against the fake. `pump` sends what the fake's CI
+simulator queued (check suites, check runs, workflow runs, merged pulls).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 from tests.fakes import webhooks
@@ -71,3 +74,24 @@ def send(client: Any, event: str, payload: Any, secret: str, delivery_id: str | 
         return webhooks.post(f"{client.rstrip('/')}/webhooks/github", sent)
     response = client.post("/webhooks/github", data=sent.body, headers=sent.headers)
     return response.status_code, response.get_data()
+
+
+def pump(
+    fake: FakeGitHub, client: Any, secret: str, *, wait: float | None = 60.0
+) -> list[tuple[str, str | None, int]]:
+    """Send every delivery the fake queued (`fake.ci.take_deliveries()`), signed, to the web
+    app (a Flask test client or a base URL), oldest first, after waiting up to `wait` seconds
+    for running CI jobs (None: do not wait). Each attempt is logged in the fake's App delivery
+    log as GitHub would. Returns (event, action, HTTP status) per delivery."""
+    if wait is not None:
+        fake.ci.wait_idle(wait)
+    sent = []
+    for event, payload in fake.ci.take_deliveries():
+        guid = str(uuid.uuid4())
+        status = int(send(client, event, payload, secret, guid)[0])
+        action = payload.get("action")
+        installation = payload.get("installation", {}).get("id")
+        now = dt.datetime.now(dt.UTC)
+        fake.add_delivery(guid, event, action, status, now, installation_id=installation)
+        sent.append((event, action, status))
+    return sent

@@ -15,19 +15,29 @@ from pathlib import Path
 FLUSH = b"0000"
 
 
-def pushed_refs(body: bytes, content_encoding: str) -> list[str]:
-    """Ref names a receive-pack request updates (from its leading pkt-lines)."""
+#: The object id git sends as the new value of a deleted ref (and the old value of a new one).
+ZERO_SHA = "0" * 40
+
+
+def ref_updates(body: bytes, content_encoding: str) -> list[tuple[str, str, str]]:
+    """(old sha, new sha, ref name) for each ref a receive-pack request updates (from its
+    leading pkt-lines)."""
     data = gzip.decompress(body) if content_encoding == "gzip" else body
-    refs: list[str] = []
+    updates: list[tuple[str, str, str]] = []
     pos = 0
     while pos + 4 <= len(data) and data[pos : pos + 4] != FLUSH:
         length = int(data[pos : pos + 4], 16)
         line = data[pos + 4 : pos + length].split(b"\0")[0].strip()
         parts = line.split(b" ")
         if len(parts) >= 3:
-            refs.append(parts[2].decode())
+            updates.append((parts[0].decode(), parts[1].decode(), parts[2].decode()))
         pos += length
-    return refs
+    return updates
+
+
+def pushed_refs(body: bytes, content_encoding: str) -> list[str]:
+    """Ref names a receive-pack request updates."""
+    return [ref for _old, _new, ref in ref_updates(body, content_encoding)]
 
 
 def run_backend(

@@ -2,7 +2,9 @@
 
 It implements the REST endpoints FixWurx calls (installation tokens, repos, contents, issues,
 comments, reactions, collaborator permissions, pulls, users, the App's webhook delivery log and
-redelivery) plus smart-HTTP git for real clones and pushes, all behind token checks. Every API
+redelivery, the Checks API in `checks.py`, the Actions API in `actions.py`) plus smart-HTTP git
+for real clones and pushes, all behind token checks, and a CI simulator (`fake.ci`, `ci.py`)
+that runs a repository's configured workflows on pushes and dispatches. Every API
 request is checked against GitHub's OpenAPI description (path and query parameter types
 included), and so is every response a handler gives; a request outside the API prefix and a
 documented endpoint the fake does not implement are violations too. Violations are collected and
@@ -21,6 +23,7 @@ import secrets
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +35,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes.github import git_http
+from tests.fakes.github import events, git_http, gitops
+from tests.fakes.github.actions import DOWNLOAD_PREFIX, ActionsApi
+from tests.fakes.github.checks import ChecksApi
+from tests.fakes.github.ci import CiSimulator
 from tests.fakes.github.oauth import FakeOAuth
 from tests.fakes.github.spec import load_spec
 
@@ -140,6 +146,10 @@ class FakeGitHub:
         self.oauth = FakeOAuth()
         self._ids = itertools.count(1000)
         self._lock = threading.RLock()
+        #: The CI simulator (GitHub Actions and the Checks API's records); see ci.py.
+        self.ci = CiSimulator(self)
+        self.checks_api = ChecksApi(self)
+        self.actions_api = ActionsApi(self)
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -206,9 +216,19 @@ class FakeGitHub:
         self.commit_files(full_name, default_branch, files, "Initial commit")
         return repo
 
-    def commit_files(self, full_name: str, branch: str, files: dict[str, str], message: str) -> str:
-        """Commit `files` (path -> text) on top of `branch` (created from default if new)."""
+    def commit_files(
+        self,
+        full_name: str,
+        branch: str,
+        files: dict[str, str],
+        message: str,
+        *,
+        pusher: str = "alice",
+    ) -> str:
+        """Commit `files` (path -> text) on top of `branch` (created from default if new), as a
+        push by `pusher`: the CI simulator runs the branch's push workflows, if configured."""
         repo = self.repos[full_name]
+        before = self.branch_sha(full_name, branch)
         work = self.root / "work" / f"{repo.name}-{next(self._ids)}"
         git(["clone", "--quiet", str(repo.bare), str(work)], self.root)
         if self.branch_sha(full_name, branch) is not None:
@@ -224,7 +244,94 @@ class FakeGitHub:
         git(["add", "--all"], work)
         git(["commit", "--quiet", "-m", message], work)
         git(["push", "--quiet", "origin", f"HEAD:refs/heads/{branch}"], work)
-        return git(["rev-parse", "HEAD"], work).strip()
+        sha = git(["rev-parse", "HEAD"], work).strip()
+        self.ci.on_push(full_name, branch, sha, before, pusher)
+        return sha
+
+    def merge_pull(self, full_name: str, number: int, *, by: str = "alice") -> str:
+        """Merge pull `number` as `by` would with the merge button: a real merge commit on the
+        base branch (first parent: the base branch's tip), the pull marked merged, a
+        `pull_request.closed` delivery queued, and CI run on the base branch. Returns the
+        merge commit's sha."""
+        repo = self.repos[full_name]
+        pull = repo.pulls[number]
+        if pull["state"] != "open":
+            raise ValueError(f"pull #{number} of {full_name} is {pull['state']}, not open")
+        before = self.branch_sha(full_name, pull["base"])
+        head_sha = self.branch_sha(full_name, pull["head"])
+        message = (
+            f"Merge pull request #{number} from {repo.owner}/{pull['head']}\n\n{pull['title']}"
+        )
+        work = self.root / "work" / f"{repo.name}-merge-{self.next_id()}"
+        sha = gitops.merge(repo.bare, work, pull["base"], pull["head"], message, by)
+        with self._lock:
+            pull.update(state="closed", merged=True, merge_sha=sha, merged_by=by)
+            pull["head_sha_at_merge"] = head_sha
+            repo.issues[number]["state"] = "closed"
+            self.ci.queue(events.merged_pull(self, repo, number, by))
+        self.ci.on_push(full_name, pull["base"], sha, before, by)
+        return sha
+
+    def next_id(self) -> int:
+        """A fresh id for any object the fake makes."""
+        return next(self._ids)
+
+    @property
+    def bot(self) -> str:
+        """The login of the App's bot user (the actor of everything the App does)."""
+        return f"{self.slug}[bot]"
+
+    def commit_subject(self, full_name: str, sha: str) -> str:
+        """The first line of a commit's message."""
+        return git(["log", "-1", "--format=%s", sha], self.repos[full_name].bare).strip()
+
+    def branch_at(self, full_name: str, sha: str) -> str | None:
+        """A branch whose tip is `sha` (the default branch first), or None."""
+        repo = self.repos[full_name]
+        names = git(
+            ["for-each-ref", "--points-at", sha, "--format=%(refname:short)", "refs/heads"],
+            repo.bare,
+        ).split()
+        if repo.default_branch in names:
+            return repo.default_branch
+        return names[0] if names else None
+
+    def resolve_ref(self, full_name: str, ref: str) -> str:
+        """The commit a sha, branch or tag names (404 when none)."""
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            cwd=self.repos[full_name].bare,
+            env=GIT_ENV,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise HttpError(422, f"No commit found for SHA: {ref}")
+        return done.stdout.strip()
+
+    def commit_exists(self, full_name: str, sha: str) -> bool:
+        """Whether `sha` is a commit of the repository."""
+        try:
+            return self.resolve_ref(full_name, sha) == sha
+        except HttpError:
+            return False
+
+    def commit_json(self, full_name: str, sha: str) -> dict[str, Any]:
+        """GitHub's `simple-commit` object for `sha` (a check suite's or run's `head_commit`)."""
+        fields = git(
+            ["log", "-1", "--format=%T%x00%B%x00%aI%x00%an%x00%ae%x00%cn%x00%ce", sha],
+            self.repos[full_name].bare,
+        ).split("\0")
+        tree, message, when, author, author_email, committer, committer_email = fields[:7]
+        return {
+            "id": sha,
+            "tree_id": tree,
+            "message": message.strip(),
+            "timestamp": when.strip(),
+            "author": {"name": author, "email": author_email},
+            "committer": {"name": committer, "email": committer_email.strip()},
+        }
 
     def branch_sha(self, full_name: str, branch: str) -> str | None:
         """The commit a branch points at, or None when it does not exist."""
@@ -346,6 +453,15 @@ class FakeGitHub:
             )
         return entry_id
 
+    def mint_token(self, installation_id: int) -> str:
+        """A fresh installation token, as `POST /app/installations/{id}/access_tokens` gives
+        (tests that talk to the fake as the App without the App's auth code use it)."""
+        token = "ghs_" + secrets.token_hex(18)
+        with self._lock:
+            self.tokens[token] = (installation_id, time.time() + TOKEN_LIFETIME_S)
+            self.minted.append(installation_id)
+        return token
+
     def expire_tokens(self) -> None:
         """Make every minted installation token invalid (as after an hour)."""
         with self._lock:
@@ -363,6 +479,8 @@ class FakeGitHub:
         try:
             if request.path.startswith(API_PREFIX + "/"):
                 response = self._api(request)
+            elif request.path.startswith(DOWNLOAD_PREFIX):
+                response = self.actions_api.download(request.path[len(DOWNLOAD_PREFIX) :])
             elif request.path.startswith("/login/oauth/"):
                 response = self.oauth.handle(request)
             elif ".git/" in request.path:
@@ -382,7 +500,7 @@ class FakeGitHub:
         return response(environ, start_response)
 
     def _api(self, request: Request) -> Response:
-        path = request.path[len(API_PREFIX) :]
+        path = _api_path(request)
         query = {k: v for k, v in request.args.items()}
         raw = request.get_data()
         body = json.loads(raw) if raw else None
@@ -400,7 +518,8 @@ class FakeGitHub:
             found = re.fullmatch(pattern, path)
             if method == request.method and found:
                 with self._lock:
-                    response = handler(request, body, *found.groups())
+                    args = [urllib.parse.unquote(g) for g in found.groups()]
+                    response = handler(request, body, *args)
                 return self._checked(request.method, path, response)
         # GitHub documents the endpoint but the fake has no handler: answering 404 would look
         # like "no such issue" or "not a collaborator" to the client, so the test fails instead.
@@ -431,6 +550,7 @@ class FakeGitHub:
 
     def _routes(self) -> list[tuple[str, str, Callable[..., Response]]]:
         repo = r"/repos/([^/]+)/([^/]+)"
+        checks, actions = self.checks_api, self.actions_api
         return [
             ("POST", r"/app/installations/(\d+)/access_tokens", self._access_token),
             ("GET", r"/app", self._app),
@@ -451,6 +571,24 @@ class FakeGitHub:
             ("POST", repo + r"/pulls", self._create_pull),
             ("GET", repo + r"/pulls/(\d+)", self._pull),
             ("PATCH", repo + r"/pulls/(\d+)", self._edit_pull),
+            ("POST", repo + r"/check-runs", checks.create_run),
+            ("GET", repo + r"/check-runs/(\d+)", checks.get_run),
+            ("PATCH", repo + r"/check-runs/(\d+)", checks.update_run),
+            ("POST", repo + r"/check-runs/(\d+)/rerequest", checks.rerequest_run),
+            ("GET", repo + r"/commits/([^/]+)/check-runs", checks.runs_for_ref),
+            ("GET", repo + r"/commits/([^/]+)/check-suites", checks.suites_for_ref),
+            ("GET", repo + r"/actions/workflows", actions.list_workflows),
+            ("GET", repo + r"/actions/workflows/([^/]+)", actions.get_workflow),
+            ("POST", repo + r"/actions/workflows/([^/]+)/dispatches", actions.dispatch),
+            ("GET", repo + r"/actions/workflows/([^/]+)/runs", actions.list_workflow_runs),
+            ("GET", repo + r"/actions/runs", actions.list_runs),
+            ("GET", repo + r"/actions/runs/(\d+)", actions.get_run),
+            ("POST", repo + r"/actions/runs/(\d+)/rerun", actions.rerun),
+            ("POST", repo + r"/actions/runs/(\d+)/rerun-failed-jobs", actions.rerun_failed),
+            ("GET", repo + r"/actions/runs/(\d+)/jobs", actions.list_jobs),
+            ("GET", repo + r"/actions/jobs/(\d+)/logs", actions.job_logs),
+            ("GET", repo + r"/actions/runs/(\d+)/artifacts", actions.list_artifacts),
+            ("GET", repo + r"/actions/artifacts/(\d+)/zip", actions.artifact_zip),
         ]
 
     # --- authentication ----------------------------------------------------------------------
@@ -484,6 +622,30 @@ class FakeGitHub:
             raise HttpError(401, "Bad credentials")
         return installation
 
+    def fail(self, status: int, message: str) -> None:
+        """End the request with a GitHub-shaped error (raises)."""
+        raise HttpError(status, message)
+
+    def json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
+        """A JSON response (the server completes and checks it against the spec)."""
+        return _json(status, data, headers)
+
+    def page(self, request: Request, items: list[Any]) -> list[Any]:
+        """The `page`/`per_page` slice of `items` (GitHub's defaults: page 1, 30 per page)."""
+        per_page = min(int(request.args.get("per_page", "30")), self.max_per_page)
+        start = (int(request.args.get("page", "1")) - 1) * per_page
+        return items[start : start + per_page]
+
+    def repo_for(self, request: Request, owner: str, name: str) -> FakeRepo:
+        """The repository a request names, if its installation token may see it (else 404)."""
+        return self._repo_for(request, owner, name)
+
+    def repo_json(self, repo: FakeRepo) -> dict[str, Any]:
+        return self._repo_json(repo)
+
+    def user_json(self, login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
+        return self._user_json(login, user_id, kind)
+
     def _repo_for(self, request: Request, owner: str, name: str) -> FakeRepo:
         installation = self._installation_of(request)
         repo = self.repos.get(f"{owner}/{name}")
@@ -495,16 +657,20 @@ class FakeGitHub:
 
     def _access_token(self, request: Request, _body: Any, installation: str) -> Response:
         self._check_jwt(request)
-        token = "ghs_" + secrets.token_hex(18)
-        expires = time.time() + TOKEN_LIFETIME_S
-        self.tokens[token] = (int(installation), expires)
-        self.minted.append(int(installation))
+        token = self.mint_token(int(installation))
+        expires = self.tokens[token][1]
         return _json(
             201,
             {
                 "token": token,
                 "expires_at": _iso(expires),
-                "permissions": {"contents": "write", "issues": "write", "pull_requests": "write"},
+                "permissions": {
+                    "contents": "write",
+                    "issues": "write",
+                    "pull_requests": "write",
+                    "checks": "write",
+                    "actions": "write",
+                },
                 "repository_selection": "all",
             },
         )
@@ -713,6 +879,7 @@ class FakeGitHub:
         head_sha = self.branch_sha(repo.full_name, pull["head"]) or pull["base_sha"]
         return {
             "id": 20_000 + number,
+            "node_id": pull["node_id"],
             "number": number,
             "state": pull["state"],
             "title": pull["title"],
@@ -761,6 +928,7 @@ class FakeGitHub:
         repo.issues[number]["pull"] = True
         repo.pulls[number] = {
             "number": number,
+            "node_id": pull_node_id(repo, number),
             "title": body["title"],
             "body": body.get("body", ""),
             "head": head,
@@ -803,9 +971,10 @@ class FakeGitHub:
                 headers={"WWW-Authenticate": 'Basic realm="GitHub"'},
             )
         body = request.get_data()
+        updates: list[tuple[str, str, str]] = []
         if request.path.endswith("/git-receive-pack"):
-            encoding = request.headers.get("Content-Encoding", "")
-            refused = set(git_http.pushed_refs(body, encoding)) & {
+            updates = git_http.ref_updates(body, request.headers.get("Content-Encoding", ""))
+            refused = {ref for _old, _new, ref in updates} & {
                 f"refs/heads/{b}" for b in repo.protected
             }
             if refused:
@@ -819,7 +988,21 @@ class FakeGitHub:
             dict(request.headers),
             body,
         )
+        if status == 200:
+            self._pushed(repo, updates)
         return Response(payload, status=status, headers=headers)
+
+    def _pushed(self, repo: FakeRepo, updates: list[tuple[str, str, str]]) -> None:
+        """Run CI for each branch a push moved (to the sha it really points at now). Pushes
+        over HTTP come from FixWurx, so the pusher is the App's bot user."""
+        for old, _new, ref in updates:
+            if not ref.startswith("refs/heads/"):
+                continue
+            branch = ref.removeprefix("refs/heads/")
+            sha = self.branch_sha(repo.full_name, branch)
+            if sha is not None:
+                before = None if old == git_http.ZERO_SHA else old
+                self.ci.on_push(repo.full_name, branch, sha, before, self.bot)
 
     def _git_authorized(self, request: Request, repo: FakeRepo) -> bool:
         header = request.headers.get("Authorization", "")
@@ -832,6 +1015,23 @@ class FakeGitHub:
             and installation == repo.installation_id
             and expires > time.time()
         )
+
+
+def _api_path(request: Request) -> str:
+    """The path after the API prefix, each segment decoded but an encoded slash kept as `%2F`
+    (GitHub takes a ref like `fixwurx/fix-1` as one segment `fixwurx%2Ffix-1`); handlers get the
+    segments decoded."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        return request.path[len(API_PREFIX) :]
+    segments = raw.split("?", 1)[0].split("/")
+    path = "/".join(urllib.parse.unquote(seg).replace("/", "%2F") for seg in segments)
+    return path[len(API_PREFIX) :]
+
+
+def pull_node_id(repo: FakeRepo, number: int) -> str:
+    """A pull request's GraphQL node id (opaque to clients; `graphql.py` resolves it)."""
+    return f"PR_fake{repo.id}n{number}"
 
 
 @functools.cache

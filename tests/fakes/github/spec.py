@@ -53,6 +53,7 @@ class Spec:
     """The indexed description; build once with `load_spec()`."""
 
     def __init__(self, document: dict[str, Any]) -> None:
+        _null_in_nullable_enums(document)
         self.document = document
         self.registry: Registry[Any] = Registry().with_resource(
             SPEC_URI, Resource.from_contents(document, default_specification=DRAFT4)
@@ -253,6 +254,23 @@ class Spec:
         return [
             f"body: {e.message} at {list(e.absolute_path)}" for e in validator.iter_errors(body)
         ]
+
+
+def _null_in_nullable_enums(node: Any) -> None:
+    """Add `null` to the `enum` of every `nullable` schema that lacks it.
+
+    GitHub's description marks some enums nullable without listing null (a check run's
+    `conclusion` while it runs, a job's), and GitHub does send null there; a strict OAS 3.0
+    validator reads the enum as forbidding it. The description's intent is what GitHub sends."""
+    if isinstance(node, dict):
+        enum = node.get("enum")
+        if node.get("nullable") and isinstance(enum, list) and None not in enum:
+            enum.append(None)
+        for value in node.values():
+            _null_in_nullable_enums(value)
+    elif isinstance(node, list):
+        for value in node:
+            _null_in_nullable_enums(value)
 
 
 def _scalar_problem(value: str, schema: dict[str, Any]) -> str | None:

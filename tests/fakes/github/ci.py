@@ -1,0 +1,495 @@
+"""The fake GitHub's CI: GitHub Actions and the Checks API, simulated per repository.
+
+FixWurx's second verifier is the repository's own CI, so its tests need a GitHub whose CI
+really runs the code at the pushed commit and reports back the way GitHub does. This simulator
+is that CI. It lives at `fake.ci` on every `FakeGitHub` and does nothing for a repository until
+a test configures it.
+
+Test-side API (the other suites code against this):
+
+    from tests.fakes.github.ci import Workflow
+    fake.ci.configure("octo/calc", workflows=[
+        Workflow(name="CI", file="ci.yml", command="python -m pytest -q --junitxml=junit.xml",
+                 events=("push",), junit_path="junit.xml"),
+        Workflow(name="FixWurx canary", file="fixwurx-canary.yml",
+                 events=("workflow_dispatch",), command="python -m pytest -q $INPUT_TESTS",
+                 junit_path="junit.xml"),
+    ], env={"CI": "true"})
+    fake.ci.set_mode("octo/calc", "run")          # or "action_required" or "silent"
+    fake.ci.set_run_details("octo/calc", False)   # dispatch rejects return_run_details (422)
+    fake.ci.wait_idle(timeout=60)                 # every started job has finished
+    fake.ci.take_deliveries()                     # [(event, payload), ...], oldest first
+    fake.ci.runs("octo/calc")                     # the WorkflowRun records, oldest first
+    fake.ci.check_runs("octo/calc", sha)          # CheckRun records on a commit (App + Actions)
+    fake.ci.rerequest_from_ui(check_run_id, by="alice")  # a person clicks "Re-run"
+    fake.merge_pull("octo/calc", 3, by="alice")   # real merge commit on the default branch
+    tests.fakes.github.deliver.pump(fake, client, secret)  # sign and send every queued delivery
+
+Triggers: a push of a branch over git HTTP (FixWurx's pushes: the sender is the App's bot
+user `fixwurx[bot]`), `fake.commit_files(..., pusher="alice")`, `fake.merge_pull` (pushes the
+default branch) and `POST .../actions/workflows/{id}/dispatches` start every configured
+workflow whose `events` hold `push` or `workflow_dispatch`. Each started workflow run gets its
+own check suite and, once running, one job with one check run (the job's name), owned by the
+"GitHub Actions" app (id 15368). The job's command runs in a background thread in a fresh
+export of the commit, with the workflow env, GitHub's usual `GITHUB_*` variables and, for a
+dispatch, each input as `INPUT_<NAME>`; the test's Python is first on PATH, nothing else of the
+test process's environment leaks in. `CI` is set only when the test's env says so. The exit
+status gives the conclusion (success / failure; a timeout fails the job), the output becomes the
+job log (the failing step is "Run tests", and the log carries GitHub's
+`##[error]Process completed with exit code N.` line), and `junit_path`, when the command
+wrote it, is zipped as the artifact `junit`.
+
+A dispatch's run name (`display_title`) is `"<workflow name> <inputs['nonce']>"` when a
+`nonce` input is given, else the workflow name, so a client whose server rejected
+`return_run_details` can find its run; a push's is the commit's subject, as on GitHub.
+
+Deliveries queued (validated against @octokit/webhooks-schemas): `workflow_run.requested` when a
+run starts; `check_run.completed`, `check_suite.completed` and `workflow_run.completed` when it
+ends. `pull_request.closed` (merged) from `merge_pull`. Check runs the App creates or updates
+through the Checks API queue `check_run.created` / `check_run.completed` and, when its suite is
+all done, `check_suite.completed`, all with the App itself as `app` (so FixWurx must ignore its
+own). `pull_requests` lists the open pull requests whose head is the run's branch.
+
+Modes: "run" (default) runs the command; "action_required" runs nothing and completes the
+workflow run and its suite with conclusion `action_required` (GitHub's wait for approval);
+"silent" leaves the run queued forever and delivers nothing. Reruns (`rerun`,
+`rerun-failed-jobs`, re-requesting an Actions check run) run the command again as a new attempt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from tests.fakes.github import events, runner
+from tests.fakes.github.cimodels import (
+    Artifact,
+    CheckRun,
+    CheckSuite,
+    Job,
+    Owner,
+    Workflow,
+    WorkflowRun,
+)
+
+if TYPE_CHECKING:
+    from tests.fakes.github.server import FakeGitHub, FakeRepo
+
+__all__ = ["CiSimulator", "Mode", "Workflow"]
+
+Mode = Literal["run", "action_required", "silent"]
+MODES = ("run", "action_required", "silent")
+#: A suite's conclusion is the first of these its runs have, else neutral (all neutral or
+#: skipped) or success.
+WORST_FIRST = ("action_required", "cancelled", "timed_out", "failure", "stale")
+
+
+@dataclass
+class RepoCi:
+    """One repository's CI configuration."""
+
+    workflows: list[Workflow]
+    env: dict[str, str]
+    mode: Mode = "run"
+    run_details: bool = True
+    next_run_number: int = 1
+
+
+@dataclass
+class CiState:
+    """Every CI record, by id."""
+
+    suites: dict[int, CheckSuite] = field(default_factory=dict)
+    check_runs: dict[int, CheckRun] = field(default_factory=dict)
+    runs: dict[int, WorkflowRun] = field(default_factory=dict)
+    jobs: dict[int, Job] = field(default_factory=dict)
+    artifacts: dict[int, Artifact] = field(default_factory=dict)
+
+
+class CiSimulator:
+    """See the module docstring."""
+
+    def __init__(self, fake: FakeGitHub) -> None:
+        self.fake = fake
+        self.repos: dict[str, RepoCi] = {}
+        self.state = CiState()
+        self._deliveries: list[events.Delivery] = []
+        self._threads: set[threading.Thread] = set()
+        self._idle = threading.Condition(fake._lock)
+
+    # --- test-side API -----------------------------------------------------------------------
+
+    def configure(
+        self,
+        full_name: str,
+        workflows: list[Workflow],
+        env: dict[str, str] | None = None,
+        *,
+        mode: Mode = "run",
+        run_details: bool = True,
+    ) -> list[Workflow]:
+        """Give `full_name` these workflows (ids assigned here; returned)."""
+        if full_name not in self.fake.repos:
+            raise KeyError(f"no repository {full_name!r}; add_repo it first")
+        numbered = [replace(w, id=self.fake.next_id()) for w in workflows]
+        files = [w.file for w in numbered]
+        if len(set(files)) != len(files):
+            raise ValueError(f"workflow files must be unique, got {files}")
+        self.repos[full_name] = RepoCi(numbered, dict(env or {}), run_details=run_details)
+        self.set_mode(full_name, mode)
+        return numbered
+
+    def set_mode(self, full_name: str, mode: Mode) -> None:
+        """ "run", "action_required" or "silent" (see the module docstring)."""
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r} is not one of {MODES}")
+        self._config(full_name).mode = mode
+
+    def set_run_details(self, full_name: str, supported: bool) -> None:
+        """False: dispatches with `return_run_details` get 422, as from an older server."""
+        self._config(full_name).run_details = supported
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait until no job is running; raise TimeoutError naming the runs still going."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._threads:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    going = [r.id for r in self.state.runs.values() if r.running]
+                    raise TimeoutError(f"CI still running after {timeout}s: runs {going}")
+                self._idle.wait(left)
+
+    def take_deliveries(self) -> list[events.Delivery]:
+        """Every queued (event, payload), oldest first; the queue is emptied."""
+        with self.fake._lock:
+            taken, self._deliveries = self._deliveries, []
+        return taken
+
+    def runs(self, full_name: str) -> list[WorkflowRun]:
+        """The workflow runs of a repository, oldest first."""
+        with self.fake._lock:
+            return [r for r in self.state.runs.values() if r.full_name == full_name]
+
+    def check_runs(self, full_name: str, sha: str) -> list[CheckRun]:
+        """The check runs on commit `sha`, oldest first."""
+        with self.fake._lock:
+            return [
+                c
+                for c in self.state.check_runs.values()
+                if c.full_name == full_name and c.head_sha == sha
+            ]
+
+    def rerequest_from_ui(self, check_run_id: int, by: str = "alice") -> None:
+        """A person re-runs a check from the pull request page."""
+        with self.fake._lock:
+            self.rerequest(self.state.check_runs[check_run_id], by)
+
+    # --- triggers (the fake's REST and git handlers call these) ------------------------------
+
+    def workflows(self, full_name: str) -> list[Workflow]:
+        config = self.repos.get(full_name)
+        return list(config.workflows) if config else []
+
+    def on_push(
+        self, full_name: str, branch: str, sha: str, before: str | None, pusher: str
+    ) -> list[WorkflowRun]:
+        """A branch moved to `sha`: start its push workflows."""
+        config = self.repos.get(full_name)
+        if config is None:
+            return []
+        title = self.fake.commit_subject(full_name, sha)
+        with self.fake._lock:
+            return [
+                self._start(full_name, w, "push", branch, sha, before, pusher, {}, title)
+                for w in config.workflows
+                if "push" in w.events
+            ]
+
+    def dispatch(
+        self, full_name: str, workflow: Workflow, branch: str, inputs: dict[str, str], actor: str
+    ) -> WorkflowRun:
+        """`workflow_dispatch` of `workflow` on `branch` (its tip)."""
+        sha = self.fake.branch_sha(full_name, branch)
+        if sha is None:
+            raise KeyError(branch)
+        nonce = inputs.get("nonce")
+        title = f"{workflow.name} {nonce}" if nonce else workflow.name
+        with self.fake._lock:
+            return self._start(
+                full_name, workflow, "workflow_dispatch", branch, sha, None, actor, inputs, title
+            )
+
+    def rerun(self, run: WorkflowRun) -> None:
+        """A new attempt of `run` (the fake's one job is always the failed one)."""
+        suite = self.state.suites[run.suite_id]
+        run.run_attempt += 1
+        run.status, run.conclusion = "queued", None
+        run.updated_at = _now()
+        suite.status, suite.conclusion = "queued", None
+        self._begin(run)
+
+    def rerequest(self, check: CheckRun, login: str) -> None:
+        """Re-run an Actions check's workflow run, or tell the App its own check was re-requested."""
+        if check.owner == "actions":
+            run = next(r for r in self.state.runs.values() if r.suite_id == check.suite_id)
+            self.rerun(run)
+            return
+        suite = self.state.suites[check.suite_id]
+        repo = self.fake.repos[check.full_name]
+        self.queue(events.check_run(self.fake, repo, check, suite, "rerequested", login))
+
+    # --- the App's own check runs (Checks API) -----------------------------------------------
+
+    def create_check_run(self, repo: FakeRepo, body: dict[str, Any]) -> CheckRun:
+        """POST /repos/{o}/{r}/check-runs by the App."""
+        suite = self._app_suite(repo, body["head_sha"])
+        check = CheckRun(
+            id=self.fake.next_id(),
+            suite_id=suite.id,
+            full_name=repo.full_name,
+            owner="app",
+            name=body["name"],
+            head_sha=body["head_sha"],
+            started_at=body.get("started_at") or _now(),
+        )
+        suite.run_ids.append(check.id)
+        self.state.check_runs[check.id] = check
+        self._apply(check, body)
+        self.queue(events.check_run(self.fake, repo, check, suite, "created", self.fake.bot))
+        self._after_change(repo, check, suite, was_completed=False)
+        return check
+
+    def update_check_run(self, repo: FakeRepo, check: CheckRun, body: dict[str, Any]) -> None:
+        """PATCH /repos/{o}/{r}/check-runs/{id}."""
+        was_completed = check.status == "completed"
+        self._apply(check, body)
+        self._after_change(repo, check, self.state.suites[check.suite_id], was_completed)
+
+    def _apply(self, check: CheckRun, body: dict[str, Any]) -> None:
+        for key in ("name", "details_url", "external_id", "started_at"):
+            if key in body:
+                setattr(check, key, body[key])
+        if "conclusion" in body:
+            check.conclusion = body["conclusion"]
+            check.status = "completed"  # GitHub: a conclusion completes the run
+        elif "status" in body:
+            check.status = body["status"]
+        if check.status == "completed":
+            check.completed_at = body.get("completed_at") or check.completed_at or _now()
+        if "output" in body:
+            output = body["output"]
+            annotations = [*check.output.get("annotations", []), *output.get("annotations", [])]
+            check.output = {
+                **{k: output.get(k, check.output.get(k)) for k in ("title", "summary", "text")},
+                "annotations": annotations,
+                "annotations_count": len(annotations),
+            }
+
+    def _after_change(
+        self, repo: FakeRepo, check: CheckRun, suite: CheckSuite, was_completed: bool
+    ) -> None:
+        suite.updated_at = _now()
+        if check.status == "completed" and not was_completed:
+            self.queue(events.check_run(self.fake, repo, check, suite, "completed", self.fake.bot))
+        runs = [self.state.check_runs[i] for i in suite.run_ids]
+        if all(r.status == "completed" for r in runs):
+            if suite.status != "completed":
+                suite.status, suite.conclusion = "completed", _suite_conclusion(runs)
+                self.queue(events.check_suite(self.fake, repo, suite, "completed", self.fake.bot))
+        else:
+            suite.status = "in_progress"
+            suite.conclusion = None
+
+    def _app_suite(self, repo: FakeRepo, sha: str) -> CheckSuite:
+        for suite in self.state.suites.values():
+            if suite.full_name == repo.full_name and suite.owner == "app" and suite.head_sha == sha:
+                return suite
+        return self._new_suite(repo.full_name, "app", sha, self.fake.branch_at(repo.full_name, sha))
+
+    # --- workflow runs -----------------------------------------------------------------------
+
+    def _start(
+        self,
+        full_name: str,
+        workflow: Workflow,
+        event: str,
+        branch: str,
+        sha: str,
+        before: str | None,
+        actor: str,
+        inputs: dict[str, str],
+        title: str,
+    ) -> WorkflowRun:
+        config = self._config(full_name)
+        suite = self._new_suite(full_name, "actions", sha, branch, before)
+        now = _now()
+        run = WorkflowRun(
+            id=self.fake.next_id(),
+            full_name=full_name,
+            workflow=workflow,
+            run_number=config.next_run_number,
+            event=event,
+            head_branch=branch,
+            head_sha=sha,
+            display_title=title,
+            actor=actor,
+            suite_id=suite.id,
+            created_at=now,
+            updated_at=now,
+            inputs=dict(inputs),
+        )
+        config.next_run_number += 1
+        self.state.runs[run.id] = run
+        if config.mode == "silent":
+            return run
+        repo = self.fake.repos[full_name]
+        self.queue(events.workflow_run(self.fake, repo, run, "requested"))
+        if config.mode == "action_required":
+            self._finish(repo, run, suite, "action_required")
+        else:
+            self._begin(run)
+        return run
+
+    def _begin(self, run: WorkflowRun) -> None:
+        run.running = True
+        thread = threading.Thread(target=self._execute, args=(run,), daemon=True)
+        self._threads.add(thread)
+        thread.start()
+
+    def _execute(self, run: WorkflowRun) -> None:
+        try:
+            job = self._start_job(run)
+            repo = self.fake.repos[run.full_name]
+            env = self._job_env(run)
+            scratch = self.fake.root / "ci"
+            result = runner.run_job(repo.bare, run.head_sha, run.workflow, env, scratch)
+            with self.fake._lock:
+                self._end_job(repo, run, job, result)
+        except Exception as exc:  # a bug in the fake must fail the test, not hang it
+            with self.fake._lock:
+                self.fake.violations.append(f"CI simulator crashed on run {run.id}: {exc!r}")
+        finally:
+            with self._idle:
+                run.running = False
+                self._threads.discard(threading.current_thread())
+                self._idle.notify_all()
+
+    def _start_job(self, run: WorkflowRun) -> Job:
+        with self.fake._lock:
+            now = _now()
+            job = Job(
+                id=self.fake.next_id(),
+                run_id=run.id,
+                run_attempt=run.run_attempt,
+                name=run.workflow.job_name,
+                head_sha=run.head_sha,
+                created_at=now,
+                status="in_progress",
+                started_at=now,
+            )
+            check = CheckRun(
+                id=self.fake.next_id(),
+                suite_id=run.suite_id,
+                full_name=run.full_name,
+                owner="actions",
+                name=job.name,
+                head_sha=run.head_sha,
+                started_at=now,
+                status="in_progress",
+                job_id=job.id,
+            )
+            job.check_run_id = check.id
+            self.state.jobs[job.id] = job
+            self.state.check_runs[check.id] = check
+            self.state.suites[run.suite_id].run_ids.append(check.id)
+            self.state.suites[run.suite_id].status = "in_progress"
+            run.job_ids.append(job.id)
+            run.status, run.run_started_at, run.updated_at = "in_progress", now, now
+            return job
+
+    def _job_env(self, run: WorkflowRun) -> dict[str, str]:
+        config = self._config(run.full_name)
+        github = {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_REPOSITORY": run.full_name,
+            "GITHUB_SHA": run.head_sha,
+            "GITHUB_REF": f"refs/heads/{run.head_branch}",
+            "GITHUB_REF_NAME": run.head_branch,
+            "GITHUB_EVENT_NAME": run.event,
+            "GITHUB_WORKFLOW": run.workflow.name,
+            "GITHUB_RUN_ID": str(run.id),
+            "GITHUB_RUN_NUMBER": str(run.run_number),
+            "GITHUB_RUN_ATTEMPT": str(run.run_attempt),
+            "GITHUB_ACTOR": run.actor,
+        }
+        inputs = {f"INPUT_{k.upper().replace(' ', '_')}": v for k, v in run.inputs.items()}
+        return {**github, **config.env, **inputs}
+
+    def _end_job(
+        self, repo: FakeRepo, run: WorkflowRun, job: Job, result: runner.JobResult
+    ) -> None:
+        now = _now()
+        job.status, job.conclusion, job.completed_at = "completed", result.conclusion, now
+        job.steps, job.log = result.steps, result.log
+        assert job.check_run_id is not None
+        check = self.state.check_runs[job.check_run_id]
+        check.status, check.conclusion, check.completed_at = "completed", result.conclusion, now
+        failed = result.conclusion != "success"
+        check.output = {"annotations_count": 1 if failed else 0}
+        if result.junit is not None and result.junit_name is not None:
+            data = runner.zip_file(result.junit_name, result.junit)
+            artifact = Artifact(self.fake.next_id(), run.id, run.workflow.artifact_name, data, now)
+            self.state.artifacts[artifact.id] = artifact
+            run.artifact_ids.append(artifact.id)
+        suite = self.state.suites[run.suite_id]
+        self.queue(events.check_run(self.fake, repo, check, suite, "completed", run.actor))
+        self._finish(repo, run, suite, result.conclusion)
+
+    def _finish(self, repo: FakeRepo, run: WorkflowRun, suite: CheckSuite, conclusion: str) -> None:
+        now = _now()
+        suite.status, suite.conclusion, suite.updated_at = "completed", conclusion, now
+        run.status, run.conclusion, run.updated_at = "completed", conclusion, now
+        self.queue(events.check_suite(self.fake, repo, suite, "completed", run.actor))
+        self.queue(events.workflow_run(self.fake, repo, run, "completed"))
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _new_suite(
+        self,
+        full_name: str,
+        owner: Owner,
+        sha: str,
+        branch: str | None,
+        before: str | None = None,
+    ) -> CheckSuite:
+        now = _now()
+        suite = CheckSuite(self.fake.next_id(), full_name, owner, sha, branch, before, now, now)
+        self.state.suites[suite.id] = suite
+        return suite
+
+    def queue(self, delivery: events.Delivery) -> None:
+        with self.fake._lock:
+            self._deliveries.append(delivery)
+
+    def _config(self, full_name: str) -> RepoCi:
+        config = self.repos.get(full_name)
+        if config is None:
+            raise KeyError(f"CI is not configured for {full_name!r}; call fake.ci.configure")
+        return config
+
+
+def _suite_conclusion(runs: list[CheckRun]) -> str:
+    found = {r.conclusion for r in runs}
+    for conclusion in WORST_FIRST:
+        if conclusion in found:
+            return conclusion
+    if found and found <= {"neutral", "skipped"}:
+        return "neutral"
+    return "success"
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
