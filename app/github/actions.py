@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 #: The canary's JUnit artifact (the workflow `fixwurx workflow canary` prints uploads it).
 JUNIT_ARTIFACT = "fixwurx-junit"
+#: Words in the name of a normal CI's artifact that mark it as test results worth reading.
+JUNIT_NAMES = ("junit", "test-results")
+#: Artifacts of one run read at most (each is a download).
+MAX_JUNIT_ARTIFACTS = 3
 #: Statuses a server answers a dispatch with when it does not know `return_run_details`.
 REJECTED_FIELD = frozenset({400, 422})
 #: Lines of a failing step's log kept as the excerpt: enough for a traceback, short for a comment.
@@ -191,12 +195,18 @@ def log_excerpt(text: str) -> str:
 def junit_outcomes(client: GitHubClient, repo: RepoClient, run_id: int) -> list[TestOutcome]:
     """The outcomes in the run's JUnit artifact; [] when there is none or it is unreadable."""
     data = repo.api("GET", f"/actions/runs/{run_id}/artifacts", params={"per_page": 100}) or {}
-    for artifact in data.get("artifacts", []):
-        if artifact.get("name") != JUNIT_ARTIFACT or artifact.get("expired"):
-            continue
+    outcomes: list[TestOutcome] = []
+    wanted = [a for a in data.get("artifacts", []) if is_junit(a) and not a.get("expired")]
+    for artifact in wanted[:MAX_JUNIT_ARTIFACTS]:
         path = f"/repos/{repo.full_name}/actions/artifacts/{artifact['id']}/zip"
-        return parse_artifact(client.download(path))
-    return []
+        outcomes += parse_artifact(client.download(path))
+    return outcomes
+
+
+def is_junit(artifact: dict[str, Any]) -> bool:
+    """The canary's artifact, or one of the repository's own CI whose name says JUnit."""
+    name = str(artifact.get("name") or "").lower()
+    return name == JUNIT_ARTIFACT or any(word in name for word in JUNIT_NAMES)
 
 
 def parse_artifact(data: bytes) -> list[TestOutcome]:

@@ -273,7 +273,23 @@ def _revise(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decisi
     ci_records.move(job.url, watch.id, "acting", "superseded", reason=decision.reason)
     instructions = feedback(watch.bundle_hash, decision.blamed)
     lineage = Lineage(parent_bundle_hash=watch.bundle_hash, revision=watch.revision + 1)
-    return fixing.revise_after_ci(job, watch.pr_number, watch.base_sha, instructions, lineage)
+    failing = tuple(dict.fromkeys(t for s in decision.blamed for t in s.failing_tests))
+    pr_number = watch.pr_number
+    ended = fixing.revise_after_ci(
+        job, pr_number, watch.base_sha, instructions, lineage, ci_failing=failing
+    )
+    if ended.outcome != "fixed" and pr_number is not None:
+        # The revision found no verified fix: that is the cap too. Say so on the pull request.
+        text = cap_comment(decision, watch) + f"\n\nThe revision round found no fix: {ended.reason}"
+        _comment_once(job, pr_number, text, render.ci_marker("failed", watch.head_sha))
+    return ended
+
+
+def _comment_once(job: Job, number: int, body: str, marker: str) -> None:
+    """One comment carrying `marker` on conversation `number` (the job may answer elsewhere)."""
+    if any(marker in c.body for c in job.repo.comments(number)):
+        return
+    job.repo.comment(number, f"{marker}\n{body}")
 
 
 def _timeout(job: Job, watch: WatchView, bundle: dict[str, Any]) -> Verdict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shlex
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from app.github.client import IssueInfo, PullInfo
 from app.github.constants import BRANCH_PREFIX
 from app.github.job import Job, RunStopped, report_config_error
 from app.patches import PatchBundle, apply_diff, verify_bundle
+from app.repo_config import RepoConfig
 from app.runs import verdict
 from app.runs.verdict import Refused, Verdict
 
@@ -187,15 +189,20 @@ def revise_after_ci(
     base_sha: str,
     instructions: str,
     lineage: ci_start.Lineage,
+    ci_failing: tuple[str, ...] = (),
 ) -> Verdict:
     """Repair again at the same base with CI's failures as feedback; push to the same branch.
 
     The new verified commit replaces the old one on the fix branch (force push, as any re-run),
     with a new bundle; the CI watch of the new commit names the old bundle as its parent, so
-    the lineage shows both.
+    the lineage shows both. A configured `test_command` is widened with the tests CI failed,
+    so the sandbox runs what CI ran (a module only CI runs, for example).
     """
     if pr_number is None:
         return verdict.done("the fix has no pull request to revise")
+    job.config_state = replace(
+        job.config_state, config=_with_tests(job.config_state.config, ci_failing)
+    )
     pull = job.repo.pull(pr_number)
     own = ISSUE_BRANCH_RE.match(pull.head)
     if own:
@@ -219,6 +226,14 @@ def revise_after_ci(
         fixes=fixes,
         lineage=lineage,
     )
+
+
+def _with_tests(config: RepoConfig, tests: tuple[str, ...]) -> RepoConfig:
+    """The config with `tests` added to its test command (none configured: pytest finds all)."""
+    if not config.test_command or not tests:
+        return config
+    command = " ".join([config.test_command, *(shlex.quote(t) for t in tests[:20])])
+    return replace(config, test_command=command)
 
 
 # --- the shared part: clone, repair, publish -------------------------------------------------

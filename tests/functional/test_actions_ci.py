@@ -219,3 +219,94 @@ def test_red_already_on_the_base_commit_is_not_blamed_on_the_fix(
         lint = session.scalars(select(CiResult).where(CiResult.name == "Lint")).one()
     assert (lint.conclusion, lint.blamed) == ("failure", False)
     save("base-red-check-summary", check.output["summary"])
+
+
+#: The repository's CI runs a module the sandbox's configured test command leaves out.
+SMOKE_ALL = Workflow(
+    name="CI",
+    file="ci.yml",
+    command="python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 "
+    "--junitxml=junit.xml tests integration",
+    events=("push",),
+    junit_path="junit.xml",
+)
+ROUNDING = """from ages import is_adult
+
+
+def test_seventeen_and_a_half_counts_as_adult():
+    assert is_adult(17.5)
+"""
+
+
+def test_a_fix_red_in_ci_gets_one_revision_whose_second_commit_is_green(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
+) -> None:
+    config = "test_command: python -m pytest -q tests\n"
+    repo = make_repo(fake_github, config, {"integration/test_rounding.py": ROUNDING})
+    ci(fake_github, [SMOKE_ALL, CANARY])
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    first = fake_github.branch_sha(REPO, pull["head"])
+    assert "age >= 18" in (fake_github.show(REPO, pull["head"], "ages.py") or "")
+
+    waited = read_back(fake_github, web, redis_conn)  # CI red -> the revision round runs
+    second = fake_github.branch_sha(REPO, pull["head"])
+    assert second != first, runs_of(settings)
+    assert "age > 17" in (fake_github.show(REPO, pull["head"], "ages.py") or "")
+    old = our_check(fake_github, first)
+    assert (old.conclusion, old.output["title"]) == (
+        "failure",
+        "New CI failures; FixWurx is revising the fix",
+    )
+    assert (
+        "integration/test_rounding.py::test_seventeen_and_a_half_counts_as_adult"
+        in (old.output["summary"])
+    )
+    waited += read_back(fake_github, web, redis_conn)  # the second commit's CI
+    new = our_check(fake_github, second)
+    assert (new.status, new.conclusion) == ("completed", "success"), runs_of(settings)
+    assert [(s, r) for _h, s, r in watches(settings)] == [("superseded", 0), ("success", 1)]
+    with session_scope(settings.database_url) as session:
+        bundles = list(
+            session.scalars(select(PatchBundleRecord.hash).order_by(PatchBundleRecord.id))
+        )
+    assert len(bundles) == 2
+    body = fake_github.open_pulls(REPO)[0]["body"]
+    assert "## Lineage" in body and all(h in body for h in bundles)
+    assert len(fake_github.open_pulls(REPO)) == 1
+    save("revision-old-check-summary", old.output["summary"])
+    save("revision-new-check-summary", new.output["summary"])
+    save("revision-pr-body", body)
+    print(f"revision: CI read back in {waited:.1f}s")
+
+
+#: A test only CI can fail: it reads an environment variable only CI sets.
+CI_ONLY = """import os
+
+from ages import is_adult
+
+
+def test_half_years_count_in_ci():
+    if os.environ.get("CI") == "true":
+        assert is_adult(17.5)
+"""
+
+
+def test_a_revision_that_cannot_pass_ci_stops_at_the_cap(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
+) -> None:
+    repo = make_repo(fake_github, extra={"tests/test_ci_env.py": CI_ONLY})
+    ci(fake_github, [SMOKE])
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    first = fake_github.branch_sha(REPO, pull["head"])
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, first)
+    assert check.conclusion == "failure", runs_of(settings)
+    comments = [c["body"] for c in fake_github.issue_comments(REPO, pull["number"])]
+    capped = [c for c in comments if "still fails" in c]
+    assert len(capped) == 1, comments
+    assert "tests/test_ci_env.py::test_half_years_count_in_ci" in capped[0]
+    assert "Log excerpt" in capped[0]
+    assert fake_github.branch_sha(REPO, pull["head"]) == first  # nothing new was pushed
+    assert fake_github.open_pulls(REPO)[0]["draft"] is True
+    save("cap-comment", capped[0])
+    save("cap-check-summary", check.output["summary"])
