@@ -14,6 +14,7 @@ the run name.
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,9 @@ class ActionsApi:
         if "workflow_dispatch" not in workflow.events:
             self.fake.fail(422, "Workflow does not have 'workflow_dispatch' trigger")
         branch = body["ref"].removeprefix("refs/heads/")
-        inputs = {k: str(v) for k, v in (body.get("inputs") or {}).items()}
+        # Inputs reach the job as text, as GitHub passes them (`true`, not `True`).
+        given = (body.get("inputs") or {}).items()
+        inputs = {k: v if isinstance(v, str) else json.dumps(v) for k, v in given}
         try:
             run = self.fake.ci.dispatch(repo.full_name, workflow, branch, inputs, self.fake.bot)
         except KeyError:
@@ -144,6 +147,17 @@ class ActionsApi:
         page = [self.job_json(repo, run, j) for j in self.fake.page(request, jobs)]
         return self.fake.json(200, {"total_count": len(jobs), "jobs": page})
 
+    def get_job(self, request: Request, _b: Any, owner: str, name: str, jid: str) -> Response:
+        repo = self.fake.repo_for(request, owner, name)
+        job = self._job(repo, jid)
+        return self.fake.json(200, self.job_json(repo, self.fake.ci.state.runs[job.run_id], job))
+
+    def get_artifact(self, request: Request, _b: Any, owner: str, name: str, aid: str) -> Response:
+        repo = self.fake.repo_for(request, owner, name)
+        artifact = self._artifact(repo, aid)
+        run = self.fake.ci.state.runs[artifact.run_id]
+        return self.fake.json(200, self.artifact_json(repo, run, artifact))
+
     def job_logs(self, request: Request, _b: Any, owner: str, name: str, jid: str) -> Response:
         repo = self.fake.repo_for(request, owner, name)
         job = self._job(repo, jid)
@@ -164,11 +178,7 @@ class ActionsApi:
 
     def artifact_zip(self, request: Request, _b: Any, owner: str, name: str, aid: str) -> Response:
         repo = self.fake.repo_for(request, owner, name)
-        artifact = self.fake.ci.state.artifacts.get(int(aid))
-        if artifact is None or self.fake.ci.state.runs[artifact.run_id].full_name != repo.full_name:
-            self.fake.fail(404, "Not Found")
-        assert artifact is not None
-        return self._redirect("application/zip", artifact.data)
+        return self._redirect("application/zip", self._artifact(repo, aid).data)
 
     def download(self, token: str) -> Response:
         """GET on a `DOWNLOAD_PREFIX` URL: the file (no auth, like a signed blob URL)."""
@@ -320,6 +330,13 @@ class ActionsApi:
             self.fake.fail(404, "Not Found")
         assert job is not None
         return job
+
+    def _artifact(self, repo: FakeRepo, aid: str) -> Artifact:
+        artifact = self.fake.ci.state.artifacts.get(int(aid))
+        if artifact is None or self.fake.ci.state.runs[artifact.run_id].full_name != repo.full_name:
+            self.fake.fail(404, "Not Found")
+        assert artifact is not None
+        return artifact
 
     def _redirect(self, content_type: str, data: bytes) -> Response:
         token = secrets.token_urlsafe(16)

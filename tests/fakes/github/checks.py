@@ -48,9 +48,33 @@ class ChecksApi:
         repo = self.fake.repo_for(request, owner, name)
         return self.fake.json(200, self.run_json(repo, self._run_of(repo, cid)))
 
+    def annotations(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:
+        repo = self.fake.repo_for(request, owner, name)
+        found = self._run_of(repo, cid).output.get("annotations", [])
+        blob = f"{self.fake.base_url}/{repo.full_name}/blob"
+        shaped = [
+            {
+                "path": a["path"],
+                "start_line": a["start_line"],
+                "end_line": a["end_line"],
+                "start_column": a.get("start_column"),
+                "end_column": a.get("end_column"),
+                "annotation_level": a["annotation_level"],
+                "title": a.get("title"),
+                "message": a["message"],
+                "raw_details": a.get("raw_details"),
+                "blob_href": f"{blob}/{self._run_of(repo, cid).head_sha}/{a['path']}",
+            }
+            for a in self.fake.page(request, found)
+        ]
+        return self.fake.json(200, shaped)
+
     def rerequest_run(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:
         repo = self.fake.repo_for(request, owner, name)
-        self.fake.ci.rerequest(self._run_of(repo, cid), self.fake.bot)
+        check = self._run_of(repo, cid)
+        if check.status != "completed":
+            self.fake.fail(422, "This check run is not rerequestable")
+        self.fake.ci.rerequest(check, self.fake.bot)
         return self.fake.json(201, {})
 
     def runs_for_ref(self, request: Request, _b: Any, owner: str, name: str, ref: str) -> Response:
@@ -88,6 +112,30 @@ class ChecksApi:
         page = self.fake.page(request, found)
         suites = [self.suite_json(repo, s) for s in page]
         return self.fake.json(200, {"total_count": len(found), "check_suites": suites})
+
+    def get_suite(self, request: Request, _b: Any, owner: str, name: str, sid: str) -> Response:
+        repo = self.fake.repo_for(request, owner, name)
+        return self.fake.json(200, self.suite_json(repo, self._suite_of(repo, sid)))
+
+    def suite_runs(self, request: Request, _b: Any, owner: str, name: str, sid: str) -> Response:
+        repo = self.fake.repo_for(request, owner, name)
+        suite = self._suite_of(repo, sid)
+        found = [self.fake.ci.state.check_runs[i] for i in suite.run_ids]
+        if request.args.get("filter", "latest") == "latest":
+            found = _latest(found)
+        found.sort(key=lambda c: -c.id)
+        runs = [self.run_json(repo, c) for c in self.fake.page(request, found)]
+        return self.fake.json(200, {"total_count": len(found), "check_runs": runs})
+
+    def rerequest_suite(
+        self, request: Request, _b: Any, owner: str, name: str, sid: str
+    ) -> Response:
+        repo = self.fake.repo_for(request, owner, name)
+        suite = self._suite_of(repo, sid)
+        runs = [self.fake.ci.state.check_runs[i] for i in suite.run_ids]
+        if runs:
+            self.fake.ci.rerequest(runs[-1], self.fake.bot)
+        return self.fake.json(201, {})
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -163,6 +211,13 @@ class ChecksApi:
 
     def _app_id(self, owner: str) -> int:
         return self.fake.app_id if owner == "app" else ACTIONS_APP_ID
+
+    def _suite_of(self, repo: FakeRepo, sid: str) -> CheckSuite:
+        suite = self.fake.ci.state.suites.get(int(sid))
+        if suite is None or suite.full_name != repo.full_name:
+            self.fake.fail(404, "Not Found")
+        assert suite is not None
+        return suite
 
     def _run_of(self, repo: FakeRepo, cid: str) -> CheckRun:
         check = self.fake.ci.state.check_runs.get(int(cid))

@@ -21,6 +21,7 @@ Test-side API (the other suites code against this):
     fake.ci.take_deliveries()                     # [(event, payload), ...], oldest first
     fake.ci.runs("octo/calc")                     # the WorkflowRun records, oldest first
     fake.ci.check_runs("octo/calc", sha)          # CheckRun records on a commit (App + Actions)
+    fake.ci.trigger_push("octo/calc", "main")     # CI on a branch's tip without a new commit
     fake.ci.rerequest_from_ui(check_run_id, by="alice")  # a person clicks "Re-run"
     fake.merge_pull("octo/calc", 3, by="alice")   # real merge commit on the default branch
     tests.fakes.github.deliver.pump(fake, client, secret)  # sign and send every queued delivery
@@ -39,12 +40,23 @@ job log (the failing step is "Run tests", and the log carries GitHub's
 `##[error]Process completed with exit code N.` line), and `junit_path`, when the command
 wrote it, is zipped as the artifact `junit`.
 
+A flaky test: the job env has `GITHUB_RUN_ATTEMPT`, so a command like
+`test "$GITHUB_RUN_ATTEMPT" != 1` fails first and passes on a rerun. The App's own check runs'
+annotations are in `fake.ci.state.check_runs[id].output["annotations"]` (and served by
+`GET .../check-runs/{id}/annotations`).
+
 A dispatch's run name (`display_title`) is `"<workflow name> <inputs['nonce']>"` when a
 `nonce` input is given, else the workflow name, so a client whose server rejected
 `return_run_details` can find its run; a push's is the commit's subject, as on GitHub.
 
-Deliveries queued (validated against @octokit/webhooks-schemas): `workflow_run.requested` when a
-run starts; `check_run.completed`, `check_suite.completed` and `workflow_run.completed` when it
+On every push GitHub also makes the App's own check suite for the new head (status `queued`,
+no runs until the App creates one; it stays queued if the App never does, as on GitHub) and
+sends `check_suite.requested` with the App as `app`; `configure(..., app_suites=False)` turns
+that off. A workflow's `branches` (fnmatch patterns, like `on.push.branches`) limits the
+branches its push trigger answers; None means every branch.
+
+Deliveries queued (validated against @octokit/webhooks-schemas): `check_suite.requested` (the
+App's suite) on a push; `workflow_run.requested` when a run starts; `check_run.completed`, `check_suite.completed` and `workflow_run.completed` when it
 ends. `pull_request.closed` (merged) from `merge_pull`. Check runs the App creates or updates
 through the Checks API queue `check_run.created` / `check_run.completed` and, when its suite is
 all done, `check_suite.completed`, all with the App itself as `app` (so FixWurx must ignore its
@@ -58,6 +70,7 @@ workflow run and its suite with conclusion `action_required` (GitHub's wait for 
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -94,6 +107,9 @@ class RepoCi:
     env: dict[str, str]
     mode: Mode = "run"
     run_details: bool = True
+    #: GitHub makes an (empty, queued) check suite for the App on every push and sends it
+    #: `check_suite.requested`; the App's own check runs then join that suite.
+    app_suites: bool = True
     next_run_number: int = 1
 
 
@@ -117,6 +133,8 @@ class CiSimulator:
         self.state = CiState()
         self._deliveries: list[events.Delivery] = []
         self._threads: set[threading.Thread] = set()
+        self._processes: set[subprocess.Popen[bytes]] = set()
+        self._closed = False
         self._idle = threading.Condition(fake._lock)
 
     # --- test-side API -----------------------------------------------------------------------
@@ -129,6 +147,7 @@ class CiSimulator:
         *,
         mode: Mode = "run",
         run_details: bool = True,
+        app_suites: bool = True,
     ) -> list[Workflow]:
         """Give `full_name` these workflows (ids assigned here; returned)."""
         if full_name not in self.fake.repos:
@@ -137,7 +156,9 @@ class CiSimulator:
         files = [w.file for w in numbered]
         if len(set(files)) != len(files):
             raise ValueError(f"workflow files must be unique, got {files}")
-        self.repos[full_name] = RepoCi(numbered, dict(env or {}), run_details=run_details)
+        self.repos[full_name] = RepoCi(
+            numbered, dict(env or {}), run_details=run_details, app_suites=app_suites
+        )
         self.set_mode(full_name, mode)
         return numbered
 
@@ -162,6 +183,19 @@ class CiSimulator:
                     raise TimeoutError(f"CI still running after {timeout}s: runs {going}")
                 self._idle.wait(left)
 
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Start no more jobs, kill the running ones and wait for their threads (the fake's
+        `stop()` calls this, so no job outlives its test)."""
+        with self.fake._lock:
+            self._closed = True
+            for process in self._processes:
+                if process.returncode is None:
+                    runner.kill(process)
+        try:
+            self.wait_idle(timeout)
+        except TimeoutError:
+            self.fake.violations.append("CI jobs were still running after the fake stopped")
+
     def take_deliveries(self) -> list[events.Delivery]:
         """Every queued (event, payload), oldest first; the queue is emptied."""
         with self.fake._lock:
@@ -182,6 +216,14 @@ class CiSimulator:
                 if c.full_name == full_name and c.head_sha == sha
             ]
 
+    def trigger_push(self, full_name: str, branch: str, pusher: str = "alice") -> list[WorkflowRun]:
+        """Run the push workflows on `branch`'s current tip, as if it had just been pushed
+        (the base branch's CI results for a commit made before `configure`)."""
+        sha = self.fake.branch_sha(full_name, branch)
+        if sha is None:
+            raise KeyError(f"{full_name} has no branch {branch!r}")
+        return self.on_push(full_name, branch, sha, None, pusher)
+
     def rerequest_from_ui(self, check_run_id: int, by: str = "alice") -> None:
         """A person re-runs a check from the pull request page."""
         with self.fake._lock:
@@ -196,16 +238,21 @@ class CiSimulator:
     def on_push(
         self, full_name: str, branch: str, sha: str, before: str | None, pusher: str
     ) -> list[WorkflowRun]:
-        """A branch moved to `sha`: start its push workflows."""
+        """A branch moved to `sha`: GitHub requests the App's check suite, then starts the
+        push workflows whose `branches` match."""
         config = self.repos.get(full_name)
         if config is None:
             return []
         title = self.fake.commit_subject(full_name, sha)
         with self.fake._lock:
+            repo = self.fake.repos[full_name]
+            if config.app_suites and config.mode != "silent":
+                suite = self._app_suite(repo, sha, branch, before)
+                self.queue(events.check_suite(self.fake, repo, suite, "requested", pusher))
             return [
                 self._start(full_name, w, "push", branch, sha, before, pusher, {}, title)
                 for w in config.workflows
-                if "push" in w.events
+                if "push" in w.events and w.runs_on_branch(branch)
             ]
 
     def dispatch(
@@ -303,11 +350,14 @@ class CiSimulator:
             suite.status = "in_progress"
             suite.conclusion = None
 
-    def _app_suite(self, repo: FakeRepo, sha: str) -> CheckSuite:
+    def _app_suite(
+        self, repo: FakeRepo, sha: str, branch: str | None = None, before: str | None = None
+    ) -> CheckSuite:
         for suite in self.state.suites.values():
             if suite.full_name == repo.full_name and suite.owner == "app" and suite.head_sha == sha:
                 return suite
-        return self._new_suite(repo.full_name, "app", sha, self.fake.branch_at(repo.full_name, sha))
+        branch = branch or self.fake.branch_at(repo.full_name, sha)
+        return self._new_suite(repo.full_name, "app", sha, branch, before)
 
     # --- workflow runs -----------------------------------------------------------------------
 
@@ -354,6 +404,8 @@ class CiSimulator:
         return run
 
     def _begin(self, run: WorkflowRun) -> None:
+        if self._closed:
+            return
         run.running = True
         thread = threading.Thread(target=self._execute, args=(run,), daemon=True)
         self._threads.add(thread)
@@ -365,7 +417,9 @@ class CiSimulator:
             repo = self.fake.repos[run.full_name]
             env = self._job_env(run)
             scratch = self.fake.root / "ci"
-            result = runner.run_job(repo.bare, run.head_sha, run.workflow, env, scratch)
+            result = runner.run_job(
+                repo.bare, run.head_sha, run.workflow, env, scratch, self._started
+            )
             with self.fake._lock:
                 self._end_job(repo, run, job, result)
         except Exception as exc:  # a bug in the fake must fail the test, not hang it
@@ -376,6 +430,13 @@ class CiSimulator:
                 run.running = False
                 self._threads.discard(threading.current_thread())
                 self._idle.notify_all()
+
+    def _started(self, process: subprocess.Popen[bytes]) -> None:
+        with self.fake._lock:
+            self._processes = {p for p in self._processes if p.returncode is None}
+            self._processes.add(process)
+            if self._closed:
+                runner.kill(process)
 
     def _start_job(self, run: WorkflowRun) -> Job:
         with self.fake._lock:

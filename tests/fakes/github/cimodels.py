@@ -8,6 +8,7 @@ objects where they exist, so rendering them is a rename at most.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,10 +23,11 @@ ACTIONS_APP_SLUG = "github-actions"
 class Workflow:
     """One workflow file the simulator pretends a repository has.
 
-    `command` is a shell command run in a checkout of the commit (the job's one test step);
-    `events` are the triggers it answers (`push`, `workflow_dispatch`); `junit_path`, relative to
-    the checkout, is uploaded as the artifact `artifact_name` when the command leaves it behind.
-    `id` is given by `CiSimulator.configure`.
+        `command` is a shell command run in a checkout of the commit (the job's one test step);
+        `events` are the triggers it answers (`push`, `workflow_dispatch`); `junit_path`, relative to
+        the checkout, is uploaded as the artifact `artifact_name` when the command leaves it behind.
+        `branches` limits the pushes it answers (fnmatch patterns); `id` is given by
+    `CiSimulator.configure`.
     """
 
     name: str
@@ -37,11 +39,17 @@ class Workflow:
     job_name: str = "test"
     step_name: str = "Run tests"
     timeout_s: float = 120.0
+    #: fnmatch patterns of the branches a push runs it on (`on.push.branches`); None: all.
+    branches: tuple[str, ...] | None = None
     id: int = 0
 
     @property
     def path(self) -> str:
         return f".github/workflows/{self.file}"
+
+    def runs_on_branch(self, branch: str) -> bool:
+        """Whether a push to `branch` triggers this workflow."""
+        return self.branches is None or any(fnmatch.fnmatch(branch, b) for b in self.branches)
 
 
 @dataclass

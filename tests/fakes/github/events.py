@@ -74,6 +74,19 @@ def _common(fake: FakeGitHub, repo: FakeRepo, login: str) -> dict[str, Any]:
     }
 
 
+def _repo_lite(fake: FakeGitHub, repo: FakeRepo) -> dict[str, Any]:
+    """The repository inside a workflow run object (the example's names another one)."""
+    api = f"{fake.api_url}/repos/{repo.full_name}"
+    return {
+        "id": repo.id,
+        "name": repo.name,
+        "full_name": repo.full_name,
+        "owner": {"login": repo.owner},
+        "url": api,
+        "html_url": f"{fake.base_url}/{repo.full_name}",
+    }
+
+
 def _suite_object(fake: FakeGitHub, repo: FakeRepo, suite: CheckSuite) -> dict[str, Any]:
     api = f"{fake.api_url}/repos/{repo.full_name}"
     return {
@@ -92,6 +105,7 @@ def _suite_object(fake: FakeGitHub, repo: FakeRepo, suite: CheckSuite) -> dict[s
         "updated_at": suite.updated_at,
         "latest_check_runs_count": len(suite.run_ids),
         "check_runs_url": f"{api}/check-suites/{suite.id}/check-runs",
+        "head_commit": fake.commit_json(repo.full_name, suite.head_sha),
     }
 
 
@@ -116,7 +130,7 @@ def check_run(
     suite_object = {
         k: v
         for k, v in _suite_object(fake, repo, suite).items()
-        if k not in ("latest_check_runs_count", "check_runs_url")
+        if k not in ("latest_check_runs_count", "check_runs_url", "head_commit")
     }
     changes = {
         "check_run": {
@@ -179,6 +193,9 @@ def workflow_run(fake: FakeGitHub, repo: FakeRepo, run: WorkflowRun, action: str
             "actor": actor,
             "triggering_actor": actor,
             "previous_attempt_url": None,
+            "head_commit": fake.commit_json(repo.full_name, run.head_sha),
+            "repository": _repo_lite(fake, repo),
+            "head_repository": _repo_lite(fake, repo),
             **run_urls(fake, repo, run),
         },
         "workflow": {

@@ -34,18 +34,16 @@ def merge(bare: Path, work: Path, base: str, head: str, message: str, by: str) -
         shutil.rmtree(work, ignore_errors=True)
 
 
-def revert(
-    bare: Path, work: Path, base: str, commit: str, branch: str, message: str, by: str
-) -> str:
-    """Revert `commit` on top of `base` (with `-m 1` when it is a merge), push the result as the
-    new branch `branch`; returns the revert commit's sha."""
+def revert(bare: Path, work: Path, base: str, commit: str, branch: str, by: str) -> str:
+    """Revert `commit` on top of `base` (with `-m 1` when it is a merge: back to the first
+    parent) with git's own message, push the result as the new branch `branch`; returns the
+    revert commit's sha."""
     env = _env(by)
     _run(["clone", "--quiet", "--branch", base, str(bare), str(work)], bare.parent, env)
     try:
         parents = _run(["rev-list", "--parents", "-n", "1", commit], work, env).split()[1:]
         mainline = ["-m", "1"] if len(parents) > 1 else []
         _run(["revert", "--no-edit", *mainline, commit], work, env)
-        _run(["commit", "--amend", "--quiet", "-m", message], work, env)
         _run(["push", "--quiet", "origin", f"HEAD:refs/heads/{branch}"], work, env)
         return _run(["rev-parse", "HEAD"], work, env).strip()
     finally:

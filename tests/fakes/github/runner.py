@@ -12,6 +12,7 @@ repository code only through `app/sandbox`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -21,6 +22,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +46,17 @@ class JobResult:
     junit_name: str | None
 
 
+#: Told of each job's process as it starts, so the fake can kill it when a test ends.
+Started = Callable[["subprocess.Popen[bytes]"], None]
+
+
 def run_job(
-    bare: Path, sha: str, workflow: Workflow, env: dict[str, str], scratch: Path
+    bare: Path,
+    sha: str,
+    workflow: Workflow,
+    env: dict[str, str],
+    scratch: Path,
+    on_start: Started | None = None,
 ) -> JobResult:
     """Run `workflow`'s command at `sha` of the bare repository `bare`."""
     scratch.mkdir(parents=True, exist_ok=True)
@@ -53,7 +64,7 @@ def run_job(
         work = Path(tmp) / "checkout"
         _export(bare, sha, work)
         started = time.time()
-        code, output = _execute(workflow, work, _job_env(env, Path(tmp)))
+        code, output = _execute(workflow, work, _job_env(env, Path(tmp)), on_start)
         finished = time.time()
         junit = None
         if workflow.junit_path and (work / workflow.junit_path).is_file():
@@ -97,7 +108,9 @@ def _job_env(env: dict[str, str], home: Path) -> dict[str, str]:
     return {**base, **env}
 
 
-def _execute(workflow: Workflow, cwd: Path, env: dict[str, str]) -> tuple[int | None, str]:
+def _execute(
+    workflow: Workflow, cwd: Path, env: dict[str, str], on_start: Started | None
+) -> tuple[int | None, str]:
     """(exit status or None on timeout, combined output)."""
     process = subprocess.Popen(
         ["/bin/sh", "-c", workflow.command],
@@ -107,13 +120,21 @@ def _execute(workflow: Workflow, cwd: Path, env: dict[str, str]) -> tuple[int | 
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    if on_start is not None:
+        on_start(process)
     try:
         out, _ = process.communicate(timeout=workflow.timeout_s)
         return process.returncode, out.decode(errors="replace")
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        kill(process)
         out, _ = process.communicate()
         return None, out.decode(errors="replace")
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill a job's whole process group (the command and whatever it started)."""
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _result(

@@ -39,6 +39,7 @@ from tests.fakes.github import events, git_http, gitops
 from tests.fakes.github.actions import DOWNLOAD_PREFIX, ActionsApi
 from tests.fakes.github.checks import ChecksApi
 from tests.fakes.github.ci import CiSimulator
+from tests.fakes.github.graphql_api import GRAPHQL_PATH, GraphQLApi
 from tests.fakes.github.oauth import FakeOAuth
 from tests.fakes.github.spec import load_spec
 
@@ -150,6 +151,8 @@ class FakeGitHub:
         self.ci = CiSimulator(self)
         self.checks_api = ChecksApi(self)
         self.actions_api = ActionsApi(self)
+        #: GraphQL at GitHub Enterprise's path (graphql_api.py); `.calls` lists what ran.
+        self.graphql = GraphQLApi(self)
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -169,7 +172,8 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving (and kill the CI jobs still running)."""
+        self.ci.shutdown()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -178,6 +182,11 @@ class FakeGitHub:
     def base_url(self) -> str:
         """The web root (clone URLs live here), like https://github.example.com."""
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def graphql_url(self) -> str:
+        """GraphQL, GitHub Enterprise style: `{base}/api/graphql`."""
+        return f"{self.base_url}{GRAPHQL_PATH}"
 
     @property
     def api_url(self) -> str:
@@ -377,9 +386,7 @@ class FakeGitHub:
                 "user": user,
                 "state": state,
                 "locked": locked,
-                "labels": [
-                    {"id": 1 + i, "name": name, "color": "ededed"} for i, name in enumerate(labels)
-                ],
+                "labels": _labels(list(labels)),
                 "pull": False,
             }
         return number
@@ -479,6 +486,8 @@ class FakeGitHub:
         try:
             if request.path.startswith(API_PREFIX + "/"):
                 response = self._api(request)
+            elif request.path == GRAPHQL_PATH:
+                response = self.graphql.handle(request)
             elif request.path.startswith(DOWNLOAD_PREFIX):
                 response = self.actions_api.download(request.path[len(DOWNLOAD_PREFIX) :])
             elif request.path.startswith("/login/oauth/"):
@@ -563,6 +572,7 @@ class FakeGitHub:
             ("GET", repo + r"/issues/comments/(\d+)", self._get_comment),
             ("PATCH", repo + r"/issues/comments/(\d+)", self._edit_comment),
             ("GET", repo + r"/issues/(\d+)", self._issue),
+            ("PATCH", repo + r"/issues/(\d+)", self._edit_issue),
             ("GET", repo + r"/issues/(\d+)/comments", self._list_comments),
             ("POST", repo + r"/issues/(\d+)/comments", self._create_comment),
             ("POST", repo + r"/issues/(\d+)/reactions", self._react),
@@ -571,12 +581,17 @@ class FakeGitHub:
             ("POST", repo + r"/pulls", self._create_pull),
             ("GET", repo + r"/pulls/(\d+)", self._pull),
             ("PATCH", repo + r"/pulls/(\d+)", self._edit_pull),
+            ("GET", repo + r"/commits/([^/]+)", self._commit),
             ("POST", repo + r"/check-runs", checks.create_run),
             ("GET", repo + r"/check-runs/(\d+)", checks.get_run),
             ("PATCH", repo + r"/check-runs/(\d+)", checks.update_run),
             ("POST", repo + r"/check-runs/(\d+)/rerequest", checks.rerequest_run),
+            ("GET", repo + r"/check-runs/(\d+)/annotations", checks.annotations),
             ("GET", repo + r"/commits/([^/]+)/check-runs", checks.runs_for_ref),
             ("GET", repo + r"/commits/([^/]+)/check-suites", checks.suites_for_ref),
+            ("GET", repo + r"/check-suites/(\d+)", checks.get_suite),
+            ("GET", repo + r"/check-suites/(\d+)/check-runs", checks.suite_runs),
+            ("POST", repo + r"/check-suites/(\d+)/rerequest", checks.rerequest_suite),
             ("GET", repo + r"/actions/workflows", actions.list_workflows),
             ("GET", repo + r"/actions/workflows/([^/]+)", actions.get_workflow),
             ("POST", repo + r"/actions/workflows/([^/]+)/dispatches", actions.dispatch),
@@ -586,7 +601,9 @@ class FakeGitHub:
             ("POST", repo + r"/actions/runs/(\d+)/rerun", actions.rerun),
             ("POST", repo + r"/actions/runs/(\d+)/rerun-failed-jobs", actions.rerun_failed),
             ("GET", repo + r"/actions/runs/(\d+)/jobs", actions.list_jobs),
+            ("GET", repo + r"/actions/jobs/(\d+)", actions.get_job),
             ("GET", repo + r"/actions/jobs/(\d+)/logs", actions.job_logs),
+            ("GET", repo + r"/actions/artifacts/(\d+)", actions.get_artifact),
             ("GET", repo + r"/actions/runs/(\d+)/artifacts", actions.list_artifacts),
             ("GET", repo + r"/actions/artifacts/(\d+)/zip", actions.artifact_zip),
         ]
@@ -635,6 +652,10 @@ class FakeGitHub:
         per_page = min(int(request.args.get("per_page", "30")), self.max_per_page)
         start = (int(request.args.get("page", "1")) - 1) * per_page
         return items[start : start + per_page]
+
+    def installation_of(self, request: Request) -> int:
+        """The installation whose valid token authenticates `request` (else 401)."""
+        return self._installation_of(request)
 
     def repo_for(self, request: Request, owner: str, name: str) -> FakeRepo:
         """The repository a request names, if its installation token may see it (else 404)."""
@@ -794,6 +815,26 @@ class FakeGitHub:
             raise HttpError(404, "Not Found")
         return _json(200, self._issue_json(repo, issue))
 
+    def _edit_issue(self, request: Request, body: Any, owner: str, name: str, n: str) -> Response:
+        """PATCH an issue or a pull request's issue: title, body, state (reopen), labels."""
+        repo = self._repo_for(request, owner, name)
+        issue = repo.issues.get(int(n))
+        if issue is None:
+            raise HttpError(404, "Not Found")
+        for key in ("title", "body", "state"):
+            if key in body:
+                issue[key] = body[key]
+        if "labels" in body:
+            names = [x if isinstance(x, str) else x["name"] for x in body["labels"]]
+            issue["labels"] = _labels(names)
+        return _json(200, self._issue_json(repo, issue))
+
+    def add_label(self, full_name: str, number: int, label: str) -> None:
+        """A person adds `label` to issue or pull request `number`."""
+        issue = self.repos[full_name].issues[number]
+        names = [x["name"] for x in issue["labels"] if x["name"] != label]
+        issue["labels"] = _labels([*names, label])
+
     def _comment_json(self, comment: dict[str, Any]) -> dict[str, Any]:
         api = f"{self.api_url}/repos/{comment['repo']}"
         return {
@@ -887,6 +928,7 @@ class FakeGitHub:
             "draft": pull["draft"],
             "merged": pull["merged"],
             "merge_commit_sha": pull["merge_sha"],
+            "labels": repo.issues[number]["labels"],
             "url": f"{api}/pulls/{number}",
             "html_url": f"{self.base_url}/{repo.full_name}/pull/{number}",
             "user": self._user_json(f"{self.slug}[bot]", self.bot_id, "Bot"),
@@ -917,29 +959,77 @@ class FakeGitHub:
 
     def _create_pull(self, request: Request, body: Any, owner: str, name: str) -> Response:
         repo = self._repo_for(request, owner, name)
-        head, base = body["head"].split(":")[-1], body["base"]
+        head = body["head"].split(":")[-1]
+        pull = self.open_pull(
+            repo, body["title"], body.get("body", ""), head, body["base"], body.get("draft", False)
+        )
+        return _json(201, self._pull_json(repo, pull))
+
+    def open_pull(
+        self, repo: FakeRepo, title: str, body: str, head: str, base: str, draft: bool
+    ) -> dict[str, Any]:
+        """Open a pull request from `head` into `base` (the REST and GraphQL paths share it)."""
         base_sha = self.branch_sha(repo.full_name, base)
         if self.branch_sha(repo.full_name, head) is None or base_sha is None:
             raise HttpError(422, f"Validation Failed: head {head!r} or base {base!r} not found")
         for pull in self.open_pulls(repo.full_name):
             if pull["head"] == head and pull["base"] == base:
-                raise HttpError(422, f"A pull request already exists for {owner}:{head}.")
-        number = self.add_issue(repo.full_name, body["title"], body.get("body", ""), user=self.slug)
+                raise HttpError(422, f"A pull request already exists for {repo.owner}:{head}.")
+        number = self.add_issue(repo.full_name, title, body, user=self.slug)
         repo.issues[number]["pull"] = True
         repo.pulls[number] = {
             "number": number,
             "node_id": pull_node_id(repo, number),
-            "title": body["title"],
-            "body": body.get("body", ""),
+            "title": title,
+            "body": body,
             "head": head,
             "base": base,
             "base_sha": base_sha,
-            "draft": bool(body.get("draft", False)),
+            "draft": bool(draft),
             "state": "open",
             "merged": False,
             "merge_sha": None,
         }
-        return _json(201, self._pull_json(repo, repo.pulls[number]))
+        return repo.pulls[number]
+
+    def _commit(self, request: Request, _b: Any, owner: str, name: str, ref: str) -> Response:
+        repo = self._repo_for(request, owner, name)
+        sha = self.resolve_ref(repo.full_name, ref)
+        simple = self.commit_json(repo.full_name, sha)
+        parents = git(["rev-list", "--parents", "-n", "1", sha], repo.bare).split()[1:]
+        api = f"{self.api_url}/repos/{repo.full_name}"
+        return _json(
+            200,
+            {
+                "sha": sha,
+                "node_id": f"C_fake{sha[:12]}",
+                "url": f"{api}/commits/{sha}",
+                "html_url": f"{self.base_url}/{repo.full_name}/commit/{sha}",
+                "comments_url": f"{api}/commits/{sha}/comments",
+                "commit": {
+                    "url": f"{api}/git/commits/{sha}",
+                    "message": simple["message"],
+                    "author": {**simple["author"], "date": simple["timestamp"]},
+                    "committer": {**simple["committer"], "date": simple["timestamp"]},
+                    "comment_count": 0,
+                    "tree": {
+                        "sha": simple["tree_id"],
+                        "url": f"{api}/git/trees/{simple['tree_id']}",
+                    },
+                },
+                # GitHub's user objects, or {} for an author with no account (the fake's case)
+                "author": {},
+                "committer": {},
+                "parents": [
+                    {
+                        "sha": p,
+                        "url": f"{api}/commits/{p}",
+                        "html_url": f"{self.base_url}/{repo.full_name}/commit/{p}",
+                    }
+                    for p in parents
+                ],
+            },
+        )
 
     def _pull(self, request: Request, _b: Any, owner: str, name: str, n: str) -> Response:
         repo = self._repo_for(request, owner, name)
@@ -1017,6 +1107,10 @@ class FakeGitHub:
         )
 
 
+def _labels(names: list[str]) -> list[dict[str, Any]]:
+    return [{"id": 1 + i, "name": name, "color": "ededed"} for i, name in enumerate(names)]
+
+
 def _api_path(request: Request) -> str:
     """The path after the API prefix, each segment decoded but an encoded slash kept as `%2F`
     (GitHub takes a ref like `fixwurx/fix-1` as one segment `fixwurx%2Ffix-1`); handlers get the
@@ -1030,7 +1124,7 @@ def _api_path(request: Request) -> str:
 
 
 def pull_node_id(repo: FakeRepo, number: int) -> str:
-    """A pull request's GraphQL node id (opaque to clients; `graphql.py` resolves it)."""
+    """A pull request's GraphQL node id (opaque to clients; `graphql_api.py` resolves it)."""
     return f"PR_fake{repo.id}n{number}"
 
 

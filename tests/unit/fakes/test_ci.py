@@ -8,6 +8,7 @@ import subprocess
 import zipfile
 
 from tests.fakes.github import FakeGitHub, FakeRepo
+from tests.fakes.github.ci import Workflow
 from tests.fakes.github.cimodels import ACTIONS_APP_ID
 from tests.unit.fakes.conftest import Api
 
@@ -157,11 +158,21 @@ def test_the_apps_own_check_run_is_its_suite_and_its_deliveries_name_the_app(
         {"name": "FixWurx verification", "head_sha": sha, "status": "in_progress"},
     )
     assert made.status_code == 201, made.text
+    note = {
+        "path": "calc.py",
+        "start_line": 3,
+        "end_line": 3,
+        "annotation_level": "notice",
+        "message": "root cause",
+    }
+    output = {"title": "Verified", "summary": "2 tests", "annotations": [note]}
     done = api.patch(
-        f"/check-runs/{made.json()['id']}",
-        {"conclusion": "success", "output": {"title": "Verified", "summary": "2 tests"}},
+        f"/check-runs/{made.json()['id']}", {"conclusion": "success", "output": output}
     ).json()
     assert (done["status"], done["output"]["title"]) == ("completed", "Verified")
+    assert done["output"]["annotations_count"] == 1
+    (shown,) = api.get(f"/check-runs/{done['id']}/annotations").json()
+    assert (shown["path"], shown["start_line"], shown["message"]) == ("calc.py", 3, "root cause")
 
     delivered = fake_github.ci.take_deliveries()
     assert [(e, p["action"]) for e, p in delivered] == [
@@ -249,7 +260,43 @@ def test_pump_signs_and_sends_every_queued_delivery(
     fake_github.commit_files(repo.full_name, "fixwurx/p", {"a.txt": "a\n"}, "Add a")
     sent = pump(fake_github, web.test_client(), "s3cret")
 
-    assert [s[2] for s in sent] == [202, 202, 202, 202]
-    assert received == ["workflow_run", "check_run", "check_suite", "workflow_run"]
+    assert [s[2] for s in sent] == [202] * 5
+    assert received == ["check_suite", "workflow_run", "check_run", "check_suite", "workflow_run"]
     assert fake_github.ci.take_deliveries() == []
-    assert len(fake_github.deliveries) == 4
+    assert len(fake_github.deliveries) == 5
+
+
+def test_a_push_requests_the_apps_suite_and_branch_filters_pick_workflows(
+    fake_github: FakeGitHub,
+) -> None:
+    fake_github.add_repo("octo/main-only", {"a.txt": "a\n"})
+    nightly = Workflow(name="Main CI", file="main.yml", command="true", branches=("main",))
+    fake_github.ci.configure("octo/main-only", [nightly])
+    sha = fake_github.commit_files("octo/main-only", "fixwurx/x", {"b.txt": "b\n"}, "On a branch")
+    assert fake_github.ci.runs("octo/main-only") == []
+    ((event, payload),) = fake_github.ci.take_deliveries()
+    assert (event, payload["action"]) == ("check_suite", "requested")
+    assert (payload["check_suite"]["app"]["id"], payload["check_suite"]["head_sha"]) == (
+        fake_github.app_id,
+        sha,
+    )
+
+    fake_github.commit_files("octo/main-only", "main", {"c.txt": "c\n"}, "On main")
+    fake_github.ci.wait_idle(30)
+    assert [r.head_branch for r in fake_github.ci.runs("octo/main-only")] == ["main"]
+
+
+def test_ci_payloads_name_the_fakes_repository_and_commit(
+    fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    sha = fake_github.commit_files(repo.full_name, "fixwurx/n", {"a.txt": "a\n"}, "Add a")
+    fake_github.ci.wait_idle(30)
+    for event, payload in fake_github.ci.take_deliveries():
+        assert payload["repository"]["full_name"] == repo.full_name
+        assert payload["installation"]["id"] == repo.installation_id
+        if event == "workflow_run":
+            run = payload["workflow_run"]
+            assert run["repository"]["full_name"] == repo.full_name
+            assert (run["head_commit"]["id"], run["head_commit"]["message"]) == (sha, "Add a")
+        if event == "check_suite":
+            assert payload["check_suite"]["head_commit"]["id"] == sha
