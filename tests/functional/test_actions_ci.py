@@ -113,9 +113,10 @@ def save(name: str, text: str) -> None:
 def test_green_canary_and_smoke_pass_the_check_and_fill_the_body(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
-    repo = make_repo(fake_github)
+    repo = make_repo(fake_github, "ready_when_green: true\n")
     ci(fake_github, [SMOKE, CANARY])
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    assert pull["draft"] is True
     head = fake_github.branch_sha(REPO, pull["head"])
     assert head is not None
     check = our_check(fake_github, head)
@@ -133,6 +134,7 @@ def test_green_canary_and_smoke_pass_the_check_and_fill_the_body(
     assert "| canary | [FixWurx canary]" in summary and "| smoke | [CI]" in summary
     body = fake_github.open_pulls(REPO)[0]["body"]
     assert "## CI evidence" in body and "| canary |" in body
+    assert fake_github.open_pulls(REPO)[0]["draft"] is False  # ready_when_green: true
     assert watches(settings) == [(head, "success", 0)]
     with session_scope(settings.database_url) as session:
         results = list(session.scalars(select(CiResult)))
