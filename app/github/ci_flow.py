@@ -89,8 +89,14 @@ def handle(job: Job) -> Verdict:
 
 
 def _reopen(job: Job, watch: WatchView) -> WatchView:
-    """A re-requested check: look at the commit's CI again (the watch goes back to waiting)."""
-    if watch.state in ci_records.FINAL_STATES and watch.state != "superseded":
+    """A re-requested check: look at the commit's CI again (the watch goes back to waiting).
+
+    Also the way out for a watch a crashed job left `acting`: a maintainer re-runs the check.
+    """
+    if (
+        watch.state in (*ci_records.FINAL_STATES, "acting", "expired")
+        and watch.state != "superseded"
+    ):
         ci_records.move(job.url, watch.id, watch.state, "waiting", finished_at=None)
         if watch.check_run_id is not None:
             checks.in_progress(job.repo, watch.check_run_id, "Re-checking the repository's CI", "")
@@ -178,14 +184,24 @@ def _success(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decis
     text = checks.summary(bundle, decision.reason, table)
     _finish_check(job, watch, "success", "Sandbox and the repository's CI agree", text)
     _update_body(job, watch, bundle, table)
-    ready = job.config.ready_when_green and watch.pr_number is not None
-    if ready:
-        assert watch.pr_number is not None
-        node = job.repo.pull_node_id(watch.pr_number)
-        job.client.graphql(READY_MUTATION, {"id": node})
+    ready = job.config.ready_when_green and watch.pr_number is not None and _mark_ready(job, watch)
     ci_records.move(job.url, watch.id, "acting", "success", reason=decision.reason)
     tail = "; marked ready for review" if ready else ""
     return verdict.done(f"CI green on {watch.head_sha[:12]}{tail}")
+
+
+def _mark_ready(job: Job, watch: WatchView) -> bool:
+    """Mark the draft ready for review; False (with a log line) when GitHub refuses."""
+    assert watch.pr_number is not None
+    try:
+        node = job.repo.pull_node_id(watch.pr_number)
+        job.client.graphql(READY_MUTATION, {"id": node})
+    except GitHubError as exc:
+        if exc.retryable:
+            raise
+        log.warning("run %s: could not mark #%s ready: %s", job.run.id, watch.pr_number, exc)
+        return False
+    return True
 
 
 def _update_body(job: Job, watch: WatchView, bundle: dict[str, Any], table: list[CiRow]) -> None:
