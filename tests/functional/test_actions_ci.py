@@ -166,6 +166,22 @@ def test_workflows_awaiting_approval_end_neutral_with_one_comment(
     save("approval-comment", approval[0])
     save("approval-check-summary", check.output["summary"])
 
+    # A maintainer approves the runs (they run now), then re-runs the FixWurx check.
+    fake_github.ci.set_mode(REPO, "run")
+    with fake_github._lock:
+        for waiting in fake_github.ci.runs(REPO):
+            if waiting.conclusion == "action_required":
+                fake_github.ci.rerun(waiting)
+    read_back(fake_github, web, redis_conn)
+    assert (
+        our_check(fake_github, head).conclusion == "neutral"
+    )  # decided; runs alone change nothing
+    fake_github.ci.rerequest_from_ui(check.id, by="alice")
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, head)
+    assert (check.status, check.conclusion) == ("completed", "success"), runs_of(settings)
+    assert watches(settings) == [(head, "success", 0)]
+
 
 def test_a_ci_that_never_answers_times_out_neutral_through_the_sweeper(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
