@@ -209,22 +209,26 @@ def _update_body(job: Job, watch: WatchView, bundle: dict[str, Any], table: list
     if watch.pr_number is None or "diff" not in bundle:
         return
     pull = job.repo.pull(watch.pr_number)
-    note = "## CI evidence\n" + checks.ci_table(table) + lineage_note(job, watch)
+    note = "## CI evidence\n" + checks.ci_table(table) + lineage_note(job, watch, "success")
     if render.bundle_hash_in(pull.body) != watch.bundle_hash:
         log.info("run %s: PR #%s names another bundle now; body left", job.run.id, pull.number)
         return
     job.repo.edit_pull(watch.pr_number, None, render.pr_body(bundle, watch.issue_number, note=note))
 
 
-def lineage_note(job: Job, watch: WatchView) -> str:
-    """The fix commits of this branch, when a revision round made more than one."""
+def lineage_note(job: Job, watch: WatchView, outcome: str) -> str:
+    """The fix commits of this branch, when a revision round made more than one.
+
+    `outcome` is the state the current commit is about to be given (it is still `acting`).
+    """
     chain = ci_records.lineage(job.url, watch.repository_id, watch.branch)
     if len(chain) < 2:
         return ""
     lines = ["", "", "## Lineage", "| round | commit | bundle | CI |", "|---|---|---|---|"]
     for item in chain:
+        state = outcome if item.id == watch.id else item.state
         lines.append(
-            f"| {item.revision} | `{item.head_sha[:12]}` | `{item.bundle_hash}` | {item.state} |"
+            f"| {item.revision} | `{item.head_sha[:12]}` | `{item.bundle_hash}` | {state} |"
         )
     return "\n".join(lines)
 
@@ -255,11 +259,12 @@ def _cap(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decision)
     return verdict.done(decision.reason)
 
 
-def cap_comment(decision: Decision, watch: WatchView) -> str:
+def cap_comment(decision: Decision, watch: WatchView, rounds: int | None = None) -> str:
     """What failed and where, after the last revision round; the PR stays a draft."""
+    rounds = watch.revision if rounds is None else rounds
     lines = [
         f"The repository's CI still fails on this fix (commit `{watch.head_sha[:12]}`, bundle "
-        f"`{watch.bundle_hash}`), after {watch.revision} automatic revision round(s). "
+        f"`{watch.bundle_hash}`), after {rounds} automatic revision round(s). "
         "The pull request stays a draft.",
         "",
     ]
@@ -296,7 +301,10 @@ def _revise(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decisi
     )
     if ended.outcome != "fixed" and pr_number is not None:
         # The revision found no verified fix: that is the cap too. Say so on the pull request.
-        text = cap_comment(decision, watch) + f"\n\nThe revision round found no fix: {ended.reason}"
+        text = (
+            cap_comment(decision, watch, watch.revision + 1)
+            + f"\n\nThe revision round found no fix: {ended.reason}"
+        )
         _comment_once(job, pr_number, text, render.ci_marker("failed", watch.head_sha))
     return ended
 
