@@ -29,7 +29,7 @@ class ChecksApi:
         repo = self.fake.repo_for(request, owner, name)
         if self.fake.commit_exists(repo.full_name, body["head_sha"]) is False:
             self.fake.fail(422, f"No commit found for SHA: {body['head_sha']}")
-        check = self.fake.ci.create_check_run(repo, body)
+        check = self.fake.ci.app_checks.create(repo, body)
         return self.fake.json(201, self.run_json(repo, check))
 
     def update_run(self, request: Request, body: Any, owner: str, name: str, cid: str) -> Response:
@@ -41,7 +41,7 @@ class ChecksApi:
                 f"Invalid app_id `{self.fake.app_id}` - check run can only be modified by "
                 "the GitHub App that created it.",
             )
-        self.fake.ci.update_check_run(repo, check, body)
+        self.fake.ci.app_checks.update(repo, check, body)
         return self.fake.json(200, self.run_json(repo, check))
 
     def get_run(self, request: Request, _b: Any, owner: str, name: str, cid: str) -> Response:

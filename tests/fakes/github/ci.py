@@ -23,13 +23,26 @@ Test-side API (the other suites code against this):
     fake.ci.check_runs("octo/calc", sha)          # CheckRun records on a commit (App + Actions)
     fake.ci.trigger_push("octo/calc", "main")     # CI on a branch's tip without a new commit
     fake.ci.rerequest_from_ui(check_run_id, by="alice")  # a person clicks "Re-run"
+    fake.ci.approve(run_id)                       # a maintainer approves a waiting run
     fake.merge_pull("octo/calc", 3, by="alice")   # real merge commit on the default branch
     tests.fakes.github.deliver.pump(fake, client, secret)  # sign and send every queued delivery
+
+Elsewhere on the fake: `fake.mint_token(installation_id)` (an installation token without the
+App's auth code), `fake.add_label(full_name, number, label)`, `fake.graphql_url`
+(`{base}/api/graphql`) and `fake.graphql.calls` (the GraphQL operations run; see
+graphql_api.py).
+
+An end-to-end test loops until the conversation between the App and CI is over, e.g.
+`while pump(fake, web, secret): work(redis_conn)` (pump waits for running jobs first and
+returns [] once nothing is queued; a "silent" repository never queues anything).
 
 Triggers: a push of a branch over git HTTP (FixWurx's pushes: the sender is the App's bot
 user `fixwurx[bot]`), `fake.commit_files(..., pusher="alice")`, `fake.merge_pull` (pushes the
 default branch) and `POST .../actions/workflows/{id}/dispatches` start every configured
-workflow whose `events` hold `push` or `workflow_dispatch`. Each started workflow run gets its
+workflow whose `events` hold `push` or `workflow_dispatch`; opening a pull request (REST or
+`revertPullRequest`) and pushing to the head of an open one start its `pull_request`
+workflows (event `pull_request`, run name = the pull's title; GitHub runs them on a test merge
+commit, the fake on the head commit; `branches` then filters the base branch). Each started workflow run gets its
 own check suite and, once running, one job with one check run (the job's name), owned by the
 "GitHub Actions" app (id 15368). The job's command runs in a background thread in a fresh
 export of the commit, with the workflow env, GitHub's usual `GITHUB_*` variables and, for a
@@ -56,8 +69,8 @@ that off. A workflow's `branches` (fnmatch patterns, like `on.push.branches`) li
 branches its push trigger answers; None means every branch.
 
 Deliveries queued (validated against @octokit/webhooks-schemas): `check_suite.requested` (the
-App's suite) on a push; `workflow_run.requested` when a run starts; `check_run.completed`, `check_suite.completed` and `workflow_run.completed` when it
-ends. `pull_request.closed` (merged) from `merge_pull`. Check runs the App creates or updates
+App's suite) on a push; `workflow_run.requested` when a run starts; `check_run.completed`,
+`check_suite.completed` and `workflow_run.completed` when it ends. `pull_request.closed` (merged) from `merge_pull`. Check runs the App creates or updates
 through the Checks API queue `check_run.created` / `check_run.completed` and, when its suite is
 all done, `check_suite.completed`, all with the App itself as `app` (so FixWurx must ignore its
 own). `pull_requests` lists the open pull requests whose head is the run's branch.
@@ -77,6 +90,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from tests.fakes.github import events, runner
+from tests.fakes.github.appchecks import AppChecks
 from tests.fakes.github.cimodels import (
     Artifact,
     CheckRun,
@@ -85,6 +99,7 @@ from tests.fakes.github.cimodels import (
     Owner,
     Workflow,
     WorkflowRun,
+    timestamp,
 )
 
 if TYPE_CHECKING:
@@ -94,9 +109,6 @@ __all__ = ["CiSimulator", "Mode", "Workflow"]
 
 Mode = Literal["run", "action_required", "silent"]
 MODES = ("run", "action_required", "silent")
-#: A suite's conclusion is the first of these its runs have, else neutral (all neutral or
-#: skipped) or success.
-WORST_FIRST = ("action_required", "cancelled", "timed_out", "failure", "stale")
 
 
 @dataclass
@@ -135,6 +147,8 @@ class CiSimulator:
         self._threads: set[threading.Thread] = set()
         self._processes: set[subprocess.Popen[bytes]] = set()
         self._closed = False
+        #: The App's own check runs (POST/PATCH check-runs); see appchecks.py.
+        self.app_checks = AppChecks(self)
         self._idle = threading.Condition(fake._lock)
 
     # --- test-side API -----------------------------------------------------------------------
@@ -224,6 +238,18 @@ class CiSimulator:
             raise KeyError(f"{full_name} has no branch {branch!r}")
         return self.on_push(full_name, branch, sha, None, pusher)
 
+    def approve(self, run_id: int) -> None:
+        """A maintainer approves a run that waited (`action_required`): it runs now, in the
+        same attempt, whatever the repository's mode says."""
+        with self.fake._lock:
+            run = self.state.runs[run_id]
+            if run.conclusion != "action_required":
+                raise ValueError(f"run {run_id} is {run.status}/{run.conclusion}, not waiting")
+            suite = self.state.suites[run.suite_id]
+            run.status, run.conclusion, run.updated_at = "queued", None, timestamp()
+            suite.status, suite.conclusion = "queued", None
+            self._begin(run)
+
     def rerequest_from_ui(self, check_run_id: int, by: str = "alice") -> None:
         """A person re-runs a check from the pull request page."""
         with self.fake._lock:
@@ -247,13 +273,42 @@ class CiSimulator:
         with self.fake._lock:
             repo = self.fake.repos[full_name]
             if config.app_suites and config.mode != "silent":
-                suite = self._app_suite(repo, sha, branch, before)
+                suite = self.app_checks.suite(repo, sha, branch, before)
                 self.queue(events.check_suite(self.fake, repo, suite, "requested", pusher))
-            return [
+            started = [
                 self._start(full_name, w, "push", branch, sha, before, pusher, {}, title)
                 for w in config.workflows
                 if "push" in w.events and w.runs_on_branch(branch)
             ]
+            for pull in self.fake.open_pulls(full_name):
+                if pull["head"] == branch:
+                    started += self._pull_request_runs(full_name, pull, sha, pusher)
+            return started
+
+    def on_pull_opened(self, full_name: str, number: int, actor: str) -> list[WorkflowRun]:
+        """A pull request was opened: start its `pull_request` workflows."""
+        if full_name not in self.repos:
+            return []
+        pull = self.fake.repos[full_name].pulls[number]
+        sha = self.fake.branch_sha(full_name, pull["head"])
+        if sha is None:
+            return []
+        with self.fake._lock:
+            return self._pull_request_runs(full_name, pull, sha, actor)
+
+    def _pull_request_runs(
+        self, full_name: str, pull: dict[str, Any], sha: str, actor: str
+    ) -> list[WorkflowRun]:
+        # GitHub runs these on the PR's test merge commit; the fake runs the head commit.
+        # `branches` filters the base branch, as `on.pull_request.branches` does.
+        config = self._config(full_name)
+        return [
+            self._start(
+                full_name, w, "pull_request", pull["head"], sha, None, actor, {}, pull["title"]
+            )
+            for w in config.workflows
+            if "pull_request" in w.events and w.runs_on_branch(pull["base"])
+        ]
 
     def dispatch(
         self, full_name: str, workflow: Workflow, branch: str, inputs: dict[str, str], actor: str
@@ -274,7 +329,7 @@ class CiSimulator:
         suite = self.state.suites[run.suite_id]
         run.run_attempt += 1
         run.status, run.conclusion = "queued", None
-        run.updated_at = _now()
+        run.updated_at = timestamp()
         suite.status, suite.conclusion = "queued", None
         self._begin(run)
 
@@ -287,77 +342,6 @@ class CiSimulator:
         suite = self.state.suites[check.suite_id]
         repo = self.fake.repos[check.full_name]
         self.queue(events.check_run(self.fake, repo, check, suite, "rerequested", login))
-
-    # --- the App's own check runs (Checks API) -----------------------------------------------
-
-    def create_check_run(self, repo: FakeRepo, body: dict[str, Any]) -> CheckRun:
-        """POST /repos/{o}/{r}/check-runs by the App."""
-        suite = self._app_suite(repo, body["head_sha"])
-        check = CheckRun(
-            id=self.fake.next_id(),
-            suite_id=suite.id,
-            full_name=repo.full_name,
-            owner="app",
-            name=body["name"],
-            head_sha=body["head_sha"],
-            started_at=body.get("started_at") or _now(),
-        )
-        suite.run_ids.append(check.id)
-        self.state.check_runs[check.id] = check
-        self._apply(check, body)
-        self.queue(events.check_run(self.fake, repo, check, suite, "created", self.fake.bot))
-        self._after_change(repo, check, suite, was_completed=False)
-        return check
-
-    def update_check_run(self, repo: FakeRepo, check: CheckRun, body: dict[str, Any]) -> None:
-        """PATCH /repos/{o}/{r}/check-runs/{id}."""
-        was_completed = check.status == "completed"
-        self._apply(check, body)
-        self._after_change(repo, check, self.state.suites[check.suite_id], was_completed)
-
-    def _apply(self, check: CheckRun, body: dict[str, Any]) -> None:
-        for key in ("name", "details_url", "external_id", "started_at"):
-            if key in body:
-                setattr(check, key, body[key])
-        if "conclusion" in body:
-            check.conclusion = body["conclusion"]
-            check.status = "completed"  # GitHub: a conclusion completes the run
-        elif "status" in body:
-            check.status = body["status"]
-        if check.status == "completed":
-            check.completed_at = body.get("completed_at") or check.completed_at or _now()
-        if "output" in body:
-            output = body["output"]
-            annotations = [*check.output.get("annotations", []), *output.get("annotations", [])]
-            check.output = {
-                **{k: output.get(k, check.output.get(k)) for k in ("title", "summary", "text")},
-                "annotations": annotations,
-                "annotations_count": len(annotations),
-            }
-
-    def _after_change(
-        self, repo: FakeRepo, check: CheckRun, suite: CheckSuite, was_completed: bool
-    ) -> None:
-        suite.updated_at = _now()
-        if check.status == "completed" and not was_completed:
-            self.queue(events.check_run(self.fake, repo, check, suite, "completed", self.fake.bot))
-        runs = [self.state.check_runs[i] for i in suite.run_ids]
-        if all(r.status == "completed" for r in runs):
-            if suite.status != "completed":
-                suite.status, suite.conclusion = "completed", _suite_conclusion(runs)
-                self.queue(events.check_suite(self.fake, repo, suite, "completed", self.fake.bot))
-        else:
-            suite.status = "in_progress"
-            suite.conclusion = None
-
-    def _app_suite(
-        self, repo: FakeRepo, sha: str, branch: str | None = None, before: str | None = None
-    ) -> CheckSuite:
-        for suite in self.state.suites.values():
-            if suite.full_name == repo.full_name and suite.owner == "app" and suite.head_sha == sha:
-                return suite
-        branch = branch or self.fake.branch_at(repo.full_name, sha)
-        return self._new_suite(repo.full_name, "app", sha, branch, before)
 
     # --- workflow runs -----------------------------------------------------------------------
 
@@ -374,8 +358,8 @@ class CiSimulator:
         title: str,
     ) -> WorkflowRun:
         config = self._config(full_name)
-        suite = self._new_suite(full_name, "actions", sha, branch, before)
-        now = _now()
+        suite = self.new_suite(full_name, "actions", sha, branch, before)
+        now = timestamp()
         run = WorkflowRun(
             id=self.fake.next_id(),
             full_name=full_name,
@@ -440,7 +424,7 @@ class CiSimulator:
 
     def _start_job(self, run: WorkflowRun) -> Job:
         with self.fake._lock:
-            now = _now()
+            now = timestamp()
             job = Job(
                 id=self.fake.next_id(),
                 run_id=run.id,
@@ -492,14 +476,15 @@ class CiSimulator:
     def _end_job(
         self, repo: FakeRepo, run: WorkflowRun, job: Job, result: runner.JobResult
     ) -> None:
-        now = _now()
+        now = timestamp()
         job.status, job.conclusion, job.completed_at = "completed", result.conclusion, now
         job.steps, job.log = result.steps, result.log
         assert job.check_run_id is not None
         check = self.state.check_runs[job.check_run_id]
         check.status, check.conclusion, check.completed_at = "completed", result.conclusion, now
-        failed = result.conclusion != "success"
-        check.output = {"annotations_count": 1 if failed else 0}
+        # GitHub annotates a failed job with the runner's error line, on `.github`.
+        notes = [] if result.conclusion == "success" else [_error_annotation(result.log)]
+        check.output = {"annotations": notes, "annotations_count": len(notes)}
         if result.junit is not None and result.junit_name is not None:
             data = runner.zip_file(result.junit_name, result.junit)
             artifact = Artifact(self.fake.next_id(), run.id, run.workflow.artifact_name, data, now)
@@ -510,7 +495,7 @@ class CiSimulator:
         self._finish(repo, run, suite, result.conclusion)
 
     def _finish(self, repo: FakeRepo, run: WorkflowRun, suite: CheckSuite, conclusion: str) -> None:
-        now = _now()
+        now = timestamp()
         suite.status, suite.conclusion, suite.updated_at = "completed", conclusion, now
         run.status, run.conclusion, run.updated_at = "completed", conclusion, now
         self.queue(events.check_suite(self.fake, repo, suite, "completed", run.actor))
@@ -518,7 +503,7 @@ class CiSimulator:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _new_suite(
+    def new_suite(
         self,
         full_name: str,
         owner: Owner,
@@ -526,7 +511,7 @@ class CiSimulator:
         branch: str | None,
         before: str | None = None,
     ) -> CheckSuite:
-        now = _now()
+        now = timestamp()
         suite = CheckSuite(self.fake.next_id(), full_name, owner, sha, branch, before, now, now)
         self.state.suites[suite.id] = suite
         return suite
@@ -542,15 +527,12 @@ class CiSimulator:
         return config
 
 
-def _suite_conclusion(runs: list[CheckRun]) -> str:
-    found = {r.conclusion for r in runs}
-    for conclusion in WORST_FIRST:
-        if conclusion in found:
-            return conclusion
-    if found and found <= {"neutral", "skipped"}:
-        return "neutral"
-    return "success"
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def _error_annotation(log: str) -> dict[str, Any]:
+    errors = [line.split("##[error]", 1)[1] for line in log.splitlines() if "##[error]" in line]
+    return {
+        "path": ".github",
+        "start_line": 1,
+        "end_line": 1,
+        "annotation_level": "failure",
+        "message": errors[-1] if errors else "The job failed.",
+    }

@@ -9,8 +9,15 @@ objects where they exist, so rendering them is a rename at most.
 from __future__ import annotations
 
 import fnmatch
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+
+def timestamp() -> str:
+    """The current time in GitHub's timestamp format."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
 
 #: Who made a check suite: the FixWurx App itself (through the Checks API) or GitHub Actions.
 Owner = Literal["app", "actions"]

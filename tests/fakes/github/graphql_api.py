@@ -184,13 +184,13 @@ class GraphQLApi:
         if not pull["merged"]:
             raise Unprocessable("UNPROCESSABLE", "Pull request must be merged to be reverted")
         branch = self._free_branch(repo, f"revert-{node.number}-{pull['head']}")
-        before = None
         work = self.fake.root / "work" / f"{repo.name}-revert-{self.fake.next_id()}"
         sha = gitops.revert(repo.bare, work, pull["base"], pull["merge_sha"], branch, self.fake.bot)
         title = data.get("title") or f'Revert "{pull["title"]}"'
         body = data.get("body") or f"Reverts {repo.full_name}#{node.number}"
         made = self.fake.open_pull(repo, title, body, branch, pull["base"], bool(data.get("draft")))
-        self.fake.ci.on_push(repo.full_name, branch, sha, before, self.fake.bot)
+        self.fake.ci.on_push(repo.full_name, branch, sha, None, self.fake.bot)
+        self.fake.ci.on_pull_opened(repo.full_name, made["number"], self.fake.bot)
         return {
             "clientMutationId": data.get("clientMutationId"),
             "pullRequest": node,

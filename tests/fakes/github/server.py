@@ -963,6 +963,7 @@ class FakeGitHub:
         pull = self.open_pull(
             repo, body["title"], body.get("body", ""), head, body["base"], body.get("draft", False)
         )
+        self.ci.on_pull_opened(repo.full_name, pull["number"], self.bot)
         return _json(201, self._pull_json(repo, pull))
 
     def open_pull(

@@ -66,6 +66,8 @@ def test_a_failing_command_gives_failure_with_its_log_and_junit_artifact(
     assert [(c["name"], c["conclusion"], c["app"]["slug"]) for c in checks] == [
         ("test", "failure", "github-actions")
     ]
+    (note,) = api.get(f"/check-runs/{checks[0]['id']}/annotations").json()
+    assert note["message"] == "Process completed with exit code 1."
 
 
 def test_dispatch_with_run_details_answers_the_run_and_passes_inputs(
@@ -120,6 +122,9 @@ def test_action_required_runs_nothing_and_silent_never_answers(
     assert delivered[-1][1]["workflow_run"]["conclusion"] == "action_required"
     (run,) = api.get("/actions/runs", head_sha=sha).json()["workflow_runs"]
     assert api.get(f"/actions/runs/{run['id']}/jobs").json()["total_count"] == 0
+    fake_github.ci.approve(run["id"])
+    fake_github.ci.wait_idle(30)
+    assert fake_github.ci.take_deliveries()[-1][1]["workflow_run"]["conclusion"] == "success"
 
     fake_github.ci.set_mode(repo.full_name, "silent")
     sha = fake_github.commit_files(repo.full_name, "fixwurx/a", {"b.txt": "b\n"}, "Add b")
@@ -300,3 +305,52 @@ def test_ci_payloads_name_the_fakes_repository_and_commit(
             assert (run["head_commit"]["id"], run["head_commit"]["message"]) == (sha, "Add a")
         if event == "check_suite":
             assert payload["check_suite"]["head_commit"]["id"] == sha
+
+
+def test_lookups_by_id_and_by_an_encoded_branch_name(
+    fake_github: FakeGitHub, repo: FakeRepo, api: Api
+) -> None:
+    fake_github.commit_files(repo.full_name, "fixwurx/ids", {"a.txt": "a\n"}, "Add a")
+    fake_github.ci.wait_idle(30)
+    by_branch = api.get("/commits/fixwurx%2Fids/check-runs").json()["check_runs"]
+    (check,) = by_branch
+    suite_id = check["check_suite"]["id"]
+    suite = api.get(f"/check-suites/{suite_id}").json()
+    assert (suite["app"]["id"], suite["conclusion"]) == (ACTIONS_APP_ID, "success")
+    (listed,) = api.get(f"/check-suites/{suite_id}/check-runs").json()["check_runs"]
+    assert listed["id"] == check["id"]
+    (run,) = api.get("/actions/runs", check_suite_id=suite_id).json()["workflow_runs"]
+    (job,) = api.get(f"/actions/runs/{run['id']}/jobs").json()["jobs"]
+    assert (
+        api.get(f"/actions/jobs/{job['id']}")
+        .json()["check_run_url"]
+        .endswith(f"/check-runs/{check['id']}")
+    )
+    (artifact,) = api.get(f"/actions/runs/{run['id']}/artifacts").json()["artifacts"]
+    assert api.get(f"/actions/artifacts/{artifact['id']}").json()["name"] == "junit"
+    assert api.get("/actions/runs/999999").status_code == 404
+
+
+def test_pull_request_workflows_run_when_a_pull_opens_and_its_head_moves(
+    fake_github: FakeGitHub, api: Api
+) -> None:
+    fake_github.add_repo("octo/prci", {"a.txt": "a\n"})
+    smoke = Workflow(name="Smoke", file="smoke.yml", command="true", events=("pull_request",))
+    fake_github.ci.configure("octo/prci", [smoke])
+    fake_github.commit_files("octo/prci", "fixwurx/pr", {"b.txt": "b\n"}, "Add b")
+    assert fake_github.ci.runs("octo/prci") == []  # no pull request yet
+
+    prci = api.repo_url.replace("octo/calc", "octo/prci")
+    made = api.session.post(
+        f"{prci}/pulls", json={"title": "Fix b", "head": "fixwurx/pr", "base": "main"}
+    )
+    assert made.status_code == 201, made.text
+    sha = fake_github.commit_files("octo/prci", "fixwurx/pr", {"c.txt": "c\n"}, "Add c")
+    fake_github.ci.wait_idle(30)
+
+    runs = fake_github.ci.runs("octo/prci")
+    assert [(r.event, r.display_title, r.conclusion) for r in runs] == [
+        ("pull_request", "Fix b", "success"),
+        ("pull_request", "Fix b", "success"),
+    ]
+    assert runs[-1].head_sha == sha
