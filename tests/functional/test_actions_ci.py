@@ -290,6 +290,7 @@ def test_a_fix_red_in_ci_gets_one_revision_whose_second_commit_is_green(
     assert len(bundles) == 2
     body = fake_github.open_pulls(REPO)[0]["body"]
     assert "## Lineage" in body and all(h in body for h in bundles)
+    assert f"| 1 | `{second[:12]}` | `{bundles[1]}` | success |" in body
     assert len(fake_github.open_pulls(REPO)) == 1
     save("revision-old-check-summary", old.output["summary"])
     save("revision-new-check-summary", new.output["summary"])
@@ -323,7 +324,7 @@ def test_a_revision_that_cannot_pass_ci_stops_at_the_cap(
     capped = [c for c in comments if "still fails" in c]
     assert len(capped) == 1, comments
     assert "tests/test_ci_env.py::test_half_years_count_in_ci" in capped[0]
-    assert "Log excerpt" in capped[0]
+    assert "Log excerpt" in capped[0] and "after 1 automatic revision round" in capped[0]
     assert fake_github.branch_sha(REPO, pull["head"]) == first  # nothing new was pushed
     assert fake_github.open_pulls(REPO)[0]["draft"] is True
     save("cap-comment", capped[0])
