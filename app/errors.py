@@ -46,11 +46,12 @@ class ProviderError(FixwurxError):
 
 
 class GitHubError(FixwurxError):
-    """A GitHub API call failed."""
+    """A GitHub API call failed; `status` is the HTTP status when there was a response."""
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.status = status
 
 
 class TransientError(FixwurxError):

@@ -282,6 +282,64 @@ class FixMemory(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+class CiWatch(Base):
+    """A fix commit FixWurx pushed and is waiting on the repository's CI for (issue 13).
+
+    One row per pushed head commit. `state` moves waiting -> acting -> success | failure |
+    neutral | superseded, each step a conditional UPDATE, so two deliveries about the same
+    commit cannot both start a revision round. `deadline` is the sweeper's CI timer: it lives
+    in the database, so it survives worker restarts.
+    """
+
+    __tablename__ = "ci_watches"
+    __table_args__ = (UniqueConstraint("repository_id", "head_sha"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    issue_number: Mapped[int | None] = mapped_column(Integer)
+    branch: Mapped[str] = mapped_column(String(255))
+    head_sha: Mapped[str] = mapped_column(String(64))
+    base_sha: Mapped[str] = mapped_column(String(64))
+    bundle_hash: Mapped[str] = mapped_column(String(80))
+    #: The bundle this one revised after a CI failure (None for the first fix): the lineage.
+    parent_bundle_hash: Mapped[str | None] = mapped_column(String(80))
+    #: How many CI revision rounds led to this commit (0: the first fix).
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    check_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    canary_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: Put in the canary's run name, to find the run where dispatch returned no run details.
+    canary_nonce: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[dt.datetime] = mapped_column(Timestamp)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class CiResult(Base):
+    """One CI result on a fix commit: an evidence entry tied to the bundle hash.
+
+    The bundle's own hash never changes; what the repository's CI said about it is recorded
+    here (the canary's JUnit outcomes, a smoke suite's conclusion, the failing step's log).
+    """
+
+    __tablename__ = "ci_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch_id: Mapped[int] = mapped_column(ForeignKey("ci_watches.id"), index=True)
+    bundle_hash: Mapped[str] = mapped_column(String(80), index=True)
+    head_sha: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # canary | smoke
+    name: Mapped[str] = mapped_column(String(255))
+    conclusion: Mapped[str] = mapped_column(String(32))
+    #: True when this failure is new (it was not already failing on the base commit).
+    blamed: Mapped[bool] = mapped_column(default=False)
+    url: Mapped[str | None] = mapped_column(Text)
+    failing: Mapped[list[Any]] = mapped_column(default=list)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
 # Indexes for the dashboard's aggregates and for retention's deletes (migration
 # 0005_dashboard_indexes); one block here, so the table classes above stay as they are.
 Index("ix_runs_created_at", Run.created_at)

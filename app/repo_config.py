@@ -78,6 +78,10 @@ SCHEMA: dict[str, Any] = {
         "rollback_window_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 720},
         "rollback_window_commits": {**_POSITIVE, "maximum": 500},
         "rollback_per_day": {"type": "integer", "minimum": 0, "maximum": 100},
+        "ready_when_green": {"type": "boolean"},
+        "ci_revisions": {"type": "integer", "minimum": 0, "maximum": 3},
+        "ci_timeout_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+        "canary_workflow": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+\.ya?ml$"},
     },
 }
 
@@ -118,6 +122,14 @@ class RepoConfig:
     rollback_window_commits: int = 20
     #: Rollbacks (revert pull requests) per repository in any 24 hours, at most.
     rollback_per_day: int = 3
+    #: Mark FixWurx's draft ready for review once the canary and the repository's CI are green.
+    ready_when_green: bool = False
+    #: Automatic revision rounds after the repository's CI finds a new failure in a fix.
+    ci_revisions: int = 1
+    #: How long a pushed fix waits for CI before its check ends neutral ("no CI result").
+    ci_timeout_minutes: int = 60
+    #: The canary workflow's file name under .github/workflows (`fixwurx workflow canary`).
+    canary_workflow: str = "fixwurx-canary.yml"
 
     def needed_role(self, command: str) -> str:
         """The least role that may give `command`."""
@@ -183,6 +195,10 @@ def _from_mapping(data: dict[str, Any]) -> RepoConfig:
         rollback_window_hours=float(data.get("rollback_window_hours", base.rollback_window_hours)),
         rollback_window_commits=data.get("rollback_window_commits", base.rollback_window_commits),
         rollback_per_day=data.get("rollback_per_day", base.rollback_per_day),
+        ready_when_green=data.get("ready_when_green", base.ready_when_green),
+        ci_revisions=data.get("ci_revisions", base.ci_revisions),
+        ci_timeout_minutes=data.get("ci_timeout_minutes", base.ci_timeout_minutes),
+        canary_workflow=data.get("canary_workflow", base.canary_workflow),
     )
 
 

@@ -36,4 +36,6 @@ def sweep(settings: Settings, connection: Redis) -> runs.SweepReport:
             report.failed,
             report.enqueued,
         )
+    if report.ci_timeouts:
+        log.info("sweep: CI did not answer in time; timeout runs %s", report.ci_timeouts)
     return report

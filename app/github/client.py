@@ -75,7 +75,9 @@ def translated(what: str) -> Iterator[None]:
     except GithubException as exc:
         message = exc.data.get("message", "") if isinstance(exc.data, dict) else str(exc.data)
         raise GitHubError(
-            f"{what} failed with HTTP {exc.status}: {message}", retryable=_retryable(exc)
+            f"{what} failed with HTTP {exc.status}: {message}",
+            retryable=_retryable(exc),
+            status=exc.status,
         ) from None
     except requests.RequestException as exc:
         raise GitHubError(f"{what} failed: {type(exc).__name__}", retryable=True) from None
@@ -238,57 +240,39 @@ class RepoClient:
             pull = self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
             return _pull_info(pull)
 
-    def edit_pull(self, number: int, title: str, body: str) -> None:
-        """Replace a pull request's title and body (a re-run pushed a new bundle to it)."""
+    def edit_pull(self, number: int, title: str | None, body: str) -> None:
+        """Replace a pull request's body, and its title unless None (a new bundle, CI rows)."""
         path = f"/repos/{self.full_name}/pulls/{number}"
-        self._call("PATCH", path, {"title": title, "body": body})
-
-    def failed_run_artifacts(self, head_sha: str, name: str) -> list[bytes]:
-        """The `name` artifacts (zip archives) of the failed workflow runs at `head_sha`."""
-        base = f"/repos/{self.full_name}/actions"
-        listed = self._get(f"{base}/runs", {"head_sha": head_sha, "per_page": 20})
-        archives = []
-        for run in listed.get("workflow_runs") or []:
-            if run.get("conclusion") not in ("failure", "timed_out"):
-                continue
-            found = self._get(f"{base}/runs/{int(run['id'])}/artifacts", {"per_page": 20})
-            for artifact in found.get("artifacts") or []:
-                if artifact.get("name") == name and not artifact.get("expired"):
-                    archives.append(self._download(f"{base}/artifacts/{int(artifact['id'])}/zip"))
-        return archives
-
-    def _download(self, path: str) -> bytes:
-        """A file behind GitHub's redirect to signed storage (artifact archives): the API call
-        carries the token, the signed URL gets no credentials. At most ARTIFACT_MAX_BYTES."""
-        requester = self._gh.requester
-        auth = requester.auth
-        session = http_session()
-        if auth is not None:
-            session.headers["Authorization"] = f"{auth.token_type} {auth.token}"
-        with translated(f"GET {path}"):
-            answer = session.get(requester.base_url + path, allow_redirects=False, timeout=30)
-            if answer.status_code in (301, 302, 303, 307, 308):
-                answer = requests.get(answer.headers["Location"], timeout=30, stream=True)
-            if answer.status_code != 200:
-                raise GitHubError(f"GET {path} answered HTTP {answer.status_code}")
-            data = b""
-            for chunk in answer.iter_content(65536):
-                data += chunk
-                if len(data) > constants.ARTIFACT_MAX_BYTES:
-                    raise GitHubError(f"{path} is larger than {constants.ARTIFACT_MAX_BYTES} bytes")
-        return data
-
-    def _get(self, path: str, parameters: dict[str, Any]) -> dict[str, Any]:
-        with translated(f"GET {path}"):
-            _headers, data = self._gh.requester.requestJsonAndCheck(
-                "GET", path, parameters=parameters
-            )
-        return data if isinstance(data, dict) else {}
+        self._call("PATCH", path, {"body": body} | ({"title": title} if title else {}))
 
     def _call(self, verb: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         with translated(f"{verb} {path}"):
             _headers, data = self._gh.requester.requestJsonAndCheck(verb, path, input=body)
         return data if isinstance(data, dict) else {}
+
+    def api(
+        self,
+        verb: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """A REST call under this repository (`path` starts after `/repos/{owner}/{repo}`).
+
+        For the Checks and Actions endpoints PyGithub models poorly (dispatch with run
+        details, check runs with annotations); same retries and error translation as the rest.
+        """
+        full = f"/repos/{self.full_name}{path}"
+        with translated(f"{verb} {full}"):
+            _headers, data = self._gh.requester.requestJsonAndCheck(
+                verb, full, parameters=params, input=body
+            )
+        return data
+
+    def pull_node_id(self, number: int) -> str:
+        """The GraphQL node id of pull request `number` (mutations name PRs by node id)."""
+        with translated(f"GET pull #{number} of {self.full_name}"):
+            return str(self._repo.get_pull(number).node_id)
 
 
 def _pull_info(pull: Any) -> PullInfo:
@@ -333,6 +317,9 @@ class InstallationAuth(Auth.Auth):
 
 #: The status GitHub answers a revoked or expired token with.
 UNAUTHORIZED = 401
+#: Largest download FixWurx reads (a job log, a JUnit artifact's zip), in bytes: both come from
+#: the repository's CI, so their size is the repository's choice, not ours.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 
 def retry_once_on_unauthorized(requester: Any, on_unauthorized: Callable[[], None]) -> None:
@@ -378,6 +365,8 @@ class GitHubClient:
         on_unauthorized: Callable[[], None] | None = None,
     ) -> None:
         provider = token if callable(token) else (lambda: token)
+        self._provider = provider
+        self.api_url = api_url.rstrip("/")
         self._gh = Github(
             base_url=api_url.rstrip("/"),
             auth=InstallationAuth(provider),
@@ -393,6 +382,31 @@ class GitHubClient:
     def repo(self, full_name: str) -> RepoClient:
         """The calls on one repository (fetches it once)."""
         return RepoClient(self._gh, full_name)
+
+    def download(self, path: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        """GET an API path that redirects to a file (job logs, artifact zips), at most `limit`.
+
+        requests drops the Authorization header when a redirect leaves the API's host, so the
+        token never reaches the storage host GitHub redirects to.
+        """
+        session = http_session()
+        headers = {"Authorization": f"token {self._provider()}"}
+        url = f"{self.api_url}{path}"
+        with (
+            translated(f"GET {path}"),
+            session.get(url, headers=headers, timeout=constants.HTTP_TIMEOUT_S, stream=True) as r,
+        ):
+            if r.status_code >= 400:
+                raise GitHubError(
+                    f"GET {path} failed with HTTP {r.status_code}",
+                    retryable=r.status_code in RETRY_STATUSES,
+                )
+            data = bytearray()
+            for chunk in r.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > limit:
+                    raise GitHubError(f"GET {path}: the file is larger than {limit} bytes")
+            return bytes(data)
 
     def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """The `data` of a GraphQL query or mutation (app/github/graphql.py holds the texts);

@@ -35,6 +35,9 @@ NETWORK_GIT_TIMEOUT_S = 300.0
 
 #: Branch prefix of every branch FixWurx pushes; CI failures on these are never re-fixed in a loop.
 BRANCH_PREFIX = "fixwurx/"
+#: FixWurx's own check run on every fix commit it pushes, as maintainers see it in the checks
+#: list (and may name in branch protection). The web tier matches re-requests by it.
+CHECK_NAME = "FixWurx verification"
 #: Where the repo config lives, read from the default branch.
 CONFIG_PATH = ".github/fixwurx.yml"
 
@@ -42,7 +45,3 @@ CONFIG_PATH = ".github/fixwurx.yml"
 #: avoiding secondary rate limits is one mutating request per second. Tests set both to 0.
 SECONDS_BETWEEN_REQUESTS = 0.25
 SECONDS_BETWEEN_WRITES = 1.0
-
-#: Largest CI artifact (a JUnit report's zip) FixWurx downloads, in bytes: the report only names
-#: failing tests, and a repository's CI decides what is in it.
-ARTIFACT_MAX_BYTES = 20 * 1024 * 1024

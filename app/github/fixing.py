@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shlex
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,11 +31,12 @@ from app.config import Settings
 from app.environments import EnvironmentRequest
 from app.environments.model import default_cache_dir
 from app.errors import BundleMismatch, FixwurxError, GitHubError
-from app.github import git, records, render
+from app.github import ci_start, git, records, render
 from app.github.client import IssueInfo, PullInfo
 from app.github.constants import BRANCH_PREFIX
 from app.github.job import Job, RunStopped, report_config_error
 from app.patches import PatchBundle, apply_diff, verify_bundle
+from app.repo_config import RepoConfig
 from app.runs import verdict
 from app.runs.verdict import Refused, Verdict
 
@@ -190,6 +192,62 @@ def _ci_guard(job: Job, requested: bool) -> Refused | None:
     return None
 
 
+# --- a revision round after the repository's CI failed on a fix ---------------------------
+
+
+def revise_after_ci(
+    job: Job,
+    pr_number: int | None,
+    base_sha: str,
+    instructions: str,
+    lineage: ci_start.Lineage,
+    ci_failing: tuple[str, ...] = (),
+) -> Verdict:
+    """Repair again at the same base with CI's failures as feedback; push to the same branch.
+
+    The new verified commit replaces the old one on the fix branch (force push, as any re-run),
+    with a new bundle; the CI watch of the new commit names the old bundle as its parent, so
+    the lineage shows both. A configured `test_command` is widened with the tests CI failed,
+    so the sandbox runs what CI ran (a module only CI runs, for example).
+    """
+    if pr_number is None:
+        return verdict.done("the fix has no pull request to revise")
+    job.config_state = replace(
+        job.config_state, config=_with_tests(job.config_state.config, ci_failing)
+    )
+    pull = job.repo.pull(pr_number)
+    own = ISSUE_BRANCH_RE.match(pull.head)
+    if own:
+        issue = job.repo.issue(int(own.group(1)))
+        job = retarget(job, issue.number)
+        text, title, fixes = (
+            f"{issue.title}\n\n{issue.body}",
+            render.pr_title(issue.number, issue.title),
+            issue.number,
+        )
+    else:
+        text, title, fixes = f"CI failed on branch {pull.base}.", f"Fix CI on {pull.base}", None
+    return _repair_and_publish(
+        job,
+        clone_branch=pull.base,
+        commit=base_sha,
+        issue_text=f"{text}\n\n{instructions}",
+        branch=pull.head,
+        base_branch=pull.base,
+        title=title,
+        fixes=fixes,
+        lineage=lineage,
+    )
+
+
+def _with_tests(config: RepoConfig, tests: tuple[str, ...]) -> RepoConfig:
+    """The config with `tests` added to its test command (none configured: pytest finds all)."""
+    if not config.test_command or not tests:
+        return config
+    command = " ".join([config.test_command, *(shlex.quote(t) for t in tests[:20])])
+    return replace(config, test_command=command)
+
+
 # --- the shared part: clone, repair, publish -------------------------------------------------
 
 
@@ -203,6 +261,7 @@ def _repair_and_publish(
     base_branch: str,
     title: str,
     fixes: int | None,
+    lineage: ci_start.Lineage | None = None,
 ) -> Verdict:
     job.check_not_stopped()
     job.stage("clone", "running", f"cloning {clone_branch}", force=True)
@@ -228,7 +287,8 @@ def _repair_and_publish(
                 raise
             return _report_error(job, str(exc))  # e.g. no tests found: tell the user
         if outcome.status == "fixed" and outcome.bundle is not None:
-            return _publish(job, checkout, base, outcome.bundle, branch, base_branch, title, fixes)
+            target = Target(branch, base_branch, title, fixes, lineage or ci_start.Lineage())
+            return _publish(job, checkout, base, outcome.bundle, target)
     return _report_failure(job, outcome)
 
 
@@ -298,18 +358,27 @@ def _run_settings(job: Job) -> Settings:
     return job.settings.replace(**budgets)
 
 
-def _publish(
-    job: Job,
-    checkout: Path,
-    base: str,
-    bundle: PatchBundle,
-    branch: str,
-    base_branch: str,
-    title: str,
-    fixes: int | None,
-) -> Verdict:
+@dataclass(frozen=True)
+class Target:
+    """Where a verified fix goes: its branch, the PR's base, title, issue, and CI lineage."""
+
+    branch: str
+    base_branch: str
+    title: str
+    fixes: int | None
+    lineage: ci_start.Lineage
+
+
+def _publish(job: Job, checkout: Path, base: str, bundle: PatchBundle, target: Target) -> Verdict:
+    branch, base_branch, title, fixes = (
+        target.branch,
+        target.base_branch,
+        target.title,
+        target.fixes,
+    )
     data = bundle.to_json()
     _commit_bundle(job, checkout, base, data, title)
+    head = git.head(checkout)
     records.save_bundle(job.url, job.run.id, data)
     job.stage("publish", "running", f"pushing {branch}")
     job.check_not_stopped()  # the last look before anything leaves the machine
@@ -322,6 +391,14 @@ def _publish(
     job.check_not_stopped()  # a stop during the push: the branch is there, but no PR
     pull = _open_or_create_pull(job, branch, base_branch, title, data, fixes)
     records.record_pull(job.url, job.run, pull.number, branch, base_branch, bundle.hash, "fix")
+    ci_start.start_watch(
+        job,
+        head_sha=head,
+        bundle=data,
+        branch=branch,
+        pull_number=pull.number,
+        lineage=target.lineage,
+    )
     job.stage("publish", "done", f"pull request #{pull.number}")
     job.finish_status(f"opened pull request #{pull.number} with a verified fix")
     records.audit(job.url, job.run, _actor(job), "pull_request", number=pull.number)

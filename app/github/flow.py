@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from app.config import Settings
-from app.github import comment_commands, fixing, records
+from app.github import ci_flow, comment_commands, fixing, records
 from app.github.job import Job, RunStopped, build_job
 from app.github.rollback import watch
 from app.runs import verdict
@@ -51,6 +51,8 @@ def _dispatch(job: Job) -> Verdict:
         return watch.consider(job) or fixing.fix_ci(job)
     if kind == "command":
         return comment_commands.run_command(job)
+    if kind == "ci_result":
+        return ci_flow.handle(job)
     if kind == "merge":
         return _record_merge(job)
     if kind == "config":  # build_job read the config and stored its trigger label

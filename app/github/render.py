@@ -38,6 +38,11 @@ def reply_marker(run_id: int) -> str:
     return f"<!-- fixwurx:reply run={run_id} -->"
 
 
+def ci_marker(what: str, head_sha: str) -> str:
+    """Marks the one CI comment of a kind (approval, failed) about one fix commit."""
+    return f"<!-- fixwurx:ci {what} sha={head_sha} -->"
+
+
 def refusal_marker(login: str) -> str:
     """Marks the refusal sent to `login` in a conversation (they get only one)."""
     return f"<!-- fixwurx:refused user={login.lower()} -->"

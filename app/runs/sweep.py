@@ -3,6 +3,10 @@
 It guarantees no run is left "running" by a killed worker, and no committed run is left without a
 job when Redis was down at enqueue time. It talks to the queue through two callables, so `app`
 never imports `workers`.
+
+It also owns the CI timer of FixWurx's fix commits (issue 13): a CI watch still waiting after
+its deadline gets one `ci_result` run with the trigger `ci.timeout`, which ends the check neutral.
+The deadline is a column, so the timer survives any number of worker restarts.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.db import session_scope
-from app.models import AuditLog, Run, utcnow
+from app.models import AuditLog, CiWatch, Run, utcnow
 from app.runs.lifecycle import (
     ENQUEUE_GRACE_S,
     LIVE_JOB_STATES,
@@ -32,7 +36,7 @@ MAX_RESUMES = 2
 #: action): the dashboard counts these, so its "sweeper actions" hold across processes and
 #: restarts, which Prometheus counters in a worker's memory-mapped files do not.
 SWEEPER_ACTOR = "sweeper"
-SWEEPER_ACTIONS = ("resumed", "failed", "enqueued")
+SWEEPER_ACTIONS = ("resumed", "failed", "enqueued", "ci_timeouts")
 
 
 @dataclass
@@ -42,6 +46,8 @@ class SweepReport:
     resumed: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     enqueued: list[int] = field(default_factory=list)
+    #: Runs started because a fix commit's CI did not answer before its deadline.
+    ci_timeouts: list[int] = field(default_factory=list)
 
 
 #: Returns the RQ state of the job for a run ("queued", "started", "failed", ...) or None.
@@ -64,6 +70,9 @@ def sweep(
     for run_id in _unenqueued(database_url, job_state, now):
         if _enqueue_run(database_url, run_id, enqueue):
             report.enqueued.append(run_id)
+    for run_id in expire_ci_watches(database_url, now):
+        report.ci_timeouts.append(run_id)
+        _enqueue_run(database_url, run_id, enqueue)  # if Redis is down, the next sweep enqueues
     _audit(database_url, report)
     return report
 
@@ -83,6 +92,48 @@ def _audit(database_url: str, report: SweepReport) -> None:
     except Exception:
         # The runs' own updates are committed; losing their audit rows must not fail the sweep.
         log.exception("could not record the sweep's actions in the audit log")
+
+
+#: The trigger of the run the sweeper starts for a fix commit whose CI did not answer in time.
+CI_TIMEOUT_TRIGGER = "ci.timeout"
+
+
+def expire_ci_watches(database_url: str, now: dt.datetime) -> list[int]:
+    """Mark waiting CI watches past their deadline expired, each with one `ci_result` run.
+
+    The watch's UPDATE (waiting -> expired) and the run's INSERT share one transaction, so a
+    second sweeper finds the watch expired and starts nothing; the run then goes through the
+    ordinary queued path (enqueued now, or by a later sweep when Redis is down).
+    """
+    with session_scope(database_url) as session:
+        due = list(
+            session.scalars(
+                select(CiWatch).where(CiWatch.state == "waiting", CiWatch.deadline < now)
+            )
+        )
+    started = []
+    for watch in due:
+        with session_scope(database_url) as session:
+            moved = session.execute(
+                update(CiWatch)
+                .where(CiWatch.id == watch.id, CiWatch.state == "waiting")
+                .values(state="expired")
+            )
+            if not _one_row(moved):
+                continue
+            run = Run(
+                repository_id=watch.repository_id,
+                kind="ci_result",
+                trigger=CI_TIMEOUT_TRIGGER,
+                pr_number=watch.pr_number,
+                head_sha=watch.head_sha,
+                branch=watch.branch,
+                status="queued",
+            )
+            session.add(run)
+            session.flush()
+            started.append(run.id)
+    return started
 
 
 def _stuck_running(database_url: str, job_state: JobState, now: dt.datetime) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webhooks.handlers.common import config_read
+from webhooks.handlers.common import config_read, skip_reason
 from webhooks.router import Context, Outcome, Payload, Router, ignore
 
 #: The repo config's path (app/github/constants.CONFIG_PATH; not imported, to keep the web
@@ -26,8 +26,8 @@ def register(router: Router) -> None:
     router.register("push")(pushed)
 
 
-def pushed(payload: Payload, _ctx: Context) -> Outcome:
-    reason = _skip_reason(payload)
+def pushed(payload: Payload, ctx: Context) -> Outcome:
+    reason = skip_reason(payload, ctx, bots_allowed=True) or _skip_reason(payload)
     if reason:
         return ignore(reason)
     repo = payload["repository"]
@@ -35,11 +35,7 @@ def pushed(payload: Payload, _ctx: Context) -> Outcome:
 
 
 def _skip_reason(payload: Payload) -> str | None:
-    if not isinstance(payload.get("installation"), dict):
-        return "payload has no installation"
-    repo = payload.get("repository")
-    if not isinstance(repo, dict):
-        return "payload has no repository"
+    repo = payload["repository"]
     default = repo.get("default_branch") or repo.get("master_branch")
     if payload.get("ref") != f"refs/heads/{default}":
         return f"push to {payload.get('ref')!r}, not the default branch"

@@ -63,7 +63,7 @@ def _decide(job: Job, checkout: Path, watched: list[MergedFix]) -> Decision | No
     environment = fixing.environment_request(job)
     runner = CommitTests(checkout, job.config.test_command, job.config.timeout_seconds, environment)
     chosen: tuple[MergedFix, str, str, dict[str, object]] | None = None
-    named = named_failures(job.repo, run.head_sha)
+    named = named_failures(job.client, job.repo, run.head_sha)
     for fix in watched:
         since = history.commits_since(checkout, fix.merge_sha, run.head_sha)
         labels = job.repo.issue(fix.number).labels

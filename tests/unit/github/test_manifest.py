@@ -21,15 +21,25 @@ def test_subscribes_exactly_to_the_routed_events() -> None:
         "issue_comment",
         "check_suite",
         "workflow_run",
+        "check_run",
         "pull_request",
         "push",
     }
 
 
+def test_every_subscribed_event_has_a_route() -> None:
+    from webhooks.handlers import build_router
+
+    router = build_router()
+    routed = {event for event, _action in router.routes()}
+    assert set(load()["default_events"]) <= routed
+
+
 def test_asks_for_the_least_permissions() -> None:
     permissions = load()["default_permissions"]
     writes = {name for name, level in permissions.items() if level == "write"}
-    assert writes == {"contents", "issues", "pull_requests"}
+    # checks: FixWurx's own check run; actions: the canary's workflow_dispatch.
+    assert writes == {"contents", "issues", "pull_requests", "checks", "actions"}
     assert set(permissions) <= {
         "contents",
         "issues",

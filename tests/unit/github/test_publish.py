@@ -14,6 +14,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.errors import BundleMismatch
 from app.github import fixing, git, records, render
+from app.github.ci_start import Lineage
 from app.github.job import build_job
 from app.models import AuditLog, PatchBundleRecord, PullRequest, Run
 from app.patches import PatchBundle
@@ -47,7 +48,8 @@ def publish(settings: Settings, run_id: int, made: PatchBundle) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         checkout = git.clone(job.repo.clone_url, job.token(), Path(tmp) / "repo")
         base = git.head(checkout)
-        ended = fixing._publish(job, checkout, base, made, "fixwurx/ci-abc", "main", "Fix CI", None)
+        target = fixing.Target("fixwurx/ci-abc", "main", "Fix CI", None, Lineage())
+        ended = fixing._publish(job, checkout, base, made, target)
     runs.record_verdict(settings.database_url, run_id, ended)
 
 

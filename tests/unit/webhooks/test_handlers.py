@@ -164,3 +164,59 @@ def test_a_route_cannot_be_registered_twice() -> None:
     router.register("issues", "labeled")(lambda p, c: Outcome())
     with pytest.raises(ValueError, match=r"issues\.labeled"):
         router.register("issues", "labeled")(lambda p, c: Outcome())
+
+
+# --- CI on FixWurx's own branches (issue 13) ---------------------------------------------------
+
+OWN = {"head_branch": "fixwurx/issue-7", "head_sha": "a" * 40}
+
+
+@pytest.mark.parametrize("conclusion", ["success", "failure", "action_required"])
+def test_any_finished_suite_on_a_fixwurx_branch_becomes_a_ci_result_run(conclusion: str) -> None:
+    payload = fake.failing_check_suite(
+        conclusion,
+        check_suite={**OWN, "app": {"slug": "github-actions"}},
+        **fake.bot_sender("fixwurx[bot]"),  # our push triggered the CI: still read back
+    )
+    run = only_run("check_suite", payload)
+    assert (run.kind, run.trigger) == ("ci_result", "check_suite.completed")
+    assert (run.head_sha, run.branch) == (OWN["head_sha"], OWN["head_branch"])
+    workflow = fake.failing_workflow_run(conclusion, workflow_run=OWN)
+    run = only_run("workflow_run", workflow)
+    assert (run.kind, run.trigger, run.head_sha) == (
+        "ci_result",
+        "workflow_run.completed",
+        OWN["head_sha"],
+    )
+
+
+def test_fixwurx_own_check_suite_is_not_ci() -> None:
+    payload = fake.failing_check_suite("success", check_suite={**OWN, "app": {"slug": "fixwurx"}})
+    outcome = route("check_suite", payload)
+    assert outcome is not None and outcome.ignored == "FixWurx's own check suite"
+
+
+def test_a_red_default_branch_is_still_routed_as_before() -> None:
+    payload = fake.failing_check_suite(check_suite={"head_branch": "main"})
+    assert only_run("check_suite", payload).kind == "ci"
+
+
+def _rerequested(slug: str, name: str) -> dict[str, Any]:
+    check = {
+        "name": name,
+        "head_sha": "b" * 40,
+        "app": {"slug": slug},
+        "check_suite": {"head_branch": "fixwurx/issue-7", "head_sha": "b" * 40},
+    }
+    return fake.example("check_run", "rerequested", check_run=check)
+
+
+def test_rerequested_fixwurx_check_reads_the_ci_again() -> None:
+    run = only_run("check_run", _rerequested("fixwurx", "FixWurx verification"))
+    assert (run.kind, run.trigger, run.head_sha) == ("ci_result", "check_run.rerequested", "b" * 40)
+
+
+@pytest.mark.parametrize(("slug", "name"), [("other-ci", "FixWurx verification"), ("fixwurx", "x")])
+def test_rerequested_checks_of_others_are_ignored(slug: str, name: str) -> None:
+    outcome = route("check_run", _rerequested(slug, name))
+    assert outcome is not None and outcome.ignored == "not FixWurx's check run"
