@@ -78,7 +78,37 @@ def _warm_up() -> None:
             with contextlib.suppress(Exception):
                 __import__(point.value.split(":")[0])
     except Exception:  # no usable metadata: pytest itself is warm, which is most of it
-        return
+        pass
+    _dry_session()
+
+
+def _dry_session() -> None:
+    """Run pytest once on an empty directory, output discarded: plugins import most of what
+    they need lazily, during a session (hypothesis at its terminal summary, through the
+    assertion rewriter), and those imports are then paid here once rather than per child."""
+    empty = "/tmp/.fixwurx-warmup"
+    saved = [os.dup(1), os.dup(2)]
+    here = os.getcwd()
+    try:
+        os.makedirs(empty, exist_ok=True)
+        os.chdir(empty)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
+        import pytest
+
+        with contextlib.suppress(BaseException):
+            pytest.main(["-q", "-p", "no:cacheprovider", empty])
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+        os.chdir(here)
+        _empty_scratch()
 
 
 def _serve(request: dict[str, Any], base_path: list[str]) -> dict[str, Any]:
