@@ -18,12 +18,12 @@ import pytest
 from app.repair.candidates import Candidate, FileEdit
 from app.repair.verifier import Baseline, Verifier
 from app.sandbox.backends import detect_bubblewrap
-from app.testing.testcmd import TestCommand
+from app.testing import testcmd
 from app.testing.testrun import run_tests
 from app.testing.warm import WarmPool, WarmSlot
 from tests.unit.sandbox.conftest import require_bubblewrap
 
-COMMAND = TestCommand((sys.executable, "-m", "pytest", "-q"), True)
+COMMAND = testcmd.TestCommand((sys.executable, "-m", "pytest", "-q"), True)
 SOURCE = "def double(x):\n    return x + x\n"
 BROKEN = "def double(x):\n    return x * 3\n"
 TEST = "from calc import double\n\n\ndef test_double():\n    assert double(3) == 6\n"
