@@ -96,7 +96,9 @@ def _run_in_sandbox(
     """On the repository's environment when there is one: its venv read-only, no FixWurx."""
     environment = command.environment
     if environment is None:
-        return sandbox.run(argv, cwd=root, timeout=timeout, env=env)
+        return sandbox.run(
+            argv, cwd=root, timeout=timeout, env={**command.plugin_env(), **(env or {})}
+        )
     variables = {**environment.run_env(root), **(env or {})}
     return sandbox.run(
         argv,

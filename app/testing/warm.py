@@ -182,7 +182,7 @@ class WarmPool:
         argv = [self.command.python, "-c", _SERVER.read_text()]
         environment = self.command.environment
         if environment is None:
-            return open_session(argv, slot_dir)
+            return open_session(argv, slot_dir, env=self.command.plugin_env())
         env = {k: v for k, v in environment.run_env(slot_dir).items() if k != "PYTHONPATH"}
         return open_session(
             argv,

@@ -62,6 +62,9 @@ def _warm_up() -> None:
     """Import pytest and every installed pytest plugin, the bulk of a run's start-up."""
     import pytest  # noqa: F401
 
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        _dry_session()  # only the plugins named with -p load, in the child as in a cold run
+        return
     try:
         from importlib import metadata
     except ImportError:  # Python 3.7
