@@ -78,7 +78,9 @@ class Verifier:
 
     def __init__(self, baseline: Baseline, *, warm: bool = True) -> None:
         self.baseline = baseline
-        self._warm = pool_for(baseline.command) if warm and baseline.reproducing else None
+        self._warm = (
+            pool_for(baseline.command, baseline.root) if warm and baseline.reproducing else None
+        )
 
     def __enter__(self) -> Verifier:
         return self

@@ -17,6 +17,7 @@ ordinary way; after `MAX_FAILURES` such failures the pool stops trying.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
 import os
@@ -29,7 +30,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from app import defaults
+from app import defaults, workfiles
 from app.errors import SandboxError
 from app.sandbox.session import Session, open_session
 from app.testing.results import TestRun
@@ -46,6 +47,11 @@ READY_TIMEOUT_S = 60.0
 REPLY_GRACE_S = 10.0
 #: Session failures after which a pool stops starting sessions.
 MAX_FAILURES = 3
+#: Files read for the modules a repository imports, and modules preloaded at most.
+PRELOAD_SCAN_FILES = 5000
+PRELOAD_MAX = 300
+#: Directories whose files are not the repository's code.
+SKIPPED_DIRS = frozenset({".git", ".venv", "venv", ".fixwurx", "site-packages", "node_modules"})
 #: Output kept from one warm run (its tail), as the verifier's feedback.
 OUTPUT_BYTES = 64 * 1024
 _SERVER = Path(__file__).with_name("warm_server.py")
@@ -140,11 +146,48 @@ class WarmSlot:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def outside_imports(root: Path) -> tuple[str, ...]:
+    """Top-level modules the repository at `root` imports that are not its own (read
+    statically, links never followed): what a warm server may import before any candidate."""
+    names: set[str] = set()
+    for count, path in enumerate(workfiles.walk_files(root, ".py")):
+        if count >= PRELOAD_SCAN_FILES:
+            break
+        if SKIPPED_DIRS & set(path.parts):
+            continue
+        with contextlib.suppress(OSError, SyntaxError, ValueError, workfiles.UnsafeWorkPath):
+            tree = ast.parse(workfiles.read_text(root, path, errors="replace"))
+            names |= _absolute_imports(tree)
+    own = _own_top_level(root)
+    return tuple(sorted(n for n in names if n not in own and n.isidentifier()))[:PRELOAD_MAX]
+
+
+def _absolute_imports(tree: ast.AST) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def _own_top_level(root: Path) -> set[str]:
+    """Every directory and module name in the repository: conservative, since a test may
+    import a sibling module by its bare name, and a name the repository shadows (its own
+    `types.py`, say) must come from the candidate's copy, never from a warm import."""
+    own: set[str] = set()
+    for path in workfiles.walk_files(root, ".py"):
+        own.update(part.removesuffix(".py") for part in path.parts)
+    return own
+
+
 class WarmPool:
     """Slots for one test command, handed out one check at a time each."""
 
-    def __init__(self, command: TestCommand) -> None:
+    def __init__(self, command: TestCommand, preload: Sequence[str] = ()) -> None:
         self.command = command
+        self.preload = tuple(preload)
         self._idle: queue.SimpleQueue[WarmSlot] = queue.SimpleQueue()
         self._all: list[WarmSlot] = []
         self._lock = threading.Lock()
@@ -179,7 +222,7 @@ class WarmPool:
 
     def start(self, slot_dir: Path) -> Session:
         """A session on the command's interpreter and environment, bound to `slot_dir`."""
-        argv = [self.command.python, "-c", _SERVER.read_text()]
+        argv = [self.command.python, "-c", _SERVER.read_text(), *self.preload]
         environment = self.command.environment
         if environment is None:
             return open_session(argv, slot_dir, env=self.command.plugin_env())
@@ -202,6 +245,8 @@ def _close_all(slots: list[WarmSlot]) -> None:
         slot.close()
 
 
-def pool_for(command: TestCommand) -> WarmPool | None:
-    """A pool when warm runs are on and suit `command`, else None."""
-    return WarmPool(command) if enabled() and suits(command) else None
+def pool_for(command: TestCommand, root: Path) -> WarmPool | None:
+    """A pool for the repository at `root` when warm runs are on and suit `command`."""
+    if not (enabled() and suits(command)):
+        return None
+    return WarmPool(command, outside_imports(root))

@@ -31,6 +31,7 @@ import stat
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 #: Where a child's stdout and stderr go (inside the private /tmp, wiped after each child).
@@ -41,11 +42,16 @@ PR_SET_DUMPABLE = 4
 
 
 def main() -> None:
-    """Warm up, announce readiness, then serve requests until stdin closes."""
+    """Warm up, announce readiness, then serve requests until stdin closes.
+
+    The arguments name modules to import up front: the third-party and standard-library
+    modules the repository imports (never one of its own, which is not on sys.path here).
+    """
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     base_path = list(sys.path)
     _set_dumpable(0)
     _warm_up()
+    _quietly(lambda: _preload(sys.argv[1:]))
     _reply({"ready": True, "python": sys.version.split()[0]})
     for line in sys.stdin:
         if not line.strip():
@@ -90,19 +96,38 @@ def _dry_session() -> None:
     they need lazily, during a session (hypothesis at its terminal summary, through the
     assertion rewriter), and those imports are then paid here once rather than per child."""
     empty = "/tmp/.fixwurx-warmup"
-    saved = [os.dup(1), os.dup(2)]
+    os.makedirs(empty, exist_ok=True)
     here = os.getcwd()
-    try:
-        os.makedirs(empty, exist_ok=True)
+
+    def run() -> None:
+        import pytest
+
         os.chdir(empty)
+        pytest.main(["-q", "-p", "no:cacheprovider", empty])
+
+    try:
+        _quietly(run)
+    finally:
+        os.chdir(here)
+        _empty_scratch()
+
+
+def _preload(names: list[str]) -> None:
+    for name in names:
+        with contextlib.suppress(BaseException):  # what fails here fails in the child as cold
+            __import__(name)
+
+
+def _quietly(work: Callable[[], None]) -> None:
+    """Run `work` with stdout and stderr on /dev/null: fd 1 is the reply pipe."""
+    saved = [os.dup(1), os.dup(2)]
+    try:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.dup2(null, 2)
         os.close(null)
-        import pytest
-
         with contextlib.suppress(BaseException):
-            pytest.main(["-q", "-p", "no:cacheprovider", empty])
+            work()
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -110,8 +135,6 @@ def _dry_session() -> None:
         os.dup2(saved[1], 2)
         for fd in saved:
             os.close(fd)
-        os.chdir(here)
-        _empty_scratch()
 
 
 def _serve(request: dict[str, Any], base_path: list[str]) -> dict[str, Any]:
