@@ -20,7 +20,7 @@ from app.repair.verifier import Baseline, Verifier
 from app.sandbox.backends import detect_bubblewrap
 from app.testing import testcmd
 from app.testing.testrun import run_tests
-from app.testing.warm import WarmPool, WarmSlot
+from app.testing.warm import WarmPool, WarmSlot, outside_imports
 from tests.unit.sandbox.conftest import require_bubblewrap
 
 COMMAND = testcmd.TestCommand((sys.executable, "-m", "pytest", "-q"), True)
@@ -124,3 +124,14 @@ def test_a_candidate_that_kills_the_server_is_judged_the_ordinary_way(tmp_path: 
         assert verdict.plausible, verdict.reason
         again = verifier.check(Candidate((FileEdit("calc.py", BROKEN, SOURCE),), "t", "fix"))
         assert again.plausible, again.reason
+
+
+def test_the_preload_is_what_the_repository_imports_from_outside(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("from . import types\nimport json, pkg.core\n")
+    (tmp_path / "pkg" / "types.py").write_text("import collections.abc\nfrom six import moves\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "helpers.py").write_text("X = 1\n")
+    (tmp_path / "tests" / "test_x.py").write_text("import helpers, pytest\nimport types\n")
+    # `types` is the repository's own name here: it must come from the candidate's copy.
+    assert outside_imports(tmp_path) == ("collections", "json", "pytest", "six")
