@@ -32,12 +32,14 @@ import sys
 import tarfile
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from run_repair import median_rejected, rejected_seconds  # noqa: E402
 
 from app.environments import Environment  # noqa: E402
 from app.environments import cache as env_cache  # noqa: E402
@@ -70,6 +72,7 @@ class CaseResult:
     seconds: float = 0.0
     second_run_ready_s: float | None = None
     reason: str = ""
+    rejected_s: list[float] = field(default_factory=list)
 
 
 def main() -> int:
@@ -134,6 +137,7 @@ def run_case(
         result.reproduced = all(_reproduced(t, reproducing) for t in case["failing_tests"])
         result.fixed = code == 0 and bundle_file.is_file()
         result.reason = str(state.get("reason") or (output.strip().splitlines() or [""])[-1])
+        result.rejected_s = rejected_seconds(state.get("candidates", []))
         if not args.no_second_run and result.built:
             again = _unpack(bugs / case["repository"], work / "again")
             result.second_run_ready_s = _seconds_to_testing(again, case, cache, work)
@@ -293,6 +297,7 @@ def _print_totals(results: list[CaseResult]) -> None:
     print(f"fixed (plausible)     {share(sum(r.fixed for r in results))}")
     print(f"correct               {share(sum(r.correct for r in results))}")
     print(f"median seconds        {statistics.median(seconds):.1f}")
+    print(f"median seconds per rejected candidate {median_rejected(r.rejected_s for r in results)}")
     if ready:
         print(
             f"second run: environment ready (testing starts) in median "

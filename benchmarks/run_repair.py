@@ -22,8 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -67,6 +68,8 @@ class CaseResult:
     reason: str
     stages: dict[str, float]
     diff: str
+    #: Seconds each candidate rejected by a test run (canary or smoke) cost.
+    rejected_s: list[float] = field(default_factory=list)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,7 +194,23 @@ def run_case(
         reason=outcome.reason,
         stages=dict(outcome.state.timings),
         diff=diff,
+        rejected_s=rejected_seconds(asdict(c) for c in outcome.state.candidates),
     )
+
+
+def rejected_seconds(candidates: Iterable[Mapping[str, object]]) -> list[float]:
+    """What each candidate that a test run rejected cost (compile errors cost no test run)."""
+    return [
+        float(c.get("seconds") or 0.0)  # type: ignore[arg-type]
+        for c in candidates
+        if not c.get("plausible") and str(c.get("reason", "")).startswith(("canary", "smoke"))
+    ]
+
+
+def median_rejected(per_case: Iterable[list[float]]) -> str:
+    """The median over every rejected candidate of every case, and how many there were."""
+    every = [s for seconds in per_case for s in seconds]
+    return f"{statistics.median(every):.2f}s over {len(every)}" if every else "- (none)"
 
 
 def _errored(name: str, meta: dict[str, object], exc: Exception, seconds: float) -> CaseResult:
@@ -249,6 +268,8 @@ def _totals(results: list[CaseResult]) -> None:
         f"all {median_all:.1f}; candidates tried {sum(r.tried for r in results)}; "
         f"wall {sum(r.seconds for r in results):.0f}s"
     )
+    rejected = median_rejected(r.rejected_s for r in results)
+    print(f"median seconds per rejected candidate: {rejected}")
 
 
 def _pct(part: int, whole: int) -> str:

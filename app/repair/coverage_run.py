@@ -12,11 +12,12 @@ the run still ends normally.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import workfiles
+from app.repair.coverage_scope import TIME_BOX_S, coverage_selection
 from app.repair.spectrum import LineKey, context_matches
 from app.testing.results import TestRun
 from app.testing.testcmd import TestCommand
@@ -56,9 +57,20 @@ class CoverageOutcome:
 
 
 def run_with_coverage(
-    root: Path, command: TestCommand, timeout: float, per_test: float | None = None
+    root: Path,
+    command: TestCommand,
+    timeout: float,
+    per_test: float | None = None,
+    targets: Sequence[str] = (),
 ) -> CoverageOutcome:
-    """Run `command` under coverage in the sandbox and map coverage contexts to test ids."""
+    """Run `command` under coverage in the sandbox and map coverage contexts to test ids.
+
+    With `targets` (the failing tests) on a large suite, only the tests around them run, within
+    `coverage_scope.TIME_BOX_S` (see coverage_scope.py); a small suite always runs whole.
+    """
+    selection = coverage_selection(root, targets)
+    if selection:
+        timeout = min(timeout, TIME_BOX_S)
     if not command.is_pytest:
         raise ValueError(f"coverage needs a pytest command, got {command.display()!r}")
     workfiles.make_dirs(root, REPORT_DIR, replace_link=True)  # no link a test planted
@@ -73,6 +85,7 @@ def run_with_coverage(
         wrap=wrap,
         env={"PYTHONDONTWRITEBYTECODE": "1"},  # leave nothing in the tree but .fixwurx/
         per_test_timeout=per_test or per_test_limit(timeout),
+        test_ids=selection,
     )
     if run.timed_out:
         return CoverageOutcome(run, error=f"the coverage run timed out after {timeout:.0f}s")

@@ -79,7 +79,8 @@ def localize(
     scores: dict[LineKey, float] = {}
     reasons: dict[LineKey, str] = {}
     if command.is_pytest:
-        covered = run_with_coverage(root, command, timeout, _hang_limit(failing))
+        targets = [o.test_id for o in failing]
+        covered = run_with_coverage(root, command, timeout, _hang_limit(failing), targets)
         passing = set(passing_ids) or set(covered.run.passing_ids)
         # A test cut short by the coverage run's per-test limit is not evidence of a fault
         # unless it failed at baseline too; its stack dump is, though: it shows the loop.

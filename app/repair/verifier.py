@@ -5,21 +5,32 @@
 
 Each check runs in a fresh copy of the pristine tree, so `Verifier.check` is safe to call from
 several threads at once: that is how the search validates candidates in parallel.
+
+The canary runs in a warm test process when it can (app/testing/warm.py): most candidates fail
+it, and a warm run costs the failing test rather than an interpreter's start-up and imports.
+Its failure rejects the candidate; a candidate that passes it is judged by the smoke check, an
+ordinary full run in a fresh sandbox. Anything unusual about a warm run (the process could not
+start, died or hung) falls back to the ordinary canary. `close()` (or `with`) ends the warm
+processes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
 from app import defaults, workfiles
 from app.repair.candidates import Candidate
 from app.testing.results import TestOutcome, TestRun
 from app.testing.testcmd import TestCommand
 from app.testing.testrun import limit_from_durations, run_tests
+from app.testing.warm import WarmSlot, pool_for
 
 #: Not copied into a candidate's work copy: history and caches play no part in a test run.
 COPY_IGNORE = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", ".fixwurx", "*.pyc")
@@ -65,8 +76,27 @@ class Verification:
 class Verifier:
     """Checks candidates against a `Baseline`."""
 
-    def __init__(self, baseline: Baseline) -> None:
+    def __init__(self, baseline: Baseline, *, warm: bool = True) -> None:
         self.baseline = baseline
+        self._warm = (
+            pool_for(baseline.command, baseline.root) if warm and baseline.reproducing else None
+        )
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the warm test processes, if any were started."""
+        if self._warm is not None:
+            self._warm.close()
 
     def check(self, candidate: Candidate) -> Verification:
         """Compile-check, then canary, then smoke; the first failure decides."""
@@ -74,27 +104,46 @@ class Verifier:
         broken = _compile_errors(candidate)
         if broken:
             return Verification(False, f"does not compile: {broken}")
-        with tempfile.TemporaryDirectory(prefix="fixwurx-candidate-") as tmp:
-            root = Path(tmp) / "repo"
+        with self._work_copy() as (root, slot):
             shutil.copytree(self.baseline.root, root, ignore=COPY_IGNORE, symlinks=True)
             workfiles.drop_links_out(root)  # e.g. planted by a test during the baseline run
             try:
                 candidate.apply_to(root)
             except workfiles.UnsafeWorkPath as exc:  # an edit through a link: never applied
                 return _with_duration(Verification(False, str(exc)), time.monotonic() - started)
-            verdict = self._canary(root) or self._smoke(root)
+            verdict = self._canary(root, slot) or self._smoke(root)
         return _with_duration(verdict, time.monotonic() - started)
 
-    def _canary(self, root: Path) -> Verification | None:
+    @contextlib.contextmanager
+    def _work_copy(self) -> Iterator[tuple[Path, WarmSlot | None]]:
+        """Where the candidate's copy goes: a warm slot's fixed path, or a new temporary one."""
+        if self._warm is None:
+            with tempfile.TemporaryDirectory(prefix="fixwurx-candidate-") as tmp:
+                yield Path(tmp) / "repo", None
+            return
+        with self._warm.slot() as slot:
+            shutil.rmtree(slot.root, ignore_errors=True)  # the previous candidate's copy
+            try:
+                yield slot.root, slot
+            finally:
+                shutil.rmtree(slot.root, ignore_errors=True)
+
+    def _canary(self, root: Path, slot: WarmSlot | None = None) -> Verification | None:
         ids = self.baseline.reproducing
-        run = run_tests(
-            root,
-            self.baseline.command,
-            timeout=self.baseline.timeout_for(ids),
-            test_ids=ids,
-            stop_first=True,
-            per_test_timeout=self.baseline.per_test_timeout(),
-        )
+        timeout = self.baseline.timeout_for(ids)
+        per_test = self.baseline.per_test_timeout()
+        run = None
+        if slot is not None:
+            run = slot.run_tests(ids, timeout=timeout, stop_first=True, per_test_timeout=per_test)
+        if run is None:
+            run = run_tests(
+                root,
+                self.baseline.command,
+                timeout=timeout,
+                test_ids=ids,
+                stop_first=True,
+                per_test_timeout=per_test,
+            )
         by_id = run.by_id()
         after = tuple(by_id.get(t) or TestOutcome(t, "failed", 0.0, "did not run") for t in ids)
         still_failing = [o for o in after if o.outcome != "passed"]

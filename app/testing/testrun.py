@@ -43,8 +43,7 @@ def run_tests(
     `wrap` replaces the leading `python -m` of a pytest command, so that e.g. coverage can run
     pytest: wrap=(python, "-m", "coverage", "run", "-m").
     """
-    report = root / REPORT_DIR / f"junit-{uuid.uuid4().hex[:8]}.xml"
-    workfiles.make_dirs(root, REPORT_DIR, replace_link=True)
+    report = new_report(root)
     argv = list(
         command.for_run(report, test_ids, stop_first=stop_first, per_test_timeout=per_test_timeout)
     )
@@ -54,13 +53,37 @@ def run_tests(
     result = _run_in_sandbox(argv, root, command, timeout, env)
     duration = time.monotonic() - started
     output = result.stdout + result.stderr
+    return collect(
+        root, report, command, test_ids, result.returncode, duration, result.timed_out, output
+    )
+
+
+def new_report(root: Path) -> Path:
+    """A fresh JUnit report path under the work copy's REPORT_DIR (created, links replaced)."""
+    workfiles.make_dirs(root, REPORT_DIR, replace_link=True)
+    return root / REPORT_DIR / f"junit-{uuid.uuid4().hex[:8]}.xml"
+
+
+def collect(
+    root: Path,
+    report: Path,
+    command: TestCommand,
+    test_ids: Sequence[str],
+    returncode: int,
+    duration: float,
+    timed_out: bool,
+    output: str,
+) -> TestRun:
+    """The `TestRun` of a finished run: its JUnit report read (then removed) or one opaque
+    outcome, and the tests a killed run never reached counted as failed. Cold and warm runs
+    (app/testing/warm.py) end here alike."""
     outcomes = _read_outcomes(report, root) if command.is_pytest else ()
     workfiles.remove(root, report)
     if not command.is_pytest:
-        outcomes = (_whole_command_outcome(result.returncode, duration, output, root),)
-    if result.timed_out:
+        outcomes = (_whole_command_outcome(returncode, duration, output, root),)
+    if timed_out:
         outcomes = _mark_unfinished(outcomes, test_ids, duration)
-    return TestRun(tuple(outcomes), result.returncode, duration, result.timed_out, output)
+    return TestRun(tuple(outcomes), returncode, duration, timed_out, output)
 
 
 def _run_in_sandbox(
@@ -73,7 +96,9 @@ def _run_in_sandbox(
     """On the repository's environment when there is one: its venv read-only, no FixWurx."""
     environment = command.environment
     if environment is None:
-        return sandbox.run(argv, cwd=root, timeout=timeout, env=env)
+        return sandbox.run(
+            argv, cwd=root, timeout=timeout, env={**command.plugin_env(), **(env or {})}
+        )
     variables = {**environment.run_env(root), **(env or {})}
     return sandbox.run(
         argv,

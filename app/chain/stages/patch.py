@@ -52,7 +52,11 @@ class PatchResult:
 
 def patch(state: RunState, ctx: StageContext) -> PatchResult:
     """Run the sources in order until one yields a plausible patch."""
-    verifier = Verifier(ctx.baseline(state))
+    with Verifier(ctx.baseline(state)) as verifier:  # ends its warm test processes
+        return _patch(state, ctx, verifier)
+
+
+def _patch(state: RunState, ctx: StageContext, verifier: Verifier) -> PatchResult:
     total = PatchResult(None)
     for source in ctx.sources:
         rejected: list[Attempted] = []
