@@ -18,13 +18,16 @@ from app.repair.candidates import RepairContext
 from app.testing.results import TestOutcome, TestRun, outcome_to_json
 from app.testing.testrun import limit_from_durations, run_tests
 
-#: Failures the sandbox causes rather than the code: no network, no service to connect to.
+#: Failures the sandbox causes rather than the code: no network, no service to connect to, no
+#: home directory.
 #: At baseline such a test is a pre-existing failure, neither a target nor a regression,
 #: unless the trigger names it.
 ENVIRONMENTAL_FAILURE = re.compile(
     r"ConnectionRefusedError|ConnectionError|gaierror|Temporary failure in name resolution"
     r"|Name or service not known|Network is unreachable|\[Errno (101|111|113)\]"
     r"|could not connect to server|Connection refused|NewConnectionError|MaxRetryError"
+    # The sandbox's uid has no passwd entry: `~` cannot expand once a test clears HOME.
+    r"|Could not determine home directory"
 )
 
 
