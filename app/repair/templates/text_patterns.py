@@ -5,7 +5,8 @@ anchored where the text it must find sits mid-line (`^cmd` for `tool -cmd`), a c
 narrower than what it must capture (`"([a-z]+)"` for a quoted word holding `+`), a greedy `.*`
 that runs past the delimiter; a substring test where a word test was meant (`'ls' in s` is
 also true of `lsof`); a literal `':'` or `'/'` where the platform's `os.pathsep` or `os.sep`
-was meant. Each is a property of Python's `re`, `str` and `os`, not of any project: the
+was meant; a fixed slice offset (`'open x' + s[5:]`) that assumes what the text starts with.
+Each is a property of Python's `re`, `str` and `os`, not of any project: the
 templates read the pattern or literal in front of them and propose the standard repairs.
 """
 
@@ -48,6 +49,8 @@ def mutations(pf: ParsedFile, stmt: ast.stmt, nodes: list[ast.AST]) -> Iterator[
                 yield from _pattern(pf, pattern)
         elif isinstance(node, ast.Compare):
             yield from _membership(pf, node)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            yield from _fixed_offset(pf, node)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and separators:
             yield from _separator(pf, node, separators)
 
@@ -150,6 +153,31 @@ def _membership(pf: ParsedFile, node: ast.Compare) -> Iterator[Mutation]:
     )
     for test, why, weight in options:
         yield pf.replace(node, test, f"test {word} {why}", weight)
+
+
+def _fixed_offset(pf: ParsedFile, node: ast.BinOp) -> Iterator[Mutation]:
+    """`'open http://' + s[5:]` assumes `s` starts with `'open '` (the literal's first 5
+    characters): text before it (`xdg-open x`) is lost. Find the prefix by content instead:
+    `s.replace('open ', 'open http://', 1)`."""
+    prefix, rest = node.left, node.right
+    if not (isinstance(prefix, ast.Constant) and isinstance(prefix.value, str)):
+        return
+    if not (isinstance(rest, ast.Subscript) and isinstance(rest.slice, ast.Slice)):
+        return
+    cut = rest.slice
+    if cut.upper is not None or cut.step is not None or not isinstance(cut.lower, ast.Constant):
+        return
+    offset = cut.lower.value
+    if (
+        not isinstance(offset, int)
+        or isinstance(offset, bool)
+        or not 0 < offset <= len(prefix.value)
+    ):
+        return
+    kept = prefix.value[:offset]
+    text, original = pf.operand(rest.value), pf.segment(prefix)
+    replaced = f"{text}.replace({string_text(original, kept)}, {original}, 1)"
+    yield pf.replace(node, replaced, f"find {kept!r} by content, not at offset {offset}", 0.9)
 
 
 def _os_names(tree: ast.Module) -> dict[str, str]:

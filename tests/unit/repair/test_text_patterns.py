@@ -103,3 +103,14 @@ def test_nothing_to_work_on_gives_nothing() -> None:
     assert variants("import re\ndef f(p, s):\n    return re.match(p, s)\n", 3) == []
     assert variants("def f(x):\n    return 'a b' in x\n", 2) == []  # a phrase, not a word
     assert variants("def f(x):\n    return 'a' in ('a', 'b')\n", 2) == []
+
+
+def test_a_fixed_slice_offset_that_assumes_what_the_text_starts_with() -> None:
+    src = """\
+    def force(cmd):
+        return 'mv -f ' + cmd[3:]
+    """
+    texts = variants(src, 2)
+    assert "sudo mv -f a b" in results(texts, "force('sudo mv a b')")
+    assert "mv -f a b" in results(texts, "force('mv a b')")
+    assert variants("def f(cmd):\n    return 'mv' + cmd[3:]\n", 2) == []  # offset past the text
