@@ -73,7 +73,7 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     if pre_existing:
         ctx.progress(
             "reproduce",
-            f"pre-existing (no network or service in the sandbox), not targets: "
+            f"pre-existing (the sandbox has no network, service or home directory), not targets: "
             f"{', '.join(pre_existing[:5])}",
         )
     ctx.progress("reproduce", _summary(baseline, failing))
@@ -87,7 +87,8 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     if not failing:
         problem = _nothing_failing(issue.test_ids, issue.snippet)
         if pre_existing:
-            problem += f" ({len(pre_existing)} pre-existing failures need a network or a service)"
+            needs = "a network, a service or a home directory"
+            problem += f" ({len(pre_existing)} pre-existing failures need {needs})"
         return ReproduceResult(baseline, (), (), added, problem, pre_existing)
     flaky = _flaky(ctx, [o for o in failing if not o.hung])  # a rerun of a hang proves nothing
     reproducing = tuple(o.test_id for o in failing if o.test_id not in flaky)
