@@ -86,11 +86,11 @@ def localize(
         # is neither a target nor a baseline pass (set aside as pre-existing: no network, no
         # home directory) says nothing about this bug, and would pull the ranking to the code
         # it happens to run.
-        targets = {o.test_id for o in failing}
+        target_ids = {o.test_id for o in failing}
         extra = [
             o
             for o in covered.run.failing
-            if (o.test_id in targets if failing else o.test_id not in passing)
+            if (o.test_id in target_ids if failing else o.test_id not in passing)
         ]
         failing_ids = {o.test_id for o in failing} | {o.test_id for o in extra}
         for outcome in extra:
