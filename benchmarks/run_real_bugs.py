@@ -107,6 +107,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--env-cache", help="environment cache to use (default: a new one)")
     parser.add_argument("--no-second-run", action="store_true", help="skip the second run")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--logs", help="write each case's `fixwurx fix` output to DIR/<id>.log")
     return parser.parse_args()
 
 
@@ -129,6 +130,9 @@ def run_case(
         started = time.monotonic()
         code, output = _fixwurx(repo, case, cache, work, args.timeout, state_file, bundle_file)
         result.seconds = round(time.monotonic() - started, 1)
+        if args.logs:  # for diagnosis: the ranking, every candidate and its verdict
+            Path(args.logs).mkdir(parents=True, exist_ok=True)
+            (Path(args.logs) / f"{case['id']}.log").write_text(output, encoding="utf-8")
         state = _load(state_file)
         environment = state.get("environment") or {}
         result.environment = str(environment.get("how", "")) or "(none)"

@@ -83,8 +83,16 @@ def localize(
         covered = run_with_coverage(root, command, timeout, _hang_limit(failing), targets)
         passing = set(passing_ids) or set(covered.run.passing_ids)
         # A test cut short by the coverage run's per-test limit is not evidence of a fault
-        # unless it failed at baseline too; its stack dump is, though: it shows the loop.
-        extra = [o for o in covered.run.failing if not failing or o.test_id not in passing]
+        # unless it is a target; its stack dump is, though: it shows the loop. A failure that
+        # is neither a target nor a baseline pass (set aside as pre-existing: no network, no
+        # home directory) says nothing about this bug, and would pull the ranking to the code
+        # it happens to run.
+        target_ids = {o.test_id for o in failing}
+        extra = [
+            o
+            for o in covered.run.failing
+            if (o.test_id in target_ids if failing else o.test_id not in passing)
+        ]
         failing_ids = {o.test_id for o in failing} | {o.test_id for o in extra}
         for outcome in extra:
             found = _in_scope_frames(outcome.frames, root, ignore)

@@ -1,8 +1,9 @@
 """Which command runs a repository's tests, and how to narrow it to some tests.
 
 Resolution order: the `--test` option, then the repo config's `test_command`, then pytest.
-A pytest command gets JUnit XML and can be narrowed to node ids; any other command is treated
-as one opaque test whose outcome is its exit status.
+A pytest command gets JUnit XML and can be narrowed to node ids. A `python -m unittest` or nose
+command runs as the equivalent pytest command (`unittest_args.py`), so its tests report one by
+one; any other command is treated as one opaque test whose outcome is its exit status.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from app import workfiles
 from app.environments import Environment
 from app.errors import BadInput, ConfigError
+from app.testing.unittest_args import as_pytest
 
 #: Directory names that mark tests when no command is configured.
 TEST_DIR_NAMES = ("tests", "test", "testing")
@@ -123,7 +125,7 @@ def resolve(root: Path, option: str | None, repo_config_command: str | None = No
     """The command to use for `root`: explicit option, then repo config, then pytest."""
     chosen = option or repo_config_command or _local_config_command(root)
     if chosen:
-        return parse(chosen)
+        return parse(chosen, root)
     if not _has_python_tests(root):
         raise BadInput(
             f"no tests found in {root}: add test_*.py files or pass --test 'your test command'"
@@ -131,8 +133,11 @@ def resolve(root: Path, option: str | None, repo_config_command: str | None = No
     return TestCommand((sys.executable, "-m", "pytest", "-q"), True)
 
 
-def parse(command: str) -> TestCommand:
-    """Turn a shell-style command into a TestCommand, running pytest with our interpreter."""
+def parse(command: str, root: Path | None = None) -> TestCommand:
+    """Turn a shell-style command into a TestCommand, running pytest with our interpreter.
+
+    unittest and nose commands become pytest commands: per-test outcomes instead of one exit
+    status. `root` (the checkout, when known) resolves their dotted test names to files."""
     argv = shlex.split(command)
     if not argv:
         raise BadInput("the test command is empty")
@@ -140,6 +145,9 @@ def parse(command: str) -> TestCommand:
         return TestCommand((sys.executable, "-m", "pytest", *argv[1:]), True)
     if argv[0].startswith("python") and argv[1:3] == ["-m", "pytest"]:
         return TestCommand((sys.executable, *argv[1:]), True)
+    translated = as_pytest(argv, root)
+    if translated is not None:
+        return TestCommand(translated, True)
     return TestCommand(tuple(argv), False)
 
 

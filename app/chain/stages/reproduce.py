@@ -18,13 +18,16 @@ from app.repair.candidates import RepairContext
 from app.testing.results import TestOutcome, TestRun, outcome_to_json
 from app.testing.testrun import limit_from_durations, run_tests
 
-#: Failures the sandbox causes rather than the code: no network, no service to connect to.
+#: Failures the sandbox causes rather than the code: no network, no service to connect to, no
+#: home directory.
 #: At baseline such a test is a pre-existing failure, neither a target nor a regression,
 #: unless the trigger names it.
 ENVIRONMENTAL_FAILURE = re.compile(
     r"ConnectionRefusedError|ConnectionError|gaierror|Temporary failure in name resolution"
     r"|Name or service not known|Network is unreachable|\[Errno (101|111|113)\]"
     r"|could not connect to server|Connection refused|NewConnectionError|MaxRetryError"
+    # The sandbox's uid has no passwd entry: `~` cannot expand once a test clears HOME.
+    r"|Could not determine home directory"
 )
 
 
@@ -70,7 +73,7 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     if pre_existing:
         ctx.progress(
             "reproduce",
-            f"pre-existing (no network or service in the sandbox), not targets: "
+            f"pre-existing (the sandbox has no network, service or home directory), not targets: "
             f"{', '.join(pre_existing[:5])}",
         )
     ctx.progress("reproduce", _summary(baseline, failing))
@@ -84,7 +87,8 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     if not failing:
         problem = _nothing_failing(issue.test_ids, issue.snippet)
         if pre_existing:
-            problem += f" ({len(pre_existing)} pre-existing failures need a network or a service)"
+            needs = "a network, a service or a home directory"
+            problem += f" ({len(pre_existing)} pre-existing failures need {needs})"
         return ReproduceResult(baseline, (), (), added, problem, pre_existing)
     flaky = _flaky(ctx, [o for o in failing if not o.hung])  # a rerun of a hang proves nothing
     reproducing = tuple(o.test_id for o in failing if o.test_id not in flaky)

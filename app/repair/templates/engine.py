@@ -29,6 +29,7 @@ from app.repair.templates import (
     operators,
     statements,
     swaps,
+    text_patterns,
 )
 from app.repair.templates.base import MAX_WEIGHT, Mutation, ParsedFile, compiles, own_nodes
 from app.repair.templates.hints import family_boosts
@@ -45,6 +46,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     calls,
     expressions,
     literals,
+    text_patterns,
     guards,
     statements,
 )

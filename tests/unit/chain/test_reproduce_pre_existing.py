@@ -41,3 +41,17 @@ def test_a_named_test_is_the_target_even_if_it_needs_a_service(tmp_path: Path) -
     state = _run(tmp_path, "fails: tests/test_it.py::test_needs_a_service")
     assert state.reproducing == ["tests/test_it.py::test_needs_a_service"]
     assert state.pre_existing == []
+
+
+def test_a_failure_for_want_of_a_home_directory_is_pre_existing(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_home.py").write_text(
+        "def test_the_bug():\n    assert 2 * 2 == 5\n\n\n"
+        "def test_reads_home():  # what Path.home() raises for a uid with no passwd entry\n"
+        "    raise RuntimeError('Could not determine home directory.')\n"
+    )
+    state = RunState(source=str(tmp_path))
+    ctx = StageContext(root=tmp_path, command=parse("pytest -q"), suite_timeout=120)
+    reproduce(state, ctx).apply(state)
+    assert state.reproducing == ["tests/test_home.py::test_the_bug"]
+    assert state.pre_existing == ["tests/test_home.py::test_reads_home"]

@@ -157,3 +157,22 @@ def test_without_pytest_the_frames_and_their_function_are_ranked(tmp_path: Path)
     assert "traceback" in ranked[0].why
     in_calc = {loc.line for loc in ranked if loc.path == "calc.py"}
     assert in_calc == {9, 10, 11, 12, 13}  # the rest of clamp() follows; mean() is not blamed
+
+
+def test_a_pre_existing_failure_does_not_pull_the_ranking(tmp_path: Path) -> None:
+    """A test that fails for want of the sandbox's network or home directory (set aside at
+    baseline: neither target nor pass) executes code that has nothing to do with the bug."""
+    (tmp_path / "conf.py").write_text(
+        "import os\n\n\ndef settings_path():\n    home = os.environ['NO_SUCH_HOME']\n"
+        "    return home + '/.conf'\n\n\ndef scale(v):\n    return v * 3\n"
+    )
+    (tmp_path / "test_conf.py").write_text(
+        "from conf import scale, settings_path\n\n\ndef test_scale():\n    assert scale(2) == 4\n"
+        "\n\ndef test_settings():\n    assert settings_path()\n\n\ndef test_zero():\n"
+        "    assert scale(0) == 0\n"
+    )
+    run = run_tests(tmp_path, PYTEST, timeout=60)
+    target = [o for o in run.failing if o.test_id == "test_conf.py::test_scale"]
+    assert len(run.failing) == 2 and len(target) == 1
+    ranked = localize(tmp_path, PYTEST, target, run.passing_ids, timeout=60)
+    assert [(loc.path, loc.line) for loc in ranked] == [("conf.py", 10)]
