@@ -14,17 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (
     Attempt,
     AuditLog,
+    CiResult,
+    CiWatch,
     Delivery,
     LlmCall,
     PatchBundleRecord,
     PullRequest,
     Repository,
+    RollbackDecision,
     Run,
     StageRun,
 )
@@ -227,6 +230,11 @@ class RunDetail:
     calls: list[LlmCall]
     tokens: int
     cost_usd: float
+    #: What the repository's CI said about the commits this run pushed (or, for a `ci_result`
+    #: run, about the commit it read back), oldest first.
+    ci_results: list[CiResult] = field(default_factory=list)
+    #: Rollback decisions about this run's merged fix, or made by this run.
+    rollbacks: list[RollbackDecision] = field(default_factory=list)
 
 
 def run_detail(session: Session, run_id: int) -> RunDetail | None:
@@ -254,6 +262,7 @@ def run_detail(session: Session, run_id: int) -> RunDetail | None:
         session.scalars(select(LlmCall).where(LlmCall.run_id == run_id).order_by(LlmCall.id))
     )
     names = repository_names(session, {run.repository_id})
+    pulls = list(session.scalars(select(PullRequest).where(PullRequest.run_id == run_id)))
     return RunDetail(
         run=run,
         repository=names.get(run.repository_id) if run.repository_id else None,
@@ -263,11 +272,43 @@ def run_detail(session: Session, run_id: int) -> RunDetail | None:
                 select(PatchBundleRecord.hash).where(PatchBundleRecord.run_id == run_id)
             )
         ),
-        pulls=list(session.scalars(select(PullRequest).where(PullRequest.run_id == run_id))),
+        pulls=pulls,
         calls=calls,
         tokens=sum(c.input_tokens + c.output_tokens for c in calls),
         cost_usd=sum(c.cost_usd for c in calls),
+        ci_results=_ci_results(session, run),
+        rollbacks=_rollbacks(session, run, [p.number for p in pulls]),
     )
+
+
+def _ci_results(session: Session, run: Run) -> list[CiResult]:
+    watched = CiWatch.run_id == run.id
+    if run.kind == "ci_result" and run.head_sha:
+        watched = or_(
+            watched,
+            and_(CiWatch.repository_id == run.repository_id, CiWatch.head_sha == run.head_sha),
+        )
+    return list(
+        session.scalars(
+            select(CiResult)
+            .join(CiWatch, CiResult.watch_id == CiWatch.id)
+            .where(watched)
+            .order_by(CiResult.id)
+        )
+    )
+
+
+def _rollbacks(session: Session, run: Run, pull_numbers: list[int]) -> list[RollbackDecision]:
+    mine = RollbackDecision.run_id == run.id
+    if pull_numbers:
+        mine = or_(
+            mine,
+            and_(
+                RollbackDecision.repository_id == run.repository_id,
+                RollbackDecision.pr_number.in_(pull_numbers),
+            ),
+        )
+    return list(session.scalars(select(RollbackDecision).where(mine).order_by(RollbackDecision.id)))
 
 
 @dataclass

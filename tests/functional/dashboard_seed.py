@@ -14,12 +14,15 @@ from app.models import (
     Attempt,
     AuditLog,
     CandidateRecord,
+    CiResult,
+    CiWatch,
     Delivery,
     Installation,
     LlmCall,
     PatchBundleRecord,
     PullRequest,
     Repository,
+    RollbackDecision,
     Run,
     StageRun,
 )
@@ -40,7 +43,11 @@ LIVE_RUN = 4
 
 #: The config error stored on acme/gadgets (as a job that read a bad file leaves it).
 #: Sweeper audit rows seeded within the overview's window (and one older, not counted).
-SWEEPS = "resumed 2, failed 1, enqueued 1"
+SWEEPS = "resumed 2, failed 1, enqueued 1, CI timeouts 1"
+#: The fix run's CI read-back and a rollback decision about its merged pull request.
+CI_HEAD = "c" * 40
+CI_CHECK = "CI / lint"
+ROLLBACK_REASON = "the failing test already failed at the fix's base: not blamed"
 CONFIG_ERROR = "`max_attempts` must be an integer (the file says lots)"
 
 
@@ -181,6 +188,45 @@ def seed(database_url: str) -> None:
                 created_at=fixed_at + dt.timedelta(seconds=120),
             )
         )
+        s.add(
+            CiWatch(
+                id=1,
+                repository_id=501,
+                run_id=1,
+                pr_number=41,
+                issue_number=12,
+                branch="fixwurx/12",
+                head_sha=CI_HEAD,
+                base_sha="b" * 40,
+                bundle_hash=BUNDLE,
+                state="success",
+                deadline=fixed_at + dt.timedelta(hours=1),
+            )
+        )
+        s.flush()
+        s.add(
+            CiResult(
+                watch_id=1,
+                bundle_hash=BUNDLE,
+                head_sha=CI_HEAD,
+                kind="smoke",
+                name=CI_CHECK,
+                conclusion="failure",
+                blamed=False,
+                failing=["tests/test_lint.py::test_style"],
+            )
+        )
+        s.add(
+            RollbackDecision(
+                repository_id=501,
+                pr_number=41,
+                merge_sha="d" * 40,
+                failing_sha="e" * 40,
+                verdict="not_blamed",
+                action="none",
+                reason=ROLLBACK_REASON,
+            )
+        )
         s.add_all(
             [
                 LlmCall(
@@ -239,6 +285,7 @@ def seed(database_url: str) -> None:
                     ("resumed", 4, now - 2 * day),
                     ("failed", 5, now - 2 * day),
                     ("enqueued", 3, now - 3 * day),
+                    ("ci_timeouts", 3, now - 3 * day),
                     ("failed", 2, now - 20 * day),  # outside the 7-day window
                 )
             ]

@@ -127,6 +127,11 @@ def test_the_pages_show_the_seeded_numbers(client: FlaskClient, fake_github: Fak
     assert "  candidate 2 [llm:openai] chosen" in run  # the child, indented under its parent
     assert "1700 tokens, $0.17" not in run and "1200 tokens, $0.12" in run
     assert "20.0 s" in run  # the verify stage's duration
+    assert dashboard_seed.CI_CHECK in run and "tests/test_lint.py::test_style" in run
+    assert dashboard_seed.CI_HEAD[:12] in run
+    assert dashboard_seed.ROLLBACK_REASON.replace("'", "&#39;") in run and "not_blamed" in run
+    other = client.get("/dashboard/runs/2").get_data(as_text=True)
+    assert dashboard_seed.CI_CHECK not in other and "No rollback decisions." in other
     live = client.get("/dashboard/runs/4").get_data(as_text=True)
     assert 'data-live="/dashboard/runs/4/status"' in live
     assert client.get("/dashboard/runs/4/status").get_json() == {
