@@ -311,6 +311,10 @@ class CiWatch(Base):
     #: Put in the canary's run name, to find the run where dispatch returned no run details.
     canary_nonce: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    #: The `ci_result` run that moved the watch to `acting`: if it dies or is retried before it
+    #: finishes, the same run (resumed by the sweeper, or retried by the queue) may finish the
+    #: act, while every other delivery still finds the commit decided.
+    acting_run_id: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[dt.datetime] = mapped_column(Timestamp)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)

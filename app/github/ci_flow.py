@@ -65,7 +65,8 @@ def handle(job: Job) -> Verdict:
     bundle = bundle_body(job.url, watch.bundle_hash)
     if run.trigger == TIMEOUT_TRIGGER:
         return _timeout(job, watch, bundle)
-    if watch.state != "waiting":
+    resumed = watch.state == "acting" and watch.acting_run_id == run.id
+    if watch.state != "waiting" and not resumed:
         return verdict.done(f"CI on {watch.head_sha[:12]} was already decided ({watch.state})")
     head = collect(job, watch.head_sha, details=True)
     base = collect(job, watch.base_sha, details=False) if watch.base_sha else []
@@ -82,9 +83,10 @@ def handle(job: Job) -> Verdict:
     )
     if decision.action == "pending":
         return verdict.done(decision.reason)
-    if not ci_records.move(job.url, watch.id, "waiting", "acting"):
+    if not ci_records.claim(job.url, watch, ("waiting",), run.id):
         return verdict.done("another delivery is acting on this commit's CI")
-    ci_records.record_results(job.url, watch, decision.results, decision.blamed)
+    if not (resumed and ci_records.has_results(job.url, watch.id)):
+        ci_records.record_results(job.url, watch, decision.results, decision.blamed)
     return ACTS[decision.action](job, watch, bundle, decision)
 
 
@@ -97,7 +99,9 @@ def _reopen(job: Job, watch: WatchView) -> WatchView:
         watch.state in (*ci_records.FINAL_STATES, "acting", "expired")
         and watch.state != "superseded"
     ):
-        ci_records.move(job.url, watch.id, watch.state, "waiting", finished_at=None)
+        ci_records.move(
+            job.url, watch.id, watch.state, "waiting", finished_at=None, acting_run_id=None
+        )
         if watch.check_run_id is not None:
             checks.in_progress(job.repo, watch.check_run_id, "Re-checking the repository's CI", "")
     return ci_records.watch_by_id(job.url, watch.id) or watch
@@ -317,7 +321,7 @@ def _comment_once(job: Job, number: int, body: str, marker: str) -> None:
 
 
 def _timeout(job: Job, watch: WatchView, bundle: dict[str, Any]) -> Verdict:
-    if not ci_records.move(job.url, watch.id, ("expired", "waiting"), "acting"):
+    if not ci_records.claim(job.url, watch, ("expired", "waiting"), job.run.id):
         return verdict.done("CI on this commit was decided meanwhile")
     minutes = job.config.ci_timeout_minutes
     reason = f"no CI result within {minutes} minutes (`ci_timeout_minutes`)"

@@ -42,6 +42,7 @@ class WatchView:
     state: str
     reason: str | None
     deadline: dt.datetime
+    acting_run_id: int | None = None
 
 
 def _view(row: CiWatch) -> WatchView:
@@ -64,6 +65,7 @@ def _view(row: CiWatch) -> WatchView:
         state=row.state,
         reason=row.reason,
         deadline=deadline,
+        acting_run_id=row.acting_run_id,
     )
 
 
@@ -116,6 +118,25 @@ def move(
             .values(state=target, **values)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def claim(url: str, watch: WatchView, sources: tuple[str, ...], run_id: int) -> bool:
+    """Move the watch to `acting` for run `run_id`; True too when that run had claimed it already.
+
+    A run that dies between its claim and the end of its act (a killed worker, a GitHub outage
+    the queue retries) is run again under the same id, and must be able to finish; any other
+    run finds the commit decided.
+    """
+    if watch.state == "acting" and watch.acting_run_id == run_id:
+        return True
+    return move(url, watch.id, sources, "acting", acting_run_id=run_id)
+
+
+def has_results(url: str, watch_id: int) -> bool:
+    """Whether the CI results of this watch are recorded (a resumed act does not add them twice)."""
+    with session_scope(url) as session:
+        found = session.scalar(select(CiResult.id).where(CiResult.watch_id == watch_id).limit(1))
+        return found is not None
 
 
 def set_canary_run(url: str, watch_id: int, run_id: int) -> None:

@@ -5,7 +5,7 @@ the sweeper's deadline); `ci_results` holds what each CI suite said about it, as
 entries tied to the bundle hash.
 
 Revision ID: 0007_ci_results
-Revises: 0005_dashboard_indexes
+Revises: 0006_operator_records
 Create Date: 2026-12-01 13:40:00
 """
 
@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("canary_run_id", sa.BigInteger(), nullable=True),
         sa.Column("canary_nonce", sa.String(length=64), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("acting_run_id", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("deadline", Timestamp, nullable=False),
         sa.Column("created_at", Timestamp, nullable=False),

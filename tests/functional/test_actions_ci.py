@@ -148,6 +148,44 @@ def test_green_canary_and_smoke_pass_the_check_and_fill_the_body(
     print(f"green: CI read back in {waited:.1f}s")
 
 
+def test_a_run_that_died_while_acting_finishes_when_run_again_and_no_other_run_acts(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
+) -> None:
+    """The claim (waiting -> acting) names its run: when that run is run again (the sweeper
+    resumes a dead worker's run under the same id) it finishes the act, once; a delivery of
+    another suite still finds the commit decided."""
+    from app.github.flow import execute_run
+    from app.models import Run
+
+    repo = make_repo(fake_github)
+    ci(fake_github, [SMOKE])
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    head = fake_github.branch_sha(REPO, pull["head"])
+    read_back(fake_github, web, redis_conn)
+    assert watches(settings) == [(head, "success", 0)]
+    with session_scope(settings.database_url) as session:
+        watch = session.scalars(select(CiWatch)).one()
+        owner = watch.acting_run_id
+        other = session.scalar(
+            select(Run.id).where(Run.kind == "ci_result", Run.id != owner).limit(1)
+        )
+        # As if the owner died right after its claim: nothing recorded, nothing finished.
+        watch.state = "acting"
+        for result in session.scalars(select(CiResult)):
+            session.delete(result)
+    assert owner is not None and other is not None
+    assert "already decided (acting)" in execute_run(settings, other).reason
+    assert watches(settings) == [(head, "acting", 0)]
+    execute_run(settings, owner)
+    assert watches(settings) == [(head, "success", 0)]
+    with session_scope(settings.database_url) as session:
+        recorded = [(r.kind, r.conclusion) for r in session.scalars(select(CiResult))]
+    assert recorded == [("smoke", "success")]
+    execute_run(settings, owner)  # once finished, running it again does nothing
+    with session_scope(settings.database_url) as session:
+        assert len(list(session.scalars(select(CiResult)))) == 1
+
+
 def test_workflows_awaiting_approval_end_neutral_with_one_comment(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:

@@ -7,68 +7,23 @@ it again, and from then on a label that is not the trigger label adds no run at 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from redis import Redis
-from rq import Queue, Worker
-from sqlalchemy import create_engine, select
+from rq import Queue
+from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
-from app.models import Base, Repository, Run
+from app.models import Repository, Run
 from tests.fakes import webhooks
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.fakes.github.deliver import labeled, repository, send
 from tests.fakes.github.fixtures import fake_github
-from workers import jobs, queues
+from tests.functional.test_github_flow import SECRET, settings, web, work
+from workers import queues
 
-__all__ = ["fake_github"]
-
-SECRET = "whsec-config-reads"
-
-
-@pytest.fixture
-def settings(
-    tmp_path: Path, fake_github: FakeGitHub, redis_url: str, redis_conn: Redis
-) -> Iterator[Settings]:
-    url = f"sqlite:///{tmp_path / 'fixwurx.sqlite3'}"
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    configured = Settings(
-        app_id=str(fake_github.app_id),
-        private_key=fake_github.private_key_pem,
-        github_api_url=fake_github.api_url,
-        app_slug=fake_github.slug,
-        webhook_secret=SECRET,
-        database_url=url,
-        redis_url=redis_url,
-    )
-    jobs.configure(configured)
-    yield configured
-    jobs.configure(None)
-
-
-@pytest.fixture
-def web(settings: Settings) -> Any:
-    from webhooks import create_app
-
-    config = {
-        "TESTING": True,
-        "WEBHOOK_SECRET": SECRET,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "APP_SLUG": settings.app_slug,
-    }
-    return create_app(config).test_client()
-
-
-def work(redis_conn: Redis) -> None:
-    names = [Queue(name, connection=redis_conn) for name in queues.QUEUES]
-    Worker(names, connection=redis_conn).work(burst=True)
+__all__ = ["fake_github", "settings", "web"]
 
 
 def installed(repo: FakeRepo) -> Any:
