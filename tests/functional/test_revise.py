@@ -12,7 +12,7 @@ from app.models import PullRequest
 from app.runs import verdict
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github.fixtures import fake_github, github_settings
-from tests.fakes.github.server import git, pull_node_id
+from tests.fakes.github.server import git
 from tests.unit.github.conftest import settings
 from tests.unit.github.helpers import execute_run, make_run, run_row
 
@@ -54,21 +54,7 @@ def test_revise_commits_on_top_of_the_pull_requests_patch(
     branch = f"fixwurx/issue-{issue}"
     patch = fake_github.commit_files("octo/app", branch, {"ages.py": PATCHED}, f"Fix #{issue}")
     created = fake_github.repos["octo/app"]
-    number = fake_github.add_issue("octo/app", f"Fix #{issue}", "")
-    created.issues[number]["pull"] = True
-    created.pulls[number] = {
-        "number": number,
-        "node_id": pull_node_id(created, number),
-        "title": f"Fix #{issue}",
-        "body": "",
-        "head": branch,
-        "base": "main",
-        "base_sha": fake_github.branch_sha("octo/app", "main"),
-        "draft": True,
-        "state": "open",
-        "merged": False,
-        "merge_sha": None,
-    }
+    number = fake_github.open_pull(created, f"Fix #{issue}", "", branch, "main", True)["number"]
     with session_scope(settings.database_url) as session:
         session.add(
             PullRequest(

@@ -13,29 +13,13 @@ from app.db import session_scope
 from app.models import PatchBundleRecord, PullRequest
 from app.patches import PatchBundle
 from tests.fakes.github import FakeGitHub, FakeRepo
-from tests.fakes.github.server import pull_node_id
 from tests.unit.github.helpers import bodies, execute_run, make_run, run_row
 
 
 def open_pull(fake: FakeGitHub, head: str, body: str = "", base: str = "main") -> int:
     """A pull request in the fake from `head` (which must exist) into `base`."""
-    repo = fake.repos["octo/app"]
-    number = fake.add_issue("octo/app", f"Changes from {head}", body)
-    repo.issues[number]["pull"] = True
-    repo.pulls[number] = {
-        "number": number,
-        "node_id": pull_node_id(repo, number),
-        "title": f"Changes from {head}",
-        "body": body,
-        "head": head,
-        "base": base,
-        "base_sha": fake.branch_sha("octo/app", base),
-        "draft": False,
-        "state": "open",
-        "merged": False,
-        "merge_sha": None,
-    }
-    return number
+    pull = fake.open_pull(fake.repos["octo/app"], f"Changes from {head}", body, head, base, False)
+    return int(pull["number"])
 
 
 def made_bundle(value: str, explanation: str = "") -> PatchBundle:
