@@ -240,6 +240,8 @@ class EgressProxy:
         raise _Refused("403 Forbidden", f"{target.host}:{target.port}: " + "; ".join(reasons))
 
     def _refuse(self, client: socket.socket, status: str, reason: str) -> None:
+        # The reason quotes what the step sent: no control character reaches a log line.
+        reason = "".join(c if c.isprintable() else "?" for c in reason)[:300]
         log.warning("egress: refused: %s", reason)
         with self._lock:
             self.refusals.append(reason)

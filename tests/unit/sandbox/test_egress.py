@@ -89,7 +89,7 @@ def test_an_install_step_cannot_reach_a_loopback_listener_while_uv_installs_from
     uv_bin = os.path.realpath(uv.find_uv_bin())
     script = (
         f"{sys.executable} -c '{PROBE}' {port} 127.0.0.1:{port} localhost:{port} "
-        "169.254.169.254:80 10.1.2.3:443; "
+        "169.254.169.254:80 10.1.2.3:443 files.pythonhosted.org:22; "
         f"{uv_bin} pip install -q --no-cache --target {work}/site --python {sys.executable} "
         "--index-url https://pypi.org/simple iniconfig==2.0.0"
     )
@@ -100,10 +100,11 @@ def test_an_install_step_cannot_reach_a_loopback_listener_while_uv_installs_from
     assert result.returncode == 0, result
     assert "direct: refused" in result.stdout
     assert "direct: connected" not in result.stdout
-    for target in (f"127.0.0.1:{port}", f"localhost:{port}", "169.254.169.254:80", "10.1.2.3:443"):
+    targets = (f"127.0.0.1:{port}", f"localhost:{port}", "169.254.169.254:80", "10.1.2.3:443")
+    for target in (*targets, "files.pythonhosted.org:22"):
         assert f"proxy: {target} HTTP/1.1 403" in result.stdout, result.stdout
+        assert f"refused: {target} is not a configured package index" in " ".join(result.warnings)
     assert not _accepted(listener)
-    assert any("169.254.169.254:80" in w for w in result.warnings)
     # ...while the real index answered through the proxy in the same run.
     assert (work / "site" / "iniconfig" / "__init__.py").is_file()
     tunnels = [r.getMessage() for r in caplog.records if "connected to" in r.getMessage()]
