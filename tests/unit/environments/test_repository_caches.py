@@ -55,12 +55,21 @@ def test_the_cli_never_hands_one_repositorys_uv_cache_to_another(
 ) -> None:
     monkeypatch.setenv("FIXWURX_ENV_CACHE", str(tmp_path / "cache"))
     first = _checkout(tmp_path / "a")
-    second = _checkout(tmp_path / "b")
+    second = _checkout(tmp_path / "b", "https://github.com/o/b.git")
+    assert _cli_request(first, ()).scope == f"path:{first.resolve()}"
+    assert _cli_request(second, ()).scope == "remote:https://github.com/o/b.git"
     prepare(first, _cli_request(first, (PLANT,)))
     # The same step in B fails if it finds A's .pth: B's cache must not be A's.
     prepare(second, _cli_request(second, (PLANT,)))
     planted = sorted((tmp_path / "cache" / "uv").glob("*/planted.pth"))
     assert len(planted) == 2 and planted[0].parent != planted[1].parent
+
+
+def test_a_request_without_a_scope_shares_no_cache(tmp_path: Path) -> None:
+    for name in ("a", "b"):  # the second build fails if it finds the first one's .pth
+        root = _checkout(tmp_path / name)
+        prepare(root, EnvironmentRequest(setup=(PLANT,), cache_dir=tmp_path / "cache"))
+    assert len(list((tmp_path / "cache" / "uv").glob("*/planted.pth"))) == 2
 
 
 def test_the_cli_scope_is_the_origin_url_without_credentials_else_the_path(tmp_path: Path) -> None:
