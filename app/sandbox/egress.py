@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.sandbox.egress_policy import EgressPolicy, normal_host, refused_address
+from app.sandbox.egress_upstream import Upstream, upstream_for
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,19 @@ class _Refused(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """Where a request wants to go, and what to send once connected."""
+    """Where a request wants to go, and what to send once connected.
+
+    `first_bytes` go to the index itself. A plain-HTTP request sent to the operator's upstream
+    proxy instead keeps its absolute form (`proxied_head`, without the blank line) and gains
+    the upstream's credentials before `rest`, the bytes that followed the client's header.
+    """
 
     host: str
     port: int
     tunnel: bool
     first_bytes: bytes = b""
+    proxied_head: bytes = b""
+    rest: bytes = b""
 
 
 class EgressProxy:
@@ -161,13 +169,13 @@ class EgressProxy:
             self._open.add(client)
         try:
             target = self._request(client)
-            upstream = self._connect(target)
+            upstream, first = self._connect(target)
             with self._lock:
                 self._open.add(upstream)
             if target.tunnel:
                 client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            if target.first_bytes:
-                upstream.sendall(target.first_bytes)
+            if first:
+                upstream.sendall(first)
             self._record_tunnel(f"{target.host}:{target.port}")
             _relay(client, upstream, self._closed)
         except _Refused as exc:
@@ -205,17 +213,25 @@ class EgressProxy:
                 for line in lines[1:]
                 if line and not line.lower().startswith((b"proxy-", b"connection:"))
             ]
-            first = f"{method} /{path} {version}\r\n".encode("ascii")
-            first += b"".join(h + b"\r\n" for h in headers) + b"Connection: close\r\n\r\n"
-            return Target(host, port, tunnel=False, first_bytes=first + rest)
+            tail = b"".join(h + b"\r\n" for h in headers) + b"Connection: close\r\n"
+            direct = f"{method} /{path} {version}\r\n".encode("ascii") + tail + b"\r\n"
+            proxied = f"{method} {target} {version}\r\n".encode("ascii") + tail
+            return Target(host, port, False, direct + rest, proxied, rest)
         raise _Refused("405 Method Not Allowed", f"{method} {target[:100]} is not allowed")
 
     def _check_listed(self, host: str, port: int) -> None:
         if not self.policy.allows(host, port):
             raise _Refused("403 Forbidden", f"{host}:{port} is not a configured package index")
 
-    def _connect(self, target: Target) -> socket.socket:
-        """A socket connected to a checked address of the target (resolved here, once)."""
+    def _connect(self, target: Target) -> tuple[socket.socket, bytes]:
+        """A socket on the way to the target, and the bytes to send it first.
+
+        Directly: connected to a checked address of the target (resolved here, once). Through
+        the operator's upstream proxy when FixWurx's environment names one.
+        """
+        via = upstream_for(target.host, tunnel=target.tunnel)
+        if via is not None:
+            return _through(via, target)
         trusted = self.policy.is_trusted(target.host)
         try:
             infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
@@ -236,7 +252,7 @@ class EgressProxy:
                 reasons.append(f"{address[0]}: {exc}")
                 continue
             sock.settimeout(None)
-            return sock
+            return sock, target.first_bytes
         raise _Refused("403 Forbidden", f"{target.host}:{target.port}: " + "; ".join(reasons))
 
     def _refuse(self, client: socket.socket, status: str, reason: str) -> None:
@@ -257,6 +273,31 @@ class EgressProxy:
         log.info("egress: connected to %s", where)
         with self._lock:
             self.tunnels.append(where)
+
+
+def _through(via: Upstream, target: Target) -> tuple[socket.socket, bytes]:
+    """A connection through the operator's proxy: a tunnel it opened, or the request for it."""
+    try:
+        sock = socket.create_connection((via.host, via.port), timeout=CONNECT_TIMEOUT_S)
+    except OSError as exc:
+        raise _Refused("502 Bad Gateway", f"the upstream proxy is unreachable: {exc}") from None
+    if not target.tunnel:
+        sock.settimeout(None)
+        return sock, target.proxied_head + via.header() + b"\r\n" + target.rest
+    where = f"{target.host}:{target.port}".encode()
+    try:
+        sock.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (where, where, via.header()))
+        head, rest = _read_head(sock)
+    except (_Refused, OSError) as exc:
+        sock.close()
+        raise _Refused("502 Bad Gateway", f"the upstream proxy did not answer: {exc}") from None
+    status = head.split(b"\r\n", 1)[0]
+    if status.split(b" ")[1:2] != [b"200"] or rest:
+        sock.close()
+        shown = status[:100].decode("ascii", "replace")
+        raise _Refused("502 Bad Gateway", f"the upstream proxy refused {where.decode()}: {shown}")
+    sock.settimeout(None)
+    return sock, target.first_bytes
 
 
 def _read_head(client: socket.socket) -> tuple[bytes, bytes]:

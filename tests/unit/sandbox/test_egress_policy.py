@@ -6,6 +6,7 @@ a connection, not merely that an error came back.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.server
 import socket
@@ -18,6 +19,7 @@ import pytest
 from app.sandbox import egress
 from app.sandbox.egress import EgressProxy
 from app.sandbox.egress_policy import EgressPolicy, refused_address
+from app.sandbox.egress_upstream import Upstream, upstream_for
 
 
 @pytest.mark.parametrize(
@@ -194,3 +196,48 @@ def test_connections_beyond_the_bound_are_refused(monkeypatch: pytest.MonkeyPatc
         for sock in held:
             sock.close()
     assert answer.startswith(b"HTTP/1.1 503"), answer
+
+
+def test_an_operators_upstream_proxy_is_chained_with_its_credentials_kept_outside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bytes] = []
+
+    def upstream(server: socket.socket) -> None:
+        conn, _ = server.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(1024)
+            seen.append(head)
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            conn.sendall(conn.recv(1024))  # echo one message through the tunnel
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        threading.Thread(target=upstream, args=(server,), daemon=True).start()
+        port = server.getsockname()[1]
+        monkeypatch.setenv("HTTPS_PROXY", f"http://corp:p%40ss@127.0.0.1:{port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with EgressProxy(EgressPolicy.of([("index.invalid", 443)])) as proxy:
+            refused = _ask(proxy, b"CONNECT other.invalid:443 HTTP/1.1\r\n\r\n")
+            with socket.socket(socket.AF_UNIX) as client:
+                client.settimeout(5)
+                client.connect(proxy.socket_path)
+                client.sendall(b"CONNECT index.invalid:443 HTTP/1.1\r\n\r\n")
+                answer = client.recv(1024)
+                client.sendall(b"ping")
+                echoed = client.recv(1024)
+    assert refused.startswith(b"HTTP/1.1 403")
+    assert answer.startswith(b"HTTP/1.1 200") and echoed == b"ping"
+    assert len(seen) == 1 and seen[0].startswith(b"CONNECT index.invalid:443 HTTP/1.1\r\n")
+    assert b"Proxy-Authorization: Basic " + base64.b64encode(b"corp:p@ss") in seen[0]
+
+
+def test_no_proxy_hosts_are_reached_directly() -> None:
+    env = {"HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": "localhost,.example.com"}
+    assert upstream_for("files.example.com", tunnel=True, environ=env) is None
+    assert upstream_for("pypi.org", tunnel=True, environ=env) == Upstream("proxy.corp", 3128)
+    assert upstream_for("pypi.org", tunnel=False, environ=env) is None  # no HTTP_PROXY
