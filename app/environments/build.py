@@ -227,6 +227,13 @@ def _failure(step: str, result: sandbox.SandboxResult, timeout: float) -> str:
         return f"environment: {step} did not finish within {timeout:.0f}s"
     tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-6:]
     shown = "\n".join(f"    {line}" for line in tail) or "    (no output)"
+    refused = [w for w in result.warnings if w.startswith("egress proxy refused")][:5]
+    if refused:  # install steps reach only the configured indexes: say what was not reached
+        shown += "\n" + "\n".join(f"    {line}" for line in refused)
+        shown += (
+            "\n    (install steps reach only the configured package indexes; if that host serves "
+            "packages, add it to FIXWURX_EGRESS_HOSTS or to the index settings)"
+        )
     return f"environment: {step} failed (exit {result.returncode}):\n{shown}"
 
 

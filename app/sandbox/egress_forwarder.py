@@ -19,6 +19,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 _CHUNK = 65536
 
@@ -58,7 +59,8 @@ def _serve(server: socket.socket, path: str) -> None:
     while True:
         try:
             client, _ = server.accept()
-        except OSError:
+        except OSError:  # out of descriptors, say: wait rather than spin
+            time.sleep(0.05)
             continue
         worker = threading.Thread(target=_handle, args=(client, path))
         worker.daemon = True

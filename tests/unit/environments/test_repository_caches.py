@@ -108,3 +108,17 @@ def test_a_step_that_writes_past_its_disk_limit_into_the_uv_cache_is_stopped(
     request = EnvironmentRequest(setup=(flood,), scope="repo:flood", cache_dir=tmp_path / "cache")
     with pytest.raises(EnvironmentBuildError, match="over its limit of 20 MiB"):
         prepare(root, request)
+
+
+def test_a_step_that_reaches_for_an_unlisted_host_fails_naming_it(tmp_path: Path) -> None:
+    root = _checkout(tmp_path / "repo")
+    reach = (
+        'python3 -c "import urllib.request; '
+        "urllib.request.urlopen('http://169.254.169.254/latest/meta-data/', timeout=10)\""
+    )
+    request = EnvironmentRequest(setup=(reach,), scope="repo:reach", cache_dir=tmp_path / "cache")
+    with pytest.raises(EnvironmentBuildError) as caught:
+        prepare(root, request)
+    message = str(caught.value)
+    assert "egress proxy refused: 169.254.169.254:80 is not a configured package index" in message
+    assert "FIXWURX_EGRESS_HOSTS" in message
