@@ -289,7 +289,7 @@ def _run_subprocess(
                 timeout=timeout,
                 output_bytes=limits.output_bytes,
                 kill_rest=who.kill_all,
-                watchdog=_watchdog(limits, [cwd, Path(home)], who.uid),
+                watchdog=_watchdog(limits, [cwd, Path(home), *mounts.writable_paths], who.uid),
             )
     finally:
         shutil.rmtree(home, ignore_errors=True)
