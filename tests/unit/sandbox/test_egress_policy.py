@@ -241,3 +241,20 @@ def test_no_proxy_hosts_are_reached_directly() -> None:
     assert upstream_for("files.example.com", tunnel=True, environ=env) is None
     assert upstream_for("pypi.org", tunnel=True, environ=env) == Upstream("proxy.corp", 3128)
     assert upstream_for("pypi.org", tunnel=False, environ=env) is None  # no HTTP_PROXY
+
+
+def test_an_idle_tunnel_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(egress, "IDLE_TIMEOUT_S", 1.0)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        policy = EgressPolicy.of([("127.0.0.1", port)], trusted=["127.0.0.1"])
+        with EgressProxy(policy) as proxy, socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(10)
+            client.connect(proxy.socket_path)
+            client.sendall(f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n".encode())
+            assert client.recv(1024).startswith(b"HTTP/1.1 200")
+            started = time.monotonic()
+            assert client.recv(1024) == b""  # closed by the proxy, not by the peer
+            assert 0.9 < time.monotonic() - started < 5
