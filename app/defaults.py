@@ -62,8 +62,11 @@ MAX_DIFF_LINES = 400
 ENV_BUILD_TIMEOUT_S = 600.0
 #: At most this many environments are kept per cache directory; the least recently used go.
 ENV_CACHE_MAX_ENTRIES = 12
-#: ...and at most this many megabytes of them.
+#: ...and at most this many megabytes of them, the repositories' uv caches included.
 ENV_CACHE_MAX_MB = 6000
+#: One repository's uv download cache may hold this many megabytes (FIXWURX_UV_CACHE_MAX_MB
+#: overrides): measured after every install step, emptied (and the build says so) when over.
+ENV_UV_CACHE_MAX_MB = 2048
 #: Interpreters tried, newest first, before giving up on collecting the tests.
 ENV_MAX_INTERPRETERS = 4
 #: The oldest interpreter an environment may use (uv and the test tools need it).

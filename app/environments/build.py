@@ -19,7 +19,8 @@ from pathlib import Path
 
 import uv
 
-from app import sandbox
+from app import defaults, sandbox
+from app.environments import cache
 from app.environments.detect import Declared
 from app.environments.indexes import operator_indexes
 from app.environments.interpreters import Interpreter
@@ -47,8 +48,16 @@ class BuildLog:
 class Builder:
     """Builds the venv of one key in `folder` with `interpreter`."""
 
-    def __init__(self, folder: Path, interpreter: Interpreter, uv_cache: Path, timeout: float):
+    def __init__(
+        self,
+        folder: Path,
+        interpreter: Interpreter,
+        uv_cache: Path,
+        timeout: float,
+        uv_cache_max_mb: int = defaults.ENV_UV_CACHE_MAX_MB,
+    ):
         self.folder = folder
+        self.uv_cache_max_mb = uv_cache_max_mb
         self.interpreter = interpreter
         self.timeout = timeout
         self.uv_cache = uv_cache
@@ -182,14 +191,35 @@ class Builder:
             limits=BUILD_LIMITS,
             readonly_paths=[p for p in readonly if not str(p).startswith("/usr/")],
             mounts=sandbox.Mounts(
-                network=network, host_python=False, writable_paths=(self.uv_cache,)
+                network=network,
+                host_python=False,
+                writable_paths=(self.uv_cache,),
+                egress=operator_indexes().egress,
             ),
         )
+        self._cap_uv_cache(step)
         if not result.ok:
             log.info("environment: %s failed (exit %s)", step, result.returncode)
             if fatal:
                 raise EnvironmentBuildError(_failure(step, result, self.timeout))
         return result
+
+    def _cap_uv_cache(self, step: str) -> None:
+        """Measure the uv cache after a step; over its cap it is emptied, and the build says so.
+
+        A step may add at most its disk limit to the build folder and the cache together (the
+        watchdog measures both); this bounds what stays behind across steps and builds.
+        """
+        size = cache.uv_cache_mb(self.uv_cache)
+        if size <= self.uv_cache_max_mb:
+            return
+        cache.empty_uv_cache(self.uv_cache)
+        note = (
+            f"{step} left the uv cache at {size:.0f} MB, over its cap of {self.uv_cache_max_mb} "
+            "MB (FIXWURX_UV_CACHE_MAX_MB): the cache was emptied"
+        )
+        log.warning("environment: %s", note)
+        self.log.notes.append(note)
 
 
 def _failure(step: str, result: sandbox.SandboxResult, timeout: float) -> str:
@@ -197,6 +227,13 @@ def _failure(step: str, result: sandbox.SandboxResult, timeout: float) -> str:
         return f"environment: {step} did not finish within {timeout:.0f}s"
     tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-6:]
     shown = "\n".join(f"    {line}" for line in tail) or "    (no output)"
+    refused = [w for w in result.warnings if w.startswith("egress proxy refused")][:5]
+    if refused:  # install steps reach only the configured indexes: say what was not reached
+        shown += "\n" + "\n".join(f"    {line}" for line in refused)
+        shown += (
+            "\n    (install steps reach only the configured package indexes; if that host serves "
+            "packages, add it to FIXWURX_EGRESS_HOSTS or to the index settings)"
+        )
     return f"environment: {step} failed (exit {result.returncode}):\n{shown}"
 
 

@@ -8,7 +8,10 @@ Layout under the cache directory (one per CLI user or App worker):
     choices/<digest>.json  which key a request (dependency files, setup, python, probe) chose
     locks/<key>.lock       flock(2): two runs never build the same key at once
     uv/<scope>/            uv's download cache, shared only by the builds of one scope (one
-                           repository in the App), removed with that scope's last environment
+                           repository: the App's repository id, the CLI's origin URL or path),
+                           removed with that scope's last environment, capped in size
+    uv-used/<scope>        touched on every build of the scope: its mtime orders eviction (kept
+                           outside uv/<scope>/, which install steps can write)
 
 The key is a hash of the interpreter and of the dependency files and setup commands, so an edit
 to any of them builds a new environment, and everything else reuses the old one.
@@ -45,6 +48,24 @@ def scope_id(scope: str) -> str:
 def uv_cache(cache: Path, scope: str) -> Path:
     """uv's download cache for the builds of `scope`."""
     return cache / "uv" / scope_id(scope)
+
+
+def touch_uv_cache(cache: Path, scope: str) -> None:
+    """Record a use of `scope`'s uv cache (for least-recently-used eviction)."""
+    folder = cache / "uv-used"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / scope_id(scope)).touch()
+
+
+def uv_cache_mb(folder: Path) -> float:
+    """How many MB a uv cache holds (files only, links not followed)."""
+    return _size_mb(folder)
+
+
+def empty_uv_cache(folder: Path) -> None:
+    """Remove everything in a uv cache, keeping the (empty) directory for the next step."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 def env_dir(cache: Path, key: str) -> Path:
@@ -113,44 +134,72 @@ def recall_choice(cache: Path, digest: str) -> str | None:
     return key if isinstance(key, str) and ready(cache, key) is not None else None
 
 
-def evict(cache: Path, keep: str, max_entries: int, max_mb: int) -> list[str]:
-    """Remove the least recently used environments beyond the bounds; never `keep`."""
-    entries = []
+def evict(
+    cache: Path, keep: str, max_entries: int, max_mb: int, keep_scope: str | None = None
+) -> list[str]:
+    """Remove the least recently used environments and uv caches beyond the bounds.
+
+    `max_entries` counts environments; `max_mb` counts environments and uv caches together, so
+    a cache a build filled is evicted like an environment. Never `keep`, nor `keep_scope`'s uv
+    cache (both in use). Returns the removed keys (`uv/<scope id>` for a uv cache).
+    """
+    entries: list[tuple[float, str, str, float]] = []  # (last use, kind, name, MB)
     for folder in (cache / "envs").glob("*"):
         record = ready(cache, folder.name)
         if record is None:
             continue
         used = folder / "used"
         stamp = used.stat().st_mtime if used.exists() else 0.0
-        entries.append((stamp, folder.name, float(record.get("mb", 0.0))))
-    entries.sort(reverse=True)  # most recent first
-    removed: list[str] = []
-    total = sum(mb for _, _, mb in entries)
-    while entries and (len(entries) > max_entries or total > max_mb):
-        stamp, key, mb = entries.pop()
-        if key == keep:
-            if not entries:
-                break
-            entries.insert(0, (stamp, key, mb))
+        entries.append((stamp, "env", folder.name, float(record.get("mb", 0.0))))
+    kept_uv = scope_id(keep_scope) if keep_scope is not None else None
+    for folder in (cache / "uv").glob("*"):
+        if folder.is_symlink() or not folder.is_dir():
             continue
-        discard(cache, key)
-        removed.append(key)
+        stamp_file = cache / "uv-used" / folder.name
+        stamp = stamp_file.stat().st_mtime if stamp_file.exists() else 0.0
+        entries.append((stamp, "uv", folder.name, uv_cache_mb(folder)))
+    entries.sort(reverse=True)  # most recent first
+    total = sum(mb for *_, mb in entries)
+    count = sum(1 for _, kind, *_ in entries if kind == "env")
+    removable = [e for e in entries if (e[1], e[2]) not in (("env", keep), ("uv", kept_uv))]
+    removed: list[str] = []
+    while True:
+        over_size = total > max_mb
+        if count <= max_entries and not over_size:
+            break
+        pool = [e for e in removable if over_size or e[1] == "env"]
+        if not pool:
+            break
+        victim = pool[-1]  # the least recently used
+        removable.remove(victim)
+        _stamp, kind, name, mb = victim
+        if kind == "env":
+            discard(cache, name)
+            removed.append(name)
+            count -= 1
+        else:
+            shutil.rmtree(cache / "uv" / name, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (cache / "uv-used" / name).unlink()
+            removed.append(f"uv/{name}")
         total -= mb
     if removed:
-        _drop_orphan_uv_caches(cache)
+        _drop_orphan_uv_caches(cache, kept_uv)
     return removed
 
 
-def _drop_orphan_uv_caches(cache: Path) -> None:
+def _drop_orphan_uv_caches(cache: Path, in_use: str | None = None) -> None:
     """Remove the uv caches of scopes that have no environment left (they would only grow)."""
     alive = {
         str(record.get("scope", "shared"))
         for folder in (cache / "envs").glob("*")
         if (record := ready(cache, folder.name)) is not None
-    }
+    } | ({in_use} if in_use else set())
     for folder in (cache / "uv").glob("*"):
         if folder.name not in alive and folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (cache / "uv-used" / folder.name).unlink()
 
 
 def _size_mb(folder: Path) -> float:

@@ -5,6 +5,12 @@ steps itself (app/sandbox/environment.py). pip's configuration files are host fi
 does not show, and uv does not read them, so their `index-url`, `extra-index-url` and
 `find-links` become uv arguments here, and `cert` uv's SSL_CERT_FILE. Local indexes (file://
 URLs, directories) must be visible inside the sandbox: `readonly_paths` lists them.
+
+The same settings make the egress allow-list (`egress`): an install step may connect only to the
+hosts and ports of these indexes and find-links (uv's UV_INDEX and UV_DEFAULT_INDEX included),
+PyPI's two hosts when no index replaces PyPI, and the hosts in FIXWURX_EGRESS_HOSTS (where an
+index redirects its file downloads). Every host the operator names this way is "trusted": it
+may resolve to a private address (a devpi on the LAN). PyPI by default is not.
 """
 
 from __future__ import annotations
@@ -12,14 +18,18 @@ from __future__ import annotations
 import configparser
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from app.sandbox.egress_policy import PYPI_ENDPOINTS, EgressPolicy
 from app.sandbox.environment import index_env
 
 #: pip's configuration files, lowest priority first (PIP_CONFIG_FILE is added last).
 PIP_CONFIG_FILES = ("/etc/pip.conf", "~/.pip/pip.conf", "~/.config/pip/pip.conf")
+#: Extra `host[:port]` entries (space- or comma-separated) install steps may reach: the hosts
+#: an index redirects its downloads to. Port 443 when none is given.
+EGRESS_HOSTS_VAR = "FIXWURX_EGRESS_HOSTS"
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,8 @@ class IndexSettings:
     readonly_paths: tuple[Path, ...]
     #: Variables for the install steps: uv reads SSL_CERT_FILE, not pip's `cert`.
     env: dict[str, str]
+    #: Where install steps may connect (the egress proxy's allow-list).
+    egress: EgressPolicy = field(default_factory=EgressPolicy.pypi)
 
 
 @functools.cache
@@ -69,7 +81,53 @@ def operator_indexes() -> IndexSettings:
         variables["SSL_CERT_FILE"] = cert
         if not cert.startswith("/etc/ssl/"):  # the sandbox's /etc holds /etc/ssl already
             paths.append(Path(os.path.realpath(cert)))
-    return IndexSettings(tuple(args), tuple(dict.fromkeys(paths)), variables)
+    egress = egress_policy(values, env, os.environ.get(EGRESS_HOSTS_VAR, ""))
+    return IndexSettings(tuple(args), tuple(dict.fromkeys(paths)), variables, egress)
+
+
+def egress_policy(values: dict[str, str], env: dict[str, str], extra_hosts: str) -> EgressPolicy:
+    """The allow-list for install steps from the index settings (see the module docstring).
+
+    `values`: pip's settings after the environment's overrides; `env`: the index variables the
+    steps get (uv reads UV_INDEX and UV_DEFAULT_INDEX itself); `extra_hosts`: FIXWURX_EGRESS_HOSTS.
+    """
+    urls = [values.get("index-url", ""), *values.get("extra-index-url", "").split()]
+    urls += values.get("find-links", "").replace(",", " ").split()
+    urls += [_index_url(entry) for entry in env.get("UV_INDEX", "").split()]
+    urls.append(_index_url(env.get("UV_DEFAULT_INDEX", "")))
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "UV_EXTRA_INDEX_URL"):
+        urls += env.get(name, "").replace(",", " ").split()  # pip inside a setup step reads these
+    endpoints = [endpoint for url in urls if (endpoint := _endpoint(url)) is not None]
+    endpoints += [_host_port(entry) for entry in extra_hosts.replace(",", " ").split()]
+    trusted = {host for host, _port in endpoints}
+    replaced = values.get("index-url") or env.get("UV_DEFAULT_INDEX") or env.get("PIP_INDEX_URL")
+    if not replaced:  # PyPI stays the default index: its hosts, but not trusted
+        endpoints += PYPI_ENDPOINTS
+    return EgressPolicy.of(endpoints, trusted)
+
+
+def _index_url(entry: str) -> str:
+    """The URL of a UV_INDEX entry, which may be `name=url`."""
+    name, sep, rest = entry.partition("=")
+    return rest if sep and "://" not in name else entry
+
+
+def _host_port(entry: str) -> tuple[str, int]:
+    """`host` or `host:port` (port 443 when absent)."""
+    host, sep, port = entry.rpartition(":")
+    return (host, int(port)) if sep and port.isdigit() else (entry, 443)
+
+
+def _endpoint(url: str) -> tuple[str, int] | None:
+    """(host, port) of an http(s) URL; None for file:// URLs and plain paths."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return None
+    try:
+        port = parsed.port
+    except ValueError:
+        return None
+    return parsed.hostname, port or (443 if parsed.scheme == "https" else 80)
 
 
 def _pip_config() -> dict[str, str]:

@@ -28,8 +28,9 @@ class EnvironmentRequest:
     `scope`: who may share the environments and the uv download cache built for this request.
     Install steps run the repository's own code (setup commands, setup.py) with the venv and
     uv's cache writable, so an environment or a cached wheel built for one repository must never
-    be handed to another: the App passes the repository, and two repositories with the same
-    dependency files still build apart. The CLI leaves it empty (one user's own checkouts).
+    be handed to another: the App passes the repository, the CLI the checkout's origin URL or
+    path (scopes.py), and two repositories with the same dependency files still build apart.
+    Empty: the work copy's own path, shared with nothing.
     """
 
     setup: tuple[str, ...] = ()
@@ -40,6 +41,20 @@ class EnvironmentRequest:
     build_timeout: float = defaults.ENV_BUILD_TIMEOUT_S
     max_entries: int = defaults.ENV_CACHE_MAX_ENTRIES
     max_mb: int = defaults.ENV_CACHE_MAX_MB
+    uv_cache_max_mb: int = field(default_factory=lambda: default_uv_cache_max_mb())
+
+
+def default_uv_cache_max_mb() -> int:
+    """FIXWURX_UV_CACHE_MAX_MB, else ENV_UV_CACHE_MAX_MB; a bad value is an error naming it."""
+    raw = os.environ.get("FIXWURX_UV_CACHE_MAX_MB", "").strip()
+    if not raw:
+        return defaults.ENV_UV_CACHE_MAX_MB
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadInput(
+            f"FIXWURX_UV_CACHE_MAX_MB={raw!r} is not a positive number of megabytes; "
+            f"set it to e.g. {defaults.ENV_UV_CACHE_MAX_MB} or unset it"
+        )
+    return int(raw)
 
 
 def default_cache_dir() -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from app import defaults, sandbox
@@ -19,6 +20,7 @@ from app.environments.build import Builder
 from app.environments.detect import Declared, detect
 from app.environments.interpreters import Interpreter, candidates, describe_installed
 from app.environments.model import Environment, EnvironmentBuildError, EnvironmentRequest
+from app.environments.scopes import path_scope
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ def prepare(
         )
     cache_dir = request.cache_dir
     cache_dir.mkdir(parents=True, exist_ok=True)
+    if not request.scope:  # no scope named: this directory alone, never a shared one
+        request = replace(request, scope=path_scope(root))
     choice = cache.key_for(
         request.scope, declared.fingerprint, request.python or "", *request.probe
     )
@@ -71,7 +75,7 @@ def prepare(
         problem = _probe(root, env, request)
         if problem is None:
             cache.remember_choice(cache_dir, choice, key)
-            cache.evict(cache_dir, key, request.max_entries, request.max_mb)
+            cache.evict(cache_dir, key, request.max_entries, request.max_mb, request.scope)
             say(env.how)
             return env
         failures.append(f"Python {interpreter.version_text}: {problem}")
@@ -87,8 +91,6 @@ def prepare(
 
 
 def _with_note(env: Environment, note: str) -> Environment:
-    from dataclasses import replace
-
     return replace(env, notes=(*env.notes, note))
 
 
@@ -113,9 +115,11 @@ def _built(
         folder = cache.env_dir(cache_dir, key)
         try:
             uv_cache = cache.uv_cache(cache_dir, request.scope)
-            built = Builder(folder, interpreter, uv_cache, request.build_timeout).build(
-                root, declared
+            cache.touch_uv_cache(cache_dir, request.scope)
+            builder = Builder(
+                folder, interpreter, uv_cache, request.build_timeout, request.uv_cache_max_mb
             )
+            built = builder.build(root, declared)
         except BaseException:
             cache.discard(cache_dir, key)
             raise

@@ -14,6 +14,7 @@ from app import defaults
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.config import Settings
 from app.environments import EnvironmentRequest
+from app.environments.scopes import checkout_scope
 from app.errors import BadInput, ConfigError, FixwurxError, PatchError
 from app.local.history import close_cli_run, open_cli_run
 from app.local.report import fixed_report, not_fixed_report
@@ -94,6 +95,7 @@ def _environment_request(request: FixRequest) -> EnvironmentRequest | None:
     return EnvironmentRequest(
         setup=request.setup or config.setup,
         python=request.python or config.python,
+        scope=checkout_scope(request.path),  # never another repository's environments or cache
     )
 
 

@@ -11,6 +11,9 @@ Modules, one concept each:
 - `backends`: which backend runs (FIXWURX_SANDBOX, the one-off bubblewrap probe, the warning),
   and the App worker's refusal to start without bubblewrap;
 - `bubblewrap`: namespaces and the read-only root built from binds;
+- `egress`, `egress_policy`, `egress_upstream`, `egress_forwarder`: an install step's one way
+  out of its network namespace, an allow-listing proxy that reaches only the configured package
+  indexes (directly, or through the operator's own proxy);
 - `identity`: a fresh unprivileged uid per run, so process limits bind and kills reach everything;
 - `rlimits`: per-process memory, file size, CPU and process limits through prlimit(1);
 - `watchdog`: per-run limits (memory across all processes and the RAM-backed /tmp, CPU time,

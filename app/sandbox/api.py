@@ -10,6 +10,7 @@ starts is short and exec-only, so the per-call cost stays at a few milliseconds:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -24,6 +25,8 @@ from app import defaults
 from app.sandbox.backends import choose_backend
 from app.sandbox.bubblewrap import bwrap_prefix, python_roots
 from app.sandbox.constants import BUBBLEWRAP, LIMIT_MARKER, SANDBOX_TMP_MB
+from app.sandbox.egress import EgressProxy, forwarder_python, forwarder_roots
+from app.sandbox.egress_policy import EgressPolicy
 from app.sandbox.environment import check_caller_env, sandbox_env
 from app.sandbox.identity import Identity, fresh_identity
 from app.sandbox.ownership import lent_to, let_others_search_above
@@ -74,15 +77,19 @@ class Limits:
 class Mounts:
     """What a call sees beyond its work copy; the default is a test run's view.
 
-    `network`: keep the host's network and pass the operator's package-index settings (install
-    steps only). `host_python` False: FixWurx's own interpreter and venv are neither mounted
-    nor on PATH (a repository's own environment runs the tests). `writable_paths`: extra host
-    paths bound read-write, such as an installer's download cache.
+    `network`: reach the package indexes `egress` allows (PyPI when None) through the egress
+    proxy, and get the operator's package-index settings (install steps only); the call still
+    has its own network namespace, so the host's loopback and every other address stay out of
+    reach. `host_python` False: FixWurx's own interpreter and venv are neither mounted nor on
+    PATH (a repository's own environment runs the tests). `writable_paths`: extra host paths
+    bound read-write, such as an installer's download cache; the watchdog measures their growth
+    with the work copy's.
     """
 
     network: bool = False
     host_python: bool = True
     writable_paths: tuple[Path, ...] = ()
+    egress: EgressPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -194,35 +201,52 @@ def _run_bubblewrap(
     mounts: Mounts,
 ) -> Outcome:
     as_root = who.uid is not None
-    prefix = bwrap_prefix(
-        cwd,
-        readonly_paths,
-        as_root=as_root,
-        tmp_mb=limits.tmp_mb,
-        network=mounts.network,
-        host_python=mounts.host_python,
-        writable_paths=mounts.writable_paths,
-    )
-    command = [
-        *prlimit_prefix(limits, limit_processes=as_root),
-        *prefix,
-        *([] if as_root else nproc_prefix(limits)),
-        *who.wrap(argv),
-    ]
-    # HOME and TMPDIR point into the private /tmp: tools that write ~/.cache stay out of the diff.
-    clean = sandbox_env("/tmp", "/tmp", env, network=mounts.network, host_python=mounts.host_python)
-    # When bwrap ends, or is killed at the deadline, the kernel kills its whole pid namespace
-    # (--die-with-parent): there is nothing left to kill, and no extra process to spawn.
-    return supervise(
-        command,
-        cwd=cwd,
-        env=clean,
-        timeout=timeout,
-        output_bytes=limits.output_bytes,
-        kill_rest=_nothing_left,
-        # The pid namespace holds every process of the run: its tree is enough, no uid scan.
-        watchdog=_watchdog(limits, [cwd], None, ram_dirs=("/tmp", "/dev/shm")),
-    )
+    with contextlib.ExitStack() as stack:
+        proxy = None
+        if mounts.network:  # the step's one way out: the egress proxy, for this call only
+            proxy = stack.enter_context(EgressProxy(mounts.egress or EgressPolicy.pypi()))
+            readonly_paths = [*readonly_paths, *map(Path, forwarder_roots())]
+            argv = proxy.wrap(forwarder_python(), list(argv))
+        prefix = bwrap_prefix(
+            cwd,
+            readonly_paths,
+            as_root=as_root,
+            tmp_mb=limits.tmp_mb,
+            network=mounts.network,
+            host_python=mounts.host_python,
+            writable_paths=mounts.writable_paths,
+            egress_binds=proxy.binds() if proxy else (),
+        )
+        command = [
+            *prlimit_prefix(limits, limit_processes=as_root),
+            *prefix,
+            *([] if as_root else nproc_prefix(limits)),
+            *who.wrap(argv),
+        ]
+        # HOME and TMPDIR point into the private /tmp: tools writing ~/.cache stay out of the diff.
+        clean = sandbox_env(
+            "/tmp", "/tmp", env, network=mounts.network, host_python=mounts.host_python
+        )
+        if proxy is not None:
+            clean.update(proxy.env())
+        # When bwrap ends, or is killed at the deadline, the kernel kills its whole pid namespace
+        # (--die-with-parent): there is nothing left to kill, and no extra process to spawn.
+        outcome = supervise(
+            command,
+            cwd=cwd,
+            env=clean,
+            timeout=timeout,
+            output_bytes=limits.output_bytes,
+            kill_rest=_nothing_left,
+            # The pid namespace holds every process of the run: its tree is enough, no uid scan.
+            watchdog=_watchdog(
+                limits, [cwd, *mounts.writable_paths], None, ram_dirs=("/tmp", "/dev/shm")
+            ),
+        )
+        if proxy is not None and proxy.refusals:
+            refused = tuple(f"egress proxy refused: {r}" for r in dict.fromkeys(proxy.refusals))
+            outcome = dataclasses.replace(outcome, warnings=(*outcome.warnings, *refused))
+        return outcome
 
 
 def _run_subprocess(
@@ -265,7 +289,7 @@ def _run_subprocess(
                 timeout=timeout,
                 output_bytes=limits.output_bytes,
                 kill_rest=who.kill_all,
-                watchdog=_watchdog(limits, [cwd, Path(home)], who.uid),
+                watchdog=_watchdog(limits, [cwd, Path(home), *mounts.writable_paths], who.uid),
             )
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -19,7 +19,8 @@ from app.sandbox.constants import SANDBOX_TMP_MB, SYSTEM_DIRS
 from app.sandbox.etc import staged_etc
 from app.sandbox.tools import tool
 
-#: Namespaces and process hygiene. No network namespace members but loopback; bwrap's pid 1
+#: Namespaces and process hygiene. Every call gets its own network namespace, with nothing in it
+#: but its own loopback (install steps reach their index only through egress.py); bwrap's pid 1
 #: takes the whole tree down with it; --new-session stops TIOCSTI injection into a terminal.
 _ISOLATION = (
     "--unshare-net",
@@ -45,10 +46,13 @@ def bwrap_prefix(
     network: bool = False,
     host_python: bool = True,
     writable_paths: Sequence[Path] = (),
+    egress_binds: Sequence[tuple[str, ...]] = (),
 ) -> list[str]:
     """The bwrap arguments, up to and including `--`, for a command that runs in `cwd`.
 
-    `network` keeps the host's network (install steps only; test runs never get it).
+    The network namespace is never shared with the host, not even for install steps: `network`
+    only adds name resolution files, and `egress_binds` the egress proxy's socket and forwarder
+    (egress.py), the one way out, which leads only to the configured package indexes.
     `host_python` False leaves FixWurx's own interpreter and venv out, so a repository's tests
     run on their own environment and cannot import FixWurx's packages. `writable_paths` are
     extra host paths bound read-write (an installer's download cache).
@@ -65,12 +69,12 @@ def bwrap_prefix(
     for path in writable_paths:
         real = _existing(path, "writable_paths entry")
         mounts.append(("--bind", real, real))
+    mounts += [tuple(bind) for bind in egress_binds]
     mounts.append(("--bind", work, work))
     if str(cwd) != work:  # reached through a symlink: the caller may use either spelling
         mounts.append(("--bind", work, str(cwd)))
     mounts += _traversable_parents(mounts)
-    isolation = [a for a in _ISOLATION if not (network and a == "--unshare-net")]
-    args = [tool("bwrap"), *isolation, *_capability_args(as_root)]
+    args = [tool("bwrap"), *_ISOLATION, *_capability_args(as_root)]
     for mount in _parents_first(mounts):
         args += mount
     return [*args, "--remount-ro", "/", "--chdir", work, "--"]

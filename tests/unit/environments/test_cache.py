@@ -50,3 +50,41 @@ def test_a_scopes_uv_cache_goes_with_its_last_environment(tmp_path: Path) -> Non
     assert cache.evict(tmp_path, keep="kept", max_entries=1, max_mb=10_000) == ["gone"]
     assert not cache.uv_cache(tmp_path, "repo:1").exists()
     assert cache.uv_cache(tmp_path, "repo:2").is_dir()
+
+
+def _uv(root: Path, scope: str, mb: int, used_at: float) -> Path:
+    folder = cache.uv_cache(root, scope)
+    folder.mkdir(parents=True)
+    (folder / "blob").write_bytes(b"\0" * mb * 1_000_000)
+    cache.touch_uv_cache(root, scope)
+    stamp = root / "uv-used" / cache.scope_id(scope)
+    os.utime(stamp, (used_at, used_at))
+    return folder
+
+
+def test_uv_caches_count_toward_the_size_bound_and_go_least_recently_used_first(
+    tmp_path: Path,
+) -> None:
+    for key, scope, used in (("a", "repo:a", 1_000_005), ("b", "repo:b", 1_000_010)):
+        _entry(tmp_path, key, used_at=used, mb=1)
+        record = cache.env_dir(tmp_path, key) / "ready.json"
+        record.write_text(
+            record.read_text().replace("{", f'{{"scope": "{cache.scope_id(scope)}", ', 1)
+        )
+    old = _uv(tmp_path, "repo:a", 3, used_at=1_000_001)
+    new = _uv(tmp_path, "repo:b", 3, used_at=1_000_020)
+    # 2 MB of environments and 6 MB of uv caches under a 5 MB bound: the older cache goes first.
+    removed = cache.evict(tmp_path, keep="b", max_entries=10, max_mb=5, keep_scope="repo:b")
+    assert removed == [f"uv/{cache.scope_id('repo:a')}"]
+    assert not old.exists() and new.is_dir() and cache.ready(tmp_path, "a") is not None
+    assert not (tmp_path / "uv-used" / cache.scope_id("repo:a")).exists()
+
+
+def test_the_uv_cache_in_use_is_never_evicted(tmp_path: Path) -> None:
+    _entry(tmp_path, "current", used_at=1_000_000, mb=1)
+    in_use = _uv(tmp_path, "repo:busy", 4, used_at=1)
+    assert (
+        cache.evict(tmp_path, keep="current", max_entries=10, max_mb=2, keep_scope="repo:busy")
+        == []
+    )
+    assert in_use.is_dir()
