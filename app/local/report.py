@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.chain.planner import RepairOutcome
+from app.chain.stages.bundle import left_failing_lines
 from app.chain.state import RunState
 from app.patches import PatchBundle, fault_location
 
@@ -51,7 +52,13 @@ def evidence_table(bundle: PatchBundle) -> str:
     flaky = bundle.evidence.get("flaky") or []
     if flaky:
         out.append(f"flaky, not used as evidence: {', '.join(flaky)}")
+    out += [f"left failing (not this fix's target): {line}" for line in _left(bundle.evidence)]
     return "\n".join(out)
+
+
+def _left(evidence: dict[str, object]) -> list[str]:
+    lines = evidence.get("left_failing")
+    return [str(line) for line in lines] if isinstance(lines, list) else []
 
 
 def environment_line(state: RunState) -> str:
@@ -71,6 +78,7 @@ def not_fixed_report(outcome: RepairOutcome) -> str:
         lines.append(f"  environment: {environment_line(state)}")
     if state.reproducing:
         lines.append(f"  failing tests: {', '.join(state.reproducing[:5])}")
+    lines += [f"  left failing, not a target: {line}" for line in left_failing_lines(state)]
     if state.candidates:
         lines.append(f"  candidates tried: {len(state.candidates)}")
     if state.locations:
