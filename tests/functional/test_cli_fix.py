@@ -96,7 +96,7 @@ def test_json_output_is_one_object_its_bundle_verifies_and_the_tree_is_untouched
     assert _tree(project) == before
     assert not (project / ".git").exists()
     report = json.loads(result.stdout)
-    assert set(report) == {"status", "bundle", "reason"}
+    assert set(report) == {"status", "bundle", "reason", "run_id", "bundle_path"}
     assert report["status"] == "fixed"
     bundle = report["bundle"]
     assert bundle["hash"].startswith("sha256:") and "lo <= hi" in bundle["diff"]
@@ -223,3 +223,30 @@ def test_bundle_verify_of_a_missing_or_broken_file(tmp_path: Path) -> None:
     broken.write_text("{not json")
     result = fixwurx("bundle", "verify", str(broken))
     assert result.returncode == 2 and "not a JSON patch bundle" in result.stderr
+
+
+HANG = "def test_waits_forever():\n    while True:\n        pass\n"
+
+
+def test_an_unrelated_hanging_test_does_not_sink_the_fix(project: Path, tmp_path: Path) -> None:
+    """issue 25: a hang at baseline is left failing and said so; the real bug is fixed."""
+    (project / "tests" / "test_slow.py").write_text(HANG)
+    result = fixwurx("fix", str(project), "--json", "--test-timeout", "3", home=tmp_path / "home")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "fixed"
+    (left,) = report["bundle"]["evidence"]["left_failing"]
+    assert left.startswith("tests/test_slow.py::test_waits_forever hangs")
+    assert "left failing, not a target" in result.stderr  # --json still shows progress
+
+
+def test_identical_runs_give_the_same_bundle_id_and_json_names_run_and_bundle_path(
+    project: Path, tmp_path: Path
+) -> None:
+    first = json.loads(fixwurx("fix", str(project), "--json", home=tmp_path / "a").stdout)
+    second = json.loads(fixwurx("fix", str(project), "--json", home=tmp_path / "b").stdout)
+    assert first["status"] == second["status"] == "fixed"
+    assert first["bundle"]["timings"] != second["bundle"]["timings"]  # recorded, not hashed
+    assert first["bundle"]["hash"] == second["bundle"]["hash"]
+    assert isinstance(first["run_id"], int)
+    assert json.loads(Path(first["bundle_path"]).read_text())["hash"] == first["bundle"]["hash"]
