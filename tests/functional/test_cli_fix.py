@@ -250,3 +250,25 @@ def test_identical_runs_give_the_same_bundle_id_and_json_names_run_and_bundle_pa
     assert first["bundle"]["hash"] == second["bundle"]["hash"]
     assert isinstance(first["run_id"], int)
     assert json.loads(Path(first["bundle_path"]).read_text())["hash"] == first["bundle"]["hash"]
+
+
+def test_a_test_command_that_hangs_is_bad_input_naming_the_limit_and_the_users_path(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "stuck"
+    project.mkdir()
+    (project / "run_tests.sh").write_text("sleep 600\n")
+    result = fixwurx("fix", str(project), "--test", "sh run_tests.sh", "--timeout", "5")
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("fixwurx: error:")]
+    assert "did not finish within 5s" in line and "--timeout" in line
+    assert "fixwurx-run" not in result.stderr
+
+
+def test_tests_that_only_fail_to_import_exit_2_naming_the_import(tmp_path: Path) -> None:
+    project = tmp_path / "noimport"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_a.py").write_text("import not_installed_anywhere\n")
+    result = fixwurx("fix", str(project), "--no-environment")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "No module named 'not_installed_anywhere'" in result.stderr

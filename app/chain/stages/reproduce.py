@@ -229,9 +229,12 @@ def _with_repro(baseline: TestRun, repro_id: str, ctx: StageContext) -> TestRun:
 
 
 def _reject_unusable(baseline: TestRun, ctx: StageContext) -> None:
-    if baseline.timed_out and not baseline.outcomes:
+    if baseline.timed_out and (not baseline.outcomes or not ctx.command.is_pytest):
+        # A command that never ends says nothing about the code: an error, not a failing test.
         raise BadInput(
-            f"the test suite did not finish within {ctx.suite_timeout:.0f}s (use --timeout)"
+            f"the test command `{ctx.command.display()}` did not finish within "
+            f"{ctx.suite_timeout:.0f}s: raise the limit with --timeout (or `timeout_seconds:` in "
+            ".github/fixwurx.yml), or narrow the command with --test"
         )
     if ctx.command.is_pytest and not baseline.outcomes:
         if baseline.returncode == 5:
