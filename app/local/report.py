@@ -11,7 +11,8 @@ from app.patches import PatchBundle, fault_location
 def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
     """The diff, the before/after evidence table, the localization and the bundle hash."""
     lines = [
-        f"FixWurx: {bundle.evidence.get('verdict', 'plausible')} fix found by {bundle.source}",
+        f"FixWurx: {bundle.evidence.get('verdict', 'plausible')} fix found by "
+        f"{source_words(bundle.source)} ({bundle.source})",
         f"  {bundle.summary}",
     ]
     top = fault_location(bundle.root_cause, bundle.localization)
@@ -24,6 +25,16 @@ def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
     lines.append(f"saved   {saved_to}")
     lines.append(f"check   fixwurx bundle verify {saved_to} --repo {state.source}")
     return "\n".join(lines)
+
+
+def source_words(source: str) -> str:
+    """`template:operator_replacement` -> `the fix template "operator replacement"`."""
+    kind, _, name = source.partition(":")
+    if kind == "template":
+        return f'the fix template "{name.replace("_", " ")}"'
+    if kind == "llm":
+        return f"a language model ({name})"
+    return source
 
 
 def explanation_lines(text: str) -> list[str]:
