@@ -3,9 +3,12 @@
 No step runs on the host: a setup command, a setup.py built by an installer, and uv itself all
 run in app/sandbox with the network kept (and the operator's index settings passed) but with no
 secret and no FixWurx setting. The build directory is the call's work copy, so the venv is the
-only thing a step can write besides its scope's uv download cache; the repository is copied
-under `src/` for the steps that need its files, and removed afterwards (the tests import the
-project from each candidate's own copy, through PYTHONPATH).
+only thing a step can write besides its scope's uv download cache; the repository is copied,
+with its `.git` (a version taken from git needs it), under `src/`, and removed afterwards (the
+tests import the project from each candidate's own copy, through PYTHONPATH). Install lines run
+in that copy, as a maintainer runs them (`-e .[test]` in a requirements file means the project),
+and the project itself is installed (editable, without dependencies) so that its metadata, entry
+points and pytest plugins exist; its code still comes from each candidate's copy.
 """
 
 from __future__ import annotations
@@ -30,8 +33,13 @@ log = logging.getLogger(__name__)
 #: The test tools FixWurx drives, by distribution name. pytest writes the JUnit report,
 #: pytest-timeout gives per-test limits, coverage feeds localization.
 TEST_TOOLS = ("pytest", "pytest-timeout", "coverage")
-#: Not copied into `src/`: history and other environments.
-COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", ".tox", "node_modules", "__pycache__")
+#: Not copied into `src/`: other environments and caches (the work copy's `.git`, already
+#: rewritten without credentials, comes along).
+COPY_IGNORE = shutil.ignore_patterns(".venv", "venv", ".tox", "node_modules", "__pycache__")
+#: The repository copy inside the build folder; install steps run there (`uv --directory`).
+SRC = "src"
+#: Files that make a folder a project an installer can build.
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 #: Install steps may unpack large wheels; test runs keep the stricter default.
 BUILD_LIMITS = sandbox.Limits(memory_mb=4096, file_size_mb=2048, processes=512)
 
@@ -73,6 +81,7 @@ class Builder:
                 self._locked()
             else:
                 self._declared(declared)
+            self._project()
             self._tools()
         finally:
             shutil.rmtree(self.folder / "src", ignore_errors=True)
@@ -100,21 +109,21 @@ class Builder:
                 "locked.txt",
             ],
         )
-        self._install("install uv.lock's packages", ["-r", "locked.txt"])
+        self._install("install uv.lock's packages", ["-r", "../locked.txt"])
 
     def _declared(self, declared: Declared) -> None:
         listed = self.folder / "declared.txt"
         listed.write_text("\n".join(declared.requirements) + "\n", encoding="utf-8")
-        args = ["-r", "declared.txt"]
+        args = ["-r", "../declared.txt"]
         for name in declared.requirement_files:
-            args += ["-r", f"src/{name}"]
+            args += ["-r", name]
         if not declared.requirements and not declared.requirement_files:
             return
         if self._install("install the declared dependencies", args, fatal=False):
             return
         # Old, unpinned declarations sometimes cannot all resolve together on a newer Python:
         # install what can be installed, one line at a time, and say what could not.
-        for line in _each_requirement(self.folder, args):
+        for line in _each_requirement(self.folder / SRC, args):
             if not self._install(f"install {line}", [line], fatal=False):
                 self.log.notes.append(f"could not install {line}")
 
@@ -128,9 +137,9 @@ class Builder:
         # The repository's own pins stay (an old pytest runs its tests): the tools are resolved
         # against them. coverage matches FixWurx's own, whose reader parses the data file.
         wanted = [f"coverage=={_own_coverage()}" if t == "coverage" else t for t in missing]
-        if not self._install("add the test tools", [*wanted, "-c", "pins.txt"], fatal=False):
+        if not self._install("add the test tools", [*wanted, "-c", "../pins.txt"], fatal=False):
             for tool in missing:
-                self._install(f"add {tool}", [tool, "-c", "pins.txt"], fatal=True)
+                self._install(f"add {tool}", [tool, "-c", "../pins.txt"], fatal=True)
         self.log.tools_added = missing
 
     def _freeze(self) -> dict[str, str]:
@@ -146,9 +155,31 @@ class Builder:
                 pins[name.strip().lower().replace("_", "-")] = version.strip()
         return pins
 
+    def _project(self) -> None:
+        """The project itself, editable and without dependencies: its metadata, entry points and
+        pytest plugin then exist (`importlib.metadata.version()`, plugin registries)."""
+        if not any((self.folder / SRC / name).is_file() for name in PROJECT_FILES):
+            return
+        if not self._install("install the project itself", ["--no-deps", "-e", "."], fatal=False):
+            self.log.notes.append(
+                "the project itself could not be installed: its metadata and entry points are "
+                "missing (tests that need them will fail)"
+            )
+
     def _install(self, step: str, args: list[str], *, fatal: bool = True) -> bool:
+        """`uv pip install args` run in the repository copy, so its relative paths resolve."""
         python = str(self.venv / "bin" / "python")
-        argv = ["pip", "install", "-q", "--python", python, *operator_indexes().uv_args, *args]
+        argv = [
+            "--directory",
+            SRC,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            python,
+            *operator_indexes().uv_args,
+            *args,
+        ]
         return self._uv(step, argv, fatal=fatal).ok
 
     def _uv(
