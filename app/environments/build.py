@@ -82,7 +82,7 @@ class Builder:
             else:
                 self._declared(declared)
             self._project()
-            self._tools()
+            self._tools(declared)
         finally:
             shutil.rmtree(self.folder / "src", ignore_errors=True)
         return self.log
@@ -124,22 +124,27 @@ class Builder:
         # Old, unpinned declarations sometimes cannot all resolve together on a newer Python:
         # install what can be installed, one line at a time, and say what could not.
         for line in _each_requirement(self.folder / SRC, args):
-            if not self._install(f"install {line}", [line], fatal=False):
-                self.log.notes.append(f"could not install {line}")
+            result = self._uv(f"install {line}", self._install_args([line]), fatal=False)
+            if not result.ok:
+                self.log.notes.append(f"could not install {line}: {_reason(result)}")
 
-    def _tools(self) -> None:
+    def _tools(self, declared: Declared | None = None) -> None:
         pins = self._freeze()
         missing = [t for t in TEST_TOOLS if t not in pins]
+        if declared is not None and declared.uses_pkg_resources and "setuptools" not in pins:
+            missing.append("setuptools")  # `import pkg_resources` worked in `python -m venv`
         if not missing:
             return
         constraints = self.folder / "pins.txt"
         constraints.write_text("\n".join(f"{n}=={v}" for n, v in pins.items()) + "\n", "utf-8")
         # The repository's own pins stay (an old pytest runs its tests): the tools are resolved
         # against them. coverage matches FixWurx's own, whose reader parses the data file.
-        wanted = [f"coverage=={_own_coverage()}" if t == "coverage" else t for t in missing]
+        wanted = [_tool_requirement(t) for t in missing]
         if not self._install("add the test tools", [*wanted, "-c", "../pins.txt"], fatal=False):
             for tool in missing:
-                self._install(f"add {tool}", [tool, "-c", "../pins.txt"], fatal=True)
+                self._install(
+                    f"add {tool}", [_tool_requirement(tool), "-c", "../pins.txt"], fatal=True
+                )
         self.log.tools_added = missing
 
     def _freeze(self) -> dict[str, str]:
@@ -168,8 +173,11 @@ class Builder:
 
     def _install(self, step: str, args: list[str], *, fatal: bool = True) -> bool:
         """`uv pip install args` run in the repository copy, so its relative paths resolve."""
+        return self._uv(step, self._install_args(args), fatal=fatal).ok
+
+    def _install_args(self, args: list[str]) -> list[str]:
         python = str(self.venv / "bin" / "python")
-        argv = [
+        return [
             "--directory",
             SRC,
             "pip",
@@ -180,7 +188,6 @@ class Builder:
             *operator_indexes().uv_args,
             *args,
         ]
-        return self._uv(step, argv, fatal=fatal).ok
 
     def _uv(
         self, step: str, args: list[str], *, fatal: bool = True, network: bool = True
@@ -229,6 +236,20 @@ def _failure(step: str, result: sandbox.SandboxResult, timeout: float) -> str:
     tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-6:]
     shown = "\n".join(f"    {line}" for line in tail) or "    (no output)"
     return f"environment: {step} failed (exit {result.returncode}):\n{shown}"
+
+
+def _tool_requirement(tool: str) -> str:
+    """coverage matches FixWurx's own (its reader parses the data file); setuptools keeps
+    `pkg_resources`, which setuptools 81 drops."""
+    if tool == "coverage":
+        return f"coverage=={_own_coverage()}"
+    return "setuptools<81" if tool == "setuptools" else tool
+
+
+def _reason(result: sandbox.SandboxResult) -> str:
+    """The installer's own last words (uv says why it found no solution), on one line."""
+    lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+    return " ".join(lines[-3:])[:400] or f"exit {result.returncode}"
 
 
 def _each_requirement(folder: Path, args: list[str]) -> list[str]:

@@ -15,12 +15,16 @@ from __future__ import annotations
 import ast
 import configparser
 import hashlib
+import os
 import re
 import shlex
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from app.environments.model import EnvironmentBuildError
+from app.environments.support import named_versions, project_files
 
 #: Extras and dependency groups that hold test tools.
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
@@ -45,18 +49,36 @@ class Declared:
     uv_lock: bool = False
     requires_python: str | None = None
     fingerprint: str = ""
+    #: The Python versions the project names (classifiers, tox envlist, CI matrix), newest first.
+    named_pythons: tuple[str, ...] = ()
+    #: The code imports `pkg_resources`, which a uv venv lacks unless setuptools is installed.
+    uses_pkg_resources: bool = False
 
 
 def detect(root: Path, setup: tuple[str, ...] = ()) -> Declared:
     """What `root` declares; `setup` commands (config or CLI) replace detection."""
+    problem = config_problem(root)
+    if problem:
+        raise EnvironmentBuildError(problem)
     requires = _requires_python(root)
     digest = _fingerprint(root, setup)
+    named = named_versions(project_files(root, _read))
     if setup:
         return Declared(
-            ("setup commands",), setup=setup, requires_python=requires, fingerprint=digest
+            ("setup commands",),
+            setup=setup,
+            requires_python=requires,
+            fingerprint=digest,
+            named_pythons=named,
         )
     if _read(root, "uv.lock") is not None and _read(root, "pyproject.toml") is not None:
-        return Declared(("uv.lock",), uv_lock=True, requires_python=requires, fingerprint=digest)
+        return Declared(
+            ("uv.lock",),
+            uv_lock=True,
+            requires_python=requires,
+            fingerprint=digest,
+            named_pythons=named,
+        )
     sources: list[str] = []
     requirements: list[str] = []
     pyproject = _pyproject_requirements(root)
@@ -80,7 +102,48 @@ def detect(root: Path, setup: tuple[str, ...] = ()) -> Declared:
         tuple(files),
         requires_python=requires,
         fingerprint=digest,
+        named_pythons=named,
+        uses_pkg_resources=mentions(root, "pkg_resources"),
     )
+
+
+#: How many source files `mentions` reads at most, and the folders it never enters.
+MENTION_FILE_LIMIT = 3000
+_NOT_SOURCE = {".git", ".venv", "venv", ".tox", "node_modules", "site-packages", "build", "dist"}
+
+
+def mentions(root: Path, word: str) -> bool:
+    """Does any Python file of the project contain `word`? Bounded: links are not followed,
+    at most MENTION_FILE_LIMIT files of at most MAX_FILE_BYTES each are read."""
+    seen = 0
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_SOURCE)
+        for name in names:
+            path = Path(folder, name)
+            if not name.endswith(".py") or path.is_symlink():
+                continue
+            seen += 1
+            if seen > MENTION_FILE_LIMIT:
+                return False
+            if path.stat().st_size <= MAX_FILE_BYTES and word in path.read_text("utf-8", "replace"):
+                return True
+    return False
+
+
+def config_problem(root: Path) -> str:
+    """A project file that does not parse, found before any interpreter is tried ("" if none):
+    every installer would fail on it, on every Python, after minutes of probing."""
+    text = _read(root, "pyproject.toml")
+    if text is None:
+        return ""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return (
+            f"environment: pyproject.toml does not parse ({exc}); fix the file, or say how to "
+            "install the project with --setup (or `setup:` in .github/fixwurx.yml)"
+        )
+    return ""
 
 
 def requirement_files(root: Path) -> list[str]:

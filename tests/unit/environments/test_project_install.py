@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.environments import EnvironmentRequest, prepare
+from app.environments import EnvironmentBuildError, EnvironmentRequest, prepare
 from app.testing.testcmd import parse
 from app.testing.testrun import run_tests
 
@@ -116,3 +116,46 @@ def test_a_version_taken_from_git_builds_because_the_copy_keeps_its_git(
     environment = prepare(root, EnvironmentRequest(cache_dir=environment_cache))
     run = run_tests(root, parse("pytest -q").in_environment(environment), timeout=120)
     assert [o.outcome for o in run.outcomes] == ["passed"], run.output[-2000:]
+
+
+def test_code_that_imports_pkg_resources_gets_setuptools(
+    tmp_path: Path, environment_cache: Path
+) -> None:
+    root = tmp_path / "old"
+    (root / "tests").mkdir(parents=True)
+    (root / "old.py").write_text("import pkg_resources\n\nVERSION = 1\n")
+    (root / "tests" / "test_old.py").write_text("import old\n\n\ndef test_it():\n    assert old\n")
+    environment = prepare(root, EnvironmentRequest(cache_dir=environment_cache, python="3.12"))
+    assert "setuptools" in environment.tools_added
+    run = run_tests(root, parse("pytest -q").in_environment(environment), timeout=120)
+    assert [o.outcome for o in run.outcomes] == ["passed"], run.output[-2000:]
+
+
+def test_a_dependency_that_cannot_exist_is_an_error_with_uvs_reason_on_one_interpreter(
+    tmp_path: Path, environment_cache: Path
+) -> None:
+    root = tmp_path / "dateutil"
+    (root / "tests").mkdir(parents=True)
+    (root / "requirements.txt").write_text("python-dateutil>=99\n")
+    (root / "tests" / "test_d.py").write_text("import dateutil\n\n\ndef test_d():\n    pass\n")
+    said: list[str] = []
+    command = parse("pytest -q")
+    request = EnvironmentRequest(cache_dir=environment_cache, probe=command.probe())
+    with pytest.raises(EnvironmentBuildError) as raised:
+        prepare(root, request, said.append)
+    message = str(raised.value)
+    assert "cannot be installed" in message and "python-dateutil>=99" in message
+    assert "dateutil" in message and ("no version" in message or "No solution" in message)
+    assert sum(1 for s in said if s.startswith("building a Python")) == 1  # no ladder
+
+
+def test_a_pyproject_that_does_not_parse_is_reported_before_any_interpreter_is_tried(
+    tmp_path: Path, environment_cache: Path
+) -> None:
+    root = tmp_path / "broken"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project\nname = 'x'\n")
+    said: list[str] = []
+    with pytest.raises(EnvironmentBuildError, match=r"pyproject\.toml does not parse"):
+        prepare(root, EnvironmentRequest(cache_dir=environment_cache), said.append)
+    assert said == []
