@@ -4,11 +4,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench bench-webhooks bench-sandbox migrations-check clean
+.PHONY: install demo test test-prerequisites lint bench bench-webhooks bench-sandbox migrations-check clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+#: The runtime alone (what `make demo` and `fixwurx` need); $(STAMP) adds the development tools.
+RUNTIME := $(VENV)/.runtime
+
+$(RUNTIME): requirements.txt pyproject.toml
+	@echo "make: installing FixWurx's runtime into $(VENV) (about 40 packages; a minute or two the first time)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install --progress-bar off -r requirements.txt -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME) requirements-dev.txt
+	@echo "make: adding the development tools (tests, lint, browser driver) to $(VENV)"
 	$(BIN)/pip install -q -r requirements-dev.txt -e .
 	touch $(STAMP)
 
@@ -18,11 +27,16 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
 
-demo: $(STAMP)
+demo: $(RUNTIME)
+	@echo "make: fixwurx fix examples/buggy_calc (about 30 s; afterwards run it yourself as $(BIN)/fixwurx)"
 	$(BIN)/fixwurx fix examples/buggy_calc
 
-test: $(STAMP) node_modules/.installed
+test: test-prerequisites $(STAMP) node_modules/.installed
 	$(BIN)/pytest -q
+
+# What the suite needs from the machine, checked before anything is installed or run.
+test-prerequisites:
+	@$(PYTHON) scripts/test_prerequisites.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

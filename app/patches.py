@@ -26,7 +26,11 @@ from app import workfiles
 from app.errors import BadInput, BundleMismatch, PatchError
 from app.gitcmd import run_git
 
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
+#: Recorded in the bundle but not part of its id: they vary between identical runs (a parallel
+#: search may try one candidate more or less before it stops). Version 1 bundles hashed
+#: everything; `hashed_content` keeps their ids checkable.
+UNHASHED_FIELDS = ("timings", "search")
 #: Paths a patch may never touch: CI definitions run with the repository's secrets.
 FORBIDDEN_PREFIXES = (".github/workflows/",)
 #: Git's file mode of a symbolic link. A fix never needs to add, change or remove one, and a link
@@ -60,6 +64,8 @@ class PatchBundle:
     source: str
     cost: dict[str, Any] = field(default_factory=lambda: {"tokens": 0, "usd": 0.0})
     timings: dict[str, float] = field(default_factory=dict)
+    #: How the search went (candidates tried, plausible patches found): not part of the id.
+    search: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
     explanation: str = ""
     #: Where the fix edits, with why that line was suspected (None when the source gave none).
@@ -74,8 +80,8 @@ class PatchBundle:
 
     @property
     def hash(self) -> str:
-        """`sha256:<hex>` of the canonical JSON body."""
-        return content_hash(self.body())
+        """`sha256:<hex>` of the canonical JSON body, timings left out."""
+        return content_hash(hashed_content(self.body()))
 
     def to_json(self) -> dict[str, Any]:
         """The body plus its hash, ready to store or print."""
@@ -99,6 +105,14 @@ class PatchBundle:
                 f"bundle hash mismatch: declared {declared}, content hashes to {bundle.hash}"
             )
         return bundle
+
+
+def hashed_content(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a bundle's id covers: everything but the hash itself and `UNHASHED_FIELDS`."""
+    if data.get("version", 1) < 2:  # hashed everything it had; `search` came with version 2
+        return {k: v for k, v in data.items() if k != "hash" and not (k == "search" and not v)}
+    dropped = ("hash", *UNHASHED_FIELDS)
+    return {k: v for k, v in data.items() if k not in dropped}
 
 
 def canonical_json(data: Any) -> bytes:
@@ -174,8 +188,7 @@ class VerifyReport:
 def verify_bundle(data: dict[str, Any], repo: Path | None = None) -> VerifyReport:
     """Recompute the hash, validate the diff and, with `repo`, check it applies at the base."""
     problems: list[str] = []
-    body = {k: v for k, v in data.items() if k != "hash"}
-    actual = content_hash(body)
+    actual = content_hash(hashed_content(data))
     if data.get("hash") != actual:
         problems.append(
             f"hash differs: the bundle says {data.get('hash')}, its content hashes to {actual}"

@@ -13,6 +13,7 @@ own reads and writes go through `app.workfiles`, and a copy must not offer a way
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -41,6 +42,9 @@ SKIP_DIRS = (
 )
 #: Identity of snapshot commits made inside the disposable copy.
 SNAPSHOT_AUTHOR = ("FixWurx", "fixwurx@localhost")
+#: Their date: fixed, so the same tree (on the same parent) is always the same commit, and the
+#: same fix on it the same bundle id (the base commit is part of what the id covers).
+SNAPSHOT_DATE = "2000-01-01T00:00:00+0000"
 
 
 @dataclass
@@ -95,7 +99,8 @@ class Workspace:
 def _snapshot(root: Path, message: str) -> None:
     git(root, "add", "-A")
     name, email = SNAPSHOT_AUTHOR
-    result = git(
+    dated = {**os.environ, "GIT_AUTHOR_DATE": SNAPSHOT_DATE, "GIT_COMMITTER_DATE": SNAPSHOT_DATE}
+    result = run_git(
         root,
         "-c",
         f"user.name={name}",
@@ -107,6 +112,7 @@ def _snapshot(root: Path, message: str) -> None:
         "--no-verify",
         "-m",
         f"fixwurx: {message}",
+        env=dated,
     )
     if result.returncode != 0:
         raise BadInput(f"could not snapshot the work copy: {result.stderr.strip()}")

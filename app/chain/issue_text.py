@@ -12,7 +12,10 @@ TEST_ID = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.py::[\w:\[\]\-.,]+[\w\
 FENCE = re.compile(r"```(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL)
 #: File the snippet reproduction is written to, at the repository root.
 REPRO_FILE = "test_fixwurx_issue_repro.py"
-REPRO_TEST_ID = f"{REPRO_FILE}::test_issue_reproduction"
+#: The one test in a reproduction file; the file goes where the suite collects it
+#: (app/testing/collection.py), at the root when nothing is configured.
+REPRO_TEST_NAME = "test_issue_reproduction"
+REPRO_TEST_ID = f"{REPRO_FILE}::{REPRO_TEST_NAME}"
 
 
 @dataclass(frozen=True)

@@ -144,18 +144,25 @@ def render_tree(database_url: str, run_id: int) -> str | None:
         return "\n".join(lines)
 
 
+def _tried_order(record: CandidateRecord) -> int:
+    return record.id  # rows are inserted in the order the run tried them
+
+
 def _candidate_lines(candidates: list[CandidateRecord]) -> list[str]:
     children: dict[int | None, list[CandidateRecord]] = {}
     for record in candidates:
         children.setdefault(record.parent_id, []).append(record)
+    # The number the live progress showed: the candidate's place in the order it was tried
+    # (the row id is global across runs, and means nothing to the reader).
+    number = {record.id: i for i, record in enumerate(sorted(candidates, key=_tried_order), 1)}
     lines: list[str] = []
 
     def walk(parent: int | None, depth: int) -> None:
         for record in children.get(parent, []):
             cost = f"  ${record.cost_usd:.4f}" if record.cost_usd else ""
             lines.append(
-                f"    {'  ' * depth}candidate {record.id} [{record.source}] {record.status}: "
-                f"{record.description}{cost}"
+                f"    {'  ' * depth}candidate #{number[record.id]} [{record.source}] "
+                f"{record.status}: {record.description}{cost}"
             )
             walk(record.id, depth + 1)
 

@@ -17,6 +17,7 @@ is dropped and the chain starts over.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -152,12 +153,24 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
         if options.recorder is not None:
             options.recorder.start_attempt(resume=resumed is not None)
         run_planner(state, ctx, _observers(options))
+        state.reason = in_user_terms(state.reason, workspace.root, path)
         if options.recorder is not None:
             options.recorder.finish(state)
+    except FixwurxError as exc:
+        exc.args = tuple(in_user_terms(str(a), workspace.root, path) for a in exc.args)
+        raise
     finally:
         workspace.cleanup()
     result = PatchBundle.from_json(state.bundle) if state.bundle else None
     return RepairOutcome(state.status, result, state.reason, state)
+
+
+def in_user_terms(text: str, copy_root: Path, user_path: Path) -> str:
+    """`text` with the disposable copy's path replaced by the user's own: a message that names
+    `/tmp/fixwurx-run-.../x` points at a folder that no longer exists."""
+    for shown in {str(copy_root), os.path.realpath(copy_root)}:
+        text = text.replace(shown, str(user_path))
+    return text
 
 
 def resumable(saved: RunState | None, workspace: Workspace) -> RunState | None:

@@ -3,9 +3,12 @@
 No step runs on the host: a setup command, a setup.py built by an installer, and uv itself all
 run in app/sandbox with the network kept (and the operator's index settings passed) but with no
 secret and no FixWurx setting. The build directory is the call's work copy, so the venv is the
-only thing a step can write besides its scope's uv download cache; the repository is copied
-under `src/` for the steps that need its files, and removed afterwards (the tests import the
-project from each candidate's own copy, through PYTHONPATH).
+only thing a step can write besides its scope's uv download cache; the repository is copied,
+with its `.git` (a version taken from git needs it), under `src/`, and removed afterwards (the
+tests import the project from each candidate's own copy, through PYTHONPATH). Install lines run
+in that copy, as a maintainer runs them (`-e .[test]` in a requirements file means the project),
+and the project itself is installed (editable, without dependencies) so that its metadata, entry
+points and pytest plugins exist; its code still comes from each candidate's copy.
 """
 
 from __future__ import annotations
@@ -31,8 +34,13 @@ log = logging.getLogger(__name__)
 #: The test tools FixWurx drives, by distribution name. pytest writes the JUnit report,
 #: pytest-timeout gives per-test limits, coverage feeds localization.
 TEST_TOOLS = ("pytest", "pytest-timeout", "coverage")
-#: Not copied into `src/`: history and other environments.
-COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", ".tox", "node_modules", "__pycache__")
+#: Not copied into `src/`: other environments and caches (the work copy's `.git`, already
+#: rewritten without credentials, comes along).
+COPY_IGNORE = shutil.ignore_patterns(".venv", "venv", ".tox", "node_modules", "__pycache__")
+#: The repository copy inside the build folder; install steps run there (`uv --directory`).
+SRC = "src"
+#: Files that make a folder a project an installer can build.
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 #: Install steps may unpack large wheels; test runs keep the stricter default.
 BUILD_LIMITS = sandbox.Limits(memory_mb=4096, file_size_mb=2048, processes=512)
 
@@ -82,7 +90,8 @@ class Builder:
                 self._locked()
             else:
                 self._declared(declared)
-            self._tools()
+            self._project()
+            self._tools(declared)
         finally:
             shutil.rmtree(self.folder / "src", ignore_errors=True)
         return self.log
@@ -109,37 +118,42 @@ class Builder:
                 "locked.txt",
             ],
         )
-        self._install("install uv.lock's packages", ["-r", "locked.txt"])
+        self._install("install uv.lock's packages", ["-r", "../locked.txt"])
 
     def _declared(self, declared: Declared) -> None:
         listed = self.folder / "declared.txt"
         listed.write_text("\n".join(declared.requirements) + "\n", encoding="utf-8")
-        args = ["-r", "declared.txt"]
+        args = ["-r", "../declared.txt"]
         for name in declared.requirement_files:
-            args += ["-r", f"src/{name}"]
+            args += ["-r", name]
         if not declared.requirements and not declared.requirement_files:
             return
         if self._install("install the declared dependencies", args, fatal=False):
             return
         # Old, unpinned declarations sometimes cannot all resolve together on a newer Python:
         # install what can be installed, one line at a time, and say what could not.
-        for line in _each_requirement(self.folder, args):
-            if not self._install(f"install {line}", [line], fatal=False):
-                self.log.notes.append(f"could not install {line}")
+        for line in _each_requirement(self.folder / SRC, args):
+            result = self._uv(f"install {line}", self._install_args([line]), fatal=False)
+            if not result.ok:
+                self.log.notes.append(f"could not install {line}: {_reason(result)}")
 
-    def _tools(self) -> None:
+    def _tools(self, declared: Declared | None = None) -> None:
         pins = self._freeze()
         missing = [t for t in TEST_TOOLS if t not in pins]
+        if declared is not None and declared.uses_pkg_resources and "setuptools" not in pins:
+            missing.append("setuptools")  # `import pkg_resources` worked in `python -m venv`
         if not missing:
             return
         constraints = self.folder / "pins.txt"
         constraints.write_text("\n".join(f"{n}=={v}" for n, v in pins.items()) + "\n", "utf-8")
         # The repository's own pins stay (an old pytest runs its tests): the tools are resolved
         # against them. coverage matches FixWurx's own, whose reader parses the data file.
-        wanted = [f"coverage=={_own_coverage()}" if t == "coverage" else t for t in missing]
-        if not self._install("add the test tools", [*wanted, "-c", "pins.txt"], fatal=False):
+        wanted = [_tool_requirement(t) for t in missing]
+        if not self._install("add the test tools", [*wanted, "-c", "../pins.txt"], fatal=False):
             for tool in missing:
-                self._install(f"add {tool}", [tool, "-c", "pins.txt"], fatal=True)
+                self._install(
+                    f"add {tool}", [_tool_requirement(tool), "-c", "../pins.txt"], fatal=True
+                )
         self.log.tools_added = missing
 
     def _freeze(self) -> dict[str, str]:
@@ -155,10 +169,34 @@ class Builder:
                 pins[name.strip().lower().replace("_", "-")] = version.strip()
         return pins
 
+    def _project(self) -> None:
+        """The project itself, editable and without dependencies: its metadata, entry points and
+        pytest plugin then exist (`importlib.metadata.version()`, plugin registries)."""
+        if not any((self.folder / SRC / name).is_file() for name in PROJECT_FILES):
+            return
+        if not self._install("install the project itself", ["--no-deps", "-e", "."], fatal=False):
+            self.log.notes.append(
+                "the project itself could not be installed: its metadata and entry points are "
+                "missing (tests that need them will fail)"
+            )
+
     def _install(self, step: str, args: list[str], *, fatal: bool = True) -> bool:
+        """`uv pip install args` run in the repository copy, so its relative paths resolve."""
+        return self._uv(step, self._install_args(args), fatal=fatal).ok
+
+    def _install_args(self, args: list[str]) -> list[str]:
         python = str(self.venv / "bin" / "python")
-        argv = ["pip", "install", "-q", "--python", python, *operator_indexes().uv_args, *args]
-        return self._uv(step, argv, fatal=fatal).ok
+        return [
+            "--directory",
+            SRC,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            python,
+            *operator_indexes().uv_args,
+            *args,
+        ]
 
     def _uv(
         self, step: str, args: list[str], *, fatal: bool = True, network: bool = True
@@ -235,6 +273,20 @@ def _failure(step: str, result: sandbox.SandboxResult, timeout: float) -> str:
             "packages, add it to FIXWURX_EGRESS_HOSTS or to the index settings)"
         )
     return f"environment: {step} failed (exit {result.returncode}):\n{shown}"
+
+
+def _tool_requirement(tool: str) -> str:
+    """coverage matches FixWurx's own (its reader parses the data file); setuptools keeps
+    `pkg_resources`, which setuptools 81 drops."""
+    if tool == "coverage":
+        return f"coverage=={_own_coverage()}"
+    return "setuptools<81" if tool == "setuptools" else tool
+
+
+def _reason(result: sandbox.SandboxResult) -> str:
+    """The installer's own last words (uv says why it found no solution), on one line."""
+    lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+    return " ".join(lines[-3:])[:400] or f"exit {result.returncode}"
 
 
 def _each_requirement(folder: Path, args: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import configparser
 import hashlib
+import os
 import re
 import shlex
 import tomllib
@@ -22,12 +23,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.environments.model import EnvironmentBuildError
+from app.environments.support import named_versions, project_files
+
 #: Extras and dependency groups that hold test tools.
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
 #: Dependency files larger than this are ignored (no real one is close).
 MAX_FILE_BYTES = 1_000_000
+#: Folders of tests that may hold their own requirements files.
+TEST_DIRS = ("tests", "test")
+#: A requirements file for Python 2 only, by its name (`requirements-py2.txt`, `..._py27.txt`).
+PYTHON2_ONLY = re.compile(r"(?:^|[-_.])(?:py2\d?|python2)(?:[-_.]|$)")
 #: Files whose content decides the environment, besides the requirements files.
-DEPENDENCY_FILES = ("uv.lock", "pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
+DEPENDENCY_FILES = ("uv.lock", "pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "poetry.lock")
 
 
 @dataclass(frozen=True)
@@ -41,18 +49,36 @@ class Declared:
     uv_lock: bool = False
     requires_python: str | None = None
     fingerprint: str = ""
+    #: The Python versions the project names (classifiers, tox envlist, CI matrix), newest first.
+    named_pythons: tuple[str, ...] = ()
+    #: The code imports `pkg_resources`, which a uv venv lacks unless setuptools is installed.
+    uses_pkg_resources: bool = False
 
 
 def detect(root: Path, setup: tuple[str, ...] = ()) -> Declared:
     """What `root` declares; `setup` commands (config or CLI) replace detection."""
+    problem = config_problem(root)
+    if problem:
+        raise EnvironmentBuildError(problem)
     requires = _requires_python(root)
     digest = _fingerprint(root, setup)
+    named = named_versions(project_files(root, _read))
     if setup:
         return Declared(
-            ("setup commands",), setup=setup, requires_python=requires, fingerprint=digest
+            ("setup commands",),
+            setup=setup,
+            requires_python=requires,
+            fingerprint=digest,
+            named_pythons=named,
         )
     if _read(root, "uv.lock") is not None and _read(root, "pyproject.toml") is not None:
-        return Declared(("uv.lock",), uv_lock=True, requires_python=requires, fingerprint=digest)
+        return Declared(
+            ("uv.lock",),
+            uv_lock=True,
+            requires_python=requires,
+            fingerprint=digest,
+            named_pythons=named,
+        )
     sources: list[str] = []
     requirements: list[str] = []
     pyproject = _pyproject_requirements(root)
@@ -76,16 +102,66 @@ def detect(root: Path, setup: tuple[str, ...] = ()) -> Declared:
         tuple(files),
         requires_python=requires,
         fingerprint=digest,
+        named_pythons=named,
+        uses_pkg_resources=mentions(root, "pkg_resources"),
     )
 
 
+#: How many source files `mentions` reads at most, and the folders it never enters.
+MENTION_FILE_LIMIT = 3000
+_NOT_SOURCE = {".git", ".venv", "venv", ".tox", "node_modules", "site-packages", "build", "dist"}
+
+
+def mentions(root: Path, word: str) -> bool:
+    """Does any Python file of the project contain `word`? Bounded: links are not followed,
+    at most MENTION_FILE_LIMIT files of at most MAX_FILE_BYTES each are read."""
+    seen = 0
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_SOURCE)
+        for name in names:
+            path = Path(folder, name)
+            if not name.endswith(".py") or path.is_symlink():
+                continue
+            seen += 1
+            if seen > MENTION_FILE_LIMIT:
+                return False
+            if path.stat().st_size <= MAX_FILE_BYTES and word in path.read_text("utf-8", "replace"):
+                return True
+    return False
+
+
+def config_problem(root: Path) -> str:
+    """A project file that does not parse, found before any interpreter is tried ("" if none):
+    every installer would fail on it, on every Python, after minutes of probing."""
+    text = _read(root, "pyproject.toml")
+    if text is None:
+        return ""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return (
+            f"environment: pyproject.toml does not parse ({exc}); fix the file, or say how to "
+            "install the project with --setup (or `setup:` in .github/fixwurx.yml)"
+        )
+    return ""
+
+
 def requirement_files(root: Path) -> list[str]:
-    """`requirements*.txt` at the top and `requirements/*.txt`, relative, sorted."""
-    found = [p for p in sorted(root.glob("requirements*.txt")) if _plain_file(p)]
-    folder = root / "requirements"
-    if folder.is_dir() and not folder.is_symlink():
-        found += [p for p in sorted(folder.glob("*.txt")) if _plain_file(p)]
-    return [str(p.relative_to(root)) for p in found]
+    """Requirements files wherever projects keep them, relative, sorted: `*requirements*.txt`
+    at the top (`requirements-test.txt`, `test_requirements.txt`, `dev-requirements.txt`), every
+    `.txt` in `requirements/`, and `*requirements*.txt` in `tests/` and `test/`. Files for
+    Python 2 only (`requirements-py2.txt`) are skipped: no interpreter FixWurx builds runs them.
+    """
+    found = [p for p in sorted(root.glob("*requirements*.txt")) if _plain_file(p)]
+    for folder, pattern in (
+        ("requirements", "*.txt"),
+        *((d, "*requirements*.txt") for d in TEST_DIRS),
+    ):
+        path = root / folder
+        if path.is_dir() and not path.is_symlink():
+            found += [p for p in sorted(path.glob(pattern)) if _plain_file(p)]
+    names = [str(p.relative_to(root)) for p in found]
+    return [n for n in dict.fromkeys(names) if not PYTHON2_ONLY.search(Path(n).name)]
 
 
 def _fingerprint(root: Path, setup: tuple[str, ...]) -> str:
@@ -159,7 +235,102 @@ def _pyproject_requirements(root: Path) -> list[str]:
     if isinstance(groups, dict):
         for name in TEST_EXTRAS:
             found += _group(groups, name, set())
+    tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+    return found + _flit_requirements(tool) + _poetry_requirements(tool)
+
+
+def _flit_requirements(tool: dict[str, Any]) -> list[str]:
+    """flit's old `[tool.flit.metadata]`: `requires` and the test extras of `requires-extra`."""
+    flit = tool.get("flit", {})
+    metadata = flit.get("metadata", {}) if isinstance(flit, dict) else {}
+    if not isinstance(metadata, dict):
+        return []
+    found = _strings(metadata.get("requires"))
+    extras = metadata.get("requires-extra", {})
+    if isinstance(extras, dict):
+        for name in TEST_EXTRAS:
+            found += _strings(extras.get(name))
     return found
+
+
+def _poetry_requirements(tool: dict[str, Any]) -> list[str]:
+    """Poetry's `dependencies`, `dev-dependencies` and its test/dev groups, as PEP 508."""
+    poetry = tool.get("poetry", {})
+    if not isinstance(poetry, dict):
+        return []
+    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+    groups = poetry.get("group", {})
+    if isinstance(groups, dict):
+        tables += [
+            g.get("dependencies")
+            for n, g in groups.items()
+            if n in TEST_EXTRAS and isinstance(g, dict)
+        ]
+    found: list[str] = []
+    for table in tables:
+        if isinstance(table, dict):
+            found += [r for name, spec in table.items() if (r := poetry_requirement(name, spec))]
+    return found
+
+
+def poetry_requirement(name: str, spec: Any) -> str:
+    """One Poetry dependency as a PEP 508 requirement ("" for python itself, paths and VCS).
+
+    `^1.2` is `>=1.2,<2.0`, `~1.2` is `>=1.2,<1.3`, `*` is any version; a table's `version`,
+    `extras` and `python` keys carry over (`markers` too).
+    """
+    if name.lower() == "python" or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}", name):
+        return ""
+    table = spec if isinstance(spec, dict) else {"version": spec}
+    if any(k in table for k in ("path", "git", "url", "file")):
+        return ""
+    extras = [e for e in table.get("extras", []) if isinstance(e, str)]
+    head = f"{name}[{','.join(extras)}]" if extras else name
+    markers = [str(table["markers"])] if isinstance(table.get("markers"), str) else []
+    if isinstance(table.get("python"), str):
+        markers += [_python_marker(table["python"])]
+    marker = "; " + " and ".join(f"({m})" for m in markers if m) if any(markers) else ""
+    return head + _poetry_version(str(table.get("version", "*"))) + marker
+
+
+def _poetry_version(constraint: str) -> str:
+    parts = [_poetry_clause(c.strip()) for c in constraint.split(",") if c.strip()]
+    return ",".join(p for p in parts if p)
+
+
+def _poetry_clause(clause: str) -> str:
+    if clause in ("*", "") or "||" in clause or "|" in clause:  # alternatives: take any version
+        return ""
+    if clause[0] in "^~" and not clause.startswith("~="):
+        numbers = [int(n) for n in re.findall(r"\d+", clause)[:3]] or [0]
+        upper = _caret_upper(numbers) if clause[0] == "^" else _tilde_upper(numbers)
+        return f">={clause[1:].strip()},<{upper}"
+    if clause[0].isdigit():
+        return f"=={clause}"
+    return clause.replace(" ", "")
+
+
+def _caret_upper(numbers: list[int]) -> str:
+    for i, n in enumerate(numbers):
+        if n != 0 or i == len(numbers) - 1:
+            return ".".join([*(str(m) for m in numbers[:i]), str(n + 1)])
+    return "1"
+
+
+def _tilde_upper(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return str(numbers[0] + 1)
+    return f"{numbers[0]}.{numbers[1] + 1}"
+
+
+def _python_marker(constraint: str) -> str:
+    clauses = ",".join(filter(None, (_poetry_clause(c.strip()) for c in constraint.split(","))))
+    return " and ".join(f"python_version {_op_and_version(c)}" for c in clauses.split(",") if c)
+
+
+def _op_and_version(clause: str) -> str:
+    match = re.match(r"([<>=!~]{1,2})\s*([\d.*]+)", clause)
+    return f"{match.group(1)} '{match.group(2)}'" if match else f">= '{clause}'"
 
 
 def _group(groups: dict[str, Any], name: str, seen: set[str]) -> list[str]:
@@ -244,8 +415,20 @@ def _setup_py_keywords(root: Path) -> dict[str, Any] | None:
     names = _literal_names(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _called_name(node) == "setup":
-            return {k.arg: _literal(k.value, names) for k in node.keywords if k.arg}
+            return _keywords(node, names)
     return {}
+
+
+def _keywords(call: ast.Call, names: dict[str, Any]) -> dict[str, Any]:
+    """A call's keywords; `**kwargs` bound to a literal dict (or `dict(...)`) counts too."""
+    found: dict[str, Any] = {}
+    for keyword in call.keywords:
+        value = _literal(keyword.value, names)
+        if keyword.arg:
+            found[keyword.arg] = value
+        elif isinstance(value, dict):
+            found.update({k: v for k, v in value.items() if isinstance(k, str)})
+    return found
 
 
 def _literal_names(tree: ast.Module) -> dict[str, Any]:
@@ -255,12 +438,34 @@ def _literal_names(tree: ast.Module) -> dict[str, Any]:
             target = node.targets[0]
             if isinstance(target, ast.Name):
                 names[target.id] = _literal(node.value, names)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            base, more = names.get(node.target.id), _literal(node.value, names)
+            if isinstance(node.op, ast.Add) and isinstance(base, list) and isinstance(more, list):
+                names[node.target.id] = base + more  # tests_require += ["pytest"]
     return names
 
 
 def _literal(node: ast.AST, names: dict[str, Any]) -> Any:
     if isinstance(node, ast.Name):
         return names.get(node.id)
+    if isinstance(node, ast.Call) and _called_name(node) == "dict" and not node.args:
+        return _keywords(node, names)  # kwargs = dict(install_requires=reqs, ...)
+    if isinstance(node, ast.Dict):  # {"install_requires": reqs}: values may be names
+        keys = [_literal(k, names) if k is not None else None for k in node.keys]
+        return {
+            k: _literal(v, names)
+            for k, v in zip(keys, node.values, strict=True)
+            if isinstance(k, str)
+        }
+    if isinstance(node, ast.List | ast.Tuple):  # [*base, "pytest"] or ["a", name]
+        items: list[Any] = []
+        for element in node.elts:
+            inner = element.value if isinstance(element, ast.Starred) else element
+            value = _literal(inner, names)
+            items += (
+                value if isinstance(element, ast.Starred) and isinstance(value, list) else [value]
+            )
+        return items if all(isinstance(i, str) for i in items) else None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # reqs + test_reqs
         left, right = _literal(node.left, names), _literal(node.right, names)
         if isinstance(left, list) and isinstance(right, list):
@@ -293,11 +498,52 @@ def _tox_requirements(root: Path) -> list[str]:
         return []
     found = []
     for line in _strings(parser.get("testenv", "deps")):
+        requirement = tox_requirement(line)
         # -r files are found on their own; {substitutions} and options mean nothing outside tox.
-        if line.startswith("-") or "{" in line:
-            continue
-        found.append(line)
+        if requirement and not requirement.startswith("-") and "{" not in requirement:
+            found.append(requirement)
     return found
+
+
+#: A tox factor condition: `py3: pkg`, `cdh,hdp: pkg`, `!py27: pkg`, `py3-django: pkg`.
+_FACTOR_LINE = re.compile(r"^([!\w,.\- ]{1,200}):\s*(\S.*)$")
+#: A Python factor: `py3`, `py38`, `py311`, `python3.11`, `pypy3`.
+_PY_FACTOR = re.compile(r"^(?:py|python|pypy)(\d)(?:\.?(\d{1,2}))?$")
+
+
+def tox_requirement(line: str) -> str:
+    """A tox deps line for the environment FixWurx builds: a Python factor becomes a marker,
+    any other factor (`cdh,hdp:`, `django32:`) names an environment that is not ours ("")."""
+    match = _FACTOR_LINE.match(line)
+    if match is None or "://" in line or line.lstrip().startswith(("-", "[")):
+        return line
+    alternatives = [a.strip() for a in match.group(1).split(",") if a.strip()]
+    markers = [m for m in (_factor_marker(a) for a in alternatives) if m is not None]
+    if not markers:
+        return ""
+    requirement = match.group(2).strip()
+    condition = " or ".join(f"({m})" for m in markers) if "" not in markers else ""
+    joiner = " and " if ";" in requirement else "; "
+    return f"{requirement}{joiner}({condition})" if condition else requirement
+
+
+def _factor_marker(alternative: str) -> str | None:
+    """The marker of `py3-foo` style factors joined by `-`; None when a factor is not Python."""
+    clauses = []
+    for factor in alternative.split("-"):
+        negated = factor.startswith("!")
+        match = _PY_FACTOR.match(factor.lstrip("!"))
+        if match is None:
+            return None
+        major, minor = match.groups()
+        clause = (
+            f"python_version {'!=' if negated else '=='} '{major}.{minor}'"
+            if minor
+            else f"python_version {'<' if negated else '>='} '{major}'"
+            + ("" if negated else f" and python_version < '{int(major) + 1}'")
+        )
+        clauses.append(clause)
+    return " and ".join(clauses)
 
 
 def _requires_python(root: Path) -> str | None:

@@ -84,17 +84,22 @@ def _query(executable: str) -> Interpreter | None:
     return Interpreter(executable, version, os.path.realpath(lines[1]))
 
 
-def candidates(requested: str | None, requires_python: str | None) -> list[Interpreter]:
-    """Interpreters to try, newest first: those matching `requested` ("3.11") if given, else
-    those satisfying `requires_python` (an unparsable one is ignored rather than fatal)."""
+def candidates(
+    requested: str | None, requires_python: str | None, named: tuple[str, ...] = ()
+) -> list[Interpreter]:
+    """Interpreters to try: those matching `requested` ("3.11") if given, else those satisfying
+    `requires_python` (an unparsable one is ignored rather than fatal). The versions the
+    project `named` (newest first) come first, the newest it names leading; then the rest,
+    newest first."""
     pool = list(installed())
     if requested:
         wanted = tuple(int(p) for p in requested.split("."))
         return [i for i in pool if i.version[: len(wanted)] == wanted]
     spec = _specifier(requires_python)
-    if spec is None:
-        return pool
-    return [i for i in pool if spec.contains(i.version_text, prereleases=True)]
+    if spec is not None:
+        pool = [i for i in pool if spec.contains(i.version_text, prereleases=True)]
+    order = {version: rank for rank, version in enumerate(named)}
+    return sorted(pool, key=lambda i: order.get(f"{i.version[0]}.{i.version[1]}", len(order)))
 
 
 def _specifier(text: str | None) -> SpecifierSet | None:

@@ -89,12 +89,18 @@ class Environment:
         return str(self.venv / "bin" / "python")
 
     @property
-    def how(self) -> str:
-        """One line: interpreter, where the dependencies came from, what was added, cache use."""
+    def recipe(self) -> str:
+        """One line: interpreter, where the dependencies came from, what was added. The same on
+        every run of the same repository, so evidence that quotes it hashes alike."""
         sources = ", ".join(self.sources) or "no dependency files (test tools only)"
         added = f"; added {', '.join(self.tools_added)}" if self.tools_added else ""
+        return f"Python {self.python_version} venv (uv) from {sources}{added}"
+
+    @property
+    def how(self) -> str:
+        """The recipe and this run's cache use (built in N s, or reused)."""
         reuse = "reused from cache" if self.reused else f"built in {self.seconds:.1f}s"
-        return f"Python {self.python_version} venv (uv) from {sources}{added}; {reuse}"
+        return f"{self.recipe}; {reuse}"
 
     @property
     def readonly_paths(self) -> tuple[Path, ...]:
@@ -133,6 +139,7 @@ class Environment:
             "key": self.key,
             "notes": list(self.notes),
             "how": self.how,
+            "recipe": self.recipe,
         }
 
     @classmethod

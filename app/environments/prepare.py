@@ -21,6 +21,7 @@ from app.environments.detect import Declared, detect
 from app.environments.interpreters import Interpreter, candidates, describe_installed
 from app.environments.model import Environment, EnvironmentBuildError, EnvironmentRequest
 from app.environments.scopes import path_scope
+from app.environments.support import depends_on_interpreter
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def prepare(
     say = progress or (lambda _message: None)
     started = time.monotonic()
     declared = detect(root, request.setup)
-    pool = candidates(request.python, declared.requires_python)
+    pool = candidates(request.python, declared.requires_python, declared.named_pythons)
     if not pool:
         wanted = request.python or declared.requires_python or "any"
         raise EnvironmentBuildError(
@@ -67,7 +68,9 @@ def prepare(
         try:
             env = _built(root, cache_dir, key, declared, interpreter, request, say, started)
         except EnvironmentBuildError as exc:
-            if declared.setup or request.python:  # the user said how: no other interpreter
+            # The user said how, or no other Python would change it (a package that does not
+            # exist): stop here with the installer's own reason, not three builds later.
+            if declared.setup or request.python or not depends_on_interpreter(str(exc)):
                 raise
             failures.append(str(exc))
             say(f"Python {interpreter.version_text}: {str(exc).splitlines()[0]}")
@@ -76,18 +79,40 @@ def prepare(
         if problem is None:
             cache.remember_choice(cache_dir, choice, key)
             cache.evict(cache_dir, key, request.max_entries, request.max_mb, request.scope)
-            say(env.how)
+            say(_why_interpreter(env, declared))
             return env
         failures.append(f"Python {interpreter.version_text}: {problem}")
         say(f"Python {interpreter.version_text}: the tests do not collect ({problem})")
         fallback = fallback or env
+        if not depends_on_interpreter(problem):
+            _raise_if_uninstallable(env, problem)
+            break  # another Python would not change it: reproduce reports what does not import
     if fallback is not None:  # reproduce will show the collection errors as they are
-        note = "the tests did not collect on any installed Python; using the newest that built"
+        note = "the tests did not collect; using the first interpreter that built"
         say(note)
         return _with_note(fallback, note)
     raise EnvironmentBuildError(
         "environment: no interpreter could build it:\n" + "\n".join(f"  {f}" for f in failures)
     )
+
+
+def _why_interpreter(env: Environment, declared: Declared) -> str:
+    """The environment in one line, and why this Python (the report records it)."""
+    minor = ".".join(env.python_version.split(".")[:2])
+    if minor in declared.named_pythons:
+        return f"{env.how} (Python {minor}: the newest the project names that is installed)"
+    return env.how
+
+
+def _raise_if_uninstallable(env: Environment, problem: str) -> None:
+    """Collection fails on a package the build could not install: that is the cause, in the
+    installer's words (exit 2), not a bug to repair."""
+    failed = [n for n in env.notes if n.startswith("could not install")]
+    if failed:
+        raise EnvironmentBuildError(
+            "environment: the declared dependencies cannot be installed, so the tests do not "
+            f"import ({problem}):\n" + "\n".join(f"  {n}" for n in failed[:5])
+        )
 
 
 def _with_note(env: Environment, note: str) -> Environment:

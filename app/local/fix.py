@@ -61,7 +61,8 @@ def run_fix(request: FixRequest) -> int:
             issue_text=issue_text,
             timeout=request.timeout,
             test_timeout=request.test_timeout,
-            progress=progress_printer(not as_json),
+            # Progress goes to stderr in every mode: `--json` keeps stdout for its one object.
+            progress=progress_printer(True),
             recorder=recorder,
             budget=SearchBudget(max_candidates=request.max_candidates),
             environment=_environment_request(request),
@@ -75,7 +76,8 @@ def run_fix(request: FixRequest) -> int:
         return _bad_input(str(exc), as_json)
     except FixwurxError as exc:
         return _emit(as_json, "error", None, str(exc), f"fixwurx: {exc}", EXIT_NOT_FIXED)
-    code = _report(outcome, path, as_json, request.apply_fix, request.bundle_out)
+    run_id = recorder.run_id if recorder is not None else None
+    code = _report(outcome, path, as_json, request.apply_fix, request.bundle_out, run_id)
     if recorder is not None and not as_json:
         click.echo(f"run {recorder.run_id} recorded: fixwurx show {recorder.run_id}", err=True)
     return code
@@ -128,11 +130,17 @@ def _read_issue(issue_file: str | None) -> str:
 
 
 def _report(
-    outcome: RepairOutcome, path: Path, as_json: bool, apply_fix: bool, bundle_out: Path | None
+    outcome: RepairOutcome,
+    path: Path,
+    as_json: bool,
+    apply_fix: bool,
+    bundle_out: Path | None,
+    run_id: int | None = None,
 ) -> int:
+    ids: dict[str, Any] = {"run_id": run_id, "bundle_path": None}
     if outcome.bundle is None:
-        code = EXIT_NOT_FIXED
-        return _emit(as_json, outcome.status, None, outcome.reason, not_fixed_report(outcome), code)
+        text = not_fixed_report(outcome)
+        return _emit(as_json, outcome.status, None, outcome.reason, text, EXIT_NOT_FIXED, ids)
     bundle = outcome.bundle
     target = bundle_out or cache_dir() / "bundles" / f"{bundle.hash.split(':')[1][:16]}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +151,8 @@ def _report(
         applied = _apply(bundle.diff, path, bundle.base_commit)
         text += "\n" + applied
         reason += f"; {applied}"
-    return _emit(as_json, "fixed", bundle.to_json(), reason, text, EXIT_FIXED)
+    ids["bundle_path"] = str(target)
+    return _emit(as_json, "fixed", bundle.to_json(), reason, text, EXIT_FIXED, ids)
 
 
 def _apply(diff: str, path: Path, base_commit: str) -> str:
@@ -166,10 +175,19 @@ def _bad_input(message: str, as_json: bool) -> int:
 
 
 def _emit(
-    as_json: bool, status: str, bundle: dict[str, Any] | None, reason: str, text: str, code: int
+    as_json: bool,
+    status: str,
+    bundle: dict[str, Any] | None,
+    reason: str,
+    text: str,
+    code: int,
+    ids: dict[str, Any] | None = None,
 ) -> int:
+    """The run's result: one JSON object on stdout (with the run id and the bundle's path when
+    there are any), or the report for people."""
     if as_json:
-        print(json.dumps({"status": status, "bundle": bundle, "reason": reason}, sort_keys=True))
+        report = {"status": status, "bundle": bundle, "reason": reason, **(ids or {})}
+        print(json.dumps(report, sort_keys=True))
     else:
         click.echo(text)
     return code

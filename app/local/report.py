@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.chain.planner import RepairOutcome
+from app.chain.stages.bundle import left_failing_lines
 from app.chain.state import RunState
 from app.patches import PatchBundle, fault_location
 
@@ -10,7 +11,8 @@ from app.patches import PatchBundle, fault_location
 def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
     """The diff, the before/after evidence table, the localization and the bundle hash."""
     lines = [
-        f"FixWurx: {bundle.evidence.get('verdict', 'plausible')} fix found by {bundle.source}",
+        f"FixWurx: {bundle.evidence.get('verdict', 'plausible')} fix found by "
+        f"{source_words(bundle.source)} ({bundle.source})",
         f"  {bundle.summary}",
     ]
     top = fault_location(bundle.root_cause, bundle.localization)
@@ -23,6 +25,16 @@ def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
     lines.append(f"saved   {saved_to}")
     lines.append(f"check   fixwurx bundle verify {saved_to} --repo {state.source}")
     return "\n".join(lines)
+
+
+def source_words(source: str) -> str:
+    """`template:operator_replacement` -> `the fix template "operator replacement"`."""
+    kind, _, name = source.partition(":")
+    if kind == "template":
+        return f'the fix template "{name.replace("_", " ")}"'
+    if kind == "llm":
+        return f"a language model ({name})"
+    return source
 
 
 def explanation_lines(text: str) -> list[str]:
@@ -51,7 +63,13 @@ def evidence_table(bundle: PatchBundle) -> str:
     flaky = bundle.evidence.get("flaky") or []
     if flaky:
         out.append(f"flaky, not used as evidence: {', '.join(flaky)}")
+    out += [f"left failing (not this fix's target): {line}" for line in _left(bundle.evidence)]
     return "\n".join(out)
+
+
+def _left(evidence: dict[str, object]) -> list[str]:
+    lines = evidence.get("left_failing")
+    return [str(line) for line in lines] if isinstance(lines, list) else []
 
 
 def environment_line(state: RunState) -> str:
@@ -71,6 +89,7 @@ def not_fixed_report(outcome: RepairOutcome) -> str:
         lines.append(f"  environment: {environment_line(state)}")
     if state.reproducing:
         lines.append(f"  failing tests: {', '.join(state.reproducing[:5])}")
+    lines += [f"  left failing, not a target: {line}" for line in left_failing_lines(state)]
     if state.candidates:
         lines.append(f"  candidates tried: {len(state.candidates)}")
     if state.locations:

@@ -24,7 +24,7 @@ from pathlib import Path
 from app import workfiles
 from app.repair.coverage_run import run_with_coverage
 from app.repair.scope import in_scope
-from app.repair.spectrum import LineKey, build_spectrum
+from app.repair.spectrum import LineKey, Spectrum, build_spectrum
 from app.testing.results import Frame, Location, TestOutcome
 from app.testing.testcmd import TestCommand
 from app.testing.testrun import limit_from_durations
@@ -101,13 +101,22 @@ def localize(
         for key in spectrum.lines():
             if in_scope(key[0], root, ignore):
                 scores[key] = spectrum.ochiai(key)
-                reasons[key] = f"ochiai {scores[key]:.2f}"
+                reasons[key] = _spectrum_reason(spectrum, key)
     if not scores:
         scores, reasons = _fallback(frames, root)
     if not scores:
         scores, reasons = _called_from_tests(failing, root, ignore)
     _add_frame_bonus(scores, reasons, frames)
     return _rank(scores, reasons, frames, root)
+
+
+def _spectrum_reason(spectrum: Spectrum, key: LineKey) -> str:
+    """In plain words, with the technical name last: who ran the line, and its Ochiai score."""
+    failed, passed = spectrum.failed.get(key, 0), spectrum.passed.get(key, 0)
+    return (
+        f"run by {failed} of {spectrum.total_failed} failing tests and {passed} passing "
+        f"(suspiciousness {spectrum.ochiai(key):.2f}, Ochiai)"
+    )
 
 
 def _hang_limit(failing: Sequence[TestOutcome]) -> float | None:

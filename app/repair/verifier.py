@@ -149,9 +149,13 @@ class Verifier:
         still_failing = [o for o in after if o.outcome != "passed"]
         if run.timed_out or still_failing:
             first = still_failing[0] if still_failing else after[0]
-            why = "timed out" if run.timed_out else f"{first.test_id} still fails: {first.message}"
+            why = (
+                "the failing tests did not finish in time"
+                if run.timed_out
+                else f"{first.test_id} still fails: {first.message}"
+            )
             return Verification(
-                False, f"canary: {why}", after, (), len(run.outcomes), 0.0, run.output
+                False, f"{why} (canary check)", after, (), len(run.outcomes), 0.0, run.output
             )
         return None
 
@@ -174,13 +178,19 @@ class Verifier:
         )
         if run.timed_out:
             return Verification(
-                False, "smoke: the suite timed out", after, regressions, len(now), 0.0, run.output
+                False,
+                "the whole suite did not finish in time (smoke check)",
+                after,
+                regressions,
+                len(now),
+                0.0,
+                run.output,
             )
         if regressions or missing:
             names = ", ".join((regressions + missing)[:3])
             return Verification(
                 False,
-                f"smoke: previously passing tests fail: {names}",
+                f"breaks tests that passed before: {names} (smoke check)",
                 after,
                 regressions + missing,
                 len(now),
@@ -190,7 +200,7 @@ class Verifier:
         if any(o.outcome != "passed" for o in after):
             return Verification(
                 False,
-                "smoke: a reproducing test fails in the full suite",
+                "a failing test passes alone but fails in the whole suite (smoke check)",
                 after,
                 (),
                 len(now),

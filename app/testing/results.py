@@ -26,6 +26,8 @@ class Frame:
 class TestOutcome:
     """The outcome of one test, as parsed from JUnit XML."""
 
+    __test__ = False  # a test module that imports it must not make pytest try to collect it
+
     test_id: str
     outcome: Outcome
     duration: float = 0.0
@@ -51,6 +53,8 @@ class TestOutcome:
 @dataclass(frozen=True)
 class TestRun:
     """One run of a test command: per-test outcomes plus how the process ended."""
+
+    __test__ = False
 
     outcomes: tuple[TestOutcome, ...]
     returncode: int

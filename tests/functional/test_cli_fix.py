@@ -96,7 +96,7 @@ def test_json_output_is_one_object_its_bundle_verifies_and_the_tree_is_untouched
     assert _tree(project) == before
     assert not (project / ".git").exists()
     report = json.loads(result.stdout)
-    assert set(report) == {"status", "bundle", "reason"}
+    assert set(report) == {"status", "bundle", "reason", "run_id", "bundle_path"}
     assert report["status"] == "fixed"
     bundle = report["bundle"]
     assert bundle["hash"].startswith("sha256:") and "lo <= hi" in bundle["diff"]
@@ -223,3 +223,52 @@ def test_bundle_verify_of_a_missing_or_broken_file(tmp_path: Path) -> None:
     broken.write_text("{not json")
     result = fixwurx("bundle", "verify", str(broken))
     assert result.returncode == 2 and "not a JSON patch bundle" in result.stderr
+
+
+HANG = "def test_waits_forever():\n    while True:\n        pass\n"
+
+
+def test_an_unrelated_hanging_test_does_not_sink_the_fix(project: Path, tmp_path: Path) -> None:
+    """issue 25: a hang at baseline is left failing and said so; the real bug is fixed."""
+    (project / "tests" / "test_slow.py").write_text(HANG)
+    result = fixwurx("fix", str(project), "--json", "--test-timeout", "3", home=tmp_path / "home")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "fixed"
+    (left,) = report["bundle"]["evidence"]["left_failing"]
+    assert left.startswith("tests/test_slow.py::test_waits_forever hangs")
+    assert "left failing, not a target" in result.stderr  # --json still shows progress
+
+
+def test_identical_runs_give_the_same_bundle_id_and_json_names_run_and_bundle_path(
+    project: Path, tmp_path: Path
+) -> None:
+    first = json.loads(fixwurx("fix", str(project), "--json", home=tmp_path / "a").stdout)
+    second = json.loads(fixwurx("fix", str(project), "--json", home=tmp_path / "b").stdout)
+    assert first["status"] == second["status"] == "fixed"
+    assert first["bundle"]["timings"] != second["bundle"]["timings"]  # recorded, not hashed
+    assert first["bundle"]["hash"] == second["bundle"]["hash"]
+    assert isinstance(first["run_id"], int)
+    assert json.loads(Path(first["bundle_path"]).read_text())["hash"] == first["bundle"]["hash"]
+
+
+def test_a_test_command_that_hangs_is_bad_input_naming_the_limit_and_the_users_path(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "stuck"
+    project.mkdir()
+    (project / "run_tests.sh").write_text("sleep 600\n")
+    result = fixwurx("fix", str(project), "--test", "sh run_tests.sh", "--timeout", "5")
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("fixwurx: error:")]
+    assert "did not finish within 5s" in line and "--timeout" in line
+    assert "fixwurx-run" not in result.stderr
+
+
+def test_tests_that_only_fail_to_import_exit_2_naming_the_import(tmp_path: Path) -> None:
+    project = tmp_path / "noimport"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_a.py").write_text("import not_installed_anywhere\n")
+    result = fixwurx("fix", str(project), "--no-environment")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "No module named 'not_installed_anywhere'" in result.stderr

@@ -123,8 +123,8 @@ def test_the_pages_show_the_seeded_numbers(client: FlaskClient, fake_github: Fak
     assert "the sandbox ran out of memory" in overview and "no candidate passed" in overview
     run = client.get("/dashboard/runs/1").get_data(as_text=True)
     assert dashboard_seed.BUNDLE in run and "#41 (fix, open)" in run
-    assert "candidate 1 [template:off_by_one] rejected" in run
-    assert "  candidate 2 [llm:openai] chosen" in run  # the child, indented under its parent
+    assert "candidate #1 [template:off_by_one] rejected" in run
+    assert "  candidate #2 [llm:openai] chosen" in run  # the child, indented under its parent
     assert "1700 tokens, $0.17" not in run and "1200 tokens, $0.12" in run
     assert "20.0 s" in run  # the verify stage's duration
     assert dashboard_seed.CI_CHECK in run and "tests/test_lint.py::test_style" in run

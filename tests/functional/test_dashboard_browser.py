@@ -131,8 +131,8 @@ def test_each_page_shows_the_seeded_numbers(
 
     page.goto(f"{server}/dashboard/runs/{dashboard_seed.FIXED_RUN}")
     tree = page.get_by_test_id("tree").inner_text()
-    assert "candidate 1 [template:off_by_one] rejected" in tree
-    assert "  candidate 2 [llm:openai] chosen: guard the empty list" in tree
+    assert "candidate #1 [template:off_by_one] rejected" in tree
+    assert "  candidate #2 [llm:openai] chosen: guard the empty list" in tree
     assert page.get_by_test_id("bundle").inner_text() == dashboard_seed.BUNDLE
     assert "#41" in page.get_by_test_id("pulls").inner_text()
     assert "1200 tokens, $0.12" in page.get_by_test_id("call-totals").inner_text()

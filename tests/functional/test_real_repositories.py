@@ -105,9 +105,9 @@ def test_without_an_environment_the_package_is_missing(tmp_path: Path) -> None:
     (repo / "tests" / "test_ages.py").write_text(TESTS)
     (repo / "requirements.txt").write_text("termcolor\n")
     result = _fixwurx("fix", str(repo), "--no-environment", home=tmp_path)
-    assert result.returncode == 1, result.stdout + result.stderr
-    # The module does not import: the only failure is the test file's collection error.
-    assert "failing tests: tests/test_ages.py::tests.test_ages" in result.stdout
+    # The module does not import: an environment error naming the import, never a repair target.
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "No module named 'termcolor'" in result.stderr
 
 
 def test_a_failing_setup_command_ends_the_run_with_the_step_named(tmp_path: Path) -> None:
@@ -116,6 +116,6 @@ def test_a_failing_setup_command_ends_the_run_with_the_step_named(tmp_path: Path
     (repo / "ages.py").write_text(AGES)
     (repo / "tests" / "test_ages.py").write_text(TESTS)
     result = _fixwurx("fix", str(repo), "--setup", "exit 4", home=tmp_path)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "setup step 1 `exit 4` failed (exit 4)" in result.stdout
+    assert result.returncode == 2, result.stdout + result.stderr  # bad input, not "not fixed"
+    assert "setup step 1 `exit 4` failed (exit 4)" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr

@@ -10,6 +10,7 @@ from app.chain.stages.context import StageContext
 from app.chain.state import RunState
 from app.patches import PatchBundle, fault_location, validate_diff
 from app.repair.candidates import FileEdit
+from app.testing.groups import FailureGroup
 from app.testing.results import Location
 
 
@@ -43,6 +44,10 @@ def bundle(state: RunState, ctx: StageContext) -> BundleResult:
         source=state.chosen["source"],
         cost={"tokens": state.tokens, "usd": round(state.cost_usd, 6)},
         timings={k: round(v, 3) for k, v in state.timings.items()},
+        search={
+            "plausible_patches": state.chosen["plausible"],
+            "candidates_tried": len(state.candidates),
+        },
         summary=state.chosen["description"],
         root_cause=state.chosen.get("location"),
     )
@@ -62,6 +67,15 @@ def _with_model_notes(result: PatchBundle, state: RunState, ctx: StageContext) -
     return dataclasses.replace(result, explanation=explanation) if explanation else result
 
 
+def left_failing_lines(state: RunState) -> list[str]:
+    """One line per group of baseline failures the fix did not target, with its reason."""
+    groups = (FailureGroup.from_json(g) for g in state.left_failing)
+    return [
+        f"{', '.join(g.test_ids[:5])}{' ...' if len(g.test_ids) > 5 else ''} {g.reason}"
+        for g in groups
+    ]
+
+
 def evidence(state: RunState) -> dict[str, Any]:
     """Before/after per reproducing test, and the regression run's totals."""
     assert state.chosen is not None
@@ -71,18 +85,22 @@ def evidence(state: RunState) -> dict[str, Any]:
         if o["test_id"] in state.reproducing
     ]
     passing = [o["test_id"] for o in state.baseline if o["outcome"] == "passed"]
-    built = {"environment": state.environment["how"]} if state.environment.get("how") else {}
+    recipe = state.environment.get("recipe") or state.environment.get("how")
+    built = {"environment": recipe} if recipe else {}
+    if state.left_failing:  # failing before and after, not this fix's target: said, not hidden
+        built["left_failing"] = left_failing_lines(state)
     return {
         **built,
         "before": before,
-        "after": state.chosen["after"],
+        # Durations vary between identical runs; the bundle id must not (timings keep them).
+        "after": [
+            {k: v for k, v in row.items() if k != "duration"} for row in state.chosen["after"]
+        ],
         "regression": {
             "baseline_passing": len(passing),
             "tests_run": state.chosen["tests_run"],
             "newly_failing": [],
         },
         "flaky": list(state.flaky),
-        "plausible_patches": state.chosen["plausible"],
-        "candidates_tried": len(state.candidates),
         "verdict": f"plausible ({state.chosen['tests_run']} tests)",
     }

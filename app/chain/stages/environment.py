@@ -3,7 +3,7 @@
 From here on every test run of the chain uses the repository's interpreter and packages (the
 stage swaps the context's test command for one bound to the environment), and FixWurx's own
 packages are out of the tests' reach. A failed or hanging install step ends the run with an
-error that names the step; nothing else is lost.
+`EnvironmentBuildError` (bad input) that names the step; nothing else is lost.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from app.chain.stages.context import StageContext
 from app.chain.state import RunState
-from app.environments import Environment, EnvironmentBuildError, prepare
+from app.environments import Environment, prepare
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,9 @@ def environment(state: RunState, ctx: StageContext) -> EnvironmentResult:
     if ctx.environment_request is None:
         return EnvironmentResult(None)
     request = replace(ctx.environment_request, probe=ctx.command.probe())
-    try:
-        built = prepare(ctx.root, request, lambda message: ctx.progress("environment", message))
-    except EnvironmentBuildError as exc:
-        return EnvironmentResult(None, str(exc))
+    # An environment that cannot be built is bad input (exit 2 in the CLI, an error comment in
+    # the App) naming the step and uv's own reason, never "not fixed" (issue 25).
+    built = prepare(ctx.root, request, lambda message: ctx.progress("environment", message))
     ctx.command = ctx.command.in_environment(built)
     state.test_command = ctx.command.display()
     return EnvironmentResult(built)

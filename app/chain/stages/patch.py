@@ -7,6 +7,7 @@ whatever its source, passes the same verifier.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from app.chain.stages.context import StageContext
@@ -63,8 +64,13 @@ def _patch(state: RunState, ctx: StageContext, verifier: Verifier) -> PatchResul
         for round_number in range(1 + _rounds(source, ctx)):
             context = _context(state, ctx, rejected)
             ctx.progress("patch", _announce(source, round_number))
+            numbered = len(state.candidates) + len(total.attempted)
             found = search(
-                source.propose(context), verifier.check, ctx.budget, _reporter(ctx), SOURCE_STOPS
+                source.propose(context),
+                verifier.check,
+                ctx.budget,
+                _reporter(ctx, numbered, total.plausible_count),
+                SOURCE_STOPS,
             )
             _merge(total, found)
             if found.chosen is not None:
@@ -112,12 +118,33 @@ def _announce(source: CandidateSource, round_number: int) -> str:
     return f"trying {source.name}" + (f" (feedback round {round_number})" if round_number else "")
 
 
-def _reporter(ctx: StageContext) -> ProgressCallback:
+#: The patch stage sums up after this many rejected candidates, or this many seconds: a line
+#: per candidate was up to 300 lines of noise.
+SUMMARY_EVERY, SUMMARY_SECONDS = 10, 10.0
+
+
+def _reporter(ctx: StageContext, numbered: int, plausible: int) -> ProgressCallback:
+    """Each plausible candidate on a line of its own (numbered as the run numbers candidates,
+    which `fixwurx show` repeats), and every so often `N tried, K plausible, S of B s`."""
+    started = last = time.monotonic()
+    found = plausible
+
     def report(attempt: Attempted, tried: int) -> None:
-        verdict = attempt.verification
-        reason = (verdict.reason.strip().splitlines() or [""])[0]
-        mark = reason if verdict.plausible else f"rejected ({reason})"
-        ctx.progress("verify", f"#{tried} {attempt.candidate.description}: {mark}")
+        nonlocal last, found
+        verdict, now = attempt.verification, time.monotonic()
+        if verdict.plausible:
+            found += 1
+            ctx.progress(
+                "verify", f"#{numbered + tried} {attempt.candidate.description}: plausible"
+            )
+        elif tried % SUMMARY_EVERY and now - last < SUMMARY_SECONDS:
+            return
+        last = now
+        ctx.progress(
+            "verify",
+            f"{numbered + tried} tried, {found} plausible, "
+            f"{now - started:.0f} of {ctx.budget.seconds:.0f} s",
+        )
 
     return report
 

@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass, field, replace
 
 from app import defaults, workfiles
-from app.chain.issue_text import REPRO_FILE, REPRO_TEST_ID, parse_issue
+from app.chain.issue_text import REPRO_TEST_NAME, parse_issue
 from app.chain.stages.context import StageContext
 from app.chain.state import RunState
 from app.errors import BadInput
 from app.repair.candidates import RepairContext
+from app.testing.collection import repro_location
+from app.testing.groups import FailureGroup, choose_target, group_failures
 from app.testing.results import TestOutcome, TestRun, outcome_to_json
 from app.testing.testrun import limit_from_durations, run_tests
 
@@ -41,6 +43,8 @@ class ReproduceResult:
     added_files: dict[str, str] = field(default_factory=dict)
     problem: str = ""
     pre_existing: tuple[str, ...] = ()
+    #: Baseline failures that are not the target, grouped, with their reasons.
+    left_failing: tuple[FailureGroup, ...] = ()
 
     def apply(self, state: RunState) -> None:
         """Record the result in the run state; a problem ends the run as not fixed."""
@@ -50,6 +54,7 @@ class ReproduceResult:
         state.flaky = list(self.flaky)
         state.added_files = dict(self.added_files)
         state.pre_existing = list(self.pre_existing)
+        state.left_failing = [g.to_json() for g in self.left_failing]
         if self.problem:
             state.finish("not_fixed", self.problem)
 
@@ -58,24 +63,33 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     """Run the suite once, then rerun its failures to tell real ones from flaky ones."""
     issue = parse_issue(state.issue_text)
     added: dict[str, str] = {}
+    repro_id = ""
     if issue.snippet:
-        added[REPRO_FILE] = issue.repro_test_source()
+        repro_file = repro_location(ctx.root)
+        repro_id = f"{repro_file}::{REPRO_TEST_NAME}"
+        added[repro_file] = issue.repro_test_source()
         # Ours to write: a link the repository committed there is replaced, never written through.
-        workfiles.write_text(ctx.root, REPRO_FILE, added[REPRO_FILE], replace_link=True)
-        ctx.progress("reproduce", f"wrote the issue's snippet as {REPRO_TEST_ID}")
+        workfiles.write_text(ctx.root, repro_file, added[repro_file], replace_link=True)
+        ctx.progress("reproduce", f"wrote the issue's snippet as {repro_id}")
     ctx.progress("reproduce", f"running `{ctx.command.display()}`")
     baseline = run_tests(
         ctx.root, ctx.command, timeout=ctx.suite_timeout, per_test_timeout=ctx.per_test_timeout
     )
     _reject_unusable(baseline, ctx)
-    failing = _focus(baseline.failing, issue.test_ids, REPRO_TEST_ID if issue.snippet else None)
+    if repro_id:
+        baseline = _with_repro(baseline, repro_id, ctx)
+    failing = _focus(baseline.failing, issue.test_ids, repro_id or None)
     failing, pre_existing = _set_aside_environmental(failing, bool(issue.test_ids))
+    focused = bool(issue.test_ids or issue.snippet)
+    failing, left = _target(baseline, failing, focused)
     if pre_existing:
         ctx.progress(
             "reproduce",
             f"pre-existing (the sandbox has no network, service or home directory), not targets: "
             f"{', '.join(pre_existing[:5])}",
         )
+    for group in (g for g in left if g.kind != "environment"):  # said just above
+        ctx.progress("reproduce", f"left failing, not a target: {_group_line(group)}")
     ctx.progress("reproduce", _summary(baseline, failing))
     if not failing and state.issue_text.strip() and not issue.test_ids and ctx.models is not None:
         written = _model_reproduction(state, ctx)
@@ -85,11 +99,11 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
             baseline = replace(baseline, outcomes=baseline.outcomes + outcomes)
             failing = tuple(o for o in outcomes if not o.ok)
     if not failing:
-        problem = _nothing_failing(issue.test_ids, issue.snippet)
+        problem = _nothing_failing(issue.test_ids, issue.snippet, left)
         if pre_existing:
             needs = "a network, a service or a home directory"
             problem += f" ({len(pre_existing)} pre-existing failures need {needs})"
-        return ReproduceResult(baseline, (), (), added, problem, pre_existing)
+        return ReproduceResult(baseline, (), (), added, problem, pre_existing, left)
     flaky = _flaky(ctx, [o for o in failing if not o.hung])  # a rerun of a hang proves nothing
     reproducing = tuple(o.test_id for o in failing if o.test_id not in flaky)
     if flaky:
@@ -97,7 +111,52 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     problem = (
         "" if reproducing else "every failing test is flaky: there is no stable failure to fix"
     )
-    return ReproduceResult(baseline, reproducing, flaky, added, problem, pre_existing)
+    return ReproduceResult(baseline, reproducing, flaky, added, problem, pre_existing, left)
+
+
+def _target(
+    baseline: TestRun, failing: tuple[TestOutcome, ...], focused: bool
+) -> tuple[tuple[TestOutcome, ...], tuple[FailureGroup, ...]]:
+    """The failures a repair targets, and the other baseline failures grouped by cause.
+
+    A named test or the issue's snippet is the target. Otherwise the failures are grouped by
+    where and why they fail and the largest group of ordinary failures is the target: a test
+    that hangs, a module that does not import, a test that needs a network never is. A suite
+    whose only failures are modules that do not import has an environment problem, not a bug.
+    """
+    groups = group_failures(baseline.failing, _environmental)
+    if focused:
+        chosen = {o.test_id for o in failing}
+        return failing, _without(groups, chosen)
+    target, left = choose_target(group_failures(failing, _environmental))
+    if target is None:
+        _reject_uncollected(left)
+        return (), _without(groups, set())
+    chosen = set(target.test_ids)
+    return tuple(o for o in failing if o.test_id in chosen), _without(groups, chosen)
+
+
+def _without(groups: tuple[FailureGroup, ...], chosen: set[str]) -> tuple[FailureGroup, ...]:
+    kept = (replace(g, test_ids=tuple(t for t in g.test_ids if t not in chosen)) for g in groups)
+    return tuple(g for g in kept if g.test_ids)
+
+
+def _reject_uncollected(groups: tuple[FailureGroup, ...]) -> None:
+    """Tests that do not import are an environment error (exit 2), never a repair target."""
+    uncollected = [g for g in groups if g.kind == "collection"]
+    if not uncollected:
+        return
+    where = "; ".join(f"{g.test_ids[0]}: {g.cause}" for g in uncollected[:3])
+    raise BadInput(
+        f"the tests do not import, so there is nothing to repair yet ({where}). "
+        "Declare what they import in the project's dependencies, or add a setup step "
+        "(--setup CMD, or `setup:` in .github/fixwurx.yml)"
+    )
+
+
+def _group_line(group: FailureGroup) -> str:
+    shown = ", ".join(group.test_ids[:3]) + (" ..." if len(group.test_ids) > 3 else "")
+    return f"{shown} {group.reason}"
 
 
 def _set_aside_environmental(
@@ -144,10 +203,38 @@ def _model_reproduction(
     return edit.path, edit.after, run.outcomes
 
 
-def _reject_unusable(baseline: TestRun, ctx: StageContext) -> None:
-    if baseline.timed_out and not baseline.outcomes:
+def _with_repro(baseline: TestRun, repro_id: str, ctx: StageContext) -> TestRun:
+    """The baseline with the reproduction test in it: run by id when the suite skipped it.
+
+    A test the suite does not collect is still run by the canary (by id), so it can judge the
+    fix; one that does not run even by id is an error, never "the snippet runs without error".
+    """
+    if repro_id in baseline.by_id() or not ctx.command.is_pytest:
+        return baseline
+    alone = run_tests(
+        ctx.root,
+        ctx.command,
+        timeout=ctx.suite_timeout,
+        test_ids=(repro_id,),
+        per_test_timeout=ctx.per_test_timeout,
+    )
+    found = tuple(o for o in alone.outcomes if o.test_id == repro_id)
+    if not found:
+        tail = alone.output.strip().splitlines()[-1:] or ["no output"]
         raise BadInput(
-            f"the test suite did not finish within {ctx.suite_timeout:.0f}s (use --timeout)"
+            f"the issue's snippet, written as {repro_id.split('::')[0]}, was not collected by "
+            f"`{ctx.command.display()}` ({tail[0][:300]}); name a failing test in the issue instead"
+        )
+    return replace(baseline, outcomes=baseline.outcomes + found)
+
+
+def _reject_unusable(baseline: TestRun, ctx: StageContext) -> None:
+    if baseline.timed_out and (not baseline.outcomes or not ctx.command.is_pytest):
+        # A command that never ends says nothing about the code: an error, not a failing test.
+        raise BadInput(
+            f"the test command `{ctx.command.display()}` did not finish within "
+            f"{ctx.suite_timeout:.0f}s: raise the limit with --timeout (or `timeout_seconds:` in "
+            ".github/fixwurx.yml), or narrow the command with --test"
         )
     if ctx.command.is_pytest and not baseline.outcomes:
         if baseline.returncode == 5:
@@ -167,11 +254,20 @@ def _focus(
 
 
 def _summary(baseline: TestRun, failing: tuple[TestOutcome, ...]) -> str:
-    total = len(baseline.outcomes)
-    return f"{total} tests ran in {baseline.duration:.1f}s; {len(failing)} failing"
+    total, failed = len(baseline.outcomes), len(baseline.failing)
+    line = f"{total} tests ran in {baseline.duration:.1f}s; {failed} failing"
+    return line if failed == len(failing) else f"{line}, {len(failing)} of them the target"
 
 
-def _nothing_failing(named: tuple[str, ...], snippet: str) -> str:
+def _nothing_failing(
+    named: tuple[str, ...], snippet: str, left: tuple[FailureGroup, ...] = ()
+) -> str:
+    hangs = [t for g in left if g.kind == "hang" for t in g.test_ids]
+    if hangs and not named and not snippet:
+        return (
+            f"the only failing tests hang ({', '.join(hangs[:3])}): a hang is repaired only when "
+            "the issue names it (--issue with the test id)"
+        )
     if snippet:
         return "the issue's snippet runs without error: nothing to repair"
     if named:

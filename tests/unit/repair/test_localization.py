@@ -78,7 +78,7 @@ def test_the_faulty_line_ranks_first_and_tests_are_never_blamed(tmp_path: Path) 
     }
     ranked = localize(root, PYTEST, failing, passing, timeout=60)
     assert ranked[0].path == "calc.py" and ranked[0].line == 5
-    assert ranked[0].why.startswith("ochiai 1.00")
+    assert ranked[0].why.startswith("run by ") and "(suspiciousness 1.00, Ochiai)" in ranked[0].why
     assert all(loc.path == "calc.py" for loc in ranked)
     by_line = {loc.line: loc.score for loc in ranked}
     assert 9 not in by_line or by_line[9] < by_line[5]  # clamp runs only in passing tests

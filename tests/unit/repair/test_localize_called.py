@@ -47,4 +47,4 @@ def test_python_m_unittest_gets_a_spectrum(tmp_path: Path) -> None:
     }
     ranked = localize(tmp_path, command, run.failing, run.passing_ids, timeout=60)
     assert (ranked[0].path, ranked[0].line) == ("mathx.py", 2)
-    assert ranked[0].why.startswith("ochiai")
+    assert ranked[0].why.startswith("run by ") and "Ochiai" in ranked[0].why
