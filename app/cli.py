@@ -195,6 +195,16 @@ def _load_bundle_file(file: Path) -> dict[str, Any]:
     return data
 
 
+def _register_subcommands() -> None:
+    """Command groups that live in their own modules."""
+    from app.dashboard.login_command import dashboard
+
+    cli.add_command(dashboard)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -258,6 +258,19 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class DashboardSignIn(Base):
+    """A one-time dashboard sign-in link that was used: a second use of its nonce is refused.
+
+    The link itself is signed with SECRET_KEY and carries its own expiry, so only used links
+    need a row; the retention prune may drop rows older than the longest link lifetime.
+    """
+
+    __tablename__ = "dashboard_sign_ins"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    login: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
 class LlmCall(Base):
     """One language-model call with its usage and cost; budgets sum over these."""
 

@@ -4,7 +4,9 @@ Everything it shows is read from the database (app/dashboard/queries.py), Redis 
 live workers) and the process's Prometheus counters; every asset it loads (its CSS, its script,
 Chart.js, vendored from npm under static/vendor with its licence) is served by FixWurx itself,
 so it works on a network without a CDN and under a `default-src 'self'` Content Security Policy.
-Sign-in is "Sign in with GitHub" through the App's OAuth client (auth.py), for DASHBOARD_USERS.
+Sign-in is a one-time link from `fixwurx dashboard login` (signin_link.py) or "Sign in with
+GitHub" through the App's OAuth client (auth.py), for DASHBOARD_USERS. Operators act through
+POST forms with a CSRF token (actions.py), each action an audit row.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flask import Flask
 def init_app(flask_app: Flask) -> None:
     """Register the blueprint; the session cookie is signed with SECRET_KEY when it is set."""
     from app import settings_of
+    from app.dashboard import actions  # noqa: F401  (its routes join the blueprint)
     from app.dashboard.views import blueprint
 
     settings = settings_of(flask_app)
