@@ -198,8 +198,10 @@ def _load_bundle_file(file: Path) -> dict[str, Any]:
 def _register_subcommands() -> None:
     """Command groups that live in their own modules."""
     from app.dashboard.login_command import dashboard
+    from app.onboarding.setup_command import setup
 
     cli.add_command(dashboard)
+    cli.add_command(setup)
 
 
 _register_subcommands()

@@ -11,7 +11,8 @@ POST forms with a CSRF token (actions.py), each action an audit row.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, redirect, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 
 def init_app(flask_app: Flask) -> None:
@@ -29,3 +30,9 @@ def init_app(flask_app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
     )
     flask_app.register_blueprint(blueprint)
+    flask_app.add_url_rule("/", "root", _to_dashboard)
+
+
+def _to_dashboard() -> WerkzeugResponse:
+    """`/` is where an operator types first: send them to the dashboard (it asks for sign-in)."""
+    return redirect(url_for("dashboard.overview"))
