@@ -198,10 +198,12 @@ def _load_bundle_file(file: Path) -> dict[str, Any]:
 def _register_subcommands() -> None:
     """Command groups that live in their own modules."""
     from app.dashboard.login_command import dashboard
+    from app.onboarding.forward_command import forward_command
     from app.onboarding.setup_command import setup
 
     cli.add_command(dashboard)
     cli.add_command(setup)
+    cli.add_command(forward_command)
 
 
 _register_subcommands()
