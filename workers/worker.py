@@ -43,13 +43,18 @@ METRICS_PORT_ENV = "METRICS_PORT"
 
 
 class FixwurxWorker(Worker):
-    """An RQ worker that logs how each run ended, not just that its job returned.
+    """An RQ worker that prunes on its maintenance tick and logs how each run ended.
 
     RQ logs "Job OK" for every job that returned, including a run that failed; the line that
     says a run's outcome ("run 23: failed: ...") replaces it for `process_run` jobs.
     """
 
     fixwurx_settings: Settings | None = None
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's registry cleaning, and the daily retention prune (a lock makes it once a day)."""
+        super().run_maintenance_tasks()
+        _prune_quietly(self.fixwurx_settings, self.connection)
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         super().bootstrap(*args, **kwargs)
@@ -112,7 +117,7 @@ os.register_at_fork(
 
 
 class SweepTimer(threading.Thread):
-    """Sweeps (and prunes) every `interval` seconds in the worker's parent process.
+    """Sweeps every `interval` seconds in the worker's parent process.
 
     A daemon thread: RQ's loop never waits for it, and it sweeps while the worker waits on a
     long job too. Forks wait for a sweep in flight (`_SWEEPING`); the children inherit no live
@@ -128,7 +133,6 @@ class SweepTimer(threading.Thread):
         while not self._stopped.wait(self.interval):
             with _SWEEPING:
                 _sweep_quietly(self.settings, self.connection)
-                _prune_quietly(self.settings, self.connection)
 
     def stop(self) -> None:
         self._stopped.set()
