@@ -151,10 +151,11 @@ def show(run_id: int) -> None:
     """Show a run's tree: attempts, stages, and every candidate with its parent."""
     from app.chain.lineage import render_tree
     from app.config import Settings
-    from app.local.history import ensure_schema
+    from app.local.history import ensure_schema, settle_abandoned
 
     url = Settings.from_env().database_url
     ensure_schema(url)
+    settle_abandoned(url)  # a run whose process was killed reads failed, not running
     tree = render_tree(url, run_id)
     if tree is None:
         fail(f"there is no run {run_id}")

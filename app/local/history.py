@@ -37,7 +37,7 @@ def open_cli_run(settings: Settings, source: str) -> RunRecorder | None:
     try:
         ensure_schema(settings.database_url)
         host = socket.gethostname()
-        end_abandoned_cli_runs(settings.database_url, host, pid_alive)
+        settle_abandoned(settings.database_url)
         with session_scope(settings.database_url) as session:
             run = Run(
                 kind=CLI_KIND,
@@ -78,6 +78,11 @@ def fail_cli_run(recorder: RunRecorder | None, reason: str) -> None:
         runs.finish(recorder.database_url, recorder.run_id, "failed", reason)
     except SQLAlchemyError as exc:
         log.warning("could not record the end of run %s: %s", recorder.run_id, exc)
+
+
+def settle_abandoned(database_url: str) -> list[int]:
+    """Fail this host's CLI runs whose `fixwurx fix` process is gone (killed before its end)."""
+    return end_abandoned_cli_runs(database_url, socket.gethostname(), pid_alive)
 
 
 def pid_alive(pid: int) -> bool:

@@ -96,3 +96,35 @@ def test_a_live_cli_run_beside_a_sweeping_worker_ends_fixed(
     assert (status, resumes) == ("fixed", 0), reason
     assert ("sweeper.resumed", bait) in sweeper_actions(database_url)
     assert all(run_id != cli_run.id for _, run_id in sweeper_actions(database_url))
+
+
+def test_a_killed_cli_run_reads_failed_in_the_history(tmp_path: Path) -> None:
+    """kill -9 leaves no chance to record an end; the next CLI call on the host records it."""
+    database_url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    upgrade(database_url)
+    project = tmp_path / "buggy_calc"
+    shutil.copytree(EXAMPLE, project)
+    cli = fixwurx_fix(project, database_url, tmp_path / "home")
+    deadline = time.monotonic() + 60
+    run_id = None
+    while run_id is None:
+        assert time.monotonic() < deadline and cli.poll() is None, "the CLI run never started"
+        with session_scope(database_url) as session:
+            run_id = session.scalar(select(Run.id).where(Run.status == "running"))
+        time.sleep(0.1)
+    cli.kill()
+    cli.communicate(timeout=30)
+    assert runs.status_of(database_url, run_id) == "running"
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url}
+    shown = subprocess.run(
+        [sys.executable, "-m", "app", "show", str(run_id)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert f"run {run_id}  cli/fixwurx fix  failed" in shown.stdout
+    assert f":{cli.pid} ended without recording an end" in shown.stdout
