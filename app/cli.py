@@ -151,10 +151,11 @@ def show(run_id: int) -> None:
     """Show a run's tree: attempts, stages, and every candidate with its parent."""
     from app.chain.lineage import render_tree
     from app.config import Settings
-    from app.local.history import ensure_schema
+    from app.local.history import ensure_schema, settle_abandoned
 
     url = Settings.from_env().database_url
     ensure_schema(url)
+    settle_abandoned(url)  # a run whose process was killed reads failed, not running
     tree = render_tree(url, run_id)
     if tree is None:
         fail(f"there is no run {run_id}")
@@ -193,6 +194,20 @@ def _load_bundle_file(file: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         fail(f"{file} is not a JSON patch bundle: expected an object")
     return data
+
+
+def _register_subcommands() -> None:
+    """Command groups that live in their own modules."""
+    from app.dashboard.login_command import dashboard
+    from app.onboarding.forward_command import forward_command
+    from app.onboarding.setup_command import setup
+
+    cli.add_command(dashboard)
+    cli.add_command(setup)
+    cli.add_command(forward_command)
+
+
+_register_subcommands()
 
 
 def main() -> None:

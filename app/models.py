@@ -45,6 +45,11 @@ Base.metadata.naming_convention = {
 
 Timestamp = DateTime(timezone=True)
 
+#: The kind of a run `fixwurx fix` started. It runs in the CLI's own process and never has a
+#: queue job, so the sweeper leaves it alone (its `owner` process finishes it), and the
+#: dashboard keeps it out of the App's rates and failure list unless asked.
+CLI_KIND = "cli"
+
 
 class Installation(Base):
     """A GitHub App installation (an account that installed FixWurx)."""
@@ -97,7 +102,7 @@ class Run(Base):
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repository_id: Mapped[int | None] = mapped_column(ForeignKey("repositories.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # issue | ci | command | cli
+    kind: Mapped[str] = mapped_column(String(32))  # issue | ci | command | config | ... | cli
     trigger: Mapped[str] = mapped_column(String(64))
     issue_number: Mapped[int | None] = mapped_column(Integer)
     pr_number: Mapped[int | None] = mapped_column(Integer)
@@ -117,6 +122,10 @@ class Run(Base):
     #: how many times the sweeper resumed this run after its worker died.
     resumes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status_comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: "host:pid" of the `fixwurx fix` process running a CLI run (None for a queue run, whose
+    #: owner is its RQ job): a later CLI call on that host fails the run once the process is
+    #: gone (killed before it could record an end), so no CLI run stays "running" forever.
+    owner: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
@@ -247,6 +256,19 @@ class AuditLog(Base):
     repository_id: Mapped[int | None] = mapped_column(BigInteger)
     run_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DashboardSignIn(Base):
+    """A one-time dashboard sign-in link that was used: a second use of its nonce is refused.
+
+    The link itself is signed with SECRET_KEY and carries its own expiry, so only used links
+    need a row; the retention prune may drop rows older than the longest link lifetime.
+    """
+
+    __tablename__ = "dashboard_sign_ins"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    login: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class LlmCall(Base):

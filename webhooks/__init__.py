@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
         )
     )
+    flask_app.extensions["fixwurx.enqueue"] = _enqueuer(settings.redis_url)  # dashboard actions
     flask_app.register_blueprint(blueprint)
     _prepare(settings.database_url)
     # Everything made so far lives as long as the process. Freezing it keeps the collector's
@@ -63,3 +64,20 @@ def _prepare(database_url: str) -> None:
     get_engine(database_url)
     configure_mappers()
     prepare_script()
+
+
+def _enqueuer(redis_url: str) -> Any:
+    """Enqueue a run the dashboard created (retry, re-read CI) through `workers.queues`."""
+    from redis import Redis
+
+    from workers import queues
+
+    def enqueue(run_id: int, kind: str, command: str | None) -> str:
+        connection = Redis.from_url(
+            redis_url,
+            socket_timeout=REDIS_SOCKET_TIMEOUT_S,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+        )
+        return queues.enqueue_run(connection, run_id, kind, command)
+
+    return enqueue

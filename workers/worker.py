@@ -1,43 +1,158 @@
-"""The RQ worker FixWurx runs: priority queues, the sweeper on every maintenance tick, Sentry.
+"""The RQ worker FixWurx runs: priority queues, the sweeper on its own timer, Sentry.
 
 RQ's `Worker` forks a work horse per job (a crash or leak in one repair cannot take the worker
 down) and handles SIGTERM as a warm shutdown: the current job finishes, then the worker exits.
 A second SIGTERM (or SIGINT) is a cold shutdown; the run it interrupts is resumed by the sweeper.
+
+The sweep runs on a timer thread in the worker's parent process, not on RQ's maintenance tick:
+an idle worker blocks in `dequeue_any` for up to `worker_ttl - 15` seconds (405 by default) and
+a busy one waits on its work horse for the whole job, so a tick-driven sweep ran every ~7
+minutes when idle and not at all during a long repair.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any
 
 from redis import Redis
 from rq import Worker
+from rq.job import Job
+from rq.queue import Queue
 from rq.worker import BaseWorker
+from sqlalchemy import select
 
 from app import metrics, retention
 from app.config import Settings
+from app.db import session_scope
+from app.models import Run
 from app.observability import init_sentry
 from workers import jobs, queues, sweeper
 
 log = logging.getLogger(__name__)
 
-#: Seconds between sweeps (RQ's maintenance tick); abandoned runs are recovered this quickly.
+#: Seconds between sweeps; abandoned runs are recovered this quickly, idle or busy.
 SWEEP_INTERVAL_S = 60
+#: Overrides SWEEP_INTERVAL_S (seconds, a positive number): tests and impatient operators.
+SWEEP_INTERVAL_ENV = "FIXWURX_SWEEP_INTERVAL_S"
 #: When set, the worker serves its host's metrics (multiprocess mode) on this port, for
 #: deployments where workers run apart from the web app (Kubernetes).
 METRICS_PORT_ENV = "METRICS_PORT"
 
 
 class FixwurxWorker(Worker):
-    """An RQ worker that also sweeps abandoned runs during maintenance."""
+    """An RQ worker that prunes on its maintenance tick and logs how each run ended.
+
+    RQ logs "Job OK" for every job that returned, including a run that failed; the line that
+    says a run's outcome ("run 23: failed: ...") replaces it for `process_run` jobs.
+    """
 
     fixwurx_settings: Settings | None = None
 
     def run_maintenance_tasks(self) -> None:
+        """RQ's registry cleaning, and the daily retention prune (a lock makes it once a day)."""
         super().run_maintenance_tasks()
-        _sweep_quietly(self.fixwurx_settings, self.connection)
         _prune_quietly(self.fixwurx_settings, self.connection)
+
+    def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        super().bootstrap(*args, **kwargs)
+        if _drop_job_ok not in self.log.filters:
+            self.log.addFilter(_drop_job_ok)
+
+    def handle_job_success(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> None:
+        super().handle_job_success(job, queue, *args, **kwargs)
+        _log_outcome(self.fixwurx_settings, job)
+
+
+def _drop_job_ok(record: logging.LogRecord) -> bool:
+    """Drop RQ's success lines for run jobs: `_log_outcome` says how the run really ended."""
+    message = record.getMessage()
+    says_ok = "Job OK" in message or message.startswith("Successfully completed")
+    names_a_run = f"({queues.JOB_ID_PREFIX}" in message or "process_run(" in message
+    return not (says_ok and names_a_run)
+
+
+def _log_outcome(settings: Settings | None, job: Job) -> None:
+    """One line per finished run job: the run's status and its reason."""
+    run_id = _run_id_of(job)
+    if run_id is None or settings is None:
+        return
+    try:
+        status, reason = _outcome(settings.database_url, run_id)
+    except Exception:
+        log.warning("run %s: job %s returned; its outcome could not be read", run_id, job.id)
+        return
+    level = logging.INFO if status in _GOOD_ENDS else logging.WARNING
+    log.log(level, "run %s: %s%s", run_id, status, f": {reason}" if reason else "")
+
+
+#: Run statuses that need no operator's attention.
+_GOOD_ENDS = frozenset({"fixed", "done", "not_fixed", "stopped", "queued"})
+
+
+def _outcome(database_url: str, run_id: int) -> tuple[str, str | None]:
+    with session_scope(database_url) as session:
+        row = session.execute(select(Run.status, Run.reason).where(Run.id == run_id)).first()
+    return (row[0], row[1]) if row is not None else ("missing", None)
+
+
+def _run_id_of(job: Job) -> int | None:
+    if job.func_name != queues.PROCESS_RUN or not job.args:
+        return None
+    run_id = job.args[0]
+    return run_id if isinstance(run_id, int) else None
+
+
+#: Held while the timer sweeps and around every `os.fork()` (RQ's work horse, its scheduler):
+#: a child forked while the sweep held a lock (logging, a connection pool, Prometheus's value
+#: files) would inherit that lock taken and hang on it, so no fork happens mid-sweep.
+_SWEEPING = threading.Lock()
+os.register_at_fork(
+    before=_SWEEPING.acquire,
+    after_in_parent=_SWEEPING.release,
+    after_in_child=_SWEEPING.release,
+)
+
+
+class SweepTimer(threading.Thread):
+    """Sweeps every `interval` seconds in the worker's parent process.
+
+    A daemon thread: RQ's loop never waits for it, and it sweeps while the worker waits on a
+    long job too. Forks wait for a sweep in flight (`_SWEEPING`); the children inherit no live
+    connection from it (app.db drops its pools after a fork, redis-py checks the pid).
+    """
+
+    def __init__(self, settings: Settings, connection: Redis, interval: float) -> None:
+        super().__init__(name="fixwurx-sweeper", daemon=True)
+        self.settings, self.connection, self.interval = settings, connection, interval
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            with _SWEEPING:
+                _sweep_quietly(self.settings, self.connection)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+def sweep_interval() -> float:
+    """SWEEP_INTERVAL_S, or the positive number of seconds FIXWURX_SWEEP_INTERVAL_S names."""
+    raw = os.environ.get(SWEEP_INTERVAL_ENV)
+    if not raw:
+        return SWEEP_INTERVAL_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise ValueError(
+            f"{SWEEP_INTERVAL_ENV}={raw!r} is not a positive number of seconds; "
+            f"unset it for the default {SWEEP_INTERVAL_S}"
+        )
+    return value
 
 
 def _sweep_quietly(settings: Settings | None, connection: Redis) -> None:
@@ -89,6 +204,12 @@ def run(settings: Settings, burst: bool = False, with_scheduler: bool = True) ->
     init_sentry(settings.sentry_dsn, settings.secret_values(), "worker")
     if os.environ.get(METRICS_PORT_ENV):
         metrics.start_worker_endpoint(int(os.environ[METRICS_PORT_ENV]))
+    interval = sweep_interval()
     worker = build(settings)
     _sweep_quietly(settings, worker.connection)
-    return bool(worker.work(burst=burst, with_scheduler=with_scheduler))
+    timer = SweepTimer(settings, worker.connection, interval)
+    timer.start()
+    try:
+        return bool(worker.work(burst=burst, with_scheduler=with_scheduler))
+    finally:
+        timer.stop()

@@ -1,8 +1,10 @@
 """The run tree: run -> attempts -> stage runs and candidates, each candidate with its parent.
 
-The planner reports each finished stage here, so the database always shows how far a run got,
-and every candidate a run tried — its source, its verdict and the candidate it refined — stays
-on record. `fixwurx show RUN` prints this tree.
+The planner reports each stage as it starts (a `running` row with its real start time) and as it
+ends (the same row, finished), and passes on its progress lines, so the dashboard shows a live
+run's current stage: how long it has run, the candidates tried and found plausible so far, the
+search budget. Every candidate a run tried (its source, its verdict and the candidate it
+refined) stays on record. `fixwurx show RUN` prints this tree.
 
 The recorder writes the lineage tables (attempts, stage runs, candidates, bundles) but never the
 run row itself: the chain's state goes through `app.runs.save_state`, which writes it only while
@@ -12,13 +14,23 @@ therefore stays stopped whatever the chain does, and the resume count survives e
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import re
+import time
+from typing import Any
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import runs
 from app.chain.state import CandidateSummary, RunState
 from app.db import session_scope
 from app.models import Attempt, CandidateRecord, PatchBundleRecord, Run, StageRun, utcnow
+
+#: Seconds between two writes of a live stage's progress (a candidate can take 50 ms).
+PROGRESS_EVERY_S = 1.0
+#: The summary the patch stage prints every few candidates and after each plausible one:
+#: "12 tried, 1 plausible, 40 of 120 s" (app/chain/stages/patch.py).
+_TRIED = re.compile(r"(\d+) tried, (\d+) plausible")
 
 
 class RunRecorder:
@@ -28,6 +40,44 @@ class RunRecorder:
         self.database_url = database_url
         self.run_id = run_id
         self.attempt_id: int | None = None
+        #: The row of the stage now running, and its live progress (written every second).
+        self.stage_row: int | None = None
+        self.live: dict[str, Any] = {}
+        self._written_at = 0.0
+
+    def stage_started(self, stage: str, budget_s: float | None = None) -> None:
+        """Insert the stage's row now, so its start time is real and the dashboard shows it."""
+        if self.attempt_id is None:
+            self.start_attempt()
+        self.live = {"tried": 0, "plausible": 0, "budget_s": budget_s, "last": ""}
+        with session_scope(self.database_url) as session:
+            row = StageRun(
+                attempt_id=self.attempt_id, stage=stage, status="running", result=dict(self.live)
+            )
+            session.add(row)
+            session.flush()
+            self.stage_row = row.id
+        runs.set_stage(self.database_url, self.run_id, stage)
+
+    def progress(self, stage: str, message: str) -> None:
+        """Count the candidates a live stage has tried; write at most once a second."""
+        if self.stage_row is None:
+            return
+        tried = _TRIED.match(message) if stage == "verify" else None
+        if tried is not None:
+            self.live["tried"], self.live["plausible"] = int(tried.group(1)), int(tried.group(2))
+        self.live["last"] = f"{stage}: {message}"[:300]
+        if time.monotonic() - self._written_at >= PROGRESS_EVERY_S:
+            self._write_live()
+
+    def _write_live(self) -> None:
+        self._written_at = time.monotonic()
+        with session_scope(self.database_url) as session:
+            session.execute(
+                update(StageRun)
+                .where(StageRun.id == self.stage_row, StageRun.status == "running")
+                .values(result=dict(self.live))
+            )
 
     def start_attempt(self, *, resume: bool = False) -> int:
         """Open the next attempt of the run; returns its number.
@@ -56,16 +106,19 @@ class RunRecorder:
         if self.attempt_id is None:
             self.start_attempt()
         stage = state.done[-1] if state.done else "start"
+        status = "ok" if state.status in ("running", "fixed") else state.status
+        result = {
+            **self.live,
+            "seconds": state.timings.get(stage, 0.0),
+            "reason": state.reason,
+        }
         with session_scope(self.database_url) as session:
-            session.add(
-                StageRun(
-                    attempt_id=self.attempt_id,
-                    stage=stage,
-                    status="ok" if state.status in ("running", "fixed") else state.status,
-                    result={"seconds": state.timings.get(stage, 0.0), "reason": state.reason},
-                    finished_at=utcnow(),
-                )
-            )
+            row = session.get(StageRun, self.stage_row) if self.stage_row else None
+            if row is None or row.stage != stage:  # a caller that did not say it started
+                row = StageRun(attempt_id=self.attempt_id, stage=stage)
+                session.add(row)
+            row.status, row.result, row.finished_at = status, result, utcnow()
+        self.stage_row, self.live = None, {}
         return runs.save_state(self.database_url, self.run_id, stage, state.to_json())
 
     def finish(self, state: RunState) -> None:

@@ -145,14 +145,15 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             sources=options.sources if options.sources is not None else default_sources(models),
             budget=options.budget,
             ignore_paths=options.ignore_paths,
-            progress=options.progress,
+            progress=_progress(options),
             models=models,
             environment_request=options.environment,
         )
         restore(state, ctx)
         if options.recorder is not None:
             options.recorder.start_attempt(resume=resumed is not None)
-        run_planner(state, ctx, _observers(options))
+        on_start = options.recorder.stage_started if options.recorder is not None else None
+        run_planner(state, ctx, _observers(options), on_start)
         state.reason = in_user_terms(state.reason, workspace.root, path)
         if options.recorder is not None:
             options.recorder.finish(state)
@@ -201,11 +202,29 @@ def _observers(options: RepairOptions) -> Callable[[RunState], None]:
     return observe
 
 
+def _progress(options: RepairOptions) -> Progress:
+    """The caller's progress, and the recorder's (the dashboard's view of a live stage)."""
+    recorder = options.recorder
+    if recorder is None:
+        return options.progress
+
+    def both(stage: str, message: str) -> None:
+        options.progress(stage, message)
+        recorder.progress(stage, message)
+
+    return both
+
+
 def run_planner(
-    state: RunState, ctx: StageContext, on_state: Callable[[RunState], None] | None = None
+    state: RunState,
+    ctx: StageContext,
+    on_state: Callable[[RunState], None] | None = None,
+    on_start: Callable[[str, float | None], None] | None = None,
 ) -> RunState:
-    """Run stages until the state says the run has ended."""
+    """Run stages until the state says the run has ended (`on_start` hears each one begin)."""
     while (stage := state.next_stage()) is not None:
+        if on_start is not None:
+            on_start(stage, ctx.budget.seconds if stage == "patch" else None)
         started = time.monotonic()
         try:
             result: StageResult = STAGE_FUNCTIONS[stage](state, ctx)

@@ -1,4 +1,4 @@
-"""Sign in with GitHub: the OAuth web flow through the App's own client id and secret.
+"""Sign in with GitHub: the OAuth web flow through the App's own client id and secret (optional).
 
 Why no OAuth library: the flow FixWurx needs is three requests (redirect to GitHub's authorize
 page with a random `state`, exchange the code for a user token, read `GET /user`), and the only
@@ -63,14 +63,21 @@ def is_allowed(settings: Settings, login: str) -> bool:
 
 
 def missing_settings(settings: Settings) -> list[str]:
-    """The settings the dashboard needs that are not set."""
+    """The settings the dashboard needs that are not set.
+
+    The OAuth client is optional: without it operators sign in with one-time links from
+    `fixwurx dashboard login` (signin_link.py).
+    """
     needed = {
-        "GITHUB_CLIENT_ID": settings.github_client_id,
-        "GITHUB_CLIENT_SECRET": settings.github_client_secret,
         "SECRET_KEY": settings.secret_key,
         "DASHBOARD_USERS": settings.dashboard_users.strip(),
     }
     return [name for name, value in needed.items() if not value]
+
+
+def oauth_configured(settings: Settings) -> bool:
+    """Whether Sign in with GitHub is possible (the App's OAuth client id and secret are set)."""
+    return bool(settings.github_client_id and settings.github_client_secret)
 
 
 def new_state() -> str:

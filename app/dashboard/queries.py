@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.models import (
+    CLI_KIND,
     Attempt,
     AuditLog,
+    CandidateRecord,
     CiResult,
     CiWatch,
     Delivery,
@@ -77,7 +79,15 @@ def _day(value: Any) -> str:
     return value.isoformat()[:10] if isinstance(value, dt.date) else str(value)[:10]
 
 
-def overview(session: Session, now: dt.datetime, window_days: int = 30) -> Overview:
+def _app_runs(include_cli: bool) -> Any:
+    """The runs the App's figures count: `fixwurx fix` runs only when asked for."""
+    return true() if include_cli else Run.kind != CLI_KIND
+
+
+def overview(
+    session: Session, now: dt.datetime, window_days: int = 30, include_cli: bool = False
+) -> Overview:
+    """The overview's figures over the App's runs (CLI runs too with `include_cli`)."""
     since = (now - dt.timedelta(days=window_days - 1)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
@@ -94,7 +104,7 @@ def overview(session: Session, now: dt.datetime, window_days: int = 30) -> Overv
             func.sum(case((Run.status == "fixed", 1), else_=0)).label("fixed"),
             func.sum(case((Run.status.in_(REPAIR_FINAL), 1), else_=0)).label("finished"),
         )
-        .where(Run.created_at >= since)
+        .where(Run.created_at >= since, _app_runs(include_cli))
         .group_by(day)
     )
     for row in rows:
@@ -115,7 +125,7 @@ def overview(session: Session, now: dt.datetime, window_days: int = 30) -> Overv
     failures = list(
         session.scalars(
             select(Run)
-            .where(Run.status.in_(("failed", "not_fixed")))
+            .where(Run.status.in_(("failed", "not_fixed")), _app_runs(include_cli))
             .order_by(Run.id.desc())
             .limit(FAILURES_SHOWN)
         )
@@ -235,6 +245,73 @@ class RunDetail:
     ci_results: list[CiResult] = field(default_factory=list)
     #: Rollback decisions about this run's merged fix, or made by this run.
     rollbacks: list[RollbackDecision] = field(default_factory=list)
+    #: The chosen fix's diff and its before/after evidence (from the stored bundle).
+    diff: str = ""
+    evidence: list[EvidenceRow] = field(default_factory=list)
+    regression: dict[str, Any] = field(default_factory=dict)
+    #: Each rejected candidate with the verifier's reason.
+    rejected: list[CandidateRecord] = field(default_factory=list)
+    #: The stage running now, with its live progress (None when no stage is running).
+    live_stage: LiveStage | None = None
+
+
+@dataclass
+class EvidenceRow:
+    test: str
+    before: str
+    after: str
+
+
+@dataclass
+class LiveStage:
+    stage: str
+    seconds: float
+    tried: int
+    plausible: int
+    budget_s: float | None
+    last: str
+
+
+def _live_stage(session: Session, run_id: int, now: dt.datetime) -> LiveStage | None:
+    row = session.scalars(
+        select(StageRun)
+        .join(Attempt, StageRun.attempt_id == Attempt.id)
+        .where(Attempt.run_id == run_id, StageRun.status == "running")
+        .order_by(StageRun.id.desc())
+    ).first()
+    if row is None:
+        return None
+    result = row.result or {}
+    return LiveStage(
+        stage=row.stage,
+        seconds=max((now - _aware(row.started_at)).total_seconds(), 0.0),
+        tried=int(result.get("tried") or 0),
+        plausible=int(result.get("plausible") or 0),
+        budget_s=result.get("budget_s"),
+        last=str(result.get("last") or ""),
+    )
+
+
+def _evidence(body: dict[str, Any]) -> list[EvidenceRow]:
+    evidence = body.get("evidence") or {}
+    after = {row.get("test"): row.get("outcome") for row in evidence.get("after", [])}
+    return [
+        EvidenceRow(
+            str(row.get("test")), str(row.get("outcome")), str(after.get(row.get("test"), "?"))
+        )
+        for row in evidence.get("before", [])
+    ]
+
+
+def _rejected(session: Session, run_id: int) -> list[CandidateRecord]:
+    return list(
+        session.scalars(
+            select(CandidateRecord)
+            .join(Attempt, CandidateRecord.attempt_id == Attempt.id)
+            .where(Attempt.run_id == run_id, CandidateRecord.status == "rejected")
+            .order_by(CandidateRecord.id)
+        )
+    )
 
 
 def run_detail(session: Session, run_id: int) -> RunDetail | None:
@@ -263,6 +340,14 @@ def run_detail(session: Session, run_id: int) -> RunDetail | None:
     )
     names = repository_names(session, {run.repository_id})
     pulls = list(session.scalars(select(PullRequest).where(PullRequest.run_id == run_id)))
+    body = (
+        session.scalars(
+            select(PatchBundleRecord.body)
+            .where(PatchBundleRecord.run_id == run_id)
+            .order_by(PatchBundleRecord.id.desc())
+        ).first()
+        or {}
+    )
     return RunDetail(
         run=run,
         repository=names.get(run.repository_id) if run.repository_id else None,
@@ -278,6 +363,11 @@ def run_detail(session: Session, run_id: int) -> RunDetail | None:
         cost_usd=sum(c.cost_usd for c in calls),
         ci_results=_ci_results(session, run),
         rollbacks=_rollbacks(session, run, [p.number for p in pulls]),
+        diff=str(body.get("diff") or ""),
+        evidence=_evidence(body),
+        regression=dict((body.get("evidence") or {}).get("regression") or {}),
+        rejected=_rejected(session, run_id),
+        live_stage=_live_stage(session, run_id, dt.datetime.now(dt.UTC)),
     )
 
 

@@ -26,7 +26,7 @@ from flask import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import settings_of
-from app.dashboard import auth, queries
+from app.dashboard import auth, csrf, queries, signin_link
 from app.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,9 @@ blueprint = Blueprint(
 )
 
 #: Endpoints reachable without a signed-in, allowed login.
-OPEN_ENDPOINTS = frozenset({"dashboard.static", "dashboard.login", "dashboard.callback"})
+OPEN_ENDPOINTS = frozenset(
+    {"dashboard.static", "dashboard.login", "dashboard.callback", "dashboard.login_link"}
+)
 #: Seconds between refreshes of a page showing a live run (the page polls itself).
 LIVE_REFRESH_S = 3
 #: How far back the overview counts the sweeper's actions (its audit rows).
@@ -66,6 +68,9 @@ def _guard() -> Any:
         return redirect(url_for("dashboard.login"))
     if not auth.is_allowed(settings, login):
         return _page("forbidden.html", 403, who=login)
+    if request.method == "POST" and not csrf.valid():
+        log.warning("dashboard: %s sent a %s without its CSRF token", login, request.path)
+        return _page("signin_failed.html", 400, reason="the form expired; reload the page")
     return None
 
 
@@ -86,7 +91,12 @@ def _database_down(exc: SQLAlchemyError) -> Response:
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    body = render_template(f"dashboard/{template}", login=session.get(auth.LOGIN_KEY), **context)
+    body = render_template(
+        f"dashboard/{template}",
+        login=session.get(auth.LOGIN_KEY),
+        csrf_token=csrf.token() if session.get(auth.LOGIN_KEY) else "",
+        **context,
+    )
     return Response(body, status=status, mimetype="text/html")
 
 
@@ -96,6 +106,8 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 @blueprint.get("/login")
 def login() -> Any:
     settings = settings_of(current_app)
+    if not auth.oauth_configured(settings):
+        return _page("signin_failed.html", 401, reason=NO_OAUTH)
     state = auth.new_state()
     session[auth.STATE_KEY] = state
     return redirect(auth.authorize_redirect(settings, _callback_url(), state))
@@ -125,6 +137,28 @@ def callback() -> Any:
     session[auth.LOGIN_KEY] = who
     log.info("dashboard: %s signed in", who)
     return redirect(target if _is_local(target) else url_for("dashboard.overview"))
+
+
+#: What /dashboard/login says when the App has no OAuth client to sign in with.
+NO_OAUTH = (
+    "sign in with a one-time link: run `fixwurx dashboard login` on the server "
+    "(or set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET for Sign in with GitHub)"
+)
+
+
+@blueprint.get("/login/<token>")
+def login_link(token: str) -> Any:
+    """A one-time link from `fixwurx dashboard login`: signs its login in, once."""
+    settings = settings_of(current_app)
+    try:
+        who = signin_link.redeem(settings, token)
+    except signin_link.LinkRefused as exc:
+        log.warning("dashboard sign-in link refused: %s", exc)
+        return _page("signin_failed.html", 403, reason=str(exc))
+    session.clear()
+    session[auth.LOGIN_KEY] = who
+    log.info("dashboard: %s signed in with a one-time link", who)
+    return redirect(url_for("dashboard.overview"))
 
 
 @blueprint.post("/logout")
@@ -162,8 +196,9 @@ def overview() -> Response:
     from app import metrics
 
     settings = settings_of(current_app)
+    include_cli = request.args.get("cli") == "1"
     with session_scope(_url()) as db:
-        data = queries.overview(db, _now())
+        data = queries.overview(db, _now(), include_cli=include_cli)
         sweeps = queries.sweeper_actions(db, _now() - SWEEPS_WINDOW)
     try:
         snapshot: metrics.QueueSnapshot | None = metrics.queue_snapshot(settings.redis_url)
@@ -179,7 +214,13 @@ def overview() -> Response:
         "budget": settings.budget_repo_day_usd,
     }
     return _page(
-        "overview.html", data=data, snapshot=snapshot, sweeps=sweeps, chart=chart, settings=settings
+        "overview.html",
+        data=data,
+        snapshot=snapshot,
+        sweeps=sweeps,
+        chart=chart,
+        settings=settings,
+        include_cli=include_cli,
     )
 
 

@@ -11,12 +11,13 @@ from typing import Any
 import click
 
 from app import defaults
+from app.chain.lineage import RunRecorder
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.config import Settings
 from app.environments import EnvironmentRequest
 from app.environments.scopes import checkout_scope
 from app.errors import BadInput, ConfigError, FixwurxError, PatchError
-from app.local.history import close_cli_run, open_cli_run
+from app.local.history import close_cli_run, fail_cli_run, open_cli_run
 from app.local.report import fixed_report, not_fixed_report
 from app.local.terminal import (
     EXIT_BAD_INPUT,
@@ -52,6 +53,7 @@ class FixRequest:
 def run_fix(request: FixRequest) -> int:
     """Run the chain and report; returns the exit code."""
     path, as_json = request.path, request.as_json
+    recorder: RunRecorder | None = None
     try:
         _check_path(path)
         issue_text = _read_issue(request.issue_file)
@@ -73,9 +75,14 @@ def run_fix(request: FixRequest) -> int:
         if request.state_out is not None:
             _write_state(request.state_out, outcome)
     except BadInput as exc:
+        fail_cli_run(recorder, f"bad input: {exc}")
         return _bad_input(str(exc), as_json)
     except FixwurxError as exc:
+        fail_cli_run(recorder, f"{type(exc).__name__}: {exc}")
         return _emit(as_json, "error", None, str(exc), f"fixwurx: {exc}", EXIT_NOT_FIXED)
+    except BaseException as exc:  # Ctrl-C, a crash: the run still ends, then the error goes on
+        fail_cli_run(recorder, f"interrupted: {type(exc).__name__}: {exc}"[:500])
+        raise
     run_id = recorder.run_id if recorder is not None else None
     code = _report(outcome, path, as_json, request.apply_fix, request.bundle_out, run_id)
     if recorder is not None and not as_json:

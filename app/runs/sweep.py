@@ -4,6 +4,11 @@ It guarantees no run is left "running" by a killed worker, and no committed run 
 job when Redis was down at enqueue time. It talks to the queue through two callables, so `app`
 never imports `workers`.
 
+It acts only on runs that have a queue job. A CLI run (`fixwurx fix`, kind `cli`) runs in the
+CLI's own process and never has one: to the sweeper it would look abandoned from its first
+second. The CLI's process finishes its own run; `end_abandoned_cli_runs` fails one whose process
+is gone (killed before it could record an end), and only the CLI calls it, on its own host.
+
 It also owns the CI timer of FixWurx's fix commits (issue 13): a CI watch still waiting after
 its deadline gets one `ci_result` run with the trigger `ci.timeout`, which ends the check neutral.
 The deadline is a column, so the timer survives any number of worker restarts.
@@ -20,7 +25,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.db import session_scope
-from app.models import AuditLog, CiWatch, Run, utcnow
+from app.models import CLI_KIND, AuditLog, CiWatch, Run, utcnow
 from app.runs.lifecycle import (
     ENQUEUE_GRACE_S,
     LIVE_JOB_STATES,
@@ -139,7 +144,9 @@ def expire_ci_watches(database_url: str, now: dt.datetime) -> list[int]:
 def _stuck_running(database_url: str, job_state: JobState, now: dt.datetime) -> list[int]:
     stale_before = now - dt.timedelta(seconds=STALE_AFTER_S)
     with session_scope(database_url) as session:
-        rows = session.execute(select(Run.id, Run.heartbeat_at).where(Run.status == "running"))
+        rows = session.execute(
+            select(Run.id, Run.heartbeat_at).where(Run.status == "running", _has_queue_job())
+        )
         candidates = list(rows)
     return [
         run_id
@@ -151,13 +158,20 @@ def _stuck_running(database_url: str, job_state: JobState, now: dt.datetime) -> 
 def _unenqueued(database_url: str, job_state: JobState, now: dt.datetime) -> list[int]:
     created_before = now - dt.timedelta(seconds=ENQUEUE_GRACE_S)
     with session_scope(database_url) as session:
-        rows = session.execute(select(Run.id, Run.created_at).where(Run.status == "queued"))
+        rows = session.execute(
+            select(Run.id, Run.created_at).where(Run.status == "queued", _has_queue_job())
+        )
         candidates = list(rows)
     return [
         run_id
         for run_id, created in candidates
         if _aware(created) < created_before and job_state(run_id) not in LIVE_JOB_STATES
     ]
+
+
+def _has_queue_job() -> Any:
+    """The runs a queue job runs: every kind but the CLI's, which its own process runs."""
+    return Run.kind != CLI_KIND
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -220,3 +234,48 @@ def _enqueue_run(database_url: str, run_id: int, enqueue: Enqueue) -> bool:
 def _one_row(result: Any) -> bool:
     """Whether a conditional UPDATE changed the run (its condition held)."""
     return bool(result.rowcount == 1)
+
+
+#: Whether a process id is alive on this host (os.kill(pid, 0) by default; tests pass their own).
+IsAlive = Callable[[int], bool]
+
+
+def end_abandoned_cli_runs(database_url: str, host: str, is_alive: IsAlive) -> list[int]:
+    """Fail the running CLI runs of `host` whose `fixwurx fix` process is gone; their ids.
+
+    A CLI process killed outright (SIGKILL, a closed terminal, an OOM kill) records no end;
+    its run would read "running" forever. Each UPDATE is conditional on the run still running
+    under the same owner, so a run whose process finished meanwhile keeps its verdict.
+    """
+    with session_scope(database_url) as session:
+        rows = list(
+            session.execute(
+                select(Run.id, Run.owner).where(
+                    Run.kind == CLI_KIND, Run.status == "running", Run.owner.like(f"{host}:%")
+                )
+            )
+        )
+    ended = []
+    for run_id, owner in rows:
+        pid = _owner_pid(owner)
+        if pid is None or is_alive(pid):
+            continue
+        with session_scope(database_url) as session:
+            moved = session.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.status == "running", Run.owner == owner)
+                .values(
+                    status="failed",
+                    finished_at=utcnow(),
+                    reason=f"the fixwurx fix process {owner} ended without recording an end "
+                    "(killed?)",
+                )
+            )
+            if _one_row(moved):
+                ended.append(run_id)
+    return ended
+
+
+def _owner_pid(owner: str | None) -> int | None:
+    _, _, pid = (owner or "").rpartition(":")
+    return int(pid) if pid.isdigit() else None

@@ -40,10 +40,13 @@ from tests.fakes.github.actions import DOWNLOAD_PREFIX, ActionsApi
 from tests.fakes.github.checks import ChecksApi
 from tests.fakes.github.ci import CiSimulator
 from tests.fakes.github.graphql_api import GRAPHQL_PATH, GraphQLApi
+from tests.fakes.github.manifests import FakeManifests
 from tests.fakes.github.oauth import FakeOAuth
 from tests.fakes.github.spec import load_spec
 
 API_PREFIX = "/api/v3"
+#: The manifest flow's "Create GitHub App" page, for a user or an organization.
+MANIFEST_PAGE = re.compile(r"(?:/organizations/([^/]+))?/settings/apps/new")
 #: The status of a documented endpoint the fake has no handler for (GitHub never sends it, so
 #: no client code can mistake it for a real answer); the request is also a violation.
 NOT_IMPLEMENTED = 501
@@ -145,6 +148,8 @@ class FakeGitHub:
         self.max_per_page = 100
         #: "Sign in with GitHub": the OAuth web flow and `GET /user` (tests/fakes/github/oauth.py).
         self.oauth = FakeOAuth()
+        #: The App manifest flow (tests/fakes/github/manifests.py).
+        self.manifests = FakeManifests(self.app_id, self.private_key_pem)
         self._ids = itertools.count(1000)
         self._lock = threading.RLock()
         #: The CI simulator (GitHub Actions and the Checks API's records); see ci.py.
@@ -492,6 +497,8 @@ class FakeGitHub:
                 response = self.actions_api.download(request.path[len(DOWNLOAD_PREFIX) :])
             elif request.path.startswith("/login/oauth/"):
                 response = self.oauth.handle(request)
+            elif (found := MANIFEST_PAGE.fullmatch(request.path)) is not None:
+                response = self.manifests.create_page(request, found.group(1))
             elif ".git/" in request.path:
                 response = self._git(request)
             else:
@@ -563,6 +570,7 @@ class FakeGitHub:
         return [
             ("POST", r"/app/installations/(\d+)/access_tokens", self._access_token),
             ("GET", r"/app", self._app),
+            ("POST", r"/app-manifests/([^/]+)/conversions", self._convert_manifest),
             ("GET", r"/app/hook/deliveries", self._list_deliveries),
             ("POST", r"/app/hook/deliveries/(\d+)/attempts", self._redeliver),
             ("GET", r"/users/([^/]+)", self._user),
@@ -695,6 +703,10 @@ class FakeGitHub:
                 "repository_selection": "all",
             },
         )
+
+    def _convert_manifest(self, request: Request, body: Any, code: str) -> Response:
+        status, data = self.manifests.convert(request, body, code)
+        return _json(status, data)
 
     def _app(self, request: Request, _body: Any) -> Response:
         self._check_jwt(request)
