@@ -211,7 +211,7 @@ def _walk_dirs(fd: int, parts: Iterable[str], shown: str) -> int:
 def _resolve_walk(dir_fd: int, rel: PurePosixPath, shown: str) -> list[str]:
     """The link-free components `rel` names beneath `dir_fd`, following links that stay
     beneath (readlinkat, one component at a time); EXDEV for a step out, ELOOP past 40."""
-    todo, done, links = list(rel.parts), [], 0
+    todo, done, links = list(rel.parts), list[str](), 0
     while todo:
         part = todo.pop(0)
         if part in ("", "."):
@@ -666,29 +666,34 @@ def drop_links_out(root: Path) -> list[PurePosixPath]:
 
 def copy_tree(
     src: Path, dst: Path, *, ignore: Callable[[PurePosixPath], bool] | None = None
-) -> None:
+) -> list[PurePosixPath]:
     """Copy the tree at `src` into the directory `dst` (created when missing, else it must be
     empty of what is copied), reading and writing through no link.
 
     Regular files keep their mode and times; directories are recreated; a link is recreated
     only when its target stays inside `src` (the others are what `drop_links_out` removes);
     FIFOs and devices are skipped. `ignore(rel)` True skips an entry (and what is under it).
+    Returns the links left out because they point outside `src`.
     """
     dst = Path(os.path.abspath(dst))
     with opened(dst.parent) as parent, contextlib.suppress(FileExistsError):
         os.mkdir(dst.name, 0o755, dir_fd=parent)
     with opened(src) as src_fd, opened(dst) as dst_fd:
         skipped: list[PurePosixPath] = []
+        links_out: list[PurePosixPath] = []
         for rel, kind, dir_fd in _walk(src):
             if any(s in rel.parents for s in skipped):
                 continue
             if ignore is not None and ignore(rel):
                 skipped.append(rel)
                 continue
-            _copy_entry(src_fd, dst_fd, rel, kind, dir_fd)
+            if not _copy_entry(src_fd, dst_fd, rel, kind, dir_fd):
+                links_out.append(rel)
+    return links_out
 
 
-def _copy_entry(src_fd: int, dst_fd: int, rel: PurePosixPath, kind: str, src_dir: int) -> None:
+def _copy_entry(src_fd: int, dst_fd: int, rel: PurePosixPath, kind: str, src_dir: int) -> bool:
+    """Copy one entry; False for a link left out because it points outside."""
     parent = _parent_fd(dst_fd, rel, create=False, replace_links=False)
     try:
         if kind == "dir":
@@ -696,12 +701,14 @@ def _copy_entry(src_fd: int, dst_fd: int, rel: PurePosixPath, kind: str, src_dir
             os.mkdir(rel.name, mode | 0o700, dir_fd=parent)
         elif kind == "link":
             target = os.readlink(rel.name, dir_fd=src_dir)
-            if _stays_inside(src_fd, rel, target):
-                os.symlink(target, rel.name, dir_fd=parent)
+            if not _stays_inside(src_fd, rel, target):
+                return False
+            os.symlink(target, rel.name, dir_fd=parent)
         else:
             _copy_file(src_fd, rel, parent)
     finally:
         os.close(parent)
+    return True
 
 
 def _copy_file(src_fd: int, rel: PurePosixPath, dst_parent: int) -> None:

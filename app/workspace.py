@@ -5,20 +5,24 @@ Uncommitted changes, or a folder that is not a git repository, are snapshotted i
 inside the copy first, so the base commit always names exactly the tree the tests ran on.
 The copied .git keeps no credentials (see gitcredentials.py); a `.git` that is a link or a
 `gitdir:` file (a linked worktree, a submodule) points outside the copy and is not used: such a
-folder is snapshotted like one that is not a repository. Links that point outside the checkout
-are not copied (they are removed before the snapshot, which records their absence): FixWurx's
-own reads and writes go through `app.workfiles`, and a copy must not offer a way out either.
+folder is snapshotted like one that is not a repository. A `.git` directory that sends git
+elsewhere (`commondir`, a `gitdir` file, `objects/info/alternates`) is refused with BadInput:
+git would read config (and run its `core.fsmonitor`) or objects from wherever they point.
+Links that point outside the checkout are not copied (the snapshot records their absence):
+FixWurx's own reads and writes go through `app.workfiles`, and a copy must not offer a way out.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
+import os
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from app import workfiles
 from app.errors import BadInput
 from app.gitcmd import run_git
 from app.gitcredentials import scrub_git_dir
@@ -41,6 +45,8 @@ SKIP_DIRS = (
 )
 #: Identity of snapshot commits made inside the disposable copy.
 SNAPSHOT_AUTHOR = ("FixWurx", "fixwurx@localhost")
+#: Files inside a .git directory that make git read another directory's config or objects.
+REDIRECTING = ("commondir", "gitdir", "objects/info/alternates", "objects/info/http-alternates")
 
 
 @dataclass
@@ -60,18 +66,21 @@ class Workspace:
             raise BadInput(f"{source} does not exist")
         if not source.is_dir():
             raise BadInput(f"{source} is not a directory")
+        refuse_redirecting_git_dir(source)
         tmp = tempfile.TemporaryDirectory(prefix="fixwurx-run-")
-        root = Path(tmp.name) / source.resolve().name
-        shutil.copytree(source, root, symlinks=True, ignore=shutil.ignore_patterns(*SKIP_DIRS))
+        root = Path(os.path.realpath(tmp.name)) / source.resolve().name
+        links_out = workfiles.copy_tree(source.resolve(), root, ignore=_skipped)
         dot_git = root / ".git"
-        if dot_git.is_symlink() or dot_git.is_file():
+        if workfiles.is_link(root, ".git") or workfiles.is_file(root, ".git"):
             # A link or a `gitdir:` file names a git directory outside the copy: not ours to use.
-            dot_git.unlink()
+            workfiles.remove(root, ".git")
+        refuse_redirecting_git_dir(root)  # again on the copy: the checkout may have changed
         scrub_git_dir(dot_git)  # the tests must not find the checkout's tokens in .git
-        dropped = drop_links_out(root)  # before the snapshot: the base commit is the tree tested
+        # Links out were not copied; none can appear since, but the sweep costs little.
+        dropped = sorted({*links_out, *drop_links_out(root)})
         is_repo = dot_git.is_dir() and git(root, "rev-parse", "--verify", "HEAD").returncode == 0
         if not is_repo:
-            shutil.rmtree(root / ".git", ignore_errors=True)
+            workfiles.rmtree(root / ".git")
             git(root, "init", "-q")
         dirty = bool(git(root, "status", "--porcelain").stdout.strip()) or not is_repo
         if dropped:
@@ -90,6 +99,37 @@ class Workspace:
     def cleanup(self) -> None:
         """Remove the copy."""
         self._tmp.cleanup()
+
+
+def refuse_redirecting_git_dir(checkout: Path) -> None:
+    """BadInput when `checkout/.git` is a directory that sends git to another directory.
+
+    A worktree-style `commondir` (or a `gitdir` file) makes git read that directory's config,
+    so a checkout could point it at a folder of its own whose config sets `core.fsmonitor`, past
+    the credential scrub; alternates make it read objects from anywhere on the host.
+    """
+    try:
+        with workfiles.opened(checkout) as fd:
+            if not stat.S_ISDIR(os.lstat(".git", dir_fd=fd).st_mode):
+                return  # absent, a link or a `gitdir:` file: not used as a repository
+    except OSError:
+        return
+    found = [
+        name
+        for name in REDIRECTING
+        if workfiles.exists(checkout, f".git/{name}") or workfiles.is_link(checkout, f".git/{name}")
+    ]
+    if found:
+        raise BadInput(
+            f"{checkout}/.git has {', '.join(found)}: git would read another "
+            "directory's config or objects through it, so FixWurx refuses this checkout. Run "
+            "FixWurx on the main worktree or a plain clone (for alternates: `git repack -a -d`, "
+            "then remove .git/objects/info/alternates)"
+        )
+
+
+def _skipped(rel: PurePosixPath) -> bool:
+    return rel.name in SKIP_DIRS
 
 
 def _snapshot(root: Path, message: str) -> None:

@@ -10,16 +10,16 @@ project from each candidate's own copy, through PYTHONPATH).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import uv
 
-from app import sandbox
+from app import sandbox, workfiles
 from app.environments.detect import Declared
 from app.environments.indexes import operator_indexes
 from app.environments.interpreters import Interpreter
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 #: pytest-timeout gives per-test limits, coverage feeds localization.
 TEST_TOOLS = ("pytest", "pytest-timeout", "coverage")
 #: Not copied into `src/`: history and other environments.
-COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", ".tox", "node_modules", "__pycache__")
+COPY_IGNORE = frozenset({".git", ".venv", "venv", ".tox", "node_modules", "__pycache__"})
 #: Install steps may unpack large wheels; test runs keep the stricter default.
 BUILD_LIMITS = sandbox.Limits(memory_mb=4096, file_size_mb=2048, processes=512)
 
@@ -59,8 +59,8 @@ class Builder:
 
     def build(self, root: Path, declared: Declared) -> BuildLog:
         """Every step, in order; EnvironmentBuildError naming the step that failed."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(root, self.folder / "src", symlinks=True, ignore=COPY_IGNORE)
+        self.folder.mkdir(parents=True, exist_ok=True)  # new: discard() ran before
+        workfiles.copy_tree(Path(os.path.realpath(root)), self.folder / "src", ignore=_ignored)
         try:
             seed = ["--seed"] if declared.setup else []  # setup commands may call pip
             self._uv(
@@ -74,8 +74,9 @@ class Builder:
             else:
                 self._declared(declared)
             self._tools()
-        finally:
-            shutil.rmtree(self.folder / "src", ignore_errors=True)
+        finally:  # a step may have left a link as src/: removed, never followed
+            with contextlib.suppress(OSError):
+                workfiles.rmtree(self.folder / "src")
         return self.log
 
     def _setup(self, commands: tuple[str, ...]) -> None:
@@ -103,8 +104,9 @@ class Builder:
         self._install("install uv.lock's packages", ["-r", "locked.txt"])
 
     def _declared(self, declared: Declared) -> None:
-        listed = self.folder / "declared.txt"
-        listed.write_text("\n".join(declared.requirements) + "\n", encoding="utf-8")
+        # Written into the steps' folder for the next step: a link planted there is replaced.
+        text = "\n".join(declared.requirements) + "\n"
+        workfiles.write_text(self.folder, "declared.txt", text, replace_link=True)
         args = ["-r", "declared.txt"]
         for name in declared.requirement_files:
             args += ["-r", f"src/{name}"]
@@ -123,8 +125,9 @@ class Builder:
         missing = [t for t in TEST_TOOLS if t not in pins]
         if not missing:
             return
-        constraints = self.folder / "pins.txt"
-        constraints.write_text("\n".join(f"{n}=={v}" for n, v in pins.items()) + "\n", "utf-8")
+        # Written into the steps' folder, where a step may have planted a link: replaced.
+        text = "\n".join(f"{n}=={v}" for n, v in pins.items()) + "\n"
+        workfiles.write_text(self.folder, "pins.txt", text, replace_link=True)
         # The repository's own pins stay (an old pytest runs its tests): the tools are resolved
         # against them. coverage matches FixWurx's own, whose reader parses the data file.
         wanted = [f"coverage=={_own_coverage()}" if t == "coverage" else t for t in missing]
@@ -192,6 +195,10 @@ class Builder:
         return result
 
 
+def _ignored(rel: PurePosixPath) -> bool:
+    return rel.name in COPY_IGNORE
+
+
 def _failure(step: str, result: sandbox.SandboxResult, timeout: float) -> str:
     if result.timed_out:
         return f"environment: {step} did not finish within {timeout:.0f}s"
@@ -206,10 +213,11 @@ def _each_requirement(folder: Path, args: list[str]) -> list[str]:
     for flag, name in zip(args[::2], args[1::2], strict=False):
         if flag != "-r":
             continue
-        path = folder / name
-        if path.is_symlink() or not path.is_file():
+        try:  # the steps' folder: links out read as absent
+            text = workfiles.read_text(folder, name, errors="replace", max_bytes=1 << 20)
+        except (OSError, ValueError):
             continue
-        for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for raw in text.splitlines():
             line = raw.split(" #")[0].strip()
             if line and not line.startswith(("#", "-")):
                 lines.append(line)
