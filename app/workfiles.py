@@ -75,7 +75,9 @@ def _libc() -> ctypes.CDLL:
 
 
 def _openat2(dir_fd: int, path: str, flags: int, mode: int, resolve: int) -> int:
-    how = _OpenHow(flags, mode if flags & (os.O_CREAT | os.O_TMPFILE) else 0, resolve)
+    # The kernel refuses a mode without O_CREAT/O_TMPFILE (O_TMPFILE includes O_DIRECTORY's bit).
+    creates = flags & os.O_CREAT or flags & os.O_TMPFILE == os.O_TMPFILE
+    how = _OpenHow(flags, mode if creates else 0, resolve)
     fd = _libc().syscall(
         ctypes.c_long(_SYS_OPENAT2),
         ctypes.c_int(dir_fd),
@@ -240,7 +242,16 @@ def _resolve_walk(dir_fd: int, rel: PurePosixPath, shown: str) -> list[str]:
 
 
 def _parent_fd(root_fd: int, rel: PurePosixPath, *, create: bool, replace_links: bool) -> int:
-    """The directory that holds `rel`'s last component, reached through no link."""
+    """The directory that holds `rel`'s last component, reached through no link: one openat2
+    call where the kernel has it, else (and when directories are created or links replaced on
+    the way) one O_NOFOLLOW open per component."""
+    if have_openat2() and not create and not replace_links:
+        try:
+            return open_beneath(root_fd, rel.parent, os.O_RDONLY | os.O_DIRECTORY, shown=str(rel))
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EXDEV, errno.ENOTDIR):
+                raise UnsafeWorkPath(f"{rel}: a directory on the way is a link or not one") from exc
+            raise
     fd = os.dup(root_fd)
     try:
         for part in rel.parts[:-1]:

@@ -79,6 +79,29 @@ def test_a_swapped_slot_copy_and_a_killed_server_never_reach_a_host_directory(
     assert _state(host) == before
 
 
+def test_a_warm_run_that_kills_its_server_cannot_launder_its_copy(tmp_path: Path) -> None:
+    """The cold fallback judges the candidate as submitted, in a fresh copy: never the copy
+    its failed warm run had in reach (here rewritten to the right answer before the kill)."""
+    require_bubblewrap(detect_bubblewrap())
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "calc.py").write_text(BROKEN)
+    (project / "tests" / "test_calc.py").write_text(TEST)
+    measured = run_tests(project, COMMAND, timeout=60)
+    slow = tuple(dataclasses.replace(o, duration=10.0) for o in measured.outcomes)
+    baseline = dataclasses.replace(measured, outcomes=slow)
+    launder = (
+        "import contextlib, os, signal\n"
+        "with contextlib.suppress(OSError):\n"
+        f"    open('calc.py', 'w').write({SOURCE!r})\n"
+        "with contextlib.suppress(OSError):\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n"
+    ) + BROKEN
+    with Verifier(Baseline(project, COMMAND, baseline, (TARGET,))) as verifier:
+        verdict = verifier.check(Candidate((FileEdit("calc.py", BROKEN, launder),), "t", "l"))
+    assert not verdict.plausible and "still fails" in verdict.reason
+
+
 def test_a_warm_session_binds_only_the_work_copy(tmp_path: Path) -> None:
     """What a test writes next to its work copy stays in the sandbox's own tmpfs."""
     require_bubblewrap(detect_bubblewrap())
@@ -128,6 +151,7 @@ def test_a_linked_work_copy_is_never_bound(tmp_path: Path, where: str) -> None:
     """The cold fallback's own check, directly: a slot/copy path that became a link."""
     from app import sandbox, workfiles
     from app.errors import SandboxError
+    from app.sandbox.session import open_session
 
     require_bubblewrap(detect_bubblewrap())
     host = _host_dir(tmp_path)
@@ -138,4 +162,6 @@ def test_a_linked_work_copy_is_never_bound(tmp_path: Path, where: str) -> None:
         sandbox.run(["sh", "-c", "echo x > planted"], link, 20)
     with pytest.raises((SandboxError, workfiles.UnsafeWorkPath), match=str(link)):
         run_tests(link, COMMAND, timeout=20)  # its report folder is refused first
+    with pytest.raises(SandboxError, match=str(link)):
+        open_session(["sh", "-c", "echo x > planted; cat"], link)
     assert _state(host) == before
