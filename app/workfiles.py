@@ -290,7 +290,7 @@ def read_bytes(root: Path, path: str | os.PathLike[str], *, max_bytes: int | Non
                 root_fd, rel, os.O_RDONLY | os.O_NONBLOCK, follow_inside=True, shown=shown
             )
         except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.EXDEV, errno.ENXIO):
+            if exc.errno in (errno.ELOOP, errno.EXDEV, errno.ENXIO, errno.ENOTDIR):
                 raise OutsideWorkCopy(errno.ENOENT, "links out of the work copy", shown) from exc
             raise
     with os.fdopen(fd, "rb") as handle:
@@ -488,8 +488,8 @@ def chmod(root: Path, path: str | os.PathLike[str] | None, mode: int) -> None:
         try:
             fd = open_beneath(root_fd, rel, os.O_RDONLY | os.O_NONBLOCK, shown=str(rel))
         except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.EXDEV):
-                raise UnsafeWorkPath(f"{Path(root, rel)}: is a link; not changed") from exc
+            if exc.errno in (errno.ELOOP, errno.EXDEV, errno.ENOTDIR):
+                raise UnsafeWorkPath(f"{Path(root, rel)}: a link on the way; not changed") from exc
             raise
         try:
             os.fchmod(fd, mode)

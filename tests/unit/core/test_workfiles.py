@@ -234,3 +234,18 @@ def test_reads_can_be_bounded(root: Path) -> None:
     assert workfiles.read_bytes(root, "big.xml", max_bytes=4096) == b"x" * 2048
     with pytest.raises(ValueError, match="1024"):
         workfiles.read_bytes(root, "big.xml", max_bytes=1024)
+
+
+def test_writes_follow_no_link_even_one_that_stays_inside(root: Path) -> None:
+    """RESOLVE_NO_SYMLINKS: a directory link inside the copy is not a way for writes either."""
+    (root / "pkgs").symlink_to("pkg")
+    for call in (
+        lambda: workfiles.write_text(root, "pkgs/new.py", "x"),
+        lambda: workfiles.chmod(root, "pkgs/mod.py", 0o777),
+        lambda: workfiles.touch(root, "pkgs/mod.py"),
+        lambda: workfiles.remove(root, "pkgs/mod.py"),
+    ):
+        with pytest.raises(UnsafeWorkPath):
+            call()
+    assert sorted(os.listdir(root / "pkg")) == ["mod.py"]
+    assert (root / "pkg" / "mod.py").stat().st_mode & 0o777 != 0o777
