@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from app import workfiles
 from app.errors import BadInput
-from app.gitcmd import run_git
+from app.gitcmd import refuse_redirecting_git_dir, run_git
 from app.gitcredentials import scrub_git_dir
 from app.workfiles import drop_links_out
 
@@ -45,8 +44,6 @@ SKIP_DIRS = (
 )
 #: Identity of snapshot commits made inside the disposable copy.
 SNAPSHOT_AUTHOR = ("FixWurx", "fixwurx@localhost")
-#: Files inside a .git directory that make git read another directory's config or objects.
-REDIRECTING = ("commondir", "gitdir", "objects/info/alternates", "objects/info/http-alternates")
 
 
 @dataclass
@@ -99,33 +96,6 @@ class Workspace:
     def cleanup(self) -> None:
         """Remove the copy."""
         self._tmp.cleanup()
-
-
-def refuse_redirecting_git_dir(checkout: Path) -> None:
-    """BadInput when `checkout/.git` is a directory that sends git to another directory.
-
-    A worktree-style `commondir` (or a `gitdir` file) makes git read that directory's config,
-    so a checkout could point it at a folder of its own whose config sets `core.fsmonitor`, past
-    the credential scrub; alternates make it read objects from anywhere on the host.
-    """
-    try:
-        with workfiles.opened(checkout) as fd:
-            if not stat.S_ISDIR(os.lstat(".git", dir_fd=fd).st_mode):
-                return  # absent, a link or a `gitdir:` file: not used as a repository
-    except OSError:
-        return
-    found = [
-        name
-        for name in REDIRECTING
-        if workfiles.exists(checkout, f".git/{name}") or workfiles.is_link(checkout, f".git/{name}")
-    ]
-    if found:
-        raise BadInput(
-            f"{checkout}/.git has {', '.join(found)}: git would read another "
-            "directory's config or objects through it, so FixWurx refuses this checkout. Run "
-            "FixWurx on the main worktree or a plain clone (for alternates: `git repack -a -d`, "
-            "then remove .git/objects/info/alternates)"
-        )
 
 
 def _skipped(rel: PurePosixPath) -> bool:

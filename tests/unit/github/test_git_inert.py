@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from app import gitcmd
+from app.errors import BadInput
 from app.github import git as app_git
 from tests.fakes.github import FakeGitHub
 from tests.unit.core.test_git_inert import _arm
@@ -34,3 +37,16 @@ def test_the_app_clone_path_never_runs_what_a_test_wrote_into_git_config(
         gitcmd.run_git(checkout, "log", "-p", "-1")
     finally:  # the marker, not git's complaint about it, is the verdict
         assert not marker.exists()
+
+
+@pytest.mark.parametrize("planted", ["commondir", "objects/info/alternates"])
+def test_a_clone_whose_git_dir_a_test_redirected_is_refused_by_name(
+    fake_github: FakeGitHub, tmp_path: Path, planted: str
+) -> None:
+    fake_github.add_repo("octo/app", {"app.py": "x = 1\n"})
+    fake_github.tokens[TOKEN] = (424242, time.time() + 3600)
+    checkout = app_git.clone(f"{fake_github.base_url}/octo/app.git", TOKEN, tmp_path / "clone")
+    elsewhere = tmp_path / "elsewhere"
+    (checkout / ".git" / planted).write_text(f"{elsewhere}\n")
+    with pytest.raises(BadInput, match=rf"clone/\.git has {planted}"):
+        app_git.diff_against(checkout, "HEAD")
