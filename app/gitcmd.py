@@ -13,17 +13,23 @@ transports are all commands git would run on the host. Every call here therefore
 - passes `--no-ext-diff --no-textconv` to the commands that print diffs.
 
 `app.github.git` adds the network side (token in a header, a scrubbed environment) on top of this
-runner, and `app.workspace` refuses a `.git` that reaches outside the copy (`commondir`,
-`objects/info/alternates`, a `gitdir:` file).
+runner. A `.git` directory that sends git to another directory (`commondir`, `gitdir`,
+`objects/info/alternates`: a test in the copy could have written them) is refused before any
+call (`refuse_redirecting_git_dir`), with an error that names the file; `app.workspace` also
+checks the user's checkout before copying it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from app import workfiles
+from app.errors import BadInput
 
 #: Seconds a local git call may take; they touch only local files.
 GIT_TIMEOUT_S = 120
@@ -66,6 +72,37 @@ _DROPPED_ENV = (
     "GIT_CONFIG",
     "GIT_CONFIG_SYSTEM",
 )
+
+
+#: Files inside a .git directory that make git read another directory's config or objects.
+REDIRECTING = ("commondir", "gitdir", "objects/info/alternates", "objects/info/http-alternates")
+
+
+def refuse_redirecting_git_dir(checkout: Path) -> None:
+    """BadInput when `checkout/.git` is a directory that sends git to another directory.
+
+    A worktree-style `commondir` (or a `gitdir` file) makes git read that directory's config,
+    so a checkout could point it at a folder of its own whose config sets `core.fsmonitor`, past
+    the credential scrub; alternates make it read objects from anywhere on the host.
+    """
+    try:
+        with workfiles.opened(checkout) as fd:
+            if not stat.S_ISDIR(os.lstat(".git", dir_fd=fd).st_mode):
+                return  # absent, a link or a `gitdir:` file: app.workspace drops those
+    except OSError:
+        return
+    found = [
+        name
+        for name in REDIRECTING
+        if workfiles.exists(checkout, f".git/{name}") or workfiles.is_link(checkout, f".git/{name}")
+    ]
+    if found:
+        raise BadInput(
+            f"{checkout}/.git has {', '.join(found)}: git would read another "
+            "directory's config or objects through it, so FixWurx refuses this checkout. Run "
+            "FixWurx on the main worktree or a plain clone (for alternates: `git repack -a -d`, "
+            "then remove .git/objects/info/alternates)"
+        )
 
 
 def inert_env(env: Mapping[str, str] | None) -> dict[str, str]:
@@ -127,7 +164,9 @@ def run_git(
     timeout: float = GIT_TIMEOUT_S,
 ) -> subprocess.CompletedProcess[str]:
     """Run `git args...` in `cwd`, inert (see the module docstring); the caller reads the
-    return code."""
+    return code. BadInput when `cwd/.git` redirects git elsewhere."""
+    if cwd is not None:
+        refuse_redirecting_git_dir(Path(cwd))
     clean = inert_env(env)
     return subprocess.run(
         ["git", *inert_args(cwd, clean), *_with_diff_guards(args)],
