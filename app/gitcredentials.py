@@ -12,10 +12,10 @@ the reflogs are removed (nothing in a repair reads them).
 from __future__ import annotations
 
 import re
-import shutil
 import urllib.parse
 from pathlib import Path
 
+from app import workfiles
 from app.gitcmd import run_git
 
 #: Config keys a work copy keeps (`section.key` or `section.*.key`; matched case-insensitively).
@@ -70,12 +70,8 @@ def scrub_git_dir(git_dir: Path) -> None:
     """Rewrite every config file of `git_dir` (and its submodules') from the allow-list."""
     if not git_dir.is_dir() or git_dir.is_symlink():
         return
-    for name in DROPPED_PATHS:
-        path = git_dir / name
-        if path.is_symlink() or path.is_file():
-            path.unlink()
-        elif path.is_dir():
-            shutil.rmtree(path)
+    for name in DROPPED_PATHS:  # files, links and directories alike, never followed
+        workfiles.rmtree(git_dir / name)
     for config in _config_files(git_dir):
         scrub_config(config)
 
@@ -84,19 +80,23 @@ def _config_files(git_dir: Path) -> list[Path]:
     found = [git_dir / "config", git_dir / "config.worktree"]
     modules = git_dir / "modules"
     if modules.is_dir() and not modules.is_symlink():
-        found += [p for p in modules.rglob("config") if p.parent.name != "logs"]
-        found += list(modules.rglob("config.worktree"))
-    return [p for p in found if p.is_symlink() or p.is_file()]
+        found += [
+            modules / rel
+            for rel in workfiles.walk_files(modules)
+            if rel.name in ("config", "config.worktree") and "logs" not in rel.parts
+        ]
+    return [p for p in found if workfiles.is_link(p.parent, p.name) or p.is_file()]
 
 
 def scrub_config(config: Path) -> None:
     """Replace `config` by the allow-listed entries it holds (a link is replaced, not followed)."""
-    entries = _read_entries(config) if not config.is_symlink() else []
+    linked = workfiles.is_link(config.parent, config.name)
+    entries = _read_entries(config) if not linked else []
     kept = [
         (key, _without_userinfo(value) if URL_KEYS.match(key) else value) for key, value in entries
     ]
-    config.unlink()
-    config.write_text(render_config([(k, v) for k, v in kept if _kept(k)]))
+    text = render_config([(k, v) for k, v in kept if _kept(k)])
+    workfiles.write_text(config.parent, config.name, text, replace_link=True)
 
 
 def _read_entries(config: Path) -> list[tuple[str, str]]:

@@ -5,23 +5,25 @@ Uncommitted changes, or a folder that is not a git repository, are snapshotted i
 inside the copy first, so the base commit always names exactly the tree the tests ran on.
 The copied .git keeps no credentials (see gitcredentials.py); a `.git` that is a link or a
 `gitdir:` file (a linked worktree, a submodule) points outside the copy and is not used: such a
-folder is snapshotted like one that is not a repository. Links that point outside the checkout
-are not copied (they are removed before the snapshot, which records their absence): FixWurx's
-own reads and writes go through `app.workfiles`, and a copy must not offer a way out either.
+folder is snapshotted like one that is not a repository. A `.git` directory that sends git
+elsewhere (`commondir`, a `gitdir` file, `objects/info/alternates`) is refused with BadInput:
+git would read config (and run its `core.fsmonitor`) or objects from wherever they point.
+Links that point outside the checkout are not copied (the snapshot records their absence):
+FixWurx's own reads and writes go through `app.workfiles`, and a copy must not offer a way out.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from app import workfiles
 from app.errors import BadInput
-from app.gitcmd import run_git
+from app.gitcmd import refuse_redirecting_git_dir, run_git
 from app.gitcredentials import scrub_git_dir
 from app.workfiles import drop_links_out
 
@@ -64,18 +66,21 @@ class Workspace:
             raise BadInput(f"{source} does not exist")
         if not source.is_dir():
             raise BadInput(f"{source} is not a directory")
+        refuse_redirecting_git_dir(source)
         tmp = tempfile.TemporaryDirectory(prefix="fixwurx-run-")
-        root = Path(tmp.name) / source.resolve().name
-        shutil.copytree(source, root, symlinks=True, ignore=shutil.ignore_patterns(*SKIP_DIRS))
+        root = Path(os.path.realpath(tmp.name)) / source.resolve().name
+        links_out = workfiles.copy_tree(source.resolve(), root, ignore=_skipped)
         dot_git = root / ".git"
-        if dot_git.is_symlink() or dot_git.is_file():
+        if workfiles.is_link(root, ".git") or workfiles.is_file(root, ".git"):
             # A link or a `gitdir:` file names a git directory outside the copy: not ours to use.
-            dot_git.unlink()
+            workfiles.remove(root, ".git")
+        refuse_redirecting_git_dir(root)  # again on the copy: the checkout may have changed
         scrub_git_dir(dot_git)  # the tests must not find the checkout's tokens in .git
-        dropped = drop_links_out(root)  # before the snapshot: the base commit is the tree tested
+        # Links out were not copied; none can appear since, but the sweep costs little.
+        dropped = sorted({*links_out, *drop_links_out(root)})
         is_repo = dot_git.is_dir() and git(root, "rev-parse", "--verify", "HEAD").returncode == 0
         if not is_repo:
-            shutil.rmtree(root / ".git", ignore_errors=True)
+            workfiles.rmtree(root / ".git")
             git(root, "init", "-q")
         dirty = bool(git(root, "status", "--porcelain").stdout.strip()) or not is_repo
         if dropped:
@@ -94,6 +99,10 @@ class Workspace:
     def cleanup(self) -> None:
         """Remove the copy."""
         self._tmp.cleanup()
+
+
+def _skipped(rel: PurePosixPath) -> bool:
+    return rel.name in SKIP_DIRS
 
 
 def _snapshot(root: Path, message: str) -> None:

@@ -13,16 +13,16 @@ points and pytest plugins exist; its code still comes from each candidate's copy
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import uv
 
-from app import defaults, sandbox
+from app import defaults, sandbox, workfiles
 from app.environments import cache
 from app.environments.detect import Declared
 from app.environments.indexes import operator_indexes
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 TEST_TOOLS = ("pytest", "pytest-timeout", "coverage")
 #: Not copied into `src/`: other environments and caches (the work copy's `.git`, already
 #: rewritten without credentials, comes along).
-COPY_IGNORE = shutil.ignore_patterns(".venv", "venv", ".tox", "node_modules", "__pycache__")
+COPY_IGNORE = frozenset({".venv", "venv", ".tox", "node_modules", "__pycache__"})
 #: The repository copy inside the build folder; install steps run there (`uv --directory`).
 SRC = "src"
 #: Files that make a folder a project an installer can build.
@@ -76,8 +76,8 @@ class Builder:
 
     def build(self, root: Path, declared: Declared) -> BuildLog:
         """Every step, in order; EnvironmentBuildError naming the step that failed."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(root, self.folder / "src", symlinks=True, ignore=COPY_IGNORE)
+        self.folder.mkdir(parents=True, exist_ok=True)  # new: discard() ran before
+        workfiles.copy_tree(Path(os.path.realpath(root)), self.folder / "src", ignore=_ignored)
         try:
             seed = ["--seed"] if declared.setup else []  # setup commands may call pip
             self._uv(
@@ -92,8 +92,9 @@ class Builder:
                 self._declared(declared)
             self._project()
             self._tools(declared)
-        finally:
-            shutil.rmtree(self.folder / "src", ignore_errors=True)
+        finally:  # a step may have left a link as src/: removed, never followed
+            with contextlib.suppress(OSError):
+                workfiles.rmtree(self.folder / SRC)
         return self.log
 
     def _setup(self, commands: tuple[str, ...]) -> None:
@@ -121,8 +122,9 @@ class Builder:
         self._install("install uv.lock's packages", ["-r", "../locked.txt"])
 
     def _declared(self, declared: Declared) -> None:
-        listed = self.folder / "declared.txt"
-        listed.write_text("\n".join(declared.requirements) + "\n", encoding="utf-8")
+        # Written into the steps' folder for the next step: a link planted there is replaced.
+        text = "\n".join(declared.requirements) + "\n"
+        workfiles.write_text(self.folder, "declared.txt", text, replace_link=True)
         args = ["-r", "../declared.txt"]
         for name in declared.requirement_files:
             args += ["-r", name]
@@ -132,7 +134,7 @@ class Builder:
             return
         # Old, unpinned declarations sometimes cannot all resolve together on a newer Python:
         # install what can be installed, one line at a time, and say what could not.
-        for line in _each_requirement(self.folder / SRC, args):
+        for line in _each_requirement(self.folder, args):
             result = self._uv(f"install {line}", self._install_args([line]), fatal=False)
             if not result.ok:
                 self.log.notes.append(f"could not install {line}: {_reason(result)}")
@@ -144,8 +146,9 @@ class Builder:
             missing.append("setuptools")  # `import pkg_resources` worked in `python -m venv`
         if not missing:
             return
-        constraints = self.folder / "pins.txt"
-        constraints.write_text("\n".join(f"{n}=={v}" for n, v in pins.items()) + "\n", "utf-8")
+        # Written into the steps' folder, where a step may have planted a link: replaced.
+        text = "\n".join(f"{n}=={v}" for n, v in pins.items()) + "\n"
+        workfiles.write_text(self.folder, "pins.txt", text, replace_link=True)
         # The repository's own pins stay (an old pytest runs its tests): the tools are resolved
         # against them. coverage matches FixWurx's own, whose reader parses the data file.
         wanted = [_tool_requirement(t) for t in missing]
@@ -172,7 +175,7 @@ class Builder:
     def _project(self) -> None:
         """The project itself, editable and without dependencies: its metadata, entry points and
         pytest plugin then exist (`importlib.metadata.version()`, plugin registries)."""
-        if not any((self.folder / SRC / name).is_file() for name in PROJECT_FILES):
+        if not any(workfiles.is_file(self.folder, f"{SRC}/{name}") for name in PROJECT_FILES):
             return
         if not self._install("install the project itself", ["--no-deps", "-e", "."], fatal=False):
             self.log.notes.append(
@@ -260,6 +263,10 @@ class Builder:
         self.log.notes.append(note)
 
 
+def _ignored(rel: PurePosixPath) -> bool:
+    return rel.name in COPY_IGNORE
+
+
 def _failure(step: str, result: sandbox.SandboxResult, timeout: float) -> str:
     if result.timed_out:
         return f"environment: {step} did not finish within {timeout:.0f}s"
@@ -295,10 +302,13 @@ def _each_requirement(folder: Path, args: list[str]) -> list[str]:
     for flag, name in zip(args[::2], args[1::2], strict=False):
         if flag != "-r":
             continue
-        path = folder / name
-        if path.is_symlink() or not path.is_file():
+        # Install steps run in SRC: `../declared.txt` is the folder's, `reqs.txt` the copy's.
+        inside = name[3:] if name.startswith("../") else f"{SRC}/{name}"
+        try:  # the steps' folder: links out read as absent
+            text = workfiles.read_text(folder, inside, errors="replace", max_bytes=1 << 20)
+        except (OSError, ValueError):
             continue
-        for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for raw in text.splitlines():
             line = raw.split(" #")[0].strip()
             if line and not line.startswith(("#", "-")):
                 lines.append(line)

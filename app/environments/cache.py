@@ -2,9 +2,10 @@
 
 Layout under the cache directory (one per CLI user or App worker):
 
+    envs/<key>/            the build folder: the install steps' writable cwd (never trusted)
     envs/<key>/venv        the virtualenv (read-only to test runs)
-    envs/<key>/ready.json  written last: an environment without it is a failed or partial build
-    envs/<key>/used        touched on every use: its mtime orders eviction
+    meta/<key>.json        written last: an environment without it is a failed or partial build
+    meta/<key>.used        touched on every use: its mtime orders eviction
     choices/<digest>.json  which key a request (dependency files, setup, python, probe) chose
     locks/<key>.lock       flock(2): two runs never build the same key at once
     uv/<scope>/            uv's download cache, shared only by the builds of one scope (one
@@ -15,6 +16,11 @@ Layout under the cache directory (one per CLI user or App worker):
 
 The key is a hash of the interpreter and of the dependency files and setup commands, so an edit
 to any of them builds a new environment, and everything else reuses the old one.
+
+What FixWurx decides from (the ready record, the use stamp, the choices) lives outside every
+directory a sandbox binds writable: an install step can plant links in `envs/<key>/`, and a
+write there would follow them to any host file. Every file call here goes through
+app/workfiles.py (no link followed), host-only directories included.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from app import workfiles
 
 #: Bumped when the build recipe changes, so old environments are not reused by mistake.
 RECIPE_VERSION = "1"
@@ -64,13 +71,22 @@ def uv_cache_mb(folder: Path) -> float:
 
 def empty_uv_cache(folder: Path) -> None:
     """Remove everything in a uv cache, keeping the (empty) directory for the next step."""
-    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):  # written by install steps: links never followed
+        workfiles.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
 
 
 def env_dir(cache: Path, key: str) -> Path:
-    """The directory of environment `key`."""
-    return cache / "envs" / key
+    """The directory of environment `key` (the build steps' writable folder), by its real path:
+    the sandbox binds only a directory reached through no link."""
+    return Path(os.path.realpath(cache)) / "envs" / key
+
+
+def meta_dir(cache: Path) -> Path:
+    """Where the ready records and use stamps live: host-only, never bound into a sandbox."""
+    folder = Path(os.path.realpath(cache)) / "meta"
+    folder.mkdir(parents=True, exist_ok=True)  # host-only
+    return folder
 
 
 @contextlib.contextmanager
@@ -86,49 +102,73 @@ def locked(cache: Path, key: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def record_path(cache: Path, key: str) -> Path:
+    """The ready record of `key` (host-only)."""
+    return meta_dir(cache) / f"{key}.json"
+
+
+def used_path(cache: Path, key: str) -> Path:
+    """The use stamp of `key` (host-only)."""
+    return meta_dir(cache) / f"{key}.used"
+
+
 def ready(cache: Path, key: str) -> dict[str, Any] | None:
-    """The record of a complete environment, or None."""
-    path = env_dir(cache, key) / "ready.json"
+    """The record of a complete environment, or None (also when its venv is not a real
+    directory: a build step could have left a link there, and test runs bind the venv)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(workfiles.read_text(meta_dir(cache), f"{key}.json", max_bytes=1 << 20))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and (env_dir(cache, key) / "venv").is_dir() else None
+    if not isinstance(data, dict) or workfiles.is_link(env_dir(cache, key), "venv"):
+        return None
+    return data if workfiles.exists(env_dir(cache, key), "venv") else None
 
 
 def mark_ready(cache: Path, key: str, record: dict[str, Any]) -> None:
-    """Write the record last, atomically: from now on the environment may be reused."""
-    folder = env_dir(cache, key)
-    record = {**record, "mb": _size_mb(folder)}
-    tmp = folder / "ready.json.tmp"
-    tmp.write_text(json.dumps(record), encoding="utf-8")
-    os.replace(tmp, folder / "ready.json")
+    """Write the record last, atomically, outside the build folder: from now on the
+    environment may be reused."""
+    record = {**record, "mb": _size_mb(env_dir(cache, key))}
+    meta = meta_dir(cache)
+    workfiles.write_text(meta, f"{key}.json.tmp", json.dumps(record), replace_link=True)
+    workfiles.replace(meta, f"{key}.json.tmp", f"{key}.json")
     touch(cache, key)
 
 
 def touch(cache: Path, key: str) -> None:
     """Record a use of `key` (for least-recently-used eviction)."""
-    (env_dir(cache, key) / "used").touch()
+    workfiles.touch(meta_dir(cache), f"{key}.used")
+
+
+def last_used(cache: Path, key: str) -> float:
+    """When `key` was last used (0 when never recorded)."""
+    try:
+        return workfiles.stat_inside(meta_dir(cache), f"{key}.used").st_mtime
+    except OSError:
+        return 0.0
 
 
 def discard(cache: Path, key: str) -> None:
-    """Remove a partial or failed build."""
-    shutil.rmtree(env_dir(cache, key), ignore_errors=True)
+    """Remove a partial or failed build and its records (links removed, never followed)."""
+    for name in (f"{key}.json", f"{key}.json.tmp", f"{key}.used"):
+        workfiles.remove(meta_dir(cache), name)
+    with contextlib.suppress(OSError):
+        workfiles.rmtree(env_dir(cache, key))
 
 
 def remember_choice(cache: Path, digest: str, key: str) -> None:
     """Which environment a request ended up with, so the next run skips the ladder."""
-    folder = cache / "choices"
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{digest}.tmp"
-    tmp.write_text(json.dumps({"key": key}), encoding="utf-8")
-    os.replace(tmp, folder / f"{digest}.json")
+    folder = Path(os.path.realpath(cache)) / "choices"
+    folder.mkdir(parents=True, exist_ok=True)  # host-only
+    workfiles.write_text(folder, f"{digest}.tmp", json.dumps({"key": key}), replace_link=True)
+    workfiles.replace(folder, f"{digest}.tmp", f"{digest}.json")
 
 
 def recall_choice(cache: Path, digest: str) -> str | None:
     """The key chosen earlier for this request, if that environment still exists."""
     try:
-        key = json.loads((cache / "choices" / f"{digest}.json").read_text(encoding="utf-8"))["key"]
+        choices = Path(os.path.realpath(cache)) / "choices"
+        text = workfiles.read_text(choices, f"{digest}.json", max_bytes=1 << 16)
+        key = json.loads(text)["key"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return key if isinstance(key, str) and ready(cache, key) is not None else None
@@ -148,9 +188,9 @@ def evict(
         record = ready(cache, folder.name)
         if record is None:
             continue
-        used = folder / "used"
-        stamp = used.stat().st_mtime if used.exists() else 0.0
-        entries.append((stamp, "env", folder.name, float(record.get("mb", 0.0))))
+        entries.append(
+            (last_used(cache, folder.name), "env", folder.name, float(record.get("mb", 0.0)))
+        )
     kept_uv = scope_id(keep_scope) if keep_scope is not None else None
     for folder in (cache / "uv").glob("*"):
         if folder.is_symlink() or not folder.is_dir():
@@ -178,7 +218,8 @@ def evict(
             removed.append(name)
             count -= 1
         else:
-            shutil.rmtree(cache / "uv" / name, ignore_errors=True)
+            with contextlib.suppress(OSError):  # written by install steps: links never followed
+                workfiles.rmtree(cache / "uv" / name)
             with contextlib.suppress(OSError):
                 (cache / "uv-used" / name).unlink()
             removed.append(f"uv/{name}")
@@ -197,7 +238,8 @@ def _drop_orphan_uv_caches(cache: Path, in_use: str | None = None) -> None:
     } | ({in_use} if in_use else set())
     for folder in (cache / "uv").glob("*"):
         if folder.name not in alive and folder.is_dir() and not folder.is_symlink():
-            shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                workfiles.rmtree(folder)
             with contextlib.suppress(OSError):
                 (cache / "uv-used" / folder.name).unlink()
 

@@ -242,7 +242,7 @@ def _parse_cached(root: Path, path: str, mtime: float) -> ast.Module | None:
 
 def _parse(root: Path, path: str) -> ast.Module | None:
     try:
-        return _parse_cached(root, path, workfiles.resolve(root, path).stat().st_mtime)
+        return _parse_cached(root, path, workfiles.stat_inside(root, path).st_mtime)
     except OSError:
         return None
 

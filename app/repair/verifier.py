@@ -16,13 +16,11 @@ processes.
 
 from __future__ import annotations
 
-import contextlib
-import shutil
+import os
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from app import defaults, workfiles
@@ -33,7 +31,8 @@ from app.testing.testrun import limit_from_durations, run_tests
 from app.testing.warm import WarmSlot, pool_for
 
 #: Not copied into a candidate's work copy: history and caches play no part in a test run.
-COPY_IGNORE = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", ".fixwurx", "*.pyc")
+COPY_IGNORE_NAMES = frozenset({".git", "__pycache__", ".pytest_cache", ".fixwurx"})
+COPY_IGNORE_SUFFIXES = (".pyc",)
 
 
 @dataclass(frozen=True)
@@ -99,51 +98,61 @@ class Verifier:
             self._warm.close()
 
     def check(self, candidate: Candidate) -> Verification:
-        """Compile-check, then canary, then smoke; the first failure decides."""
+        """Compile-check, then canary, then smoke; the first failure decides.
+
+        A warm slot runs the canary when there is one; if its session fails in any way the slot
+        is thrown away (app/testing/warm.py) and the candidate is judged again, cold, in a fresh
+        copy: never in the copy the failed run had in reach.
+        """
         started = time.monotonic()
         broken = _compile_errors(candidate)
         if broken:
             return Verification(False, f"does not compile: {broken}")
-        with self._work_copy() as (root, slot):
-            shutil.copytree(self.baseline.root, root, ignore=COPY_IGNORE, symlinks=True)
-            workfiles.drop_links_out(root)  # e.g. planted by a test during the baseline run
-            try:
-                candidate.apply_to(root)
-            except workfiles.UnsafeWorkPath as exc:  # an edit through a link: never applied
-                return _with_duration(Verification(False, str(exc)), time.monotonic() - started)
-            verdict = self._canary(root, slot) or self._smoke(root)
+        verdict: Verification | None = None
+        if self._warm is not None and self._warm.usable:
+            with self._warm.slot() as slot:
+                verdict = self._fill(slot.root, candidate)
+                if verdict is None and (run := self._warm_canary(slot)) is not None:
+                    verdict = self._judge_canary(run) or self._smoke(slot.root)
+        if verdict is None:
+            with tempfile.TemporaryDirectory(prefix="fixwurx-candidate-") as tmp:
+                root = Path(os.path.realpath(tmp)) / "repo"
+                verdict = self._fill(root, candidate) or self._canary(root) or self._smoke(root)
         return _with_duration(verdict, time.monotonic() - started)
 
-    @contextlib.contextmanager
-    def _work_copy(self) -> Iterator[tuple[Path, WarmSlot | None]]:
-        """Where the candidate's copy goes: a warm slot's fixed path, or a new temporary one."""
-        if self._warm is None:
-            with tempfile.TemporaryDirectory(prefix="fixwurx-candidate-") as tmp:
-                yield Path(tmp) / "repo", None
-            return
-        with self._warm.slot() as slot:
-            shutil.rmtree(slot.root, ignore_errors=True)  # the previous candidate's copy
-            try:
-                yield slot.root, slot
-            finally:
-                shutil.rmtree(slot.root, ignore_errors=True)
+    def _fill(self, root: Path, candidate: Candidate) -> Verification | None:
+        """Copy the pristine tree into `root` (no link out) and apply the candidate; a refusal
+        when an edit would go through a link."""
+        workfiles.copy_tree(self.baseline.root, root, ignore=_copy_ignored)
+        try:
+            candidate.apply_to(root)
+        except workfiles.UnsafeWorkPath as exc:  # an edit through a link: never applied
+            return Verification(False, str(exc))
+        return None
 
-    def _canary(self, root: Path, slot: WarmSlot | None = None) -> Verification | None:
+    def _warm_canary(self, slot: WarmSlot) -> TestRun | None:
         ids = self.baseline.reproducing
-        timeout = self.baseline.timeout_for(ids)
-        per_test = self.baseline.per_test_timeout()
-        run = None
-        if slot is not None:
-            run = slot.run_tests(ids, timeout=timeout, stop_first=True, per_test_timeout=per_test)
-        if run is None:
-            run = run_tests(
-                root,
-                self.baseline.command,
-                timeout=timeout,
-                test_ids=ids,
-                stop_first=True,
-                per_test_timeout=per_test,
-            )
+        return slot.run_tests(
+            ids,
+            timeout=self.baseline.timeout_for(ids),
+            stop_first=True,
+            per_test_timeout=self.baseline.per_test_timeout(),
+        )
+
+    def _canary(self, root: Path) -> Verification | None:
+        ids = self.baseline.reproducing
+        run = run_tests(
+            root,
+            self.baseline.command,
+            timeout=self.baseline.timeout_for(ids),
+            test_ids=ids,
+            stop_first=True,
+            per_test_timeout=self.baseline.per_test_timeout(),
+        )
+        return self._judge_canary(run)
+
+    def _judge_canary(self, run: TestRun) -> Verification | None:
+        ids = self.baseline.reproducing
         by_id = run.by_id()
         after = tuple(by_id.get(t) or TestOutcome(t, "failed", 0.0, "did not run") for t in ids)
         still_failing = [o for o in after if o.outcome != "passed"]
@@ -219,6 +228,10 @@ def _compile_errors(candidate: Candidate) -> str:
         except SyntaxError as exc:
             return f"{edit.path}:{exc.lineno}: {exc.msg}"
     return ""
+
+
+def _copy_ignored(rel: PurePosixPath) -> bool:
+    return rel.name in COPY_IGNORE_NAMES or rel.name.endswith(COPY_IGNORE_SUFFIXES)
 
 
 def _with_duration(verdict: Verification, seconds: float) -> Verification:

@@ -14,14 +14,14 @@ import dataclasses
 import logging
 import math
 import os
-import shutil
 import stat
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app import defaults
+from app import defaults, workfiles
+from app.errors import SandboxError
 from app.sandbox.backends import choose_backend
 from app.sandbox.bubblewrap import bwrap_prefix, python_roots
 from app.sandbox.constants import BUBBLEWRAP, LIMIT_MARKER, SANDBOX_TMP_MB
@@ -139,13 +139,17 @@ def run(
     check_caller_env(env)  # before anything is touched or started
     limits = limits or Limits()
     backend, warnings = choose_backend()
-    with fresh_identity() as who:
+    with fresh_identity() as who, opened_cwd(cwd) as cwd_fd:
         if who.uid is not None:
-            _let_others_traverse(cwd)
+            _let_others_traverse(cwd_fd)
         if backend == BUBBLEWRAP:
-            outcome = _run_bubblewrap(argv, cwd, timeout, env, limits, readonly_paths, who, mounts)
+            outcome = _run_bubblewrap(
+                argv, cwd, cwd_fd, timeout, env, limits, readonly_paths, who, mounts
+            )
         else:
-            outcome = _run_subprocess(argv, cwd, timeout, env, limits, readonly_paths, who, mounts)
+            outcome = _run_subprocess(
+                argv, cwd, cwd_fd, timeout, env, limits, readonly_paths, who, mounts
+            )
             if who.uid is None:
                 warnings = (*warnings, NOT_ROOT_WARNING)
     result = _result(argv, outcome, backend, (*warnings, *outcome.warnings))
@@ -177,7 +181,33 @@ def _check_call(argv: Sequence[str], cwd: Path, timeout: float) -> Path:
     return cwd
 
 
-def _let_others_traverse(cwd: Path) -> None:
+@contextlib.contextmanager
+def opened_cwd(cwd: Path) -> Iterator[int]:
+    """The work copy as an O_DIRECTORY fd reached through no symbolic link, for the whole call.
+
+    The sandbox binds this fd (bwrap --bind-fd) and starts the command in it, never the path:
+    a work copy that is, or lies under, a link (one a test planted where a slot's copy was) is
+    refused with SandboxError, and a swap after this check changes nothing that is bound.
+    """
+    try:
+        fd = workfiles.open_root(cwd)
+    except workfiles.UnsafeWorkPath as exc:
+        raise SandboxError(
+            f"sandbox cwd {str(cwd)!r} is reached through a symbolic link; refusing to bind where "
+            "it points. Pass the work copy's real path (one FixWurx created)"
+        ) from exc
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def fd_path(fd: int) -> Path:
+    """A path that names the directory `fd` is open on, for chdir in a child before exec."""
+    return Path(f"/proc/self/fd/{fd}")
+
+
+def _let_others_traverse(cwd_fd: int) -> None:
     """Add search permission for others to the work copy's top directory if it lacks it.
 
     The sandboxed uid is not the owner. It opens files through DAC_OVERRIDE, but access(2)
@@ -185,14 +215,15 @@ def _let_others_traverse(cwd: Path) -> None:
     `access(".git/objects", X_OK)`) would fail under a 0700 work copy such as a mkdtemp() one.
     Search permission reveals no names; nothing below the top directory is changed.
     """
-    mode = cwd.stat().st_mode
+    mode = os.fstat(cwd_fd).st_mode
     if not mode & stat.S_IXOTH:
-        cwd.chmod(stat.S_IMODE(mode) | stat.S_IXGRP | stat.S_IXOTH)
+        os.fchmod(cwd_fd, stat.S_IMODE(mode) | stat.S_IXGRP | stat.S_IXOTH)
 
 
 def _run_bubblewrap(
     argv: Sequence[str],
     cwd: Path,
+    cwd_fd: int,
     timeout: float,
     env: Mapping[str, str] | None,
     limits: Limits,
@@ -216,6 +247,7 @@ def _run_bubblewrap(
             host_python=mounts.host_python,
             writable_paths=mounts.writable_paths,
             egress_binds=proxy.binds() if proxy else (),
+            cwd_fd=cwd_fd,
         )
         command = [
             *prlimit_prefix(limits, limit_processes=as_root),
@@ -233,11 +265,12 @@ def _run_bubblewrap(
         # (--die-with-parent): there is nothing left to kill, and no extra process to spawn.
         outcome = supervise(
             command,
-            cwd=cwd,
+            cwd=fd_path(cwd_fd),
             env=clean,
             timeout=timeout,
             output_bytes=limits.output_bytes,
             kill_rest=_nothing_left,
+            pass_fds=(cwd_fd,),
             # The pid namespace holds every process of the run: its tree is enough, no uid scan.
             watchdog=_watchdog(
                 limits, [cwd, *mounts.writable_paths], None, ram_dirs=("/tmp", "/dev/shm")
@@ -252,6 +285,7 @@ def _run_bubblewrap(
 def _run_subprocess(
     argv: Sequence[str],
     cwd: Path,
+    cwd_fd: int,
     timeout: float,
     env: Mapping[str, str] | None,
     limits: Limits,
@@ -284,15 +318,16 @@ def _run_subprocess(
             )
             return supervise(
                 command,
-                cwd=cwd,
+                cwd=fd_path(cwd_fd),
                 env=clean,
                 timeout=timeout,
                 output_bytes=limits.output_bytes,
                 kill_rest=who.kill_all,
                 watchdog=_watchdog(limits, [cwd, Path(home), *mounts.writable_paths], who.uid),
             )
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    finally:  # the run's uid owns home and may have swapped it for a link: never followed
+        with contextlib.suppress(OSError):
+            workfiles.rmtree(home)
 
 
 def _watchdog(

@@ -47,6 +47,7 @@ def bwrap_prefix(
     host_python: bool = True,
     writable_paths: Sequence[Path] = (),
     egress_binds: Sequence[tuple[str, ...]] = (),
+    cwd_fd: int | None = None,
 ) -> list[str]:
     """The bwrap arguments, up to and including `--`, for a command that runs in `cwd`.
 
@@ -55,7 +56,9 @@ def bwrap_prefix(
     (egress.py), the one way out, which leads only to the configured package indexes.
     `host_python` False leaves FixWurx's own interpreter and venv out, so a repository's tests
     run on their own environment and cannot import FixWurx's packages. `writable_paths` are
-    extra host paths bound read-write (an installer's download cache).
+    extra host paths bound read-write (an installer's download cache). `cwd_fd`, an fd the
+    caller opened on `cwd` through no link, is what gets bound (`--bind-fd`): never a path that
+    sandboxed code could have swapped for a link since (app/sandbox/api.py `opened_cwd`).
     """
     work = _existing(cwd, "cwd")
     mounts = [*_system_mounts(host_python), ("--ro-bind", staged_etc(network), "/etc")]
@@ -70,9 +73,13 @@ def bwrap_prefix(
         real = _existing(path, "writable_paths entry")
         mounts.append(("--bind", real, real))
     mounts += [tuple(bind) for bind in egress_binds]
-    mounts.append(("--bind", work, work))
-    if str(cwd) != work:  # reached through a symlink: the caller may use either spelling
-        mounts.append(("--bind", work, str(cwd)))
+    if cwd_fd is not None:
+        work = str(cwd)
+        mounts.append(("--bind-fd", str(cwd_fd), work))
+    else:
+        mounts.append(("--bind", work, work))
+        if str(cwd) != work:  # reached through a symlink: the caller may use either spelling
+            mounts.append(("--bind", work, str(cwd)))
     mounts += _traversable_parents(mounts)
     args = [tool("bwrap"), *_ISOLATION, *_capability_args(as_root)]
     for mount in _parents_first(mounts):
@@ -87,7 +94,7 @@ def _traversable_parents(mounts: list[tuple[str, ...]]) -> list[tuple[str, ...]]
     for a non-root uid: git's `access(".git/objects", X_OK)` fails under a 0700 parent such as
     pytest's /tmp/pytest-of-root, and git then says "not a git repository".
     """
-    binds = [m[-1] for m in mounts if m[0] in ("--bind", "--ro-bind")]
+    binds = [m[-1] for m in mounts if m[0] in ("--bind", "--ro-bind", "--bind-fd")]
     parents: set[str] = set()
     for dest in binds:
         parents.update(str(p) for p in Path(dest).parents if str(p) != "/")

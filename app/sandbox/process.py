@@ -48,6 +48,7 @@ def supervise(
     output_bytes: int,
     kill_rest: Callable[[], None],
     watchdog: Watchdog | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> Outcome:
     """Run `argv` to completion or until `timeout` seconds pass, whichever comes first.
 
@@ -55,7 +56,7 @@ def supervise(
     limit it reports ends the command as the deadline would.
     """
     start = time.monotonic()
-    proc = _spawn(argv, cwd, env)
+    proc = _spawn(argv, cwd, env, pass_fds)
     buffers = {"stdout": BoundedBuffer(output_bytes), "stderr": BoundedBuffer(output_bytes)}
     if watchdog is not None:
         watchdog.start(proc.pid)
@@ -77,7 +78,9 @@ def supervise(
     )
 
 
-def _spawn(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+def _spawn(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], pass_fds: Sequence[int] = ()
+) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
             list(argv),
@@ -89,6 +92,7 @@ def _spawn(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> subprocess
             # Its own process group, so the deadline can kill the group in one call.
             start_new_session=True,
             close_fds=True,
+            pass_fds=tuple(pass_fds),  # the work copy's fd, which bwrap binds (--bind-fd)
         )
     except OSError as exc:
         raise SandboxError(f"could not start the sandbox ({argv[0]!r}): {exc}") from exc

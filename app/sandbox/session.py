@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.errors import SandboxError
-from app.sandbox.api import Limits, Mounts, _check_call, _let_others_traverse
+from app.sandbox.api import Limits, Mounts, _check_call, _let_others_traverse, fd_path, opened_cwd
 from app.sandbox.backends import choose_backend
 from app.sandbox.bubblewrap import bwrap_prefix
 from app.sandbox.constants import BUBBLEWRAP
@@ -167,9 +167,10 @@ def open_session(
     stack = contextlib.ExitStack()
     who: Identity = stack.enter_context(fresh_identity())
     try:
-        if who.uid is not None:
-            _let_others_traverse(cwd)
-        proc = _spawn(argv, cwd, env, limits, readonly_paths, who, mounts)
+        with opened_cwd(cwd) as cwd_fd:  # bound by fd; the child holds its own once started
+            if who.uid is not None:
+                _let_others_traverse(cwd_fd)
+            proc = _spawn(argv, cwd, cwd_fd, env, limits, readonly_paths, who, mounts)
     except BaseException:
         stack.close()
         raise
@@ -190,6 +191,7 @@ def open_session(
 def _spawn(
     argv: Sequence[str],
     cwd: Path,
+    cwd_fd: int,
     env: Mapping[str, str] | None,
     limits: Limits,
     readonly_paths: Sequence[Path],
@@ -204,6 +206,7 @@ def _spawn(
         tmp_mb=limits.tmp_mb,
         host_python=mounts.host_python,
         writable_paths=mounts.writable_paths,
+        cwd_fd=cwd_fd,
     )
     command = [
         *prlimit_prefix(limits, limit_processes=as_root),
@@ -216,13 +219,14 @@ def _spawn(
     try:
         return subprocess.Popen(
             command,
-            cwd=cwd,
+            cwd=fd_path(cwd_fd),
             env=dict(clean),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=errors,  # a file, never a pipe nobody drains
             start_new_session=True,
             close_fds=True,
+            pass_fds=(cwd_fd,),  # bwrap binds this directory (--bind-fd), not a path
         )
     except OSError as exc:
         raise SandboxError(f"could not start the sandbox session ({argv[0]!r}): {exc}") from exc

@@ -6,11 +6,18 @@ session (`app.sandbox.session`) running `warm_server.py` on the command's interp
 imported pytest and the installed plugins once, and forks a child per request that imports the
 candidate's code afresh (see warm_server.py for what keeps candidates apart).
 
-Each session owns a slot: a directory whose `repo/` is the one fixed path every candidate of
-that slot is copied to, so the session's sandbox (which binds the slot) sees each new copy.
+Each session owns a slot: a host-only directory (0700, never bound) whose `repo/` is the one
+fixed directory every candidate of that slot is copied into. The session's sandbox binds `repo/`
+alone, by fd (app/sandbox/api.py `opened_cwd`): inside, it is a mount point, so a test can
+neither rename it nor put a link in its place, and the slot directory around it is out of
+reach. Between candidates the host empties `repo/` (never following a link, app/workfiles.py)
+and copies the next candidate in, so the bound directory keeps its inode.
+
 A slot serves one check at a time. Whatever goes wrong with a session (it cannot start, dies,
-hangs, hits a limit) makes `WarmSlot.run_tests` return None and the caller runs the test the
-ordinary way; after `MAX_FAILURES` such failures the pool stops trying.
+hangs, hits a limit, answers garbage) makes `WarmSlot.run_tests` return None and marks the slot
+`broken`: the pool throws it away (session ended, directory removed without following a link)
+and never hands it out again, and the caller runs the test the ordinary way in a fresh copy.
+After `MAX_FAILURES` such failures the pool stops trying.
 
 `FIXWURX_WARM_TESTS=0` turns warm runs off (for before/after measurements).
 """
@@ -22,7 +29,6 @@ import contextlib
 import logging
 import os
 import queue
-import shutil
 import tempfile
 import threading
 import time
@@ -72,9 +78,13 @@ class WarmSlot:
 
     def __init__(self, pool: WarmPool) -> None:
         self.pool = pool
-        self.dir = Path(tempfile.mkdtemp(prefix="fixwurx-warm-"))
+        # Host-only (mkdtemp: 0700); the real path, since the sandbox refuses a linked one.
+        self.dir = Path(os.path.realpath(tempfile.mkdtemp(prefix="fixwurx-warm-")))
         self.root = self.dir / "repo"
+        workfiles.make_dirs(self.dir, "repo")
         self.session: Session | None = None
+        #: Set on the first failure: the slot is then thrown away, never reused.
+        self.broken = False
 
     def run_tests(
         self,
@@ -86,7 +96,7 @@ class WarmSlot:
     ) -> TestRun | None:
         """Run `test_ids` in `root` (already filled) warm; None when the session failed."""
         command = self.pool.command
-        if not self.pool.usable or not self._started():
+        if self.broken or not self.pool.usable or not self._started():
             return None
         report = new_report(self.root)
         argv = command.for_run(
@@ -116,11 +126,13 @@ class WarmSlot:
         return {"PYTHONPATH": environment.run_env(self.root)["PYTHONPATH"]} if environment else {}
 
     def _started(self) -> bool:
-        if self.session is not None and self.session.alive:
-            return True
-        self._stop_session()
+        if self.session is not None:
+            if self.session.alive:
+                return True
+            self._failed("warm test process ended between requests")
+            return False
         try:
-            self.session = self.pool.start(self.dir)
+            self.session = self.pool.start(self.root)
             ready = self.session.read(READY_TIMEOUT_S)
         except SandboxError as exc:
             self._failed(f"warm test process did not start: {exc}")
@@ -131,7 +143,8 @@ class WarmSlot:
         return True
 
     def _failed(self, why: str) -> None:
-        log.info("%s; running the tests the ordinary way", why)
+        log.info("%s; running the tests the ordinary way, in a fresh copy", why)
+        self.broken = True
         self._stop_session()
         self.pool.failure()
 
@@ -141,9 +154,10 @@ class WarmSlot:
             self.session = None
 
     def close(self) -> None:
-        """End the session and remove the slot."""
+        """End the session and remove the slot, following no link (one a test planted)."""
         self._stop_session()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            workfiles.rmtree(self.dir)
 
 
 def outside_imports(root: Path) -> tuple[str, ...]:
@@ -208,7 +222,8 @@ class WarmPool:
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[WarmSlot]:
-        """An idle slot (a new one when all are busy), returned to the pool afterwards."""
+        """An idle slot (a new one when all are busy) with an empty `root`, returned to the
+        pool afterwards unless it broke (then it is closed and forgotten)."""
         try:
             taken = self._idle.get_nowait()
         except queue.Empty:
@@ -216,20 +231,32 @@ class WarmPool:
             with self._lock:
                 self._all.append(taken)
         try:
+            workfiles.empty(taken.root)  # the previous candidate's copy
             yield taken
         finally:
-            self._idle.put(taken)
+            self._release(taken)
 
-    def start(self, slot_dir: Path) -> Session:
-        """A session on the command's interpreter and environment, bound to `slot_dir`."""
+    def _release(self, taken: WarmSlot) -> None:
+        if not taken.broken:
+            with contextlib.suppress(OSError):
+                workfiles.empty(taken.root)
+                self._idle.put(taken)
+                return
+        taken.close()
+        with self._lock:
+            if taken in self._all:
+                self._all.remove(taken)
+
+    def start(self, work: Path) -> Session:
+        """A session on the command's interpreter and environment, bound to `work` alone."""
         argv = [self.command.python, "-c", _SERVER.read_text(), *self.preload]
         environment = self.command.environment
         if environment is None:
-            return open_session(argv, slot_dir, env=self.command.plugin_env())
-        env = {k: v for k, v in environment.run_env(slot_dir).items() if k != "PYTHONPATH"}
+            return open_session(argv, work, env=self.command.plugin_env())
+        env = {k: v for k, v in environment.run_env(work).items() if k != "PYTHONPATH"}
         return open_session(
             argv,
-            slot_dir,
+            work,
             env=env,
             readonly_paths=environment.readonly_paths,
             mounts=environment.mounts,

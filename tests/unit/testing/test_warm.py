@@ -7,7 +7,6 @@ each test fills the slot's fixed path with its own project, as the verifier does
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app import workfiles
 from app.repair.candidates import Candidate, FileEdit
 from app.repair.verifier import Baseline, Verifier
 from app.sandbox.backends import detect_bubblewrap
@@ -41,11 +41,9 @@ def slot() -> Iterator[WarmSlot]:
 
 
 def _fill(slot: WarmSlot, files: dict[str, str]) -> None:
-    shutil.rmtree(slot.root, ignore_errors=True)
+    workfiles.empty(slot.root)  # the bound directory stays; what is in it goes
     for name, text in files.items():
-        path = slot.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        workfiles.write_text(slot.root, name, text, parents=True)
 
 
 def _project(source: str, test: str = TEST) -> dict[str, str]:
