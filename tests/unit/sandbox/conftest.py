@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.sandbox.backends import Probe, detect_bubblewrap
-from app.sandbox.cgroups import CGROUPS_ENV_VAR, detect
+from app.sandbox.cgroups import CGROUPS_ENV_VAR, Support, detect
 from app.sandbox.constants import BACKEND_ENV_VAR, BUBBLEWRAP, SUBPROCESS
 
 
@@ -34,12 +34,13 @@ def require_bubblewrap(probe: Probe) -> None:
     pytest.skip(f"bubblewrap unusable here: {probe.reason}")
 
 
-def require_cgroups() -> None:
+def require_cgroups(found: Support | None = None) -> None:
     """Return when this host lets FixWurx make a run cgroup; else fail under CI, skip elsewhere.
 
     CI runs as root on a host with cgroup v1 mounted, so a CI run without one is a broken CI.
+    `found` defaults to this host's probe.
     """
-    found = detect()
+    found = found or detect()
     if found.version != "none":
         return
     if os.environ.get("CI"):

@@ -17,8 +17,15 @@ import pytest
 
 from app.sandbox import Limits, run
 from app.sandbox.api import SandboxResult
-from app.sandbox.cgroups import CGROUPS_ENV_VAR, GROUP_PREFIX, detect, open_run_cgroup, support
-from tests.unit.sandbox.conftest import processes_with, wait_gone
+from app.sandbox.cgroups import (
+    CGROUPS_ENV_VAR,
+    GROUP_PREFIX,
+    Support,
+    detect,
+    open_run_cgroup,
+    support,
+)
+from tests.unit.sandbox.conftest import processes_with, require_cgroups, wait_gone
 
 #: Forks until the kernel refuses, says how many it made, then holds them all.
 FORK_UNTIL_REFUSED = """
@@ -136,6 +143,19 @@ def test_cgroups_off_leaves_the_watchdog_alone(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv(CGROUPS_ENV_VAR, "sometimes")
     with pytest.raises(Exception, match="FIXWURX_CGROUPS='sometimes'"):
         support()
+
+
+def test_cgroup_tests_fail_loudly_in_ci_and_skip_only_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    none = Support("none", reason="no writable memory group")
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="CI must offer a cgroup"):
+        require_cgroups(none)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no writable memory group"):
+        require_cgroups(none)
+    require_cgroups(Support("v1", (("memory", Path("/")),)))  # a group: the test runs
 
 
 def _fixwurx_groups() -> set[Path]:
