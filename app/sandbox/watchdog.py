@@ -136,7 +136,7 @@ class Watchdog:
         now = time.monotonic()
         if now < self._next_disk:
             return None
-        used = disk_usage(self.paths) + self._ram_dirs_used()
+        used = disk_usage(self.paths)
         spent = time.monotonic() - now
         # A big tree is walked less often, so the walk costs at most DISK_WALK_SHARE of a core.
         self._next_disk = now + max(self.interval, spent / DISK_WALK_SHARE)
@@ -144,8 +144,8 @@ class Watchdog:
             # The first sample is the reference: taken while the command starts rather than
             # before it, so a short call pays no walk at all (a 20k-file tree takes ~0.5 s).
             self._disk_start = used
-            return None
-        grown = used - self._disk_start
+        # The private tmpfs mounts start empty with the run: all they hold is the run's.
+        grown = used - self._disk_start + self._ram_dirs_used()
         if grown > self.disk_mb * _MIB:
             reason = (
                 f"the run wrote {grown // _MIB} MiB into the work copy and its other writable "
