@@ -22,6 +22,7 @@ is killed (cgroup.kill, else SIGKILL to every pid it lists) and removed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import itertools
 import os
@@ -137,8 +138,10 @@ def _enable_v2(parent: Path, wanted: Sequence[str]) -> bool:
 
     cgroup v2 lets only a group without processes of its own hand controllers to its children
     ("no internal processes"), and a delegated service or container starts inside its group.
-    So when enabling fails with EBUSY, the group's processes move to a leaf `fixwurx-host`
-    below it (as systemd's delegation guide and container init systems do), and we try again.
+    So when enabling fails with EBUSY, and the group holds only this process and its ancestors
+    (a container's init, a service's main process), they move to a leaf `fixwurx-host` below
+    it, as systemd's delegation guide and container init systems do, and we try again. A group
+    shared with unrelated processes (a desktop terminal's scope) is left alone.
     """
     control = parent / "cgroup.subtree_control"
     try:
@@ -148,17 +151,34 @@ def _enable_v2(parent: Path, wanted: Sequence[str]) -> bool:
         try:
             control.write_text(line)
         except OSError as exc:
-            if exc.errno != 16:  # EBUSY: processes in `parent` itself
+            if exc.errno != errno.EBUSY:
+                return False
+            members = [int(p) for p in (parent / "cgroup.procs").read_text().split()]
+            if not set(members) <= _ancestry():
                 return False
             leaf = parent / "fixwurx-host"
             leaf.mkdir(exist_ok=True)
-            for pid in (parent / "cgroup.procs").read_text().split():
+            for pid in members:
                 with contextlib.suppress(OSError):  # a process that exited meanwhile
-                    (leaf / "cgroup.procs").write_text(pid)
+                    (leaf / "cgroup.procs").write_text(str(pid))
             control.write_text(line)
         return True
     except OSError:
         return False
+
+
+def _ancestry() -> set[int]:
+    """This process and its ancestors, by /proc/PID/stat's parent field."""
+    found: set[int] = set()
+    pid = os.getpid()
+    while pid > 0 and pid not in found:
+        found.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+    return found
 
 
 def _can_create_in(parent: Path) -> bool:

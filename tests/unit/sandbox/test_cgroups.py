@@ -164,3 +164,24 @@ def _fixwurx_groups() -> set[Path]:
     for _, parent in detect().parents:
         found.update(p for p in parent.iterdir() if p.name.startswith(GROUP_PREFIX))
     return found
+
+
+def test_a_group_path_is_found_below_a_mount_of_part_of_the_hierarchy() -> None:
+    """A container may mount only its own subtree: /docker/abc at /sys/fs/cgroup/memory."""
+    from app.sandbox.cgroups import _below
+
+    assert _below(("/sys/fs/cgroup/memory", "/"), "/a/b") == Path("/sys/fs/cgroup/memory/a/b")
+    assert _below(("/sys/fs/cgroup/memory", "/docker/abc"), "/docker/abc/w") == Path(
+        "/sys/fs/cgroup/memory/w"
+    )
+    assert _below(("/sys/fs/cgroup", "/"), "/") == Path("/sys/fs/cgroup")
+
+
+def test_this_hosts_own_groups_are_read_from_proc(cgroups: str) -> None:
+    from app.sandbox.cgroups import _cgroup_mounts, _own_paths
+
+    mounts, own = _cgroup_mounts(), _own_paths()
+    if cgroups == "v1":
+        assert "memory" in mounts and "memory" in own
+    else:
+        assert "" in mounts and "" in own
