@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -185,3 +186,22 @@ def test_this_hosts_own_groups_are_read_from_proc(cgroups: str) -> None:
         assert "memory" in mounts and "memory" in own
     else:
         assert "" in mounts and "" in own
+
+
+def test_groups_left_by_a_dead_worker_are_killed_and_removed(cgroups: str, marker: str) -> None:
+    from app.sandbox.cgroups import _sweep_stale
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer exists: the "worker" that died
+    parent = detect().parents[0][1]
+    stale = parent / f"{GROUP_PREFIX}{dead.pid}-7"
+    stale.mkdir()
+    left = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+    try:
+        (stale / "cgroup.procs").write_text(str(left.pid))
+        _sweep_stale([parent])
+        assert not stale.exists()
+        assert left.wait(timeout=5) == -9
+    finally:
+        left.kill()
+        left.wait()
