@@ -162,6 +162,15 @@ def show(run_id: int) -> None:
     click.echo(tree)
 
 
+@cli.command()
+def doctor() -> None:
+    """Say which sandbox isolation and resource limits are in force on this host."""
+    from app.sandbox.doctor import enforcement
+
+    for line in enforcement().lines():
+        click.echo(line)
+
+
 @cli.group()
 def bundle() -> None:
     """Work with patch bundles."""

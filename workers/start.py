@@ -16,6 +16,7 @@ def worker(burst: bool) -> None:
     from app.errors import ConfigError, SandboxError
     from app.github.auth import check_app_settings
     from app.sandbox.backends import check_service_backend
+    from app.sandbox.doctor import enforcement
     from workers.worker import run
 
     try:  # repository code must not run unisolated unless the operator says so
@@ -31,4 +32,5 @@ def worker(burst: bool) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger(__name__).info("sandbox enforcement: %s", enforcement().summary())
     run(settings, burst=burst)

@@ -16,8 +16,12 @@ Modules, one concept each:
   indexes (directly, or through the operator's own proxy);
 - `identity`: a fresh unprivileged uid per run, so process limits bind and kills reach everything;
 - `rlimits`: per-process memory, file size, CPU and process limits through prlimit(1);
-- `watchdog`: per-run limits (memory across all processes and the RAM-backed /tmp, CPU time,
-  work-copy growth), sampled from the select loop;
+- `cgroups`: one cgroup per run (v2 delegated, else v1, else none): the kernel's memory and
+  process limits, the OOM-kill verdict, the group killed and removed at the end;
+- `watchdog`: per-run limits (memory where no cgroup holds the run: proportional anonymous
+  memory, shared memory objects once, the RAM-backed /tmp; CPU time; growth of every writable
+  place), sampled from the select loop;
+- `doctor`: which of these this host gives (`fixwurx doctor`, the worker's start-up log);
 - `ownership`: the fallback lends the work copy to the run's capability-less uid;
 - `environment`: the allow-listed environment and the refusal of secret-looking variables;
 - `process`: spawning, the select loop, the deadline; `capture`: bounded head+tail output;

@@ -48,9 +48,11 @@ NOT_ROOT_WARNING = (
 class Limits:
     """Resource limits for one sandboxed run.
 
-    `memory_mb`, `cpu_seconds` and `disk_mb` bind the run as a whole (watchdog.py: every process
-    of the run together, its RAM-backed /tmp included; `disk_mb` is what the run may add to the
-    work copy); `memory_mb`, `cpu_seconds` and `file_size_mb` also bind each process (prlimit).
+    `memory_mb`, `cpu_seconds` and `disk_mb` bind the run as a whole (the run's cgroup where the
+    host has one, else watchdog.py: every process of the run together, its RAM-backed /tmp
+    included; `disk_mb` is what the run may add to the work copy and its other writable places);
+    `processes` binds the run's cgroup and its uid; `memory_mb`, `cpu_seconds` and
+    `file_size_mb` also bind each process (prlimit).
     `cpu_seconds=None` lifts the CPU limit. `tmp_mb` caps the private /tmp and /dev/shm, which
     bubblewrap alone provides.
     """
@@ -97,8 +99,9 @@ class SandboxResult:
     """How a sandboxed command ended and what it printed (possibly truncated).
 
     `returncode` is 128 + N when the command was killed by signal N (137 after the deadline's
-    SIGKILL, with `timed_out` set), on both backends. `stopped` names the per-run limit the
-    watchdog killed the run for (137 too; stderr ends with the same sentence), else None.
+    SIGKILL, with `timed_out` set), on both backends. `stopped` names the per-run limit the run
+    was stopped for: "memory" (the kernel's OOM killer in the run's cgroup, or the watchdog),
+    "cpu" or "disk", else None; `stop_reason` says it with the numbers, and stderr ends with it.
     """
 
     argv: tuple[str, ...]
@@ -111,6 +114,7 @@ class SandboxResult:
     backend: str = "subprocess"
     warnings: tuple[str, ...] = field(default=())
     stopped: str | None = None
+    stop_reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -340,6 +344,7 @@ def _watchdog(
         paths=paths,
         uid=uid,
         ram_dirs=ram_dirs,
+        processes=limits.processes,
     )
 
 
@@ -364,11 +369,12 @@ def _result(
         returncode=_shell_style(outcome.returncode),
         stdout=outcome.stdout.text(),
         stderr=outcome.stderr.text()
-        + (LIMIT_MARKER.format(reason=outcome.stopped) if outcome.stopped else ""),
+        + (LIMIT_MARKER.format(reason=outcome.stop_reason) if outcome.stop_reason else ""),
         duration=outcome.duration,
         timed_out=outcome.timed_out,
         truncated=bool(outcome.stdout.dropped or outcome.stderr.dropped),
         backend=backend,
         warnings=warnings,
         stopped=outcome.stopped,
+        stop_reason=outcome.stop_reason,
     )

@@ -4,6 +4,10 @@ One thread does everything with a selector over stdout, stderr and a pidfd (read
 command exits), so a call costs no extra threads. When the command exits, or the deadline
 passes, `kill_rest` removes whatever it left behind (daemons, grandchildren that ignore SIGTERM)
 before the pipes are drained: a detached child holding stdout must not keep the call waiting.
+
+With a watchdog, the run gets its own cgroup where the host offers one (cgroups.py): the
+command is started through the group's launcher, so it is in the group before it runs, and
+the group is killed and removed before `supervise` returns.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from typing import IO
 
 from app.errors import SandboxError
 from app.sandbox.capture import BoundedBuffer
+from app.sandbox.cgroups import RunCgroup, open_run_cgroup
 from app.sandbox.constants import DRAIN_GRACE_S, POLL_INTERVAL_S, READ_CHUNK_BYTES
-from app.sandbox.watchdog import Watchdog
+from app.sandbox.watchdog import Breach, Watchdog
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,10 @@ class Outcome:
     timed_out: bool
     duration: float
     warnings: tuple[str, ...]
-    #: The per-run limit the watchdog stopped the command for, if it did.
+    #: The per-run limit the command was stopped for ("memory", "cpu", "disk"), if it was.
     stopped: str | None = None
+    #: The sentence that says so, with the numbers.
+    stop_reason: str | None = None
 
 
 def supervise(
@@ -56,17 +63,23 @@ def supervise(
     limit it reports ends the command as the deadline would.
     """
     start = time.monotonic()
-    proc = _spawn(argv, cwd, env, pass_fds)
-    buffers = {"stdout": BoundedBuffer(output_bytes), "stderr": BoundedBuffer(output_bytes)}
-    if watchdog is not None:
-        watchdog.start(proc.pid)
+    group = open_run_cgroup(watchdog.memory_mb, watchdog.processes) if watchdog else None
     try:
-        pump = _Pump(proc, buffers, kill_rest, watchdog)
-        timed_out = pump.run_until(start + timeout)
-        warnings = pump.drain()
-        returncode = proc.wait()
+        proc = _spawn(group.launcher(argv) if group else argv, cwd, env, pass_fds)
+        buffers = {"stdout": BoundedBuffer(output_bytes), "stderr": BoundedBuffer(output_bytes)}
+        if watchdog is not None:
+            watchdog.start(proc.pid, group)
+        try:
+            pump = _Pump(proc, buffers, _with_group(kill_rest, group), watchdog)
+            timed_out = pump.run_until(start + timeout)
+            warnings = pump.drain()
+            returncode = proc.wait()
+        finally:
+            _close(proc)
+        breach = pump.stopped or (watchdog.after_exit() if watchdog else None)
     finally:
-        _close(proc)
+        if group is not None:
+            group.close()
     return Outcome(
         returncode,
         buffers["stdout"],
@@ -74,8 +87,21 @@ def supervise(
         timed_out,
         time.monotonic() - start,
         warnings,
-        pump.stopped,
+        breach.limit if breach else None,
+        breach.reason if breach else None,
     )
+
+
+def _with_group(kill_rest: Callable[[], None], group: RunCgroup | None) -> Callable[[], None]:
+    """`kill_rest`, then every process left in the run's cgroup."""
+    if group is None:
+        return kill_rest
+
+    def kill_all() -> None:
+        kill_rest()
+        group.kill()
+
+    return kill_all
 
 
 def _spawn(
@@ -127,7 +153,7 @@ class _Pump:
         self._watchdog = watchdog
         # The first sample one interval in: a command that ends sooner costs no sampling at all.
         self._next_watch = time.monotonic() + (watchdog.interval if watchdog else 0.0)
-        self.stopped: str | None = None
+        self.stopped: Breach | None = None
         self._sel = selectors.DefaultSelector()
         self._exited = False
         for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr)):
@@ -161,7 +187,7 @@ class _Pump:
         if now < self._next_watch:
             return False
         self._next_watch = now + self._watchdog.interval
-        self.stopped = self._watchdog.check()
+        self.stopped = self._watchdog.sample()
         return self.stopped is not None
 
     def drain(self) -> tuple[str, ...]:

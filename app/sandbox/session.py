@@ -9,10 +9,11 @@ Only bubblewrap backs a session: its pid namespace is what lets the process insi
 leftover of one request before the next, and the plain-subprocess fallback has none, so there
 `open_session` raises and callers run their commands the ordinary way.
 
-The per-run watchdog samples the session from a thread: memory across its processes and its
-RAM-backed /tmp, and growth of the work area. CPU time is bound per process (prlimit's
-RLIMIT_CPU, which a forked child starts afresh) and by each request's wall-clock limit; the
-watchdog's sum would count every request the session ever served.
+A session gets its own cgroup as a run does (cgroups.py), held until `close`; the per-run
+watchdog samples it from a thread: the group's OOM kills, or where there is no group memory
+across its processes and its RAM-backed /tmp, and growth of the work area. CPU time is bound
+per process (prlimit's RLIMIT_CPU, which a forked child starts afresh) and by each request's
+wall-clock limit; the watchdog's sum would count every request the session ever served.
 """
 
 from __future__ import annotations
@@ -24,17 +25,17 @@ import os
 import selectors
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from app.errors import SandboxError
 from app.sandbox.api import Limits, Mounts, _check_call, _let_others_traverse, fd_path, opened_cwd
 from app.sandbox.backends import choose_backend
 from app.sandbox.bubblewrap import bwrap_prefix
+from app.sandbox.cgroups import RunCgroup, open_run_cgroup
 from app.sandbox.constants import BUBBLEWRAP
 from app.sandbox.environment import check_caller_env, sandbox_env
 from app.sandbox.identity import Identity, fresh_identity
@@ -54,8 +55,14 @@ class SessionError(SandboxError):
 class Session:
     """One sandboxed process; `request` sends a JSON object and waits for the reply line."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], identity: contextlib.ExitStack) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        identity: contextlib.ExitStack,
+        group: RunCgroup | None = None,
+    ) -> None:
         self._proc = proc
+        self._group = group
         self._identity = identity
         self._buffer = b""
         self._lock = threading.Lock()
@@ -64,7 +71,7 @@ class Session:
 
     def watch(self, watchdog: Watchdog) -> None:
         """Sample `watchdog` every interval from a daemon thread; a breach ends the session."""
-        watchdog.start(self._proc.pid)
+        watchdog.start(self._proc.pid, self._group)
         threading.Thread(target=self._watch, args=(watchdog,), daemon=True).start()
 
     def _watch(self, watchdog: Watchdog) -> None:
@@ -130,6 +137,8 @@ class Session:
     def _kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
+        if self._group is not None:
+            self._group.kill()
 
     def close(self) -> None:
         """End the process (its pid namespace goes with it) and release its uid."""
@@ -142,7 +151,7 @@ class Session:
                 with contextlib.suppress(OSError):
                     stream.close()
         self._proc.wait()
-        self._identity.close()
+        self._identity.close()  # removes the cgroup too, then releases the uid
 
 
 def open_session(
@@ -167,14 +176,17 @@ def open_session(
     stack = contextlib.ExitStack()
     who: Identity = stack.enter_context(fresh_identity())
     try:
+        group = open_run_cgroup(limits.memory_mb, limits.processes)
+        if group is not None:
+            stack.callback(group.close)
         with opened_cwd(cwd) as cwd_fd:  # bound by fd; the child holds its own once started
             if who.uid is not None:
                 _let_others_traverse(cwd_fd)
-            proc = _spawn(argv, cwd, cwd_fd, env, limits, readonly_paths, who, mounts)
+            proc = _spawn(argv, cwd, cwd_fd, env, limits, readonly_paths, who, mounts, group)
     except BaseException:
         stack.close()
         raise
-    session = Session(proc, stack)
+    session = Session(proc, stack, group)
     session.watch(
         Watchdog(
             memory_mb=limits.memory_mb,
@@ -197,6 +209,7 @@ def _spawn(
     readonly_paths: Sequence[Path],
     who: Identity,
     mounts: Mounts,
+    group: RunCgroup | None = None,
 ) -> subprocess.Popen[bytes]:
     as_root = who.uid is not None
     prefix = bwrap_prefix(
@@ -215,20 +228,19 @@ def _spawn(
         *who.wrap(argv),
     ]
     clean = sandbox_env("/tmp", "/tmp", env, network=False, host_python=mounts.host_python)
-    errors: IO[bytes] = tempfile.TemporaryFile(prefix="fixwurx-session-")  # noqa: SIM115
     try:
         return subprocess.Popen(
-            command,
+            group.launcher(command) if group else command,
             cwd=fd_path(cwd_fd),
             env=dict(clean),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=errors,  # a file, never a pipe nobody drains
+            # Nobody reads it: a host file here grew with whatever the sandbox wrote (up to the
+            # per-file limit, outside every disk count), and a pipe nobody drains would block it.
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
             close_fds=True,
             pass_fds=(cwd_fd,),  # bwrap binds this directory (--bind-fd), not a path
         )
     except OSError as exc:
         raise SandboxError(f"could not start the sandbox session ({argv[0]!r}): {exc}") from exc
-    finally:
-        errors.close()  # the child holds its own descriptor

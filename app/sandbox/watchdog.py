@@ -2,20 +2,25 @@
 
 prlimit's limits bind each process on its own: four children of 100 MiB each passed a 128 MiB
 `--as`, a tmpfs in RAM came on top, and nothing bounded what the run wrote into the work copy.
-cgroup v2 would do this in the kernel, but hosts (and this one: cgroup v1, nothing delegated)
-often do not delegate it to a worker, so a watchdog measures instead, from `supervise`'s loop:
+Where the host gives FixWurx a cgroup (cgroups.py), the kernel enforces the run's memory and
+this watchdog only reads the group's OOM-kill counter. Elsewhere it measures, from `supervise`'s
+loop:
 
-- memory: the private (anonymous) resident memory of every process of the run, plus what the
-  run keeps in bubblewrap's RAM-backed /tmp and /dev/shm;
+- memory: what the run really holds, each page once. Per process the proportional share of its
+  anonymous memory (smaps_rollup `Pss_Anon`: a page shared by 40 forked children counts 1/40 in
+  each, where summing `RssAnon` counted it 40 times and stopped a 0.23 GiB suite as 2354 MiB);
+  then every shared-memory object the run holds, once, at its allocated size: memfds (held
+  through a descriptor or a mapping), MAP_SHARED anonymous mappings and SysV segments, none of
+  which `RssAnon` shows; then the files in bubblewrap's RAM-backed /tmp and /dev/shm;
 - CPU: user + system time of every live process of the run and of the children they reaped;
-- disk: how much the work copy (and the fallback's private HOME) grew since the first sample,
-  taken one interval after the command started.
+- disk: how much the run's writable places grew since the first sample, taken one interval
+  after the command started: the work copy, the extra writable binds (build folders, caches),
+  the fallback's private HOME, and the RAM-backed /tmp and /dev/shm.
 
 The processes of a run are the command's descendants (inside bubblewrap that is its whole pid
 namespace) and, in the fallback with its own uid, every process of that uid (a setsid daemon
-leaves the tree but not the uid). Each measure is a sample,
-so a run can overshoot by what it allocates between two samples; the per-process prlimit values
-stay as the backstop for that.
+leaves the tree but not the uid). Each measure is a sample, so a run can overshoot by what it
+allocates between two samples; the per-process prlimit values stay as the backstop for that.
 """
 
 from __future__ import annotations
@@ -24,16 +29,27 @@ import contextlib
 import os
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
+from app.sandbox.cgroups import RunCgroup
 from app.sandbox.constants import DISK_WALK_SHARE, WATCH_INTERVAL_S
 
 _MIB = 1024 * 1024
-#: The /proc/<pid>/status line that holds a process's private resident memory (files in a tmpfs
-#: are counted once, by `ram_dirs`, not per process that maps them).
-_ANON_FIELD = b"RssAnon:"
+#: Mappings of shared memory that belongs to no file system a run can list: memfds, MAP_SHARED
+#: anonymous memory (the kernel names it /dev/zero) and SysV segments. Files of a tmpfs are
+#: counted once, by `ram_dirs`, not per process that maps them.
+_SHMEM_NAMES = ("/memfd:", "/dev/zero (deleted)", "/SYSV")
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A per-run limit the run went over: `limit` is "memory", "cpu" or "disk"."""
+
+    limit: str
+    reason: str
 
 
 class Watchdog:
@@ -48,8 +64,11 @@ class Watchdog:
         paths: Sequence[Path],
         uid: int | None,
         ram_dirs: Sequence[str] = (),
+        processes: int | None = None,
     ) -> None:
         self.memory_mb = memory_mb
+        #: The run's process limit, for its cgroup (prlimit binds it per uid as well).
+        self.processes = processes
         self.cpu_seconds = cpu_seconds
         self.disk_mb = disk_mb
         self.paths = tuple(paths)
@@ -59,32 +78,61 @@ class Watchdog:
         self._pid: int | None = None
         self._disk_start: int | None = None
         self._next_disk = 0.0
+        self.cgroup: RunCgroup | None = None
 
-    def start(self, pid: int) -> None:
-        """Watch the run whose first process is `pid`."""
+    def start(self, pid: int, cgroup: RunCgroup | None = None) -> None:
+        """Watch the run whose first process is `pid`; `cgroup` holds it when the host has one."""
         self._pid = pid
+        self.cgroup = cgroup
 
     def check(self) -> str | None:
         """Sample now; a sentence naming the exceeded limit, or None."""
+        breach = self.sample()
+        return breach.reason if breach else None
+
+    def sample(self) -> Breach | None:
+        """Sample now; the first per-run limit exceeded, or None."""
         if self._pid is None:
             return None
         pids = self._run_pids(self._pid)
-        used = sum(_private_memory(pid) for pid in pids) + self._ram_dirs_used(self._pid)
-        if used > self.memory_mb * _MIB:
-            return (
-                f"the run used {used // _MIB} MiB of memory across {len(pids)} processes, "
-                f"over its limit of {self.memory_mb} MiB"
-            )
-        if self.cpu_seconds is not None:
+        breach = self._check_memory(pids)
+        if breach is None and self.cpu_seconds is not None:
             spent = sum(_cpu_seconds(pid) for pid in pids)
             if spent > self.cpu_seconds:
-                return (
+                reason = (
                     f"the run used {spent:.0f} s of CPU time, over its limit of "
                     f"{self.cpu_seconds} s"
                 )
-        return self._check_disk()
+                breach = Breach("cpu", reason)
+        return breach or self._check_disk()
 
-    def _check_disk(self) -> str | None:
+    def after_exit(self) -> Breach | None:
+        """The memory verdict once the run has ended: the kernel may have killed it in between."""
+        if self.cgroup is not None and self.cgroup.oom_killed():
+            return self._kernel_stop()
+        return None
+
+    def _check_memory(self, pids: set[int]) -> Breach | None:
+        if self.cgroup is not None:  # the kernel counts every page and acts at the limit
+            return self._kernel_stop() if self.cgroup.oom_killed() else None
+        used = run_memory(pids) + self._ram_dirs_used()
+        if used > self.memory_mb * _MIB:
+            reason = (
+                f"the run used {used // _MIB} MiB of memory across {len(pids)} processes, "
+                f"over its limit of {self.memory_mb} MiB"
+            )
+            return Breach("memory", reason)
+        return None
+
+    def _kernel_stop(self) -> Breach:
+        assert self.cgroup is not None
+        return Breach(
+            "memory",
+            f"the kernel stopped the run at its memory limit of {self.memory_mb} MiB "
+            f"(cgroup {self.cgroup.version} OOM kill)",
+        )
+
+    def _check_disk(self) -> Breach | None:
         now = time.monotonic()
         if now < self._next_disk:
             return None
@@ -96,13 +144,14 @@ class Watchdog:
             # The first sample is the reference: taken while the command starts rather than
             # before it, so a short call pays no walk at all (a 20k-file tree takes ~0.5 s).
             self._disk_start = used
-            return None
-        grown = used - self._disk_start
+        # The private tmpfs mounts start empty with the run: all they hold is the run's.
+        grown = used - self._disk_start + self._ram_dirs_used()
         if grown > self.disk_mb * _MIB:
-            return (
-                f"the run wrote {grown // _MIB} MiB into the work copy, over its limit of "
-                f"{self.disk_mb} MiB"
+            reason = (
+                f"the run wrote {grown // _MIB} MiB into the work copy and its other writable "
+                f"places, over its disk limit of {self.disk_mb} MiB"
             )
+            return Breach("disk", reason)
         return None
 
     def _run_pids(self, pid: int) -> set[int]:
@@ -114,12 +163,14 @@ class Watchdog:
                     found.add(proc.pid)
         return found
 
-    def _ram_dirs_used(self, pid: int) -> int:
+    def _ram_dirs_used(self) -> int:
         """Bytes in the run's private tmpfs mounts, seen through a process in its namespace."""
         total = 0
+        if self._pid is None:
+            return 0
         for inside in self.ram_dirs:
             with contextlib.suppress(OSError):
-                host = f"/proc/{_innermost(pid)}/root{inside}"
+                host = f"/proc/{_innermost(self._pid)}/root{inside}"
                 if os.stat(host).st_dev == os.stat(inside).st_dev:
                     continue  # not mounted yet: this is still the host's own directory
                 st = os.statvfs(host)
@@ -159,16 +210,68 @@ def _innermost(pid: int) -> int:
     return pid
 
 
-def _private_memory(pid: int) -> int:
+def run_memory(pids: Iterable[int]) -> int:
+    """Bytes the processes `pids` hold together, each page once (see the module doc)."""
+    anon = 0
+    shared: dict[tuple[int, int], int] = {}
+    for pid in pids:
+        anon += _proportional_anon(pid, shared)
+        _held_memfds(pid, shared)
+    return anon + sum(shared.values())
+
+
+def _proportional_anon(pid: int, shared: dict[tuple[int, int], int]) -> int:
+    """`pid`'s share of its anonymous pages; its shared-memory objects go into `shared`.
+
+    An object that cannot be sized through /proc/PID/map_files (which needs root) counts as the
+    process's proportional shmem share instead.
+    """
+    rollup = _fields(f"/proc/{pid}/smaps_rollup")
+    if "Pss_Anon" not in rollup:  # before Linux 5.0, or the process is gone
+        return _fields(f"/proc/{pid}/status").get("RssAnon", 0)
+    unsized = False
     try:
-        status = Path(f"/proc/{pid}/status").read_bytes()
+        maps = Path(f"/proc/{pid}/maps").read_text()
     except OSError:
-        return 0  # exited between listing and reading
-    total = 0
-    for line in status.splitlines():
-        if line.startswith(_ANON_FIELD):
-            total += int(line.split()[1]) * 1024
-    return total
+        maps = ""
+    for line in maps.splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6 or not fields[5].startswith(_SHMEM_NAMES):
+            continue
+        major, minor = (int(part, 16) for part in fields[3].split(":"))
+        key = (os.makedev(major, minor), int(fields[4]))
+        if key in shared:
+            continue
+        try:
+            shared[key] = os.stat(f"/proc/{pid}/map_files/{fields[0]}").st_blocks * 512
+        except OSError:
+            unsized = True
+    return rollup["Pss_Anon"] + (rollup.get("Pss_Shmem", 0) if unsized else 0)
+
+
+def _held_memfds(pid: int, shared: dict[tuple[int, int], int]) -> None:
+    """Add the memfds `pid` holds open: written with write(2), they may be mapped nowhere."""
+    with contextlib.suppress(OSError), os.scandir(f"/proc/{pid}/fd") as fds:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                if os.readlink(fd.path).startswith("/memfd:"):
+                    st = os.stat(fd.path)
+                    shared.setdefault((st.st_dev, st.st_ino), st.st_blocks * 512)
+
+
+def _fields(path: str) -> dict[str, int]:
+    """The "Name:  N kB" lines of a /proc file, in bytes."""
+    found: dict[str, int] = {}
+    try:
+        text = Path(path).read_bytes()
+    except OSError:
+        return found
+    for line in text.splitlines():
+        name, _, rest = line.partition(b":")
+        parts = rest.split()
+        if len(parts) == 2 and parts[1] == b"kB" and parts[0].isdigit():
+            found[name.decode()] = int(parts[0]) * 1024
+    return found
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.sandbox.backends import Probe, detect_bubblewrap
+from app.sandbox.cgroups import CGROUPS_ENV_VAR, Support, detect
 from app.sandbox.constants import BACKEND_ENV_VAR, BUBBLEWRAP, SUBPROCESS
 
 
@@ -31,6 +32,28 @@ def require_bubblewrap(probe: Probe) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"bubblewrap must work in CI: {probe.reason}")
     pytest.skip(f"bubblewrap unusable here: {probe.reason}")
+
+
+def require_cgroups(found: Support | None = None) -> None:
+    """Return when this host lets FixWurx make a run cgroup; else fail under CI, skip elsewhere.
+
+    CI runs as root on a host with cgroup v1 mounted, so a CI run without one is a broken CI.
+    `found` defaults to this host's probe.
+    """
+    found = found or detect()
+    if found.version != "none":
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must offer a cgroup for sandbox runs: {found.reason}")
+    pytest.skip(f"no cgroup for sandbox runs here: {found.reason}")
+
+
+@pytest.fixture
+def cgroups(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs get their own cgroup (FIXWURX_CGROUPS unset); the version in force."""
+    require_cgroups()
+    monkeypatch.delenv(CGROUPS_ENV_VAR, raising=False)
+    return detect().version
 
 
 @pytest.fixture(params=[BUBBLEWRAP, SUBPROCESS])

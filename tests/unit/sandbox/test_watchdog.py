@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.sandbox.watchdog import Watchdog, descendants, disk_usage
+from app.sandbox.watchdog import Watchdog, descendants, disk_usage, run_memory
 
 _MIB = 1024 * 1024
 
@@ -73,3 +73,87 @@ def test_disk_usage_counts_hard_links_once_and_follows_no_link(work: Path, tmp_p
     (work / "b.bin").hardlink_to(work / "a.bin")
     (work / "link").symlink_to(outside)
     assert _MIB <= disk_usage([work]) < 2 * _MIB
+
+
+SHARERS = """
+import os, sys, time
+block = bytearray(230 * 1024 * 1024)
+for off in range(0, len(block), 4096):
+    block[off] = 1
+for _ in range(84):
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+print("forked", flush=True)
+time.sleep(60)
+"""
+
+
+def _rss_anon_sum(pids: set[int]) -> int:
+    """What the watchdog summed before: RssAnon of every process."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("RssAnon:"):
+                    total += int(line.split()[1]) * 1024
+    return total
+
+
+def test_forked_children_count_their_shared_pages_once() -> None:
+    """85 processes sharing one 230 MiB allocation hold ~0.23 GiB, not 85 x 230 MiB."""
+    parent = subprocess.Popen([sys.executable, "-c", SHARERS], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline() == "forked\n"
+        pids = descendants(parent.pid)
+        assert len(pids) == 85
+        counted, summed = run_memory(pids), _rss_anon_sum(pids)
+        print(
+            f"85 processes: run_memory {counted // _MIB} MiB, RssAnon summed {summed // _MIB} MiB"
+        )
+        assert 230 * _MIB <= counted < 400 * _MIB, counted // _MIB
+        assert summed > 2048 * _MIB  # what stopped a healthy suite before
+    finally:
+        _kill_tree(parent)
+
+
+HIDDEN = """
+import mmap, os, time
+memfd = os.memfd_create("hidden")
+os.write(memfd, b"m" * (64 * 1024 * 1024))  # written, never mapped
+shared = mmap.mmap(-1, 64 * 1024 * 1024, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+shared.write(b"s" * (64 * 1024 * 1024))
+mapped = os.memfd_create("mapped")
+os.ftruncate(mapped, 32 * 1024 * 1024)
+view = mmap.mmap(mapped, 32 * 1024 * 1024)
+view.write(b"v" * (32 * 1024 * 1024))
+os.close(mapped)  # held through the mapping alone
+for _ in range(3):  # three children map the same shared objects
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_memfd_and_shared_anonymous_memory_count_once_each() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", HIDDEN], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline() == "ready\n"
+        pids = descendants(parent.pid)
+        counted = run_memory(pids)
+        assert len(pids) == 4
+        # 64 + 64 + 32 MiB of shared memory, once, plus four small interpreters.
+        assert 160 * _MIB <= counted < 260 * _MIB, counted // _MIB
+        assert _rss_anon_sum(pids) < 100 * _MIB  # none of it is in RssAnon
+    finally:
+        _kill_tree(parent)
+
+
+def _kill_tree(parent: subprocess.Popen[str]) -> None:
+    for pid in descendants(parent.pid) - {parent.pid}:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    parent.kill()
+    parent.wait()
