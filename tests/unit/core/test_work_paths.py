@@ -73,6 +73,15 @@ ALLOWED = {
     ("app/environments/cache.py", "locked", "open"),
     # uv's cache directory is created by the host before any step binds it.
     ("app/environments/build.py", "__init__", "mkdir"),
+    # Use stamps of uv caches live in <cache>/uv-used/, which no sandbox binds (only
+    # uv/<scope> is bound, read-write, to install steps).
+    ("app/environments/cache.py", "touch_uv_cache", "mkdir"),
+    ("app/environments/cache.py", "touch_uv_cache", "touch"),
+    ("app/environments/cache.py", "evict", "unlink"),
+    ("app/environments/cache.py", "_drop_orphan_uv_caches", "unlink"),
+    # An over-cap uv cache is removed through workfiles, then made afresh in <cache>/uv/, whose
+    # own entries no sandbox can write.
+    ("app/environments/cache.py", "empty_uv_cache", "mkdir"),
     # Reads of FixWurx's own packaged files (prompts, the warm server), not of a work copy.
     ("app/testing/warm.py", "start", "read_text"),
 }

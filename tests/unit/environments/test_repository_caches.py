@@ -106,7 +106,7 @@ def test_a_step_that_writes_past_its_disk_limit_into_the_uv_cache_is_stopped(
         'for i in $(seq 1 60); do head -c 5000000 /dev/zero > "$UV_CACHE_DIR/f$i"; sleep 0.1; done'
     )
     request = EnvironmentRequest(setup=(flood,), scope="repo:flood", cache_dir=tmp_path / "cache")
-    with pytest.raises(EnvironmentBuildError, match="over its limit of 20 MiB"):
+    with pytest.raises(EnvironmentBuildError, match="over its disk limit of 20 MiB"):
         prepare(root, request)
 
 
