@@ -22,6 +22,7 @@ import logging
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,8 @@ SERVICES_IMAGE = "fixwurx-test/services:bookworm"
 APP_UID = 10001
 #: Seconds the worker gets from the delivery to the pull request (measured: well under this).
 REPAIR_TIMEOUT_S = 600.0
+#: Seconds within which /healthz and a delivery must answer with slow clients connected.
+PROMPT_S = 3.0
 BUGGY = '''def is_adult(age):
     """People of 18 and over are adults."""
     return age > 18
@@ -387,6 +390,14 @@ def run() -> str:
 
         wait_until("the worker", worker_up, 60)
 
+        # 64 clients that send half a request header, to the proxy and to `fixwurx serve`
+        # itself (issue 22, item 8): neither may stop intake.
+        held = [_half_header(port) for port in (proxy_port, web_port) for _ in range(64)]
+        stack.callback(lambda: [sock.close() for sock in held])
+        time.sleep(0.5)
+        started = time.monotonic()
+        if http_status(f"http://127.0.0.1:{web_port}/healthz", timeout=PROMPT_S) != 200:
+            raise Failed("/healthz did not answer beside 64 half-sent headers")
         status, body = send(
             f"http://127.0.0.1:{proxy_port}",
             "issues",
@@ -395,6 +406,8 @@ def run() -> str:
         )
         if status != 202:
             raise Failed(f"the delivery through the proxy got {status}: {body[:200]!r}")
+        if time.monotonic() - started > PROMPT_S:
+            raise Failed("the delivery was slow to answer beside 64 half-sent headers")
 
         deadline = time.monotonic() + REPAIR_TIMEOUT_S
         while not fake.open_pulls("octo/ages"):
@@ -413,6 +426,12 @@ def run() -> str:
         # The run is counted when its status turns final, just after the pull request.
         wait_until("the fixed run in the worker's /metrics", lambda: _counted(metrics_port), 60)
         return "fixed"
+
+
+def _half_header(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(b"POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl")
+    return sock
 
 
 def _counted(port: int) -> bool:
