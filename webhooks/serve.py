@@ -18,7 +18,7 @@ from webhooks import slowclients
 #: hides. Tune with WEB_CONCURRENCY / --workers; benchmarks/webhook_load.py measures the effect.
 DEFAULT_WORKERS = "2"
 DEFAULT_THREADS = 4
-#: Build the app once, before the workers fork (the Procfile's `--preload` too). Every worker is
+#: Build the app once, before the workers fork. Every worker is
 #: ready when the port opens: without it, the first worker to finish importing accepted every
 #: connection opened meanwhile, and kept those keep-alive connections (measured: 74% of the
 #: requests on one of two workers). The objects `gc.freeze()` keeps out of collections are then
