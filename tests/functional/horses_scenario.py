@@ -1,7 +1,8 @@
 """Run by tests/functional/test_horse_metrics.py in a fresh interpreter (prometheus_client must
 see PROMETHEUS_MULTIPROC_DIR when first imported).
 
-argv: Redis URL, number of jobs. Enqueues that many jobs, each counting one row and observing
+argv: Redis URL, number of jobs, metrics port. Serves the worker's metrics endpoint on the port
+(as `METRICS_PORT` does; the test scrapes it while the jobs run), enqueues that many jobs, each counting one row and observing
 one run duration in its own forked work horse, runs FixWurx's RQ worker over them in burst mode,
 then prints one JSON line: the files left in the metrics folder and the totals a scrape reads.
 """
@@ -26,8 +27,9 @@ def count_one() -> None:
     metrics.RUN_DURATION.labels("issue").observe(2.0)
 
 
-def main(redis_url: str, jobs: int) -> None:
+def main(redis_url: str, jobs: int, port: int) -> None:
     directory = os.environ[metrics.MULTIPROC_ENV]
+    metrics.start_worker_endpoint(port)
     conn = Redis.from_url(redis_url)
     queue = Queue(queues.DEFAULT, connection=conn)
     with conn.pipeline() as pipe:
@@ -57,4 +59,4 @@ def main(redis_url: str, jobs: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
