@@ -77,11 +77,9 @@ def _check_migrations(url: str) -> str:
     except SQLAlchemyError:
         return "not migrated: no alembic_version table (run `fixwurx db upgrade`)"
     heads = migration_heads()
-    known = heads | migration_ancestors()
-    behind = current & migration_ancestors()
     # At head, or at a revision this code has never seen (a newer release's, whose migrations
-    # only expanded this code's schema): ready. Any revision short of head: not.
-    if current and not behind and (heads <= current or current - known):
+    # only expanded this code's schema): ready. A known revision short of head: not.
+    if heads <= current or current - heads - migration_ancestors():
         return "ok"
     return f"at {sorted(current)}, head is {sorted(heads)} (run `fixwurx db upgrade`)"
 
