@@ -51,6 +51,13 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
     show_default=True,
     help="Seconds a client has, after its header, to send the body.",
 )
+@click.option(
+    "--max-buffered-mb",
+    type=float,
+    default=slowclients.MAX_BUFFERED_BYTES / 2**20,
+    show_default=True,
+    help="MiB a worker holds across requests still arriving; past it, 503.",
+)
 @click.option("--dev", is_flag=True, help="Werkzeug's development server instead of gunicorn.")
 def serve(
     port: int,
@@ -59,6 +66,7 @@ def serve(
     threads: int,
     header_timeout: float,
     body_timeout: float,
+    max_buffered_mb: float,
     dev: bool,
 ) -> None:
     """Serve POST /webhooks/github."""
@@ -71,6 +79,7 @@ def serve(
     # Inherited by the forked gunicorn workers (the class is loaded in this, the master, process).
     slowclients.BufferingThreadWorker.header_timeout_s = header_timeout
     slowclients.BufferingThreadWorker.body_timeout_s = body_timeout
+    slowclients.BufferingThreadWorker.max_buffered_bytes = int(max_buffered_mb * 2**20)
     try:
         _Gunicorn(
             {

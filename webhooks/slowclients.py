@@ -14,8 +14,10 @@ within `body_timeout_s` after it, or the connection is answered 408 and closed. 
 another buffering proxy does in front of the app (deploy/), the app now does itself too, so a
 `fixwurx serve` reached directly is not a door a slow client can hold shut.
 
-Memory: at most `worker_connections` (gunicorn's default, 1,000) requests per worker are held,
-each within the header limits and the webhook body cap, and only for the timeouts above.
+Memory: the bytes held across a worker's unfinished requests are capped (`max_buffered_bytes`,
+64 MiB, `fixwurx serve --max-buffered-mb`); the request that would pass the cap is answered 503
+and closed, so a flood of large slow bodies cannot grow the process without bound. Each request
+is also within gunicorn's header limits and the webhook body cap (25 MB).
 """
 
 from __future__ import annotations
@@ -43,11 +45,17 @@ BODY_TIMEOUT_S = 20.0
 READ_CHUNK = 64 * 1024
 #: A header larger than this is handed over unfinished: gunicorn's own limits refuse it (400).
 MAX_HEADER_BYTES = 64 * 1024
+#: Bytes one worker holds across all requests still arriving (a 25 MB webhook fits twice).
+MAX_BUFFERED_BYTES = 64 * 1024 * 1024
 _END_OF_HEADER = b"\r\n\r\n"
 _CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*(\d{1,12})[ \t]*\r?$", re.I | re.M)
 _TRANSFER_ENCODING = re.compile(rb"^transfer-encoding:", re.I | re.M)
 _TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 _NO_LENGTH = b"HTTP/1.1 411 Length Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+_FULL = (
+    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
 
 
 @dataclass
@@ -67,10 +75,13 @@ class BufferingThreadWorker(ThreadWorker):
     header_timeout_s = HEADER_TIMEOUT_S
     body_timeout_s = BODY_TIMEOUT_S
     max_body_bytes = defaults.MAX_WEBHOOK_BYTES
+    max_buffered_bytes = MAX_BUFFERED_BYTES
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reading: dict[TConn, _Reading] = {}
+        #: The bytes held in `reading` now.
+        self.buffered = 0
 
     # --- where gthread would hand a connection to a thread ------------------------------------
 
@@ -121,7 +132,11 @@ class BufferingThreadWorker(ThreadWorker):
         if not chunk:  # the client went away before finishing its request
             self._drop(state)
             return
+        if self.buffered + len(chunk) > self.max_buffered_bytes:
+            self._drop(state, _FULL)
+            return
         state.data += chunk
+        self.buffered += len(chunk)
         if state.wanted is None:
             end = state.data.find(_END_OF_HEADER)
             if end < 0:
@@ -154,6 +169,7 @@ class BufferingThreadWorker(ThreadWorker):
         conn = state.conn
         self.poller.unregister(conn.sock)
         del self.reading[conn]
+        self.buffered -= len(state.data)
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
         conn.parser.unreader.unread(bytes(state.data))
@@ -164,7 +180,8 @@ class BufferingThreadWorker(ThreadWorker):
         conn = state.conn
         with contextlib.suppress(KeyError, ValueError, OSError):
             self.poller.unregister(conn.sock)
-        self.reading.pop(conn, None)
+        if self.reading.pop(conn, None) is not None:
+            self.buffered -= len(state.data)
         if answer:
             with contextlib.suppress(OSError):
                 conn.sock.send(answer)

@@ -139,6 +139,34 @@ def test_unfinished_requests_are_answered_408_and_chunked_ones_411(
             sock.close()
 
 
+def test_large_slow_bodies_cannot_grow_a_worker_without_bound(
+    tmp_path: Path, redis_url: str, redis_conn: Redis
+) -> None:
+    """Requests still arriving hold at most --max-buffered-mb per worker; past it, 503."""
+    for port in _serve(tmp_path, redis_url, "--workers", "1", "--max-buffered-mb", "1"):
+
+        def header(length: int) -> bytes:
+            start = b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\n"
+            return start + b"Content-Length: %d\r\n\r\n" % length
+
+        # 1,000,000 bytes held for a body of 1,040,000: under the 1 MiB cap, still arriving.
+        first = _stall(port, 1, header(1_040_000) + b"x" * 1_000_000)[0]
+        # The next 60,000 bytes would pass the cap (read whole: nothing left to reset the 503).
+        second = _stall(port, 1, header(100_000) + b"x" * 60_000)[0]
+        second.settimeout(5)
+        answer = second.recv(1024)
+        assert answer.startswith(b"HTTP/1.1 503"), answer
+        assert _get(port, "/healthz")[0] == 200
+        first.close()
+        second.close()
+        # What was held is released: requests served one after another never add up to the cap.
+        for _ in range(6):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(header(300_000) + b"x" * 300_000)
+                status = sock.recv(1024).split(b"\r\n", 1)[0]
+                assert status.startswith(b"HTTP/1.1 4"), status  # refused by the app, not 503
+
+
 def test_serve_with_no_settings_shares_counters_across_its_workers(served: int) -> None:
     for n in range(6):
         assert _deliver(served, f"count-{n}") == 202
