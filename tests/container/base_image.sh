@@ -39,7 +39,7 @@ if ! have "$PYTHON"; then
     echo "cert = /etc/ssl/certs/ca-certificates.crt"
     echo "disable-pip-version-check = true"
     echo "timeout = ${PIP_DEFAULT_TIMEOUT:-180}"
-    idx=$(pip config get global.index-url 2>/dev/null || true)
+    idx=${PIP_INDEX_URL:-$(pip config get global.index-url 2>/dev/null || true)}
     case "$idx" in ""|file:*) ;; *) echo "index-url = $idx" ;; esac
   } >"$ctx/pip.conf"
   if [ -f /etc/xdg/pip/constraints.txt ]; then
