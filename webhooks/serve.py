@@ -18,11 +18,11 @@ from webhooks import slowclients
 #: hides. Tune with WEB_CONCURRENCY / --workers; benchmarks/webhook_load.py measures the effect.
 DEFAULT_WORKERS = "2"
 DEFAULT_THREADS = 4
-#: Build the app once, before the workers fork. Every worker is
-#: ready when the port opens: without it, the first worker to finish importing accepted every
-#: connection opened meanwhile, and kept those keep-alive connections (measured: 74% of the
-#: requests on one of two workers). The objects `gc.freeze()` keeps out of collections are then
-#: shared by the workers' memory. create_app opens no connection, so none crosses the fork.
+#: Build the app once, before the workers fork. Every worker is ready when the port opens:
+#: without it, the first worker to finish importing accepted every connection opened meanwhile,
+#: and kept those keep-alive connections (measured: 74% of the requests on one of two workers).
+#: The objects `gc.freeze()` keeps out of collections are then shared by the workers' memory.
+#: create_app opens no connection, so none crosses the fork.
 PRELOAD = True
 #: The worker class: gthread, with each request read in full before a thread serves it, and
 #: header and body read timeouts (webhooks/slowclients.py says why).

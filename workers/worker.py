@@ -49,7 +49,7 @@ class FixwurxWorker(Worker):
         finally:
             horse, self._fixwurx_horse = self._fixwurx_horse, 0
             if horse and _exited(horse):
-                metrics.absorb_dead_process(horse)
+                _absorb_quietly(horse)
 
     def fork_work_horse(self, job: Any, queue: Any) -> None:
         super().fork_work_horse(job, queue)
@@ -71,6 +71,14 @@ def _exited(pid: int) -> bool:
     except ChildProcessError:
         return True
     return reaped == pid
+
+
+def _absorb_quietly(pid: int) -> None:
+    try:
+        metrics.absorb_dead_process(pid)
+    except Exception:
+        # Metrics bookkeeping must never take the worker down; the files stay and still count.
+        log.exception("could not fold work horse %s's metric files into the archive", pid)
 
 
 def _sweep_quietly(settings: Settings | None, connection: Redis) -> None:
