@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-prerequisites lint bench bench-webhooks bench-sandbox migrations-check clean
+.PHONY: install demo test test-prerequisites lint bench bench-webhooks bench-sandbox migrations-check container-test clean
 
 #: The runtime alone (what `make demo` and `fixwurx` need); $(STAMP) adds the development tools.
 RUNTIME := $(VENV)/.runtime
@@ -48,6 +48,12 @@ migrations-check: $(STAMP)
 	mkdir -p instance && rm -f instance/ci-migrations.sqlite3
 	DATABASE_URL=sqlite:///instance/ci-migrations.sqlite3 $(BIN)/alembic upgrade head
 	DATABASE_URL=sqlite:///instance/ci-migrations.sqlite3 $(BIN)/alembic check
+
+# The shipped image, run as deploy/docker-compose.yml runs it, repairs a bug against the fake
+# GitHub (tests/container/run.py). Needs root and Docker (installed and started when missing).
+# Ends with one line: `container-test: fixed`, or the reason and a non-zero status.
+container-test: $(STAMP) node_modules/.installed
+	$(BIN)/python -m tests.container.run
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_repair.py

@@ -2,9 +2,16 @@
 
 `/healthz` (liveness) answers as long as the process can serve a request: it touches nothing
 else, so a database outage never makes Kubernetes restart every web pod at once. `/readyz`
-(readiness) checks what a delivery needs: the database answers, its schema is at the migration
-head (a pod of a new release waits for the release step), and Redis answers. Either is 200 or
-503, with a JSON body naming each check and, for those that failed, why.
+(readiness) checks what a delivery needs: the database answers, its schema is at this code's
+migration head or newer, and Redis answers.
+
+Why "or newer": the release step migrates before the new pods roll out, so for a while the old
+pods serve a schema one release ahead of them. Migrations follow the expand/contract rule
+(docs/deployment.md; tests/unit/ops/test_migration_rules.py): a release only adds, so the
+previous release's code works on its schema. Requiring equality made every old web pod
+unready at once on each migrating release, and GitHub does not retry a 503. A schema behind
+the code (a revision this code knows, short of its head) is still 503: the new code needs it.
+Either is 200 or 503, with a JSON body naming each check and, for those that failed, why.
 """
 
 from __future__ import annotations
@@ -70,9 +77,11 @@ def _check_migrations(url: str) -> str:
     except SQLAlchemyError:
         return "not migrated: no alembic_version table (run `fixwurx db upgrade`)"
     heads = migration_heads()
-    if current != heads:
-        return f"at {sorted(current)}, head is {sorted(heads)} (run `fixwurx db upgrade`)"
-    return "ok"
+    # At head, or at a revision this code has never seen (a newer release's, whose migrations
+    # only expanded this code's schema): ready. A known revision short of head: not.
+    if heads <= current or current - heads - migration_ancestors():
+        return "ok"
+    return f"at {sorted(current)}, head is {sorted(heads)} (run `fixwurx db upgrade`)"
 
 
 @functools.cache
@@ -83,6 +92,17 @@ def migration_heads() -> frozenset[str]:
     from app.migrate import alembic_config
 
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+@functools.cache
+def migration_ancestors() -> frozenset[str]:
+    """Every revision this code ships that is not a head: a database there is behind it."""
+    from alembic.script import ScriptDirectory
+
+    from app.migrate import alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(s.revision for s in scripts.walk_revisions()) - migration_heads()
 
 
 def _check_redis(conn: Redis) -> str:

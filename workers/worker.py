@@ -40,6 +40,9 @@ SWEEP_INTERVAL_ENV = "FIXWURX_SWEEP_INTERVAL_S"
 #: When set, the worker serves its host's metrics (multiprocess mode) on this port, for
 #: deployments where workers run apart from the web app (Kubernetes).
 METRICS_PORT_ENV = "METRICS_PORT"
+#: The address the worker's metrics listen on: loopback unless the deployment says otherwise
+#: (deploy/ sets 0.0.0.0 inside the pod or container network, for Prometheus).
+METRICS_ADDR_ENV = "METRICS_ADDR"
 
 
 class FixwurxWorker(Worker):
@@ -50,6 +53,26 @@ class FixwurxWorker(Worker):
     """
 
     fixwurx_settings: Settings | None = None
+
+    def execute_job(self, job: Any, queue: Any) -> Any:
+        """Run the job in a work horse, then fold the horse's metric files into the archive.
+
+        Each horse is a process of its own in prometheus_client's multiprocess folder; once it
+        has exited its counts are merged and its files removed, so the folder holds a bounded
+        number of files however many jobs ran (app/metrics.py, `absorb_dead_process`).
+        """
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            horse, self._fixwurx_horse = self._fixwurx_horse, 0
+            if horse and _exited(horse):
+                _absorb_quietly(horse)
+
+    def fork_work_horse(self, job: Any, queue: Any) -> None:
+        super().fork_work_horse(job, queue)
+        self._fixwurx_horse = self.horse_pid
+
+    _fixwurx_horse = 0
 
     def run_maintenance_tasks(self) -> None:
         """RQ's registry cleaning, and the daily retention prune (a lock makes it once a day)."""
@@ -155,6 +178,24 @@ def sweep_interval() -> float:
     return value
 
 
+def _exited(pid: int) -> bool:
+    """Whether child `pid` has exited (RQ normally reaped it already); a live horse's files are
+    left alone: it may still be counting."""
+    try:
+        reaped, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return reaped == pid
+
+
+def _absorb_quietly(pid: int) -> None:
+    try:
+        metrics.absorb_dead_process(pid)
+    except Exception:
+        # Metrics bookkeeping must never take the worker down; the files stay and still count.
+        log.exception("could not fold work horse %s's metric files into the archive", pid)
+
+
 def _sweep_quietly(settings: Settings | None, connection: Redis) -> None:
     if settings is None:
         return
@@ -203,7 +244,9 @@ def run(settings: Settings, burst: bool = False, with_scheduler: bool = True) ->
     """
     init_sentry(settings.sentry_dsn, settings.secret_values(), "worker")
     if os.environ.get(METRICS_PORT_ENV):
-        metrics.start_worker_endpoint(int(os.environ[METRICS_PORT_ENV]))
+        metrics.start_worker_endpoint(
+            int(os.environ[METRICS_PORT_ENV]), os.environ.get(METRICS_ADDR_ENV, "127.0.0.1")
+        )
     interval = sweep_interval()
     worker = build(settings)
     _sweep_quietly(settings, worker.connection)

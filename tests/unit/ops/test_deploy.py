@@ -72,7 +72,7 @@ def test_compose_file_matches_the_compose_specification(tmp_path: Path) -> None:
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     services = yaml.safe_load(compose.read_text())["services"]
-    assert set(services) == {"postgres", "redis", "release", "web", "worker"}
+    assert set(services) == {"postgres", "redis", "release", "web", "proxy", "worker"}
     assert services["worker"]["deploy"]["replicas"] == 2
     assert services["release"]["command"] == ["fixwurx", "db", "upgrade"]
     broken = tmp_path / "compose.yml"
@@ -123,7 +123,8 @@ def test_probes_point_at_the_health_endpoints_and_keda_at_the_rq_lists() -> None
     web = next(
         d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "fixwurx-web"
     )
-    (container,) = web["spec"]["template"]["spec"]["containers"]
+    containers = {c["name"]: c for c in web["spec"]["template"]["spec"]["containers"]}
+    container = containers["web"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["resources"]["requests"] and container["resources"]["limits"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import urllib.request
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import metrics
+from app.config import Settings
 from tests.fakes.loopback import free_port
 
 
@@ -42,3 +44,34 @@ def test_the_worker_endpoint_serves_the_counters() -> None:
         for s in family.samples
     }
     assert samples[("fixwurx_sweeper_actions_total", (("action", "resumed"),))] == before + 2
+
+
+def test_the_worker_endpoint_binds_loopback_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22, item 7: worker metrics are not an open door on every interface by default."""
+    from workers import worker
+
+    server = metrics.start_worker_endpoint(free_port())
+    try:
+        assert server.server_address[0] == "127.0.0.1"
+    finally:
+        server.shutdown()
+        server.server_close()
+    started: list[tuple[int, str]] = []
+    monkeypatch.setenv(worker.METRICS_PORT_ENV, "9100")
+    monkeypatch.delenv(worker.METRICS_ADDR_ENV, raising=False)
+    monkeypatch.setattr(metrics, "start_worker_endpoint", lambda p, a: started.append((p, a)))
+    monkeypatch.setattr(worker, "build", _refuse_to_build)
+    for addr in (None, "0.0.0.0"):
+        if addr:
+            monkeypatch.setenv(worker.METRICS_ADDR_ENV, addr)
+        with pytest.raises(_Built):
+            worker.run(Settings(sentry_dsn=""))
+    assert started == [(9100, "127.0.0.1"), (9100, "0.0.0.0")]
+
+
+class _Built(Exception):
+    """Raised where the worker would be built: the test only needs what happened before."""
+
+
+def _refuse_to_build(*_args: object, **_kwargs: object) -> None:
+    raise _Built
