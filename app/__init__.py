@@ -23,7 +23,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         flask_app.config.update(config)
     flask_app.extensions["fixwurx.settings"] = settings
 
-    from app import dashboard, db, health, metrics, observability
+    from app import dashboard, db, observability
+    from app.ops import health, metrics
 
     db.init_app(flask_app)
     observability.init_app(flask_app)

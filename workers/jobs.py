@@ -16,10 +16,11 @@ import logging
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from app import metrics, runs
+from app import runs
 from app.config import Settings
 from app.errors import FixwurxError
 from app.observability import scrub_text
+from app.ops import metrics
 from app.runs import verdict
 from app.runs.verdict import Verdict
 from workers.heartbeat import Heartbeat
@@ -71,7 +72,7 @@ def _execute(settings: Settings, run_id: int) -> Verdict:
 
     Re-raises what RQ must retry.
     """
-    from app.github import flow
+    from app.flows import flow
 
     try:
         ended = flow.execute_run(settings, run_id)

@@ -15,9 +15,9 @@ from redis import Redis
 from rq import Worker
 from rq.worker import BaseWorker
 
-from app import metrics, retention
 from app.config import Settings
 from app.observability import init_sentry
+from app.ops import metrics, retention
 from workers import jobs, queues, sweeper
 
 log = logging.getLogger(__name__)

@@ -159,7 +159,7 @@ def _now() -> dt.datetime:
 def overview() -> Response:
     from redis.exceptions import RedisError
 
-    from app import metrics
+    from app.ops import metrics
 
     settings = settings_of(current_app)
     with session_scope(_url()) as db:
@@ -243,7 +243,7 @@ def repositories() -> Response:
 
 @blueprint.get("/deliveries")
 def deliveries() -> Response:
-    from app import metrics
+    from app.ops import metrics
 
     with session_scope(_url()) as db:
         page, cursor = queries.deliveries(db, request.args.get("before", type=int))

@@ -6,7 +6,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import metrics
+from app.ops import metrics
 from tests.fakes.loopback import free_port
 
 

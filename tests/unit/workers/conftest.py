@@ -90,7 +90,7 @@ def settings(sqlite_url: str, redis_url: str, redis_conn: Redis) -> Iterator[Set
 
 def install_flow(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FakeFlow:
     """Replace the GitHub flow with a FakeFlow and point jobs at `settings`."""
-    from app.github import flow as real_flow
+    from app.flows import flow as real_flow
 
     fake = FakeFlow(settings)
     monkeypatch.setattr(real_flow, "execute_run", fake)
