@@ -96,6 +96,6 @@ def session_scope(url: str) -> Iterator[Session]:
 
 def init_app(flask_app: Flask) -> None:
     """Make the app's database URL known; the engine is created lazily on first use."""
-    from app import settings_of
+    from app.config import settings_of
 
     flask_app.extensions["fixwurx.database_url"] = settings_of(flask_app).database_url

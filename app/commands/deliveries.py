@@ -1,6 +1,6 @@
 """`fixwurx deliveries recover [--since 1h] [--dry-run]`: redeliver what GitHub sent and we lost.
 
-The operator's side of app/github/recovery.py. It prints one line per delivery it redelivered (or
+The operator's side of app/ops/recovery.py. It prints one line per delivery it redelivered (or
 would, or could not) or found refused, then a summary. Exit codes: 0 it ran (refused deliveries
 included: they need a person, not a retry), 1 GitHub, the database or Redis failed, or a
 redelivery was not accepted, 2 bad settings or options.

@@ -14,7 +14,7 @@ from flask import Flask
 
 def init_app(flask_app: Flask) -> None:
     """Register the blueprint; the session cookie is signed with SECRET_KEY when it is set."""
-    from app import settings_of
+    from app.config import settings_of
     from app.dashboard.views import blueprint
 
     settings = settings_of(flask_app)

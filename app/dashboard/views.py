@@ -25,7 +25,7 @@ from flask import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import settings_of
+from app.config import settings_of
 from app.dashboard import auth, queries
 from app.db import session_scope
 

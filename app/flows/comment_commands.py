@@ -106,7 +106,7 @@ def _fix_pull_request(job: Job, retrying: bool, instructions: str) -> Verdict:
 
 def _revert(job: Job) -> Verdict:
     """Open a PR reverting the merged FixWurx fix of this issue, or this merged pull request:
-    the same path as an automatic rollback (app/github/rollback/revert.py), without evidence."""
+    the same path as an automatic rollback (app/flows/rollback/revert.py), without evidence."""
     fix = _merged_fix_here(job)
     if fix is None:
         job.reply_once("There is no merged FixWurx fix here to revert.")

@@ -34,7 +34,7 @@ def healthz() -> Response:
 
 @blueprint.get("/readyz")
 def readyz() -> Response:
-    from app import settings_of
+    from app.config import settings_of
 
     settings = settings_of(current_app)
     checks = {
@@ -99,7 +99,7 @@ def _json(code: int, **fields: Any) -> Response:
 
 def init_app(flask_app: Flask) -> None:
     """Register the probes; the Redis client connects lazily, with short timeouts."""
-    from app import settings_of
+    from app.config import settings_of
 
     flask_app.extensions["fixwurx.health_redis"] = Redis.from_url(
         settings_of(flask_app).redis_url,

@@ -386,7 +386,7 @@ def metrics() -> Response:
 
 def init_app(flask_app: Flask) -> None:
     """Serve `/metrics` and count candidate and model-call rows written by this process."""
-    from app import settings_of
+    from app.config import settings_of
 
     settings = settings_of(flask_app)
     flask_app.extensions["fixwurx.scrape_collector"] = ScrapeCollector(

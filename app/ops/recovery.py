@@ -8,7 +8,7 @@ each attempt with the status our endpoint answered. Comparing that log with the 
 table finds what we missed, and GitHub's redeliver endpoint sends it again. Sending one twice is
 harmless: the unique delivery id turns the second copy into a no-op.
 
-`fixwurx deliveries recover` (app/github/recovery_command.py) drives this module.
+`fixwurx deliveries recover` (app/commands/deliveries.py) drives this module.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Called for every "ci" run before any forward repair. When the failing commit is on the default
 branch inside the watch window of one or more merged fixes (newest first), FixWurx attributes
-the failure (app/github/rollback/attribute.py), records one decision for the commit before any
+the failure (app/flows/rollback/attribute.py), records one decision for the commit before any
 GitHub call, and then acts on it as the repo config says: a revert pull request (`propose`),
 the same with auto-merge (`auto`), or a comment with the evidence on the merged pull request
 (`off`). A failure that is not the fix's fault goes on to the forward repair (when

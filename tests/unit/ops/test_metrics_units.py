@@ -1,4 +1,4 @@
-"""Small parts of app/metrics.py: label mapping, the worker's endpoint, the ORM hooks."""
+"""Small parts of app/ops/metrics.py: label mapping, the worker's endpoint, the ORM hooks."""
 
 from __future__ import annotations
 

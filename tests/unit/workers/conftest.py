@@ -33,7 +33,7 @@ REQUEST = runs.RunRequest(
 
 @dataclass
 class FakeFlow:
-    """Stands in for `app.github.flow.execute_run` (another engineer's boundary).
+    """Stands in for `app.flows.flow.execute_run` (another engineer's boundary).
 
     `steps` are consumed one per call: each is a callable run inside execute_run (raise to
     fail, return a `Verdict` to give one) or None to end the run as done.
