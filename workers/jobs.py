@@ -54,15 +54,16 @@ def process_run(run_id: int) -> str:
         return f"skipped ({status})"
     with Heartbeat(url, run_id):
         ended = _execute(settings, run_id)
-    if not runs.record_verdict(url, run_id, ended):
+    concluded = runs.conclude(url, run_id, ended)  # the verdict and the run after it: one session
+    if not concluded.recorded:
         log.info("run %s was no longer running; verdict %s not recorded", run_id, ended.outcome)
-    _observe(url, run_id)
-    return runs.status_of(url, run_id) or "missing"
+    _observe(run_id, concluded)
+    return concluded.status or "missing"
 
 
-def _observe(url: str, run_id: int) -> None:
+def _observe(run_id: int, run: runs.Concluded) -> None:
     try:
-        metrics.observe_run(url, run_id)
+        metrics.observe_finished(run.kind, run.status, run.created_at, run.finished_at)
     except Exception:
         log.warning("could not count run %s in the metrics", run_id, exc_info=True)
 

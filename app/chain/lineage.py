@@ -22,29 +22,50 @@ from app.models import Attempt, CandidateRecord, PatchBundleRecord, Run, StageRu
 
 
 class RunRecorder:
-    """Persists one attempt of a run as the planner goes."""
+    """Persists one attempt of a run as the planner goes: one session per stage boundary.
 
-    def __init__(self, database_url: str, run_id: int) -> None:
+    Each boundary writes the stage run, the chain state (through `app.runs.save_state_in`) and,
+    at the first boundary, the attempt row, in one transaction; the boundary that ends the chain
+    also records the candidates, the bundle and the attempt's end, so `finish` then has nothing
+    left to write. `running` says whether the last write found the run still running: the flow's
+    stop check at a stage boundary, at no extra cost.
+    """
+
+    def __init__(
+        self, database_url: str, run_id: int, *, status_comment_id: int | None = None
+    ) -> None:
         self.database_url = database_url
         self.run_id = run_id
         self.attempt_id: int | None = None
+        self.running = True
+        #: The flow's status comment, not yet stored: written with the first state.
+        self.status_comment_id = status_comment_id
+        self._resume = False
+        self._finished = False
 
     def start_attempt(self, *, resume: bool = False) -> int:
-        """Open the next attempt of the run; returns its number.
+        """Open the next attempt of the run now; returns its number.
 
         With `resume`, the run's latest unfinished attempt (the one a dead worker left open) is
         continued instead, so a resumed run stays one attempt in the tree.
         """
         with session_scope(self.database_url) as session:
-            open_attempt = _open_attempt(session, self.run_id) if resume else None
-            if open_attempt is not None:
-                self.attempt_id = open_attempt.id
-                return open_attempt.number
-            number = _next_attempt_number(session, self.run_id)
-            attempt = Attempt(run_id=self.run_id, number=number)
-            session.add(attempt)
-            session.flush()
-            self.attempt_id = attempt.id
+            return self._open(session, resume)
+
+    def begin(self, *, resume: bool = False) -> None:
+        """Open the attempt with the first stage boundary's write, not in a session of its own."""
+        self._resume = resume
+
+    def _open(self, session: Session, resume: bool) -> int:
+        open_attempt = _open_attempt(session, self.run_id) if resume else None
+        if open_attempt is not None:
+            self.attempt_id = open_attempt.id
+            return open_attempt.number
+        number = _next_attempt_number(session, self.run_id)
+        attempt = Attempt(run_id=self.run_id, number=number)
+        session.add(attempt)
+        session.flush()
+        self.attempt_id = attempt.id
         return number
 
     def stage_done(self, state: RunState) -> bool:
@@ -53,10 +74,10 @@ class RunRecorder:
         Returns False when the state was not persisted because the run is no longer running
         (stopped, or given up on by the sweeper): the caller should end the chain.
         """
-        if self.attempt_id is None:
-            self.start_attempt()
         stage = state.done[-1] if state.done else "start"
         with session_scope(self.database_url) as session:
+            if self.attempt_id is None:
+                self._open(session, self._resume)
             session.add(
                 StageRun(
                     attempt_id=self.attempt_id,
@@ -66,23 +87,43 @@ class RunRecorder:
                     finished_at=utcnow(),
                 )
             )
-        return runs.save_state(self.database_url, self.run_id, stage, state.to_json())
+            if state.next_stage() is None:  # the chain ends here: record its end in this write
+                self._record_end(session, state)
+            self.running = runs.save_state_in(
+                session,
+                self.run_id,
+                stage,
+                state.to_json(),
+                status_comment_id=self.status_comment_id,
+            )
+        if self.running:
+            self.status_comment_id = None
+        return self.running
 
     def finish(self, state: RunState) -> None:
-        """Record the candidates (with parents), the bundle and the attempt's end."""
+        """Record the candidates (with parents), the bundle and the attempt's end (unless the
+        last stage boundary already did)."""
+        if self._finished:
+            return
         with session_scope(self.database_url) as session:
-            ids = _record_candidates(session, self.attempt_id, state.candidates)
-            if state.bundle is not None and state.chosen is not None:
-                _record_bundle(session, self.run_id, state)
-                chosen = ids.get(state.chosen["id"])
-                if chosen is not None:
-                    session.get_one(CandidateRecord, chosen).status = "chosen"
-            attempt = session.get_one(Attempt, self.attempt_id)
-            attempt.status, attempt.reason, attempt.finished_at = (
-                state.status,
-                state.reason,
-                utcnow(),
-            )
+            if self.attempt_id is None:
+                self._open(session, self._resume)
+            self._record_end(session, state)
+
+    def _record_end(self, session: Session, state: RunState) -> None:
+        ids = _record_candidates(session, self.attempt_id, state.candidates)
+        if state.bundle is not None and state.chosen is not None:
+            _record_bundle(session, self.run_id, state)
+            chosen = ids.get(state.chosen["id"])
+            if chosen is not None:
+                session.get_one(CandidateRecord, chosen).status = "chosen"
+        attempt = session.get_one(Attempt, self.attempt_id)
+        attempt.status, attempt.reason, attempt.finished_at = (
+            state.status,
+            state.reason,
+            utcnow(),
+        )
+        self._finished = True
 
 
 def _open_attempt(session: Session, run_id: int) -> Attempt | None:

@@ -150,7 +150,7 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
         )
         restore(state, ctx)
         if options.recorder is not None:
-            options.recorder.start_attempt(resume=resumed is not None)
+            options.recorder.begin(resume=resumed is not None)
         run_planner(state, ctx, _observers(options))
         if options.recorder is not None:
             options.recorder.finish(state)

@@ -52,6 +52,7 @@ def _status(job: Job) -> Verdict:
 
 def _stop(job: Job) -> Verdict:
     stopped = records.stop_runs(job.url, job.run, job.run.requested_by or "")
+    job.signal_stop(stopped)
     if stopped:
         text = "Stopped FixWurx run(s) " + ", ".join(f"#{i}" for i in stopped) + "."
     else:

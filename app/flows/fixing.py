@@ -6,8 +6,10 @@ draft pull request — after checking the bundle's hash and that the committed c
 the bundle's diff. Guards come first, so a refused run costs one comment at most.
 
 Every flow returns a `Verdict` (app.runs.verdict) and records nothing itself: the job function
-(`workers.jobs.process_run`) records it. A `/fixwurx stop` is noticed after every stage and
-again just before the push and before the pull request is opened.
+(`workers.jobs.process_run`) records it. A `/fixwurx stop` is noticed at every stage's start and
+every candidate (a Redis signal), after every stage (the persisted state's conditional write),
+and again just before the push (the bundle's write) and before the pull request is opened (the
+`publish` stage's write). The guards read the job's snapshot: no session of their own.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from urllib.parse import urlsplit
 
 from unidiff import PatchSet
 
-from app import runs
 from app.chain.lineage import RunRecorder
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.chain.state import RunState
@@ -107,19 +108,20 @@ def _issue_guard(
         return verdict.refused("the issue is locked")
     branch = ISSUE_BRANCH.format(number=job.number)
     existing = _open_pull(job, branch)
+    facts = job.facts()
     # A resumed run whose worker died after opening the PR finds its own PR: not a refusal.
-    ours = existing is not None and existing == records.pull_opened_by(job.url, job.run)
+    ours = existing is not None and existing == facts.opened_by_run
     if existing is not None and not retrying and not ours:
         return verdict.refused(
             f"a FixWurx pull request is already open for this issue: #{existing}", tell_user=True
         )
-    if records.tried_count(job.url, job.run) >= config.max_attempts:
+    if facts.tried >= config.max_attempts:
         return verdict.refused(
             f"all {config.max_attempts} attempts on this issue are used up "
             "(`max_attempts` in `.github/fixwurx.yml`)",
             tell_user=True,
         )
-    last = records.last_tried_at(job.url, job.run)
+    last = facts.last_tried_at
     if cooldown and last is not None and config.cooldown_minutes:
         ready = last + dt.timedelta(minutes=config.cooldown_minutes)
         if ready > dt.datetime.now(dt.UTC):
@@ -132,7 +134,7 @@ def _issue_guard(
 
 def _open_pull(job: Job, branch: str) -> int | None:
     """An open FixWurx PR from `branch`, from our records or from GitHub itself."""
-    recorded = records.open_pull_for_branch(job.url, job.run.repository_id, branch)
+    recorded = job.facts().open_pulls.get(branch)
     if recorded is not None:
         return recorded
     live = job.repo.open_pulls(branch)
@@ -181,7 +183,7 @@ def _ci_guard(job: Job, requested: bool) -> Refused | None:
         return verdict.refused("the check names no branch or commit")
     if run.branch.startswith(BRANCH_PREFIX):
         return verdict.refused(f"{run.branch} is FixWurx's own branch; fixing it could loop")
-    if records.ci_attempts(job.url, run) >= config.ci_attempts_per_commit:
+    if job.facts().ci_attempts >= config.ci_attempts_per_commit:
         return verdict.refused(
             f"commit {run.head_sha[:12]} already had {config.ci_attempts_per_commit} attempt(s)"
         )
@@ -265,7 +267,30 @@ def _repair_and_publish(
     fixes: int | None,
     lineage: ci_start.Lineage | None = None,
 ) -> Verdict:
-    job.check_not_stopped()
+    if job.run.status == "stopped":  # as the snapshot read it, a moment ago
+        raise RunStopped(f"run {job.run.id} was stopped")
+    # The status comment's id and the stage are written with the chain's states, not on their own.
+    job.chain_writes = True
+    try:
+        return _clone_repair_publish(
+            job, clone_branch, commit, issue_text, branch, base_branch, title, fixes, lineage
+        )
+    finally:
+        job.chain_writes = False
+        job.save_comment_id()  # only when no boundary write carried it (a refusal, an error)
+
+
+def _clone_repair_publish(
+    job: Job,
+    clone_branch: str,
+    commit: str | None,
+    issue_text: str,
+    branch: str,
+    base_branch: str,
+    title: str,
+    fixes: int | None,
+    lineage: ci_start.Lineage | None,
+) -> Verdict:
     job.stage("clone", "running", f"cloning {clone_branch}", force=True)
     with tempfile.TemporaryDirectory(prefix="fixwurx-clone-") as tmp:
         checkout = Path(tmp) / "repo"
@@ -281,7 +306,7 @@ def _repair_and_publish(
             git.checkout(checkout, commit, "fixwurx-base")
         base = git.head(checkout)
         job.stage("clone", "done", f"at {base[:12]}")
-        job.check_not_stopped()
+        job.check_signal()
         try:
             outcome = _repair(job, checkout, issue_text)
         except FixwurxError as exc:
@@ -297,15 +322,20 @@ def _repair_and_publish(
 def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
     config = job.config
 
+    recorder = RunRecorder(job.database_url, job.run.id, status_comment_id=job.take_comment_id())
+
     def progress(stage: str, message: str) -> None:
-        job.check_not_stopped()
+        job.check_signal()  # a stage's start or a candidate: one Redis EXISTS, no database
         job.stage(stage, "running", message)
 
     def on_state(state: RunState) -> None:
         for done in state.done:
             if job.progress.get(done, ("", ""))[0] != "done":
                 job.stage(done, "done", job.progress.get(done, ("", ""))[1])
-        job.check_not_stopped()  # the planner's RunRecorder persists the state through app.runs
+        # The recorder has just persisted the state through app.runs, conditional on the run
+        # still running: its answer is the stop check at this boundary.
+        if not recorder.running:
+            job.not_running()
 
     options = RepairOptions(
         repo_test_command=config.test_command,
@@ -314,7 +344,7 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         ignore_paths=config.ignore_paths,
         progress=progress,
         on_state=on_state,
-        recorder=RunRecorder(job.url, job.run.id),
+        recorder=recorder,
         settings=_run_settings(job),
         repository=job.run.full_name,
         repository_id=job.run.repository_id,
@@ -323,15 +353,18 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         resume=_saved_state(job),
         environment=environment_request(job),
     )
-    return repair(checkout, options)
+    try:
+        return repair(checkout, options)
+    finally:
+        job.unsaved_comment_id = recorder.status_comment_id  # still unsaved: no state written
 
 
 def _saved_state(job: Job) -> RunState | None:
     """The chain state a dead worker left for this run, when the sweeper resumed it."""
-    if runs.resumes_of(job.url, job.run.id) == 0:
+    snapshot = job.snapshot
+    if snapshot is None or snapshot.resumes == 0:
         return None
-    saved = runs.saved_state(job.url, job.run.id)
-    return RunState.from_json(saved) if saved else None
+    return RunState.from_json(snapshot.saved_state) if snapshot.saved_state else None
 
 
 def environment_request(job: Job) -> EnvironmentRequest:
@@ -381,29 +414,34 @@ def _publish(job: Job, checkout: Path, base: str, bundle: PatchBundle, target: T
     data = bundle.to_json()
     _commit_bundle(job, checkout, base, data, title)
     head = git.head(checkout)
-    records.save_bundle(job.url, job.run.id, data)
     job.stage("publish", "running", f"pushing {branch}")
-    job.check_not_stopped()  # the last look before anything leaves the machine
+    # The last look before anything leaves the machine: the status, read with the bundle's write.
+    if records.save_bundle(job.database_url, job.run.id, data) == "stopped":
+        raise RunStopped(f"run {job.run.id} was stopped")
     try:
         git.push(checkout, job.repo.clone_url, job.token(), branch, force=True)
     except GitHubError as exc:
         if not _refused(str(exc)):
             raise GitHubError(str(exc), retryable=True) from None  # network or server trouble
         return _push_refused(job, data, str(exc))
-    job.check_not_stopped()  # a stop during the push: the branch is there, but no PR
+    job.check_signal()  # a stop during the push: the branch is there, but no PR
+    watch = ci_start.start_watch(
+        job, head_sha=head, bundle=data, branch=branch, lineage=target.lineage
+    )
     pull = _open_or_create_pull(job, branch, base_branch, title, data, fixes)
-    records.record_pull(job.url, job.run, pull.number, branch, base_branch, bundle.hash, "fix")
-    ci_start.start_watch(
-        job,
-        head_sha=head,
-        bundle=data,
-        branch=branch,
-        pull_number=pull.number,
-        lineage=target.lineage,
+    records.record_pull(
+        job.database_url,
+        job.run,
+        pull.number,
+        branch,
+        base_branch,
+        bundle.hash,
+        "fix",
+        watch={**watch, "pr_number": pull.number},
+        audit=records.AuditEntry(_actor(job), "pull_request", {"number": pull.number}),
     )
     job.stage("publish", "done", f"pull request #{pull.number}")
     job.finish_status(f"opened pull request #{pull.number} with a verified fix")
-    records.audit(job.url, job.run, _actor(job), "pull_request", number=pull.number)
     return verdict.fixed(f"pull request #{pull.number}, bundle {bundle.hash}")
 
 

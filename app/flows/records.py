@@ -1,26 +1,32 @@
 """What the GitHub flow reads and writes in the database, as small functions on ids.
 
 Every guard the flow applies (attempts, cooldown, one PR per issue, attempts per commit) is a
-question to these tables, so a re-run job or a second worker sees the same answers.
+question to these tables, so a re-run job or a second worker sees the same answers. A flow asks
+them together: `load_snapshot` reads the run, its repository and the guards' facts in one
+session, and `record_pull` writes the pull request, its CI watch and the audit line in one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from app import command_table, runs
 from app.db import session_scope
 from app.errors import BadInput
+from app.flows.ci import records as ci_records
 from app.models import (
     AuditLog,
     PatchBundleRecord,
     PullRequest,
     Repository,
     Run,
+    aware,
     utcnow,
 )
 
@@ -51,44 +57,112 @@ class RunView:
     installation_id: int
 
 
+@dataclass(frozen=True)
+class GuardFacts:
+    """What the fix guards ask the database about one conversation, read together."""
+
+    issue_number: int | None
+    #: FixWurx's recorded open pull requests in the repository, by head branch.
+    open_pulls: Mapping[str, int]
+    #: The pull request this run itself opened, if it opened one (a resumed run finds its own).
+    opened_by_run: int | None
+    #: Earlier runs on this issue that tried a repair, and when the latest of them finished.
+    tried: int
+    last_tried_at: dt.datetime | None
+    #: CI runs on the same commit that count against the per-commit cap.
+    ci_attempts: int
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What a flow's decisions need from the database, read in one session (`load_snapshot`)."""
+
+    run: RunView
+    #: The repository's stored trigger label and config error (written again only on change).
+    trigger_label: str | None
+    config_error: str | None
+    facts: GuardFacts
+    #: How often the sweeper resumed the run, and the chain state it left (read, never written,
+    #: here: `app.runs` owns both).
+    resumes: int = 0
+    saved_state: dict[str, Any] | None = None
+
+
 def load_run(url: str, run_id: int) -> RunView:
     """The run with its repository; BadInput when either is missing."""
     with session_scope(url) as session:
-        run = session.get(Run, run_id)
-        if run is None:
-            raise BadInput(f"run {run_id} does not exist")
-        repo = session.get(Repository, run.repository_id) if run.repository_id else None
-        if repo is None:
-            raise BadInput(f"run {run_id} names no known repository ({run.repository_id})")
-        return RunView(
-            id=run.id,
-            kind=run.kind,
-            trigger=run.trigger,
-            issue_number=run.issue_number,
-            pr_number=run.pr_number,
-            command=run.command,
-            command_args=run.command_args,
-            head_sha=run.head_sha,
-            branch=run.branch,
-            requested_by=run.requested_by,
-            status=run.status,
-            status_comment_id=run.status_comment_id,
-            repository_id=repo.id,
-            full_name=repo.full_name,
-            installation_id=repo.installation_id,
+        return _run_view(session, run_id)[0]
+
+
+def load_snapshot(database_url: str, run_id: int) -> RunSnapshot:
+    """The run, its repository and the guards' facts, in one session."""
+    with session_scope(database_url) as session:
+        view, repo, run = _run_view(session, run_id)
+        return RunSnapshot(
+            run=view,
+            trigger_label=repo.trigger_label,
+            config_error=repo.config_error,
+            facts=_guard_facts(session, view),
+            resumes=int(run.resumes or 0),
+            saved_state=dict(run.state) if run.resumes and run.state else None,
         )
+
+
+def guard_facts(database_url: str, run: RunView) -> GuardFacts:
+    """The guards' facts for `run` as it stands now (a retargeted command), in one session."""
+    with session_scope(database_url) as session:
+        return _guard_facts(session, run)
+
+
+def _run_view(session: Session, run_id: int) -> tuple[RunView, Repository, Run]:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise BadInput(f"run {run_id} does not exist")
+    repo = session.get(Repository, run.repository_id) if run.repository_id else None
+    if repo is None:
+        raise BadInput(f"run {run_id} names no known repository ({run.repository_id})")
+    view = RunView(
+        id=run.id,
+        kind=run.kind,
+        trigger=run.trigger,
+        issue_number=run.issue_number,
+        pr_number=run.pr_number,
+        command=run.command,
+        command_args=run.command_args,
+        head_sha=run.head_sha,
+        branch=run.branch,
+        requested_by=run.requested_by,
+        status=run.status,
+        status_comment_id=run.status_comment_id,
+        repository_id=repo.id,
+        full_name=repo.full_name,
+        installation_id=repo.installation_id,
+    )
+    return view, repo, run
+
+
+def _guard_facts(session: Session, run: RunView) -> GuardFacts:
+    open_pulls: dict[str, int] = {}
+    for branch, number in session.execute(
+        select(PullRequest.branch, PullRequest.number)
+        .where(PullRequest.repository_id == run.repository_id, PullRequest.state == "open")
+        .order_by(PullRequest.id)
+    ):
+        open_pulls.setdefault(branch, number)
+    return GuardFacts(
+        issue_number=run.issue_number,
+        open_pulls=open_pulls,
+        opened_by_run=_pull_opened_by(session, run),
+        tried=_tried_count(session, run),
+        last_tried_at=_last_tried_at(session, run),
+        ci_attempts=_ci_attempts(session, run) if run.kind in ("ci", "command") else 0,
+    )
 
 
 def set_status_comment(url: str, run_id: int, comment_id: int) -> None:
     """Remember the run's status comment (the flow's own column: not status, stage or state)."""
     with session_scope(url) as session:
         session.execute(update(Run).where(Run.id == run_id).values(status_comment_id=comment_id))
-
-
-def run_status(url: str, run_id: int) -> str | None:
-    """A run's status right now (a `stop` command changes it under a running job)."""
-    with session_scope(url) as session:
-        return session.scalar(select(Run.status).where(Run.id == run_id))
 
 
 def _fixing_runs(run: RunView) -> Any:
@@ -103,19 +177,24 @@ def _fixing_runs(run: RunView) -> Any:
 
 def tried_count(url: str, run: RunView) -> int:
     """How many earlier runs on this issue actually tried a repair."""
-    query = _fixing_runs(run).where(Run.status.in_(TRIED_STATUSES))
     with session_scope(url) as session:
-        return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        return _tried_count(session, run)
+
+
+def _tried_count(session: Session, run: RunView) -> int:
+    query = _fixing_runs(run).where(Run.status.in_(TRIED_STATUSES))
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def last_tried_at(url: str, run: RunView) -> dt.datetime | None:
     """When the latest earlier repair of this issue finished."""
-    tried = _fixing_runs(run).where(Run.status.in_(TRIED_STATUSES)).subquery()
     with session_scope(url) as session:
-        latest = session.scalar(select(func.max(tried.c.finished_at)))
-    if latest is not None and latest.tzinfo is None:
-        latest = latest.replace(tzinfo=dt.UTC)  # SQLite returns naive datetimes
-    return latest
+        return _last_tried_at(session, run)
+
+
+def _last_tried_at(session: Session, run: RunView) -> dt.datetime | None:
+    tried = _fixing_runs(run).where(Run.status.in_(TRIED_STATUSES)).subquery()
+    return aware(session.scalar(select(func.max(tried.c.finished_at))))
 
 
 def ci_attempts(url: str, run: RunView) -> int:
@@ -128,20 +207,24 @@ def ci_attempts(url: str, run: RunView) -> int:
     second sees it and stops. A first run that is later refused for another reason ends
     `done`, which does not count, so a third event for the commit may still try.
     """
-    live = Run.status.in_(runs.STOPPABLE_STATUSES) & (Run.id < run.id)
     with session_scope(url) as session:
-        return int(
-            session.scalar(
-                select(func.count()).where(
-                    Run.repository_id == run.repository_id,
-                    Run.kind == "ci",
-                    Run.head_sha == run.head_sha,
-                    Run.id != run.id,
-                    Run.status.in_(TRIED_STATUSES) | live,
-                )
+        return _ci_attempts(session, run)
+
+
+def _ci_attempts(session: Session, run: RunView) -> int:
+    live = Run.status.in_(runs.STOPPABLE_STATUSES) & (Run.id < run.id)
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Run.repository_id == run.repository_id,
+                Run.kind == "ci",
+                Run.head_sha == run.head_sha,
+                Run.id != run.id,
+                Run.status.in_(TRIED_STATUSES) | live,
             )
-            or 0
         )
+        or 0
+    )
 
 
 def open_pull_for_branch(url: str, repository_id: int, branch: str) -> int | None:
@@ -159,17 +242,40 @@ def open_pull_for_branch(url: str, repository_id: int, branch: str) -> int | Non
 def pull_opened_by(url: str, run: RunView) -> int | None:
     """The number of the pull request this run itself opened, if it opened one."""
     with session_scope(url) as session:
-        return session.scalar(
-            select(PullRequest.number).where(
-                PullRequest.repository_id == run.repository_id, PullRequest.run_id == run.id
-            )
+        return _pull_opened_by(session, run)
+
+
+def _pull_opened_by(session: Session, run: RunView) -> int | None:
+    return session.scalar(
+        select(PullRequest.number).where(
+            PullRequest.repository_id == run.repository_id, PullRequest.run_id == run.id
         )
+    )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log, written with the change it describes."""
+
+    actor: str
+    action: str
+    detail: Mapping[str, Any]
 
 
 def record_pull(
-    url: str, run: RunView, number: int, branch: str, base: str, bundle_hash: str | None, kind: str
+    url: str,
+    run: RunView,
+    number: int,
+    branch: str,
+    base: str,
+    bundle_hash: str | None,
+    kind: str,
+    *,
+    watch: Mapping[str, Any] | None = None,
+    audit: AuditEntry | None = None,
 ) -> None:
-    """Remember a PR FixWurx opened (idempotent on repository + number).
+    """Remember a PR FixWurx opened (idempotent on repository + number), with the CI watch of
+    its commit and the audit line when given: what one publication decided, in one session.
 
     A later run that pushes a new bundle to the same PR (retry, revise) records that bundle's
     hash, so `explain` on the issue finds the bundle the PR carries now.
@@ -195,6 +301,10 @@ def record_pull(
                     kind=kind,
                 )
             )
+        if watch is not None:
+            ci_records.add_watch(session, **watch)
+        if audit is not None:
+            _audit(session, run, audit.actor, audit.action, **audit.detail)
 
 
 def mark_merged(url: str, repository_id: int, number: int, merge_sha: str | None) -> bool:
@@ -224,14 +334,19 @@ def merged_fix_for_issue(url: str, repository_id: int, issue: int) -> tuple[int,
     return (int(row[0]), str(row[1])) if row and row[1] else None
 
 
-def save_bundle(url: str, run_id: int, body: dict[str, Any]) -> None:
-    """Store a bundle by hash (a re-run that finds the same fix stores nothing new)."""
+def save_bundle(url: str, run_id: int, body: dict[str, Any]) -> str | None:
+    """Store a bundle by hash (a re-run that finds the same fix stores nothing new).
+
+    Returns the run's status as this write saw it: the fix flow's last look before the push,
+    in the same session.
+    """
     with session_scope(url) as session:
         found = session.scalar(
             select(PatchBundleRecord.id).where(PatchBundleRecord.hash == body["hash"])
         )
         if found is None:
             session.add(PatchBundleRecord(run_id=run_id, hash=body["hash"], body=body))
+        return session.scalar(select(Run.status).where(Run.id == run_id))
 
 
 def latest_bundle(url: str, run: RunView) -> dict[str, Any] | None:
@@ -329,15 +444,19 @@ def stop_runs(url: str, run: RunView, actor: str) -> list[int]:
 def audit(url: str, run: RunView, actor: str, action: str, **detail: Any) -> None:
     """Append who asked FixWurx to do what, and what it did."""
     with session_scope(url) as session:
-        session.add(
-            AuditLog(
-                actor=actor,
-                action=action,
-                repository_id=run.repository_id,
-                run_id=run.id,
-                detail=detail,
-            )
+        _audit(session, run, actor, action, **detail)
+
+
+def _audit(session: Session, run: RunView, actor: str, action: str, **detail: Any) -> None:
+    session.add(
+        AuditLog(
+            actor=actor,
+            action=action,
+            repository_id=run.repository_id,
+            run_id=run.id,
+            detail=detail,
         )
+    )
 
 
 def remember_trigger_label(url: str, repository_id: int | None, label: str) -> None:
@@ -360,10 +479,30 @@ def remember_config_error(url: str, repository_id: int | None, error: str | None
     so the operator's repositories page shows the config error as of the last read."""
     if repository_id is None:
         return
-    error = error[:CONFIG_ERROR_CHARS] if error else None
     with session_scope(url) as session:
         repository = session.get(Repository, repository_id)
-        if repository is None or repository.config_error == error:
+        if repository is not None:
+            _set_config_error(repository, error)
+
+
+def remember_config(
+    database_url: str, repository_id: int | None, label: str, error: str | None
+) -> None:
+    """Both facts of one config read (trigger label, config error), in one session."""
+    if repository_id is None:
+        return
+    with session_scope(database_url) as session:
+        repository = session.get(Repository, repository_id)
+        if repository is None:
             return
-        repository.config_error = error
-        repository.config_error_at = utcnow() if error else None
+        if repository.trigger_label != label:
+            repository.trigger_label = label
+        _set_config_error(repository, error)
+
+
+def _set_config_error(repository: Repository, error: str | None) -> None:
+    error = error[:CONFIG_ERROR_CHARS] if error else None
+    if repository.config_error == error:
+        return
+    repository.config_error = error
+    repository.config_error_at = utcnow() if error else None

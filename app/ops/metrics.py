@@ -41,6 +41,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event as orm_events
 from sqlalchemy import func, select
 
+from app import redisconn
+from app.models import aware
+
 log = logging.getLogger(__name__)
 blueprint = Blueprint("metrics", __name__)
 
@@ -69,7 +72,7 @@ RUN_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600)
 #: the two equal).
 QUEUE_NAMES = ("fixwurx-high", "fixwurx-default", "fixwurx-low")
 #: Redis timeouts for scrape-time reads: a stalled Redis must not hang the scrape.
-SCRAPE_REDIS_TIMEOUT_S = 1.0
+SCRAPE_REDIS_TIMEOUT_S = redisconn.WEB_TIMEOUT_S
 
 DELIVERIES = Counter(
     "fixwurx_webhook_deliveries_total",
@@ -154,10 +157,24 @@ def observe_run(database_url: str, run_id: int) -> None:
         run = session.get(Run, run_id)
         if run is None or run.status not in FINAL_STATUSES:
             return
-        RUNS.labels(run.kind, run.status).inc()
-        if run.finished_at is not None and run.created_at is not None:
-            seconds = (_aware(run.finished_at) - _aware(run.created_at)).total_seconds()
-            RUN_DURATION.labels(run.kind).observe(max(seconds, 0.0))
+        observe_finished(run.kind, run.status, run.created_at, run.finished_at)
+
+
+def observe_finished(
+    kind: str | None,
+    status: str | None,
+    created_at: dt.datetime | None,
+    finished_at: dt.datetime | None,
+) -> None:
+    """Count a finished run from what the job already holds (`app.runs.conclude`): no read."""
+    from app.runs import FINAL_STATUSES
+
+    if kind is None or status not in FINAL_STATUSES:
+        return
+    RUNS.labels(kind, status).inc()
+    if finished_at is not None and created_at is not None:
+        seconds = (aware(finished_at) - aware(created_at)).total_seconds()
+        RUN_DURATION.labels(kind).observe(max(seconds, 0.0))
 
 
 def observe_sweep(resumed: int, failed: int, enqueued: int) -> None:
@@ -165,10 +182,6 @@ def observe_sweep(resumed: int, failed: int, enqueued: int) -> None:
     for action, count in (("resumed", resumed), ("failed", failed), ("enqueued", enqueued)):
         if count:
             SWEEPER_ACTIONS.labels(action).inc(count)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 _model_hooks_installed = False
@@ -300,16 +313,11 @@ class QueueSnapshot:
 
 def queue_snapshot(redis_url: str) -> QueueSnapshot:
     """Depth and oldest-job age of each queue, and live workers; raises RedisError."""
-    from redis import Redis
     from rq.job import Job
     from rq.queue import Queue
     from rq.worker import Worker
 
-    conn = Redis.from_url(
-        redis_url,
-        socket_timeout=SCRAPE_REDIS_TIMEOUT_S,
-        socket_connect_timeout=SCRAPE_REDIS_TIMEOUT_S,
-    )
+    conn = redisconn.redis_client(redis_url, SCRAPE_REDIS_TIMEOUT_S)
     try:
         now = dt.datetime.now(dt.UTC)
         states = []

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.flows.ci.feedback import SuiteResult
-from app.models import CiResult, CiWatch, utcnow
+from app.models import CiResult, CiWatch, aware, utcnow
 
 #: States after which nothing more happens to a watch (unless the check is re-requested).
 FINAL_STATES = ("success", "failure", "neutral", "superseded")
@@ -46,7 +47,7 @@ class WatchView:
 
 
 def _view(row: CiWatch) -> WatchView:
-    deadline = row.deadline if row.deadline.tzinfo else row.deadline.replace(tzinfo=dt.UTC)
+    deadline = aware(row.deadline)
     return WatchView(
         id=row.id,
         repository_id=row.repository_id,
@@ -72,18 +73,24 @@ def _view(row: CiWatch) -> WatchView:
 def create_watch(url: str, **fields: Any) -> WatchView:
     """Start watching a pushed fix commit; a second push of the same commit keeps the first."""
     with session_scope(url) as session:
-        found = session.scalars(
-            select(CiWatch).where(
-                CiWatch.repository_id == fields["repository_id"],
-                CiWatch.head_sha == fields["head_sha"],
-            )
-        ).first()
-        if found is not None:
-            return _view(found)
-        row = CiWatch(**fields)
-        session.add(row)
-        session.flush()
-        return _view(row)
+        return add_watch(session, **fields)
+
+
+def add_watch(session: Session, **fields: Any) -> WatchView:
+    """`create_watch` inside the caller's session (the fix flow records its pull request, the
+    watch and the audit line in one)."""
+    found = session.scalars(
+        select(CiWatch).where(
+            CiWatch.repository_id == fields["repository_id"],
+            CiWatch.head_sha == fields["head_sha"],
+        )
+    ).first()
+    if found is not None:
+        return _view(found)
+    row = CiWatch(**fields)
+    session.add(row)
+    session.flush()
+    return _view(row)
 
 
 def load_watch(url: str, repository_id: int, head_sha: str) -> WatchView | None:

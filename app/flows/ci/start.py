@@ -1,9 +1,11 @@
 """Right after a fix commit is pushed: its check run, the canary dispatch, and the CI watch.
 
-Called by the fix flow once the pull request exists. Each step is best effort in its own way:
+Called by the fix flow right after the push, before it opens the pull request (so the pull
+request is recorded the moment it exists, with the watch). Each step is best effort in its own way:
 an installation that has not accepted the new `checks: write` or `actions: write` permissions
 gets no check or no canary (a log line says why) but still gets its pull request and the read-
-back of its normal CI; the watch row, with the sweeper's deadline, is always written.
+back of its normal CI; the watch row, with the sweeper's deadline, is always written: by the
+fix flow, in the same session as its pull request (`records.record_pull(watch=...)`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import Any
 
 from app.errors import GitHubError
 from app.flows.ci import checks
-from app.flows.ci import records as ci_records
 from app.flows.job import Job
 from app.github import actions
 from app.models import utcnow
@@ -41,18 +42,16 @@ def start_watch(
     head_sha: str,
     bundle: Mapping[str, Any],
     branch: str,
-    pull_number: int,
     lineage: Lineage,
-) -> ci_records.WatchView:
-    """Create the check, dispatch the canary, and record the watch with its deadline."""
+) -> dict[str, Any]:
+    """Create the check and dispatch the canary; returns the watch row's fields (with its
+    deadline; the caller adds `pr_number`) for the caller to write with the pull request."""
     check_id = _create_check(job, head_sha, bundle)
     dispatched = _dispatch_canary(job, branch, bundle)
     minutes = job.config.ci_timeout_minutes
-    watch = ci_records.create_watch(
-        job.url,
+    watch: dict[str, Any] = dict(
         repository_id=job.run.repository_id,
         run_id=job.run.id,
-        pr_number=pull_number,
         issue_number=job.run.issue_number,
         branch=branch,
         head_sha=head_sha,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import session_scope
-from app.models import PullRequest, RollbackDecision, utcnow
+from app.models import PullRequest, RollbackDecision, aware, utcnow
 
 #: Actions that count against `rollback_per_day` and "one rollback per fix".
 ROLLED_BACK = ("revert_pr",)
@@ -54,15 +54,9 @@ class Decision:
         return self.verdict == "blamed"
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)  # SQLite returns naive datetimes
-    return value
-
-
 def _fix(row: PullRequest) -> MergedFix:
     return MergedFix(
-        row.number, row.merge_sha or "", row.issue_number, _aware(row.merged_at), row.kind
+        row.number, row.merge_sha or "", row.issue_number, aware(row.merged_at), row.kind
     )
 
 

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from app import runs
-from app.flows import fixing, records
+from app.flows import fixing
 from app.flows.job import Job
 from app.flows.rollback import decisions, guards, history, render
 from app.flows.rollback.attribute import attribute
@@ -114,7 +114,7 @@ def _resume(job: Job, decision: Decision) -> Verdict | None:
 
 def _alive(job: Job, run_id: int) -> bool:
     """Whether run `run_id` may still finish what it started (a dead one's is taken over)."""
-    return records.run_status(job.url, run_id) in runs.STOPPABLE_STATUSES
+    return runs.status_of(job.url, run_id) in runs.STOPPABLE_STATUSES
 
 
 def _act(job: Job, decision: Decision) -> Verdict | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app import runs
 from app.db import session_scope
 from app.flows import records
 from app.models import Installation, Repository, Run, utcnow
@@ -55,8 +56,8 @@ def test_stop_marks_queued_and_running_repairs_of_the_issue(database_url: str) -
     other = add_run(database_url, kind="issue", issue_number=2, status="running")
     stop = add_run(database_url, kind="command", command="stop", issue_number=1, status="running")
     assert records.stop_runs(database_url, stop, "alice") == [running.id, queued.id]
-    assert records.run_status(database_url, running.id) == "stopped"
-    assert records.run_status(database_url, other.id) == "running"
+    assert runs.status_of(database_url, running.id) == "stopped"
+    assert runs.status_of(database_url, other.id) == "running"
 
 
 def test_pulls_and_bundles_are_recorded_once(database_url: str) -> None:
