@@ -82,8 +82,8 @@ class Settings:
     #: 0 keeps all.
     retention_days: int = 90
     #: Where this worker keeps repositories' test environments (give each worker host its own
-    #: disk; workers sharing one are safe, builds lock per key); empty: FIXWURX_ENV_CACHE, else
-    #: the user's cache directory (app/environments).
+    #: disk; workers sharing one are safe, builds lock per key); the CLI reads the same variable;
+    #: empty: the deprecated FIXWURX_ENV_CACHE, else the user's cache directory.
     environment_cache_dir: str = ""
 
     @classmethod

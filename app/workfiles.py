@@ -33,6 +33,29 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 #: Mode of files created here (before the umask), as open() would create them.
 _NEW_FILE_MODE = 0o666
 
+#: Directories that are never the repository's own code: version control, FixWurx's own files,
+#: environments, installed dependencies and caches. The one list; a use that skips more (the
+#: source scope's tests and vendored code, the model's listing's build output) adds to it.
+NOT_REPOSITORY_CODE = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".fixwurx",
+        ".venv",
+        "venv",
+        "env",
+        ".tox",
+        ".nox",
+        "site-packages",
+        "dist-packages",
+        "node_modules",
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+    }
+)
+
 
 class OutsideWorkCopy(FileNotFoundError):
     """A read reached a link out of the work copy, or a non-regular file: treated as absent."""

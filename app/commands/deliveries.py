@@ -17,6 +17,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import redisconn
 from app.commands.terminal import EXIT_NOT_FIXED, fail
 from app.config import Settings
 from app.errors import ConfigError, GitHubError
@@ -24,7 +25,7 @@ from app.ops.recovery import Action, Attempt, DeliveryLog, Finding, act, parse_d
 
 EXIT_FAILED = EXIT_NOT_FIXED
 #: Seconds a Redis command may take here: an operator waits on it, nothing else does.
-REDIS_TIMEOUT_S = 5.0
+REDIS_TIMEOUT_S = redisconn.WORK_TIMEOUT_S
 REFUSED_HINT = (
     "our endpoint would refuse the same delivery again; if WEBHOOK_SECRET was wrong and is "
     "fixed now, redeliver it from the App's settings (Advanced)"
@@ -93,9 +94,7 @@ def _settings() -> tuple[Settings, str]:
 
 
 def _redis(url: str) -> Redis:
-    return Redis.from_url(
-        url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
-    )
+    return redisconn.redis_client(url, REDIS_TIMEOUT_S)
 
 
 def describe(finding: Finding) -> str:

@@ -20,11 +20,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import redisconn
+
 log = logging.getLogger(__name__)
 blueprint = Blueprint("health", __name__)
 
 #: Seconds a readiness probe waits for Redis; Kubernetes' own probe timeout is larger.
-REDIS_TIMEOUT_S = 1.0
+REDIS_TIMEOUT_S = redisconn.WEB_TIMEOUT_S
 
 
 @blueprint.get("/healthz")
@@ -101,9 +103,7 @@ def init_app(flask_app: Flask) -> None:
     """Register the probes; the Redis client connects lazily, with short timeouts."""
     from app.config import settings_of
 
-    flask_app.extensions["fixwurx.health_redis"] = Redis.from_url(
-        settings_of(flask_app).redis_url,
-        socket_timeout=REDIS_TIMEOUT_S,
-        socket_connect_timeout=REDIS_TIMEOUT_S,
+    flask_app.extensions["fixwurx.health_redis"] = redisconn.redis_client(
+        settings_of(flask_app).redis_url, REDIS_TIMEOUT_S
     )
     flask_app.register_blueprint(blueprint)
