@@ -21,7 +21,15 @@ from app import redisconn
 from app.commands.terminal import EXIT_NOT_FIXED, fail
 from app.config import Settings
 from app.errors import ConfigError, GitHubError
-from app.ops.recovery import Action, Attempt, DeliveryLog, Finding, act, parse_duration, survey
+from app.ops.recovery import (
+    Action,
+    DeliveryAttempt,
+    DeliveryLog,
+    Finding,
+    act,
+    parse_duration,
+    survey,
+)
 
 EXIT_FAILED = EXIT_NOT_FIXED
 #: Seconds a Redis command may take here: an operator waits on it, nothing else does.
@@ -108,7 +116,7 @@ def describe(finding: Finding) -> str:
     return f"{finding.guid}  {newest.kind}  {_last_seen(newest)}  -> {what}"
 
 
-def _last_seen(attempt: Attempt) -> str:
+def _last_seen(attempt: DeliveryAttempt) -> str:
     when = attempt.delivered_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     code = str(attempt.status_code) if attempt.status_code else "no response"
     status = f" ({attempt.status})" if attempt.status else ""

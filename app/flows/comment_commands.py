@@ -34,9 +34,9 @@ def run_command(job: Job) -> Verdict:
             render.unauthorized_reply(actor, command, decision.role, decision.needed),
             marker=render.refusal_marker(actor),
         )
-        records.audit(job.url, run, actor, "refused", command=command, role=decision.role)
+        records.audit(job.database_url, run, actor, "refused", command=command, role=decision.role)
         return verdict.refused(f"@{actor} ({decision.role}) may not {command}", tell_user=True)
-    records.audit(job.url, run, actor, f"command:{command}", args=run.command_args or "")
+    records.audit(job.database_url, run, actor, f"command:{command}", args=run.command_args or "")
     return HANDLERS.get(command, _help)(job)
 
 
@@ -46,12 +46,12 @@ def _help(job: Job) -> Verdict:
 
 
 def _status(job: Job) -> Verdict:
-    job.reply_once(render.run_status_reply(records.latest_other_run(job.url, job.run)))
+    job.reply_once(render.run_status_reply(records.latest_other_run(job.database_url, job.run)))
     return verdict.done("status sent")
 
 
 def _stop(job: Job) -> Verdict:
-    stopped = records.stop_runs(job.url, job.run, job.run.requested_by or "")
+    stopped = records.stop_runs(job.database_url, job.run, job.run.requested_by or "")
     job.signal_stop(stopped)
     if stopped:
         text = "Stopped FixWurx run(s) " + ", ".join(f"#{i}" for i in stopped) + "."
@@ -62,8 +62,8 @@ def _stop(job: Job) -> Verdict:
 
 
 def _explain(job: Job) -> Verdict:
-    latest = records.latest_other_run(job.url, job.run)
-    bundle = _pull_bundle(job) or records.latest_bundle(job.url, job.run)
+    latest = records.latest_other_run(job.database_url, job.run)
+    bundle = _pull_bundle(job) or records.latest_bundle(job.database_url, job.run)
     job.reply_once(render.explain_reply(bundle, latest.get("reason") if latest else None))
     return verdict.done("explanation sent")
 
@@ -73,7 +73,11 @@ def _pull_bundle(job: Job) -> dict[str, Any] | None:
     if job.run.issue_number is not None or job.run.pr_number is None:
         return None
     declared = render.bundle_hash_in(job.repo.pull(job.run.pr_number).body or "")
-    return records.bundle_by_hash(job.url, job.run.repository_id, declared) if declared else None
+    return (
+        records.bundle_by_hash(job.database_url, job.run.repository_id, declared)
+        if declared
+        else None
+    )
 
 
 def _fixing(retrying: bool) -> Handler:
@@ -126,9 +130,9 @@ def _merged_fix_here(job: Job) -> decisions.MergedFix | None:
     run = job.run
     number = run.pr_number
     if number is None and run.issue_number is not None:
-        found = records.merged_fix_for_issue(job.url, run.repository_id, run.issue_number)
+        found = records.merged_fix_for_issue(job.database_url, run.repository_id, run.issue_number)
         number = found[0] if found else None
-    return decisions.merged_pull(job.url, run.repository_id, number) if number else None
+    return decisions.merged_pull(job.database_url, run.repository_id, number) if number else None
 
 
 #: One handler per command of app/command_table.py (checked below, at import).

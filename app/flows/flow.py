@@ -65,6 +65,6 @@ def _record_merge(job: Job) -> Verdict:
     """A merged pull request: remember the merge commit if it was one of ours (for `revert`)."""
     run = job.run
     ours = run.pr_number is not None and records.mark_merged(
-        job.url, run.repository_id, run.pr_number, run.head_sha
+        job.database_url, run.repository_id, run.pr_number, run.head_sha
     )
     return verdict.done("merge recorded" if ours else "not a FixWurx PR")

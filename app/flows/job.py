@@ -91,11 +91,6 @@ class Job:
         """The database URL (the one name it has everywhere)."""
         return self.settings.database_url
 
-    @property
-    def url(self) -> str:
-        """The database URL, under its old name (kept for the flows not yet renamed)."""
-        return self.settings.database_url
-
     def facts(self) -> records.GuardFacts:
         """What the guards ask about this conversation: from the snapshot when it is about the
         same conversation, else (a command retargeted to an issue) read in one session."""

@@ -88,9 +88,9 @@ class RunSnapshot:
     saved_state: dict[str, Any] | None = None
 
 
-def load_run(url: str, run_id: int) -> RunView:
+def load_run(database_url: str, run_id: int) -> RunView:
     """The run with its repository; BadInput when either is missing."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         return _run_view(session, run_id)[0]
 
 
@@ -159,9 +159,9 @@ def _guard_facts(session: Session, run: RunView) -> GuardFacts:
     )
 
 
-def set_status_comment(url: str, run_id: int, comment_id: int) -> None:
+def set_status_comment(database_url: str, run_id: int, comment_id: int) -> None:
     """Remember the run's status comment (the flow's own column: not status, stage or state)."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         session.execute(update(Run).where(Run.id == run_id).values(status_comment_id=comment_id))
 
 
@@ -175,9 +175,9 @@ def _fixing_runs(run: RunView) -> Any:
     )
 
 
-def tried_count(url: str, run: RunView) -> int:
+def tried_count(database_url: str, run: RunView) -> int:
     """How many earlier runs on this issue actually tried a repair."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         return _tried_count(session, run)
 
 
@@ -186,9 +186,9 @@ def _tried_count(session: Session, run: RunView) -> int:
     return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
-def last_tried_at(url: str, run: RunView) -> dt.datetime | None:
+def last_tried_at(database_url: str, run: RunView) -> dt.datetime | None:
     """When the latest earlier repair of this issue finished."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         return _last_tried_at(session, run)
 
 
@@ -197,7 +197,7 @@ def _last_tried_at(session: Session, run: RunView) -> dt.datetime | None:
     return aware(session.scalar(select(func.max(tried.c.finished_at))))
 
 
-def ci_attempts(url: str, run: RunView) -> int:
+def ci_attempts(database_url: str, run: RunView) -> int:
     """CI runs on the same commit that count against the per-commit cap: earlier ones that
     tried, and earlier ones still queued or running.
 
@@ -207,7 +207,7 @@ def ci_attempts(url: str, run: RunView) -> int:
     second sees it and stops. A first run that is later refused for another reason ends
     `done`, which does not count, so a third event for the commit may still try.
     """
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         return _ci_attempts(session, run)
 
 
@@ -227,9 +227,9 @@ def _ci_attempts(session: Session, run: RunView) -> int:
     )
 
 
-def open_pull_for_branch(url: str, repository_id: int, branch: str) -> int | None:
+def open_pull_for_branch(database_url: str, repository_id: int, branch: str) -> int | None:
     """The number of FixWurx's recorded open PR from `branch`, if any."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         return session.scalar(
             select(PullRequest.number).where(
                 PullRequest.repository_id == repository_id,
@@ -239,9 +239,9 @@ def open_pull_for_branch(url: str, repository_id: int, branch: str) -> int | Non
         )
 
 
-def pull_opened_by(url: str, run: RunView) -> int | None:
+def pull_opened_by(database_url: str, run: RunView) -> int | None:
     """The number of the pull request this run itself opened, if it opened one."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         return _pull_opened_by(session, run)
 
 
@@ -263,7 +263,7 @@ class AuditEntry:
 
 
 def record_pull(
-    url: str,
+    database_url: str,
     run: RunView,
     number: int,
     branch: str,
@@ -280,7 +280,7 @@ def record_pull(
     A later run that pushes a new bundle to the same PR (retry, revise) records that bundle's
     hash, so `explain` on the issue finds the bundle the PR carries now.
     """
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         exists = session.scalar(
             select(PullRequest).where(
                 PullRequest.repository_id == run.repository_id, PullRequest.number == number
@@ -307,9 +307,9 @@ def record_pull(
             _audit(session, run, audit.actor, audit.action, **audit.detail)
 
 
-def mark_merged(url: str, repository_id: int, number: int, merge_sha: str | None) -> bool:
+def mark_merged(database_url: str, repository_id: int, number: int, merge_sha: str | None) -> bool:
     """Record that a FixWurx PR was merged; False when it is not one of ours."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         result = session.execute(
             update(PullRequest)
             .where(PullRequest.repository_id == repository_id, PullRequest.number == number)
@@ -318,9 +318,11 @@ def mark_merged(url: str, repository_id: int, number: int, merge_sha: str | None
         return bool(getattr(result, "rowcount", 0))
 
 
-def merged_fix_for_issue(url: str, repository_id: int, issue: int) -> tuple[int, str] | None:
+def merged_fix_for_issue(
+    database_url: str, repository_id: int, issue: int
+) -> tuple[int, str] | None:
     """(PR number, merge sha) of the latest merged FixWurx fix for an issue."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         row = session.execute(
             select(PullRequest.number, PullRequest.merge_sha)
             .where(
@@ -334,13 +336,13 @@ def merged_fix_for_issue(url: str, repository_id: int, issue: int) -> tuple[int,
     return (int(row[0]), str(row[1])) if row and row[1] else None
 
 
-def save_bundle(url: str, run_id: int, body: dict[str, Any]) -> str | None:
+def save_bundle(database_url: str, run_id: int, body: dict[str, Any]) -> str | None:
     """Store a bundle by hash (a re-run that finds the same fix stores nothing new).
 
     Returns the run's status as this write saw it: the fix flow's last look before the push,
     in the same session.
     """
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         found = session.scalar(
             select(PatchBundleRecord.id).where(PatchBundleRecord.hash == body["hash"])
         )
@@ -349,7 +351,7 @@ def save_bundle(url: str, run_id: int, body: dict[str, Any]) -> str | None:
         return session.scalar(select(Run.status).where(Run.id == run_id))
 
 
-def latest_bundle(url: str, run: RunView) -> dict[str, Any] | None:
+def latest_bundle(database_url: str, run: RunView) -> dict[str, Any] | None:
     """The newest bundle produced for this conversation (for `explain`).
 
     On an issue: the bundles of its runs and of the pull requests recorded for it. On a pull
@@ -367,7 +369,7 @@ def latest_bundle(url: str, run: RunView) -> dict[str, Any] | None:
         where = Run.pr_number == run.pr_number
     else:
         return None
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         body = session.scalar(
             select(PatchBundleRecord.body)
             .join(Run, Run.id == PatchBundleRecord.run_id)
@@ -377,9 +379,11 @@ def latest_bundle(url: str, run: RunView) -> dict[str, Any] | None:
     return dict(body) if body else None
 
 
-def bundle_by_hash(url: str, repository_id: int, bundle_hash: str) -> dict[str, Any] | None:
+def bundle_by_hash(
+    database_url: str, repository_id: int, bundle_hash: str
+) -> dict[str, Any] | None:
     """A stored bundle of this repository by its hash (the one a pull request body names)."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         body = session.scalar(
             select(PatchBundleRecord.body)
             .join(Run, Run.id == PatchBundleRecord.run_id)
@@ -388,9 +392,9 @@ def bundle_by_hash(url: str, repository_id: int, bundle_hash: str) -> dict[str, 
     return dict(body) if body else None
 
 
-def latest_other_run(url: str, run: RunView) -> dict[str, Any] | None:
+def latest_other_run(database_url: str, run: RunView) -> dict[str, Any] | None:
     """The newest other run on this issue or PR, as plain data (for `status`)."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         found = session.scalars(
             select(Run)
             .where(
@@ -416,10 +420,10 @@ def latest_other_run(url: str, run: RunView) -> dict[str, Any] | None:
         }
 
 
-def stop_runs(url: str, run: RunView, actor: str) -> list[int]:
+def stop_runs(database_url: str, run: RunView, actor: str) -> list[int]:
     """Stop queued or running repairs of this issue (through `app.runs`); the job notices."""
     live = runs.STOPPABLE_STATUSES
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         ids = list(
             session.scalars(
                 _fixing_runs(run)
@@ -438,12 +442,12 @@ def stop_runs(url: str, run: RunView, actor: str) -> list[int]:
                 )
             )
         )
-    return runs.stop(url, ids, f"stopped by @{actor}")
+    return runs.stop(database_url, ids, f"stopped by @{actor}")
 
 
-def audit(url: str, run: RunView, actor: str, action: str, **detail: Any) -> None:
+def audit(database_url: str, run: RunView, actor: str, action: str, **detail: Any) -> None:
     """Append who asked FixWurx to do what, and what it did."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         _audit(session, run, actor, action, **detail)
 
 
@@ -459,11 +463,11 @@ def _audit(session: Session, run: RunView, actor: str, action: str, **detail: An
     )
 
 
-def remember_trigger_label(url: str, repository_id: int | None, label: str) -> None:
+def remember_trigger_label(database_url: str, repository_id: int | None, label: str) -> None:
     """Store the configured trigger label so the web tier can filter label events by it."""
     if repository_id is None:
         return
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         repository = session.get(Repository, repository_id)
         if repository is not None and repository.trigger_label != label:
             repository.trigger_label = label
@@ -474,12 +478,12 @@ def remember_trigger_label(url: str, repository_id: int | None, label: str) -> N
 CONFIG_ERROR_CHARS = 2000
 
 
-def remember_config_error(url: str, repository_id: int | None, error: str | None) -> None:
+def remember_config_error(database_url: str, repository_id: int | None, error: str | None) -> None:
     """Store why the repo config was rejected (or clear it: `error` None after a good read),
     so the operator's repositories page shows the config error as of the last read."""
     if repository_id is None:
         return
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         repository = session.get(Repository, repository_id)
         if repository is not None:
             _set_config_error(repository, error)

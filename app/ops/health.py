@@ -52,22 +52,22 @@ def readyz() -> Response:
     return _json(200, status="ok", checks=checks)
 
 
-def _check_database(url: str) -> str:
+def _check_database(database_url: str) -> str:
     from app.db import get_engine
 
     try:
-        with get_engine(url).connect() as conn:
+        with get_engine(database_url).connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         return f"unreachable: {type(exc).__name__}"
     return "ok"
 
 
-def _check_migrations(url: str) -> str:
+def _check_migrations(database_url: str) -> str:
     from app.db import get_engine
 
     try:
-        with get_engine(url).connect() as conn:
+        with get_engine(database_url).connect() as conn:
             current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except SQLAlchemyError:
         return "not migrated: no alembic_version table (run `fixwurx db upgrade`)"

@@ -74,7 +74,7 @@ QUEUE_NAMES = ("fixwurx-high", "fixwurx-default", "fixwurx-low")
 #: Redis timeouts for scrape-time reads: a stalled Redis must not hang the scrape.
 SCRAPE_REDIS_TIMEOUT_S = redisconn.WEB_TIMEOUT_S
 
-DELIVERIES = Counter(
+DELIVERIES_TOTAL = Counter(
     "fixwurx_webhook_deliveries_total",
     "Webhook deliveries answered, by event and outcome "
     "(handled, duplicate, ignored, refused, unavailable).",
@@ -85,7 +85,7 @@ WEBHOOK_LATENCY = Histogram(
     "Time to answer POST /webhooks/github.",
     buckets=WEBHOOK_BUCKETS,
 )
-RUNS = Counter(
+RUNS_TOTAL = Counter(
     "fixwurx_runs_finished_total",
     "Runs that reached a final status, by kind and status.",
     ["kind", "status"],
@@ -143,7 +143,7 @@ def delivery_outcome(status: int, duplicate: bool = False) -> str:
 
 def observe_delivery(event: str | None, outcome: str, seconds: float) -> None:
     """One webhook answer: a counter inc and a histogram observe (the hot path's whole cost)."""
-    DELIVERIES.labels(event_label(event), outcome).inc()
+    DELIVERIES_TOTAL.labels(event_label(event), outcome).inc()
     WEBHOOK_LATENCY.observe(seconds)
 
 
@@ -171,7 +171,7 @@ def observe_finished(
 
     if kind is None or status not in FINAL_STATUSES:
         return
-    RUNS.labels(kind, status).inc()
+    RUNS_TOTAL.labels(kind, status).inc()
     if finished_at is not None and created_at is not None:
         seconds = (aware(finished_at) - aware(created_at)).total_seconds()
         RUN_DURATION.labels(kind).observe(max(seconds, 0.0))

@@ -52,7 +52,7 @@ def parse_duration(text: str) -> dt.timedelta:
 
 
 @dataclass(frozen=True, slots=True)
-class Attempt:
+class DeliveryAttempt:
     """One entry of GitHub's log: one attempt at sending the delivery `guid` to our endpoint."""
 
     id: int
@@ -65,7 +65,7 @@ class Attempt:
     redelivery: bool
 
     @classmethod
-    def from_json(cls, item: Mapping[str, Any]) -> Attempt:
+    def from_json(cls, item: Mapping[str, Any]) -> DeliveryAttempt:
         """An entry of `GET /app/hook/deliveries`."""
         return cls(
             id=int(item["id"]),
@@ -103,12 +103,12 @@ class DeliveryLog:
         self._private_key = private_key
         self._session = session or http_session()
 
-    def pages(self, since: dt.datetime) -> Iterator[list[Attempt]]:
+    def pages(self, since: dt.datetime) -> Iterator[list[DeliveryAttempt]]:
         """The attempts delivered at or after `since`, newest first, one page at a time."""
         url: str | None = f"{self._root}/app/hook/deliveries?per_page={PER_PAGE}"
         while url is not None:
             response = self._send("GET", url, "listing the App's webhook deliveries")
-            attempts = [Attempt.from_json(item) for item in _json_list(response)]
+            attempts = [DeliveryAttempt.from_json(item) for item in _json_list(response)]
             recent = [a for a in attempts if a.delivered_at >= since]
             if recent:
                 yield recent
@@ -168,11 +168,11 @@ def _message_of(response: requests.Response) -> str:
 class Survey:
     """GitHub's attempts per delivery guid (newest first) and the guids our table holds."""
 
-    attempts: dict[str, list[Attempt]] = field(default_factory=dict)
+    attempts: dict[str, list[DeliveryAttempt]] = field(default_factory=dict)
     recorded: set[str] = field(default_factory=set)
 
 
-def survey(pages: Iterable[Sequence[Attempt]], database_url: str) -> Survey:
+def survey(pages: Iterable[Sequence[DeliveryAttempt]], database_url: str) -> Survey:
     """Group the log by guid, asking the database once per page which guids it holds."""
     found = Survey()
     for page in pages:
@@ -193,7 +193,7 @@ def recorded_guids(database_url: str, guids: Iterable[str]) -> set[str]:
         return set(session.scalars(query))
 
 
-class Verdict(enum.Enum):
+class DeliveryStatus(enum.Enum):
     """What one delivery needs, judged from its attempts and our table."""
 
     RECORDED = "recorded"
@@ -202,25 +202,25 @@ class Verdict(enum.Enum):
     MISSING = "missing"
 
 
-def latest(attempts: Iterable[Attempt]) -> Attempt:
+def latest(attempts: Iterable[DeliveryAttempt]) -> DeliveryAttempt:
     """The most recent attempt (the log's order is not relied on)."""
     return max(attempts, key=lambda a: (a.delivered_at, a.id))
 
 
-def decide(attempts: Sequence[Attempt], recorded: bool) -> Verdict:
+def decide(attempts: Sequence[DeliveryAttempt], recorded: bool) -> DeliveryStatus:
     """RECORDED or ANSWERED need nothing; REFUSED would be refused again; MISSING is lost."""
     if recorded:
-        return Verdict.RECORDED
+        return DeliveryStatus.RECORDED
     if any(_answered_without_row(a) for a in attempts):
-        return Verdict.ANSWERED
+        return DeliveryStatus.ANSWERED
     if 400 <= latest(attempts).status_code < 500:
-        return Verdict.REFUSED
+        return DeliveryStatus.REFUSED
     # 202 with no row (lost after the acknowledgement), 200 "duplicate" with no row (a stale
     # Redis mark outlived the lost row), 5xx, or never delivered (status code 0, timed out).
-    return Verdict.MISSING
+    return DeliveryStatus.MISSING
 
 
-def _answered_without_row(attempt: Attempt) -> bool:
+def _answered_without_row(attempt: DeliveryAttempt) -> bool:
     return attempt.status_code == IGNORED_STATUS or (
         attempt.status_code == 200 and attempt.event == PING
     )
@@ -240,7 +240,7 @@ class Finding:
     """One delivery that needed attention, the attempt it was judged by, and what was done."""
 
     guid: str
-    latest: Attempt
+    latest: DeliveryAttempt
     action: Action
     detail: str = ""
 
@@ -254,13 +254,15 @@ def act(found: Survey, log: DeliveryLog, redis: Redis | None) -> Iterator[Findin
     for guid, attempts in reversed(found.attempts.items()):
         verdict = decide(attempts, guid in found.recorded)
         newest = latest(attempts)
-        if verdict is Verdict.REFUSED:
+        if verdict is DeliveryStatus.REFUSED:
             yield Finding(guid, newest, Action.REFUSED)
-        elif verdict is Verdict.MISSING:
+        elif verdict is DeliveryStatus.MISSING:
             yield _redeliver(guid, newest, log, redis)
 
 
-def _redeliver(guid: str, newest: Attempt, log: DeliveryLog, redis: Redis | None) -> Finding:
+def _redeliver(
+    guid: str, newest: DeliveryAttempt, log: DeliveryLog, redis: Redis | None
+) -> Finding:
     if redis is None:
         return Finding(guid, newest, Action.WOULD_REDELIVER)
     # A stale "done" mark would make our endpoint answer "duplicate" and drop the redelivery.

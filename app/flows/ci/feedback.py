@@ -44,7 +44,7 @@ class SuiteResult:
 
 
 @dataclass(frozen=True)
-class Decision:
+class CiDecision:
     """What to do: `action` is pending, success, revise, cap or action_required."""
 
     action: str
@@ -79,16 +79,16 @@ def decide(
     canary_expected: bool,
     revision: int,
     max_revisions: int,
-) -> Decision:
+) -> CiDecision:
     """The next step for a fix commit, from its CI suites and its base commit's."""
     results = tuple(head)
     if not results:
-        return Decision("pending", "no CI suite has reported on this commit yet")
+        return CiDecision("pending", "no CI suite has reported on this commit yet")
     if canary_expected and not any(s.kind == "canary" for s in results):
-        return Decision("pending", "the canary has not started yet", results=results)
+        return CiDecision("pending", "the canary has not started yet", results=results)
     running = [s.name for s in results if not s.done]
     if running:
-        return Decision("pending", f"waiting for {', '.join(running)}", results=results)
+        return CiDecision("pending", f"waiting for {', '.join(running)}", results=results)
     blamed = tuple(s for s in results if is_blamed(s, base))
     old_red = tuple(s for s in results if s.red and s not in blamed)
     awaiting = tuple(s for s in results if s.conclusion == AWAITING_APPROVAL)
@@ -97,16 +97,18 @@ def decide(
         names = ", ".join(s.name for s in blamed)
         if revision < max_revisions:
             why = f"new CI failures in {names}; revision round {revision + 1} of {max_revisions}"
-            return Decision("revise", why, **found)
+            return CiDecision("revise", why, **found)
         why = f"new CI failures in {names} after {revision} revision round(s)"
-        return Decision("cap", why, **found)
+        return CiDecision("cap", why, **found)
     if awaiting:
         names = ", ".join(s.name for s in awaiting)
-        return Decision("action_required", f"waiting for a maintainer to approve {names}", **found)
+        return CiDecision(
+            "action_required", f"waiting for a maintainer to approve {names}", **found
+        )
     if old_red:
         names = ", ".join(s.name for s in old_red)
-        return Decision("success", f"CI green except {names}, already red on the base", **found)
-    return Decision("success", "canary and smoke CI passed", **found)
+        return CiDecision("success", f"CI green except {names}, already red on the base", **found)
+    return CiDecision("success", "canary and smoke CI passed", **found)
 
 
 def feedback(previous_bundle: str, blamed: Sequence[SuiteResult]) -> str:

@@ -26,7 +26,7 @@ from app.flows import fixing, render
 from app.flows.ci import checks
 from app.flows.ci import records as ci_records
 from app.flows.ci.checks import CiRow
-from app.flows.ci.feedback import Decision, SuiteResult, decide, feedback
+from app.flows.ci.feedback import CiDecision, SuiteResult, decide, feedback
 from app.flows.ci.records import WatchView
 from app.flows.ci.start import Lineage
 from app.flows.job import Job
@@ -59,13 +59,13 @@ def handle(job: Job) -> Verdict:
     run = job.run
     if not run.head_sha:
         return verdict.done("the CI event names no commit")
-    watch = ci_records.load_watch(job.url, run.repository_id, run.head_sha)
+    watch = ci_records.load_watch(job.database_url, run.repository_id, run.head_sha)
     if watch is None:
         return verdict.done(f"{run.head_sha[:12]} is not a fix commit FixWurx is waiting on")
     job.run = replace(run, pr_number=watch.pr_number, issue_number=None)
     if run.trigger == RERUN_TRIGGER:
         watch = _reopen(job, watch)
-    bundle = bundle_body(job.url, watch.bundle_hash)
+    bundle = bundle_body(job.database_url, watch.bundle_hash)
     if run.trigger == TIMEOUT_TRIGGER:
         return _timeout(job, watch, bundle)
     resumed = watch.state == "acting" and watch.acting_run_id == run.id
@@ -86,10 +86,10 @@ def handle(job: Job) -> Verdict:
     )
     if decision.action == "pending":
         return verdict.done(decision.reason)
-    if not ci_records.claim(job.url, watch, ("waiting",), run.id):
+    if not ci_records.claim_watch(job.database_url, watch, ("waiting",), run.id):
         return verdict.done("another delivery is acting on this commit's CI")
-    if not (resumed and ci_records.has_results(job.url, watch.id)):
-        ci_records.record_results(job.url, watch, decision.results, decision.blamed)
+    if not (resumed and ci_records.has_results(job.database_url, watch.id)):
+        ci_records.record_results(job.database_url, watch, decision.results, decision.blamed)
     return ACTS[decision.action](job, watch, bundle, decision)
 
 
@@ -103,11 +103,11 @@ def _reopen(job: Job, watch: WatchView) -> WatchView:
         and watch.state != "superseded"
     ):
         ci_records.move(
-            job.url, watch.id, watch.state, "waiting", finished_at=None, acting_run_id=None
+            job.database_url, watch.id, watch.state, "waiting", finished_at=None, acting_run_id=None
         )
         if watch.check_run_id is not None:
             checks.in_progress(job.repo, watch.check_run_id, "Re-checking the repository's CI", "")
-    return ci_records.watch_by_id(job.url, watch.id) or watch
+    return ci_records.watch_by_id(job.database_url, watch.id) or watch
 
 
 # --- reading the CI ----------------------------------------------------------------------------
@@ -143,16 +143,16 @@ def _from_run(job: Job, run: actions.WorkflowRun, details: bool) -> SuiteResult:
     )
 
 
-def bundle_body(url: str, bundle_hash: str) -> dict[str, Any]:
+def bundle_body(database_url: str, bundle_hash: str) -> dict[str, Any]:
     """The stored bundle by hash ({} when it is gone, e.g. pruned)."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         body = session.scalar(
             select(PatchBundleRecord.body).where(PatchBundleRecord.hash == bundle_hash)
         )
     return dict(body) if body else {"hash": bundle_hash}
 
 
-def rows(decision: Decision) -> list[CiRow]:
+def rows(decision: CiDecision) -> list[CiRow]:
     """The CI rows the check and the pull request body show."""
     found = []
     for suite in decision.results:
@@ -186,13 +186,13 @@ def _finish_check(job: Job, watch: WatchView, conclusion: str, title: str, text:
         log.warning("run %s: could not complete the FixWurx check: %s", job.run.id, exc)
 
 
-def _success(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decision) -> Verdict:
+def _success(job: Job, watch: WatchView, bundle: dict[str, Any], decision: CiDecision) -> Verdict:
     table = rows(decision)
     text = checks.summary(bundle, decision.reason, table)
     _finish_check(job, watch, "success", "Sandbox and the repository's CI agree", text)
     _update_body(job, watch, bundle, table)
     ready = job.config.ready_when_green and watch.pr_number is not None and _mark_ready(job, watch)
-    ci_records.move(job.url, watch.id, "acting", "success", reason=decision.reason)
+    ci_records.move(job.database_url, watch.id, "acting", "success", reason=decision.reason)
     tail = "; marked ready for review" if ready else ""
     return verdict.done(f"CI green on {watch.head_sha[:12]}{tail}")
 
@@ -228,7 +228,7 @@ def lineage_note(job: Job, watch: WatchView, outcome: str) -> str:
 
     `outcome` is the state the current commit is about to be given (it is still `acting`).
     """
-    chain = ci_records.lineage(job.url, watch.repository_id, watch.branch)
+    chain = ci_records.lineage(job.database_url, watch.repository_id, watch.branch)
     if len(chain) < 2:
         return ""
     lines = ["", "", "## Lineage", "| round | commit | bundle | CI |", "|---|---|---|---|"]
@@ -241,7 +241,7 @@ def lineage_note(job: Job, watch: WatchView, outcome: str) -> str:
 
 
 def _action_required(
-    job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decision
+    job: Job, watch: WatchView, bundle: dict[str, Any], decision: CiDecision
 ) -> Verdict:
     links = [f"- [{s.name}]({s.url})" if s.url else f"- {s.name}" for s in decision.awaiting]
     text = (
@@ -253,20 +253,20 @@ def _action_required(
     job.reply_once(text, marker=render.ci_marker("approval", watch.head_sha))
     summary = checks.summary(bundle, decision.reason, rows(decision))
     _finish_check(job, watch, "neutral", "Workflows wait for approval", summary)
-    ci_records.move(job.url, watch.id, "acting", "neutral", reason=decision.reason)
+    ci_records.move(job.database_url, watch.id, "acting", "neutral", reason=decision.reason)
     return verdict.done(decision.reason)
 
 
-def _cap(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decision) -> Verdict:
+def _cap(job: Job, watch: WatchView, bundle: dict[str, Any], decision: CiDecision) -> Verdict:
     text = cap_comment(decision, watch)
     job.reply_once(text, marker=render.ci_marker("failed", watch.head_sha))
     summary = checks.summary(bundle, decision.reason, rows(decision))
     _finish_check(job, watch, "failure", "The repository's CI fails on this fix", summary)
-    ci_records.move(job.url, watch.id, "acting", "failure", reason=decision.reason)
+    ci_records.move(job.database_url, watch.id, "acting", "failure", reason=decision.reason)
     return verdict.done(decision.reason)
 
 
-def cap_comment(decision: Decision, watch: WatchView, rounds: int | None = None) -> str:
+def cap_comment(decision: CiDecision, watch: WatchView, rounds: int | None = None) -> str:
     """What failed and where, after the last revision round; the PR stays a draft."""
     rounds = watch.revision if rounds is None else rounds
     lines = [
@@ -295,10 +295,10 @@ def cap_comment(decision: Decision, watch: WatchView, rounds: int | None = None)
     return "\n".join(lines)
 
 
-def _revise(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decision) -> Verdict:
+def _revise(job: Job, watch: WatchView, bundle: dict[str, Any], decision: CiDecision) -> Verdict:
     summary = checks.summary(bundle, decision.reason, rows(decision))
     _finish_check(job, watch, "failure", "New CI failures; FixWurx is revising the fix", summary)
-    ci_records.move(job.url, watch.id, "acting", "superseded", reason=decision.reason)
+    ci_records.move(job.database_url, watch.id, "acting", "superseded", reason=decision.reason)
     instructions = feedback(watch.bundle_hash, decision.blamed)
     lineage = Lineage(parent_bundle_hash=watch.bundle_hash, revision=watch.revision + 1)
     failing = tuple(dict.fromkeys(t for s in decision.blamed for t in s.failing_tests))
@@ -324,16 +324,18 @@ def _comment_once(job: Job, number: int, body: str, marker: str) -> None:
 
 
 def _timeout(job: Job, watch: WatchView, bundle: dict[str, Any]) -> Verdict:
-    if not ci_records.claim(job.url, watch, ("expired", "waiting"), job.run.id):
+    if not ci_records.claim_watch(job.database_url, watch, ("expired", "waiting"), job.run.id):
         return verdict.done("CI on this commit was decided meanwhile")
     minutes = job.config.ci_timeout_minutes
     reason = f"no CI result within {minutes} minutes (`ci_timeout_minutes`)"
     partial = collect(job, watch.head_sha, details=False)
-    table = rows(Decision("pending", reason, results=tuple(partial)))
+    table = rows(CiDecision("pending", reason, results=tuple(partial)))
     _finish_check(
         job, watch, "neutral", "No CI result in time", checks.summary(bundle, reason, table)
     )
-    ci_records.move(job.url, watch.id, "acting", "neutral", reason=reason, finished_at=utcnow())
+    ci_records.move(
+        job.database_url, watch.id, "acting", "neutral", reason=reason, finished_at=utcnow()
+    )
     return verdict.done(reason)
 
 

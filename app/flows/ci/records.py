@@ -70,9 +70,9 @@ def _view(row: CiWatch) -> WatchView:
     )
 
 
-def create_watch(url: str, **fields: Any) -> WatchView:
+def create_watch(database_url: str, **fields: Any) -> WatchView:
     """Start watching a pushed fix commit; a second push of the same commit keeps the first."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         return add_watch(session, **fields)
 
 
@@ -93,9 +93,9 @@ def add_watch(session: Session, **fields: Any) -> WatchView:
     return _view(row)
 
 
-def load_watch(url: str, repository_id: int, head_sha: str) -> WatchView | None:
+def load_watch(database_url: str, repository_id: int, head_sha: str) -> WatchView | None:
     """The watch of `head_sha` in the repository, if FixWurx pushed that commit."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         row = session.scalars(
             select(CiWatch).where(
                 CiWatch.repository_id == repository_id, CiWatch.head_sha == head_sha
@@ -104,21 +104,21 @@ def load_watch(url: str, repository_id: int, head_sha: str) -> WatchView | None:
         return _view(row) if row is not None else None
 
 
-def watch_by_id(url: str, watch_id: int) -> WatchView | None:
+def watch_by_id(database_url: str, watch_id: int) -> WatchView | None:
     """The watch with id `watch_id`."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         row = session.get(CiWatch, watch_id)
         return _view(row) if row is not None else None
 
 
 def move(
-    url: str, watch_id: int, source: str | tuple[str, ...], target: str, **values: Any
+    database_url: str, watch_id: int, source: str | tuple[str, ...], target: str, **values: Any
 ) -> bool:
     """Move a watch from `source` (one state or several) to `target`; False when it had moved."""
     sources = (source,) if isinstance(source, str) else source
     if target in FINAL_STATES:
         values.setdefault("finished_at", utcnow())
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         result = session.execute(
             update(CiWatch)
             .where(CiWatch.id == watch_id, CiWatch.state.in_(sources))
@@ -127,7 +127,7 @@ def move(
         return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def claim(url: str, watch: WatchView, sources: tuple[str, ...], run_id: int) -> bool:
+def claim_watch(database_url: str, watch: WatchView, sources: tuple[str, ...], run_id: int) -> bool:
     """Move the watch to `acting` for run `run_id`; True too when that run had claimed it already.
 
     A run that dies between its claim and the end of its act (a killed worker, a GitHub outage
@@ -136,27 +136,30 @@ def claim(url: str, watch: WatchView, sources: tuple[str, ...], run_id: int) -> 
     """
     if watch.state == "acting" and watch.acting_run_id == run_id:
         return True
-    return move(url, watch.id, sources, "acting", acting_run_id=run_id)
+    return move(database_url, watch.id, sources, "acting", acting_run_id=run_id)
 
 
-def has_results(url: str, watch_id: int) -> bool:
+def has_results(database_url: str, watch_id: int) -> bool:
     """Whether the CI results of this watch are recorded (a resumed act does not add them twice)."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         found = session.scalar(select(CiResult.id).where(CiResult.watch_id == watch_id).limit(1))
         return found is not None
 
 
-def set_canary_run(url: str, watch_id: int, run_id: int) -> None:
+def set_canary_run(database_url: str, watch_id: int, run_id: int) -> None:
     """Remember the canary's run id once it is known (from a nonce match)."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         session.execute(update(CiWatch).where(CiWatch.id == watch_id).values(canary_run_id=run_id))
 
 
 def record_results(
-    url: str, watch: WatchView, results: tuple[SuiteResult, ...], blamed: tuple[SuiteResult, ...]
+    database_url: str,
+    watch: WatchView,
+    results: tuple[SuiteResult, ...],
+    blamed: tuple[SuiteResult, ...],
 ) -> None:
     """One evidence entry per CI suite, tied to the watch's bundle hash."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         for suite in results:
             session.add(
                 CiResult(
@@ -167,16 +170,16 @@ def record_results(
                     name=suite.name[:255],
                     conclusion=suite.conclusion or suite.status,
                     blamed=suite in blamed,
-                    url=suite.url,
+                    database_url=suite.url,
                     failing=list(suite.failing_tests),
                     excerpt=suite.excerpt,
                 )
             )
 
 
-def results_for_bundle(url: str, bundle_hash: str) -> list[dict[str, Any]]:
+def results_for_bundle(database_url: str, bundle_hash: str) -> list[dict[str, Any]]:
     """The CI evidence recorded for a bundle, oldest first, as plain data."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         rows = session.scalars(
             select(CiResult).where(CiResult.bundle_hash == bundle_hash).order_by(CiResult.id)
         )
@@ -193,9 +196,9 @@ def results_for_bundle(url: str, bundle_hash: str) -> list[dict[str, Any]]:
         ]
 
 
-def lineage(url: str, repository_id: int, branch: str) -> list[WatchView]:
+def lineage(database_url: str, repository_id: int, branch: str) -> list[WatchView]:
     """Every fix commit pushed to `branch`, oldest first: the first fix and its revisions."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         rows = session.scalars(
             select(CiWatch)
             .where(CiWatch.repository_id == repository_id, CiWatch.branch == branch)

@@ -60,9 +60,9 @@ def _fix(row: PullRequest) -> MergedFix:
     )
 
 
-def merged_fixes(url: str, repository_id: int, since: dt.datetime) -> list[MergedFix]:
+def merged_fixes(database_url: str, repository_id: int, since: dt.datetime) -> list[MergedFix]:
     """FixWurx's fixes merged since `since`, newest first (reverts are never watched)."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         rows = session.scalars(
             select(PullRequest)
             .where(
@@ -77,9 +77,9 @@ def merged_fixes(url: str, repository_id: int, since: dt.datetime) -> list[Merge
         return [_fix(r) for r in rows]
 
 
-def merged_pull(url: str, repository_id: int, number: int) -> MergedFix | None:
+def merged_pull(database_url: str, repository_id: int, number: int) -> MergedFix | None:
     """FixWurx's pull request `number` when it is merged (a fix or a revert)."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         row = session.scalars(
             select(PullRequest).where(
                 PullRequest.repository_id == repository_id,
@@ -106,9 +106,9 @@ def _view(row: RollbackDecision) -> Decision:
     )
 
 
-def for_commit(url: str, repository_id: int, failing_sha: str) -> Decision | None:
+def for_commit(database_url: str, repository_id: int, failing_sha: str) -> Decision | None:
     """The decision already made about this failing commit, if any."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         row = session.scalars(
             select(RollbackDecision).where(
                 RollbackDecision.repository_id == repository_id,
@@ -119,7 +119,7 @@ def for_commit(url: str, repository_id: int, failing_sha: str) -> Decision | Non
 
 
 def record(
-    url: str,
+    database_url: str,
     repository_id: int,
     fix: MergedFix,
     failing_sha: str,
@@ -132,7 +132,7 @@ def record(
 ) -> Decision | None:
     """Insert the decision; None when another worker recorded one for this commit first."""
     try:
-        with session_scope(url) as session:
+        with session_scope(database_url) as session:
             row = RollbackDecision(
                 repository_id=repository_id,
                 pr_number=fix.number,
@@ -152,7 +152,12 @@ def record(
 
 
 def set_action(
-    url: str, decision_id: int, action: str, *, revert_pr: int | None = None, reason: str = ""
+    database_url: str,
+    decision_id: int,
+    action: str,
+    *,
+    revert_pr: int | None = None,
+    reason: str = "",
 ) -> None:
     """Record what was done about a decision (the end of its pending state)."""
     values: dict[str, Any] = {"action": action, "updated_at": utcnow()}
@@ -160,15 +165,15 @@ def set_action(
         values["revert_pr_number"] = revert_pr
     if reason:
         values["reason"] = reason
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         session.execute(
             update(RollbackDecision).where(RollbackDecision.id == decision_id).values(**values)
         )
 
 
-def rolled_back(url: str, repository_id: int, pr_number: int) -> int | None:
+def rolled_back(database_url: str, repository_id: int, pr_number: int) -> int | None:
     """The revert pull request FixWurx already opened for fix `pr_number`, if any."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         return session.scalar(
             select(RollbackDecision.revert_pr_number).where(
                 RollbackDecision.repository_id == repository_id,
@@ -178,9 +183,9 @@ def rolled_back(url: str, repository_id: int, pr_number: int) -> int | None:
         )
 
 
-def rollbacks_since(url: str, repository_id: int, since: dt.datetime) -> int:
+def rollbacks_since(database_url: str, repository_id: int, since: dt.datetime) -> int:
     """Revert pull requests FixWurx opened for this repository since `since`."""
-    with session_scope(url) as session:
+    with session_scope(database_url) as session:
         return int(
             session.scalar(
                 select(func.count()).where(

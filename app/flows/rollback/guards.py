@@ -38,13 +38,15 @@ def before_attribution(
     return None
 
 
-def before_acting(url: str, repository_id: int, config: RepoConfig, fix: MergedFix) -> str | None:
+def before_acting(
+    database_url: str, repository_id: int, config: RepoConfig, fix: MergedFix
+) -> str | None:
     """One rollback per fix and `rollback_per_day`: checked once the fix is blamed."""
-    earlier = decisions.rolled_back(url, repository_id, fix.number)
+    earlier = decisions.rolled_back(database_url, repository_id, fix.number)
     if earlier is not None:
         return f"#{fix.number} was already rolled back by #{earlier}"
     since = utcnow() - dt.timedelta(days=1)
-    count = decisions.rollbacks_since(url, repository_id, since)
+    count = decisions.rollbacks_since(database_url, repository_id, since)
     if count >= config.rollback_per_day:
         return (
             f"{count} rollback(s) in the last 24 hours already, the cap "

@@ -64,7 +64,7 @@ def open_revert(
         return Reverted(existing.number, "existing")
     reverted = _by_graphql(job, merged, title, body) or _by_git(job, fix, title, body)
     records.record_pull(
-        job.url,
+        job.database_url,
         job.run,
         reverted.number,
         _branch_of(job, reverted),
@@ -78,7 +78,7 @@ def open_revert(
         job.repo.reopen_issue(fix.issue_number)
         job.repo.comment(fix.issue_number, render.issue_comment(fix.number, reverted.number))
     records.audit(
-        job.url,
+        job.database_url,
         job.run,
         asked_by or "fixwurx",
         "rollback",

@@ -38,11 +38,11 @@ def consider(job: Job) -> Verdict | None:
     run = job.run
     if job.config_state.error or not run.head_sha or run.branch != job.repo.default_branch:
         return None
-    existing = decisions.for_commit(job.url, run.repository_id, run.head_sha)
+    existing = decisions.for_commit(job.database_url, run.repository_id, run.head_sha)
     if existing is not None:
         return _resume(job, existing)
     since = utcnow() - guards.window(job.config)
-    watched = decisions.merged_fixes(job.url, run.repository_id, since)
+    watched = decisions.merged_fixes(job.database_url, run.repository_id, since)
     if not watched:
         return None
     job.stage("rollback", "running", f"checking {len(watched)} merged fix(es)", force=True)
@@ -86,7 +86,7 @@ def _decide(job: Job, checkout: Path, watched: list[MergedFix]) -> Decision | No
     fix, said, reason, evidence = chosen
     action = "pending" if said == "blamed" else "none"
     recorded = decisions.record(
-        job.url,
+        job.database_url,
         run.repository_id,
         fix,
         run.head_sha,
@@ -97,7 +97,7 @@ def _decide(job: Job, checkout: Path, watched: list[MergedFix]) -> Decision | No
         evidence=evidence,
     )
     # Lost the race to another worker: `_resume` sees its decision and leaves it to that run.
-    return recorded or decisions.for_commit(job.url, run.repository_id, run.head_sha)
+    return recorded or decisions.for_commit(job.database_url, run.repository_id, run.head_sha)
 
 
 def _resume(job: Job, decision: Decision) -> Verdict | None:
@@ -114,19 +114,19 @@ def _resume(job: Job, decision: Decision) -> Verdict | None:
 
 def _alive(job: Job, run_id: int) -> bool:
     """Whether run `run_id` may still finish what it started (a dead one's is taken over)."""
-    return runs.status_of(job.url, run_id) in runs.STOPPABLE_STATUSES
+    return runs.status_of(job.database_url, run_id) in runs.STOPPABLE_STATUSES
 
 
 def _act(job: Job, decision: Decision) -> Verdict | None:
     if not decision.blamed:
         return _not_blamed(job, decision)
-    fix = decisions.merged_pull(job.url, job.run.repository_id, decision.pr_number)
+    fix = decisions.merged_pull(job.database_url, job.run.repository_id, decision.pr_number)
     assert fix is not None  # the decision was made about it
     mode = job.config.rollback
-    refusal = guards.before_acting(job.url, job.run.repository_id, job.config, fix)
+    refusal = guards.before_acting(job.database_url, job.run.repository_id, job.config, fix)
     if refusal is None and mode != "off":
         reverted = open_revert(job, fix, decision.evidence, auto=mode == "auto")
-        decisions.set_action(job.url, decision.id, "revert_pr", revert_pr=reverted.number)
+        decisions.set_action(job.database_url, decision.id, "revert_pr", revert_pr=reverted.number)
         job.stage("rollback", "done", f"revert pull request #{reverted.number}")
         return verdict.done(
             f"rolled back #{fix.number}: revert pull request #{reverted.number} ({decision.reason})"
@@ -134,7 +134,7 @@ def _act(job: Job, decision: Decision) -> Verdict | None:
     note = refusal or "`rollback: off`, so FixWurx opens no revert"
     _comment(job, decision, f"this fix broke the default branch; {note}.")
     decisions.set_action(
-        job.url, decision.id, "commented", reason=f"{decision.reason}; no revert: {note}"
+        job.database_url, decision.id, "commented", reason=f"{decision.reason}; no revert: {note}"
     )
     return verdict.done(f"#{fix.number} is to blame; no revert: {note}")
 
