@@ -170,7 +170,7 @@ def record_results(
                     name=suite.name[:255],
                     conclusion=suite.conclusion or suite.status,
                     blamed=suite in blamed,
-                    database_url=suite.url,
+                    url=suite.url,
                     failing=list(suite.failing_tests),
                     excerpt=suite.excerpt,
                 )
