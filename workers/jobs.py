@@ -3,7 +3,7 @@ be retried, resumed or re-enqueued by the sweeper from nothing but its run id.
 
 `process_run` is the boundary between the ingress and the GitHub flow: it claims the run, keeps
 its heartbeat, calls `app.flows.flow.execute_run`, and records the `Verdict` the flow returns.
-It is the one place a run's verdict is recorded (through `app.runs.record_verdict`, conditional
+It is the one place a run's verdict is recorded (through `app.runs.conclude`, conditional
 on the run still running, so a run a `/fixwurx stop` ended stays stopped). Retryable errors
 (`FixwurxError.retryable`) go back to RQ, which retries with backoff; anything else fails the run
 with a reason a user can read.
