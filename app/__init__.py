@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.config import Settings
+from app.config import SETTINGS_KEY, Settings
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -21,9 +21,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         settings = settings.replace(**{k.lower(): v for k, v in config.items() if k.isupper()})
         flask_app.config.update(config)
-    flask_app.extensions["fixwurx.settings"] = settings
+    flask_app.extensions[SETTINGS_KEY] = settings
 
-    from app import dashboard, db, health, metrics, observability
+    from app import dashboard, db, observability
+    from app.ops import health, metrics
 
     db.init_app(flask_app)
     observability.init_app(flask_app)
@@ -31,9 +32,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     metrics.init_app(flask_app)
     dashboard.init_app(flask_app)
     return flask_app
-
-
-def settings_of(flask_app: Flask) -> Settings:
-    """The typed settings the app was built with."""
-    settings: Settings = flask_app.extensions["fixwurx.settings"]
-    return settings

@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from app import defaults
+from app.commands.terminal import EXIT_NOT_FIXED, fail
 from app.errors import BadInput, FixwurxError
-from app.local.terminal import EXIT_NOT_FIXED, fail
 
 
 class _PluginGroup(click.Group):

@@ -2,9 +2,9 @@
 
 Everything that lists the commands is derived from `TABLE`: the parser's vocabulary
 (webhooks/comment_parser.py), the `permissions` keys of the repo-config schema
-(app/repo_config.py), the help text (app/github/render.py), the queue a command's run goes to
+(app/repo_config.py), the help text (app/flows/render.py), the queue a command's run goes to
 (workers/queues.py), which commands spend one of an issue's repair attempts
-(app/github/records.py), and the handlers (app/github/comment_commands.py, which checks at import
+(app/flows/records.py), and the handlers (app/flows/comment_commands.py, which checks at import
 that it has exactly one handler per command). tests/unit/test_command_table.py fails when any of
 them disagrees with the table.
 

@@ -12,9 +12,12 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import defaults
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: Environment variables whose values are secrets. The sandbox and the log scrubber use this list.
 SECRET_ENV_VARS = (
@@ -75,11 +78,12 @@ class Settings:
     public_url: str = ""
     #: Signs the dashboard's session cookie; the dashboard refuses to run without it.
     secret_key: str = _secret()
-    #: Days of deliveries, model calls, stage and audit rows kept (app/retention.py); 0 keeps all.
+    #: Days of deliveries, model calls, stage and audit rows kept (app/ops/retention.py);
+    #: 0 keeps all.
     retention_days: int = 90
     #: Where this worker keeps repositories' test environments (give each worker host its own
-    #: disk; workers sharing one are safe, builds lock per key); empty: FIXWURX_ENV_CACHE, else
-    #: the user's cache directory (app/environments).
+    #: disk; workers sharing one are safe, builds lock per key); the CLI reads the same variable;
+    #: empty: the deprecated FIXWURX_ENV_CACHE, else the user's cache directory.
     environment_cache_dir: str = ""
 
     @classmethod
@@ -127,3 +131,17 @@ def _convert(name: str, raw: str, kind: type) -> Any:
         return kind(raw)
     except ValueError as exc:
         raise ConfigError(f"{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+
+
+#: Where `create_app` keeps the settings it was built with, in `Flask.extensions`.
+SETTINGS_KEY = "fixwurx.settings"
+
+
+def settings_of(flask_app: Flask) -> Settings:
+    """The typed settings the app was built with.
+
+    Here rather than in `app/__init__.py`, so the modules that need it (db, observability, the
+    dashboard, ops) import the core and never the package's factory module.
+    """
+    settings: Settings = flask_app.extensions[SETTINGS_KEY]
+    return settings

@@ -33,29 +33,29 @@ def postgresql_connect_args() -> dict[str, object]:
     return {"connect_timeout": CONNECT_TIMEOUT_S}
 
 
-def get_engine(url: str) -> Engine:
-    """The process-wide engine for `url`, created on first use."""
-    engine = _engines.get(url)
+def get_engine(database_url: str) -> Engine:
+    """The process-wide engine for `database_url`, created on first use."""
+    engine = _engines.get(database_url)
     if engine is None:
-        engine = _create(url)
-        _engines[url] = engine
+        engine = _create(database_url)
+        _engines[database_url] = engine
     return engine
 
 
-def ensure_sqlite_dir(url: str) -> None:
+def ensure_sqlite_dir(database_url: str) -> None:
     """SQLite creates the file but not its folder: make the folder for a file URL."""
-    if url.startswith("sqlite:///") and ":memory:" not in url:
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _create(url: str) -> Engine:
-    ensure_sqlite_dir(url)
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+def _create(database_url: str) -> Engine:
+    ensure_sqlite_dir(database_url)
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        url,
+        database_url,
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
@@ -81,9 +81,9 @@ os.register_at_fork(after_in_child=_drop_pools_after_fork)
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
+def session_scope(database_url: str) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
-    session = sessionmaker(get_engine(url), expire_on_commit=False)()
+    session = sessionmaker(get_engine(database_url), expire_on_commit=False)()
     try:
         yield session
         session.commit()
@@ -96,6 +96,6 @@ def session_scope(url: str) -> Iterator[Session]:
 
 def init_app(flask_app: Flask) -> None:
     """Make the app's database URL known; the engine is created lazily on first use."""
-    from app import settings_of
+    from app.config import settings_of
 
     flask_app.extensions["fixwurx.database_url"] = settings_of(flask_app).database_url

@@ -7,7 +7,7 @@ portable subset (`JSON`, `BigInteger`, timezone-aware `DateTime`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +27,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 def utcnow() -> dt.datetime:
     """Timezone-aware now, the only clock the tables use."""
     return dt.datetime.now(dt.UTC)
+
+
+@overload
+def aware(moment: dt.datetime) -> dt.datetime: ...
+@overload
+def aware(moment: None) -> None: ...
+def aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """A time read back from the tables, timezone-aware: SQLite returns naive datetimes (in
+    UTC, as they were written); PostgreSQL's are aware already. The one place this is fixed."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
 
 
 class Base(DeclarativeBase):

@@ -65,7 +65,7 @@ def init_sentry(dsn: str, secrets: list[str], component: str) -> bool:
 
 def init_app(flask_app: Flask) -> None:
     """Set up logging and, when SENTRY_DSN is set, Sentry for the web process."""
-    from app import settings_of
+    from app.config import settings_of
 
     settings = settings_of(flask_app)
     logging.basicConfig(

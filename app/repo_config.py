@@ -16,6 +16,9 @@ import yaml
 from app import command_table, defaults
 from app.errors import ConfigError
 
+#: Where the repo config lives in a repository (the App reads it from the default branch).
+CONFIG_PATH = ".github/fixwurx.yml"
+
 #: Roles in increasing order of power, as the collaborator-permission endpoint names them.
 ROLES = ("none", "read", "triage", "write", "maintain", "admin")
 

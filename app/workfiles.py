@@ -56,6 +56,29 @@ _ROOT = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS
 #: Links followed in one resolution at most, as the kernel's own limit.
 _MAX_LINKS = 40
 
+#: Directories that are never the repository's own code: version control, FixWurx's own files,
+#: environments, installed dependencies and caches. The one list; a use that skips more (the
+#: source scope's tests and vendored code, the model's listing's build output) adds to it.
+NOT_REPOSITORY_CODE = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".fixwurx",
+        ".venv",
+        "venv",
+        "env",
+        ".tox",
+        ".nox",
+        "site-packages",
+        "dist-packages",
+        "node_modules",
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+    }
+)
+
 
 class OutsideWorkCopy(FileNotFoundError):
     """A read reached a link out of the work copy, or a non-regular file: treated as absent."""

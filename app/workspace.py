@@ -25,23 +25,13 @@ from app import workfiles
 from app.errors import BadInput
 from app.gitcmd import refuse_redirecting_git_dir, run_git
 from app.gitcredentials import scrub_git_dir
-from app.workfiles import drop_links_out
+from app.workfiles import NOT_REPOSITORY_CODE, drop_links_out
 
 log = logging.getLogger(__name__)
 
-#: Left out of copies: environments and caches, never part of a fix, often huge.
-SKIP_DIRS = (
-    ".venv",
-    "venv",
-    "env",
-    "node_modules",
-    "__pycache__",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".tox",
-    ".ruff_cache",
-    ".fixwurx",
-)
+#: Left out of copies: environments and caches, never part of a fix, often huge (the copy keeps
+#: its version control: snapshots and the base commit need it).
+SKIP_DIRS = tuple(sorted(NOT_REPOSITORY_CODE - {".git", ".hg"}))
 #: Identity of snapshot commits made inside the disposable copy.
 SNAPSHOT_AUTHOR = ("FixWurx", "fixwurx@localhost")
 #: Their date: fixed, so the same tree (on the same parent) is always the same commit, and the

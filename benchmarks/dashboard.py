@@ -105,7 +105,7 @@ SEED = [
 
 
 def seed(url: str, runs: int, per_run: int) -> float:
-    from app import migrate
+    from app.ops import migrate
 
     migrate.upgrade(url)
     engine = create_engine(url)

@@ -162,7 +162,7 @@ def _unpack(tarball: Path, target: Path) -> Path:
 
 def _cli_env(cache: Path, work: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env["FIXWURX_ENV_CACHE"] = str(cache)
+    env["ENVIRONMENT_CACHE_DIR"] = str(cache)
     env["XDG_DATA_HOME"] = str(work / "data")  # run history stays out of the user's
     return env
 

@@ -65,7 +65,7 @@ def private_redis() -> Iterator[str]:
 
 @contextmanager
 def private_postgres() -> Iterator[str]:
-    from app.migrate import upgrade
+    from app.ops.migrate import upgrade
 
     name = f"fixwurx_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")

@@ -27,14 +27,14 @@ POSTGRES_ADMIN_URL = os.environ.get(
 @pytest.fixture(scope="session", autouse=True)
 def environment_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One cache of repositories' test environments for the session: built once, then reused."""
-    previous = os.environ.get("FIXWURX_ENV_CACHE")
+    previous = os.environ.get("ENVIRONMENT_CACHE_DIR")
     path = tmp_path_factory.mktemp("environments")
-    os.environ["FIXWURX_ENV_CACHE"] = str(path)
+    os.environ["ENVIRONMENT_CACHE_DIR"] = str(path)
     yield path
     if previous is None:
-        os.environ.pop("FIXWURX_ENV_CACHE", None)
+        os.environ.pop("ENVIRONMENT_CACHE_DIR", None)
     else:
-        os.environ["FIXWURX_ENV_CACHE"] = previous
+        os.environ["ENVIRONMENT_CACHE_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from redis import ConnectionPool
 
     from app import create_app as create_base_app
-    from app import settings_of
+    from app.config import settings_of
     from app.github.auth import check_app_settings
     from webhooks.handlers import build_router
     from webhooks.hotpath import HotRedis

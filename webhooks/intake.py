@@ -13,7 +13,7 @@ up is surviving a crash of the database server or its machine in the ~0.6 s (3 x
 waits on the disk: on the benchmark host a single flush stalled for 70-800 ms several times a
 minute under load, and every commit queued behind it (benchmarks/README.md, "Disk flushes").
 A delivery lost that way was answered 202 without a row here; `fixwurx deliveries recover`
-(app/github/recovery.py) finds it in GitHub's delivery log and has GitHub send it again.
+(app/ops/recovery.py) finds it in GitHub's delivery log and has GitHub send it again.
 """
 
 from __future__ import annotations

@@ -19,9 +19,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
-from app import defaults, metrics, settings_of
+from app import defaults
+from app.config import settings_of
 from app.db import session_scope
 from app.models import Repository
+from app.ops import metrics
 from app.runs import answered
 from webhooks import signature
 from webhooks.hotpath import HotRedis

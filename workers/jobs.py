@@ -2,8 +2,8 @@
 be retried, resumed or re-enqueued by the sweeper from nothing but its run id.
 
 `process_run` is the boundary between the ingress and the GitHub flow: it claims the run, keeps
-its heartbeat, calls `app.github.flow.execute_run`, and records the `Verdict` the flow returns.
-It is the one place a run's verdict is recorded (through `app.runs.record_verdict`, conditional
+its heartbeat, calls `app.flows.flow.execute_run`, and records the `Verdict` the flow returns.
+It is the one place a run's verdict is recorded (through `app.runs.conclude`, conditional
 on the run still running, so a run a `/fixwurx stop` ended stays stopped). Retryable errors
 (`FixwurxError.retryable`) go back to RQ, which retries with backoff; anything else fails the run
 with a reason a user can read.
@@ -16,10 +16,11 @@ import logging
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from app import metrics, runs
+from app import runs
 from app.config import Settings
 from app.errors import FixwurxError
 from app.observability import scrub_text
+from app.ops import metrics
 from app.runs import verdict
 from app.runs.verdict import Verdict
 from workers.heartbeat import Heartbeat
@@ -53,15 +54,16 @@ def process_run(run_id: int) -> str:
         return f"skipped ({status})"
     with Heartbeat(url, run_id):
         ended = _execute(settings, run_id)
-    if not runs.record_verdict(url, run_id, ended):
+    concluded = runs.conclude(url, run_id, ended)  # the verdict and the run after it: one session
+    if not concluded.recorded:
         log.info("run %s was no longer running; verdict %s not recorded", run_id, ended.outcome)
-    _observe(url, run_id)
-    return runs.status_of(url, run_id) or "missing"
+    _observe(run_id, concluded)
+    return concluded.status or "missing"
 
 
-def _observe(url: str, run_id: int) -> None:
+def _observe(run_id: int, run: runs.Concluded) -> None:
     try:
-        metrics.observe_run(url, run_id)
+        metrics.observe_finished(run.kind, run.status, run.created_at, run.finished_at)
     except Exception:
         log.warning("could not count run %s in the metrics", run_id, exc_info=True)
 
@@ -71,7 +73,7 @@ def _execute(settings: Settings, run_id: int) -> Verdict:
 
     Re-raises what RQ must retry.
     """
-    from app.github import flow
+    from app.flows import flow
 
     try:
         ended = flow.execute_run(settings, run_id)

@@ -10,9 +10,10 @@ import logging
 
 from redis import Redis
 
-from app import metrics, runs
+from app import runs
 from app.config import Settings
 from app.models import Run
+from app.ops import metrics
 from workers import queues
 
 log = logging.getLogger(__name__)

@@ -24,11 +24,11 @@ from rq.queue import Queue
 from rq.worker import BaseWorker
 from sqlalchemy import select
 
-from app import metrics, retention
 from app.config import Settings
 from app.db import session_scope
 from app.models import Run
 from app.observability import init_sentry
+from app.ops import metrics, retention
 from workers import jobs, queues, sweeper
 
 log = logging.getLogger(__name__)

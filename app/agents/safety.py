@@ -27,13 +27,14 @@ from pathlib import PurePosixPath
 from app import defaults
 from app.errors import PatchError
 from app.repair.candidates import Candidate, FileEdit
+from app.repo_config import CONFIG_PATH
 
 #: Paths (fnmatch patterns on the repository-relative path) that run in CI or hold secrets.
 FORBIDDEN_PATTERNS = (
     ".github/workflows/*",
     ".github/actions/*",
     ".github/dependabot.yml",
-    ".github/fixwurx.yml",
+    CONFIG_PATH,
     ".gitlab-ci.yml",
     ".gitlab/*",
     ".circleci/*",

@@ -34,34 +34,45 @@ _TRIED = re.compile(r"(\d+) tried, (\d+) plausible")
 
 
 class RunRecorder:
-    """Persists one attempt of a run as the planner goes."""
+    """Persists one attempt of a run as the planner goes: one session per stage boundary.
 
-    def __init__(self, database_url: str, run_id: int) -> None:
+    Each boundary writes the stage run, the chain state (through `app.runs.save_state_in`) and,
+    at the first boundary, the attempt row, in one transaction; the boundary that ends the chain
+    also records the candidates, the bundle and the attempt's end, so `finish` then has nothing
+    left to write. `running` says whether the last write found the run still running: the flow's
+    stop check at a stage boundary, at no extra cost.
+    """
+
+    def __init__(
+        self, database_url: str, run_id: int, *, status_comment_id: int | None = None
+    ) -> None:
         self.database_url = database_url
         self.run_id = run_id
         self.attempt_id: int | None = None
-        #: The row of the stage now running, and its live progress (written every second).
+        self.running = True
+        #: The flow's status comment, not yet stored: written with the first state.
+        self.status_comment_id = status_comment_id
+        self._resume = False
+        self._finished = False
+        #: The stage now running: when it started, its row once a live write made one, and its
+        #: live progress. Nothing is written at a stage's start (one session per boundary); a
+        #: stage that runs longer than PROGRESS_EVERY_S shows itself through `progress`.
         self.stage_row: int | None = None
+        self.stage_started_at = utcnow()
         self.live: dict[str, Any] = {}
         self._written_at = 0.0
 
     def stage_started(self, stage: str, budget_s: float | None = None) -> None:
-        """Insert the stage's row now, so its start time is real and the dashboard shows it."""
-        if self.attempt_id is None:
-            self.start_attempt()
-        self.live = {"tried": 0, "plausible": 0, "budget_s": budget_s, "last": ""}
-        with session_scope(self.database_url) as session:
-            row = StageRun(
-                attempt_id=self.attempt_id, stage=stage, status="running", result=dict(self.live)
-            )
-            session.add(row)
-            session.flush()
-            self.stage_row = row.id
-        runs.set_stage(self.database_url, self.run_id, stage)
+        """Remember when `stage` started (its row, written at its end or by a live write,
+        carries the real start time) and reset its live progress."""
+        self.stage_row, self.stage_started_at = None, utcnow()
+        self.live = {"stage": stage, "tried": 0, "plausible": 0, "budget_s": budget_s, "last": ""}
+        self._written_at = time.monotonic()
 
     def progress(self, stage: str, message: str) -> None:
-        """Count the candidates a live stage has tried; write at most once a second."""
-        if self.stage_row is None:
+        """Count the candidates a live stage has tried; written at most every PROGRESS_EVERY_S
+        (a time-driven write, like the heartbeat: the dashboard's view of a live stage)."""
+        if not self.live:
             return
         tried = _TRIED.match(message) if stage == "verify" else None
         if tried is not None:
@@ -72,29 +83,52 @@ class RunRecorder:
 
     def _write_live(self) -> None:
         self._written_at = time.monotonic()
+        result = {k: v for k, v in self.live.items() if k != "stage"}
         with session_scope(self.database_url) as session:
-            session.execute(
-                update(StageRun)
-                .where(StageRun.id == self.stage_row, StageRun.status == "running")
-                .values(result=dict(self.live))
-            )
+            if self.attempt_id is None:
+                self._open(session, self._resume)
+            if self.stage_row is None:
+                row = StageRun(
+                    attempt_id=self.attempt_id,
+                    stage=self.live["stage"],
+                    status="running",
+                    result=result,
+                    started_at=self.stage_started_at,
+                )
+                session.add(row)
+                session.flush()
+                self.stage_row = row.id
+            else:
+                session.execute(
+                    update(StageRun)
+                    .where(StageRun.id == self.stage_row, StageRun.status == "running")
+                    .values(result=result)
+                )
+            runs.set_stage_in(session, self.run_id, self.live["stage"])
 
     def start_attempt(self, *, resume: bool = False) -> int:
-        """Open the next attempt of the run; returns its number.
+        """Open the next attempt of the run now; returns its number.
 
         With `resume`, the run's latest unfinished attempt (the one a dead worker left open) is
         continued instead, so a resumed run stays one attempt in the tree.
         """
         with session_scope(self.database_url) as session:
-            open_attempt = _open_attempt(session, self.run_id) if resume else None
-            if open_attempt is not None:
-                self.attempt_id = open_attempt.id
-                return open_attempt.number
-            number = _next_attempt_number(session, self.run_id)
-            attempt = Attempt(run_id=self.run_id, number=number)
-            session.add(attempt)
-            session.flush()
-            self.attempt_id = attempt.id
+            return self._open(session, resume)
+
+    def begin(self, *, resume: bool = False) -> None:
+        """Open the attempt with the first stage boundary's write, not in a session of its own."""
+        self._resume = resume
+
+    def _open(self, session: Session, resume: bool) -> int:
+        open_attempt = _open_attempt(session, self.run_id) if resume else None
+        if open_attempt is not None:
+            self.attempt_id = open_attempt.id
+            return open_attempt.number
+        number = _next_attempt_number(session, self.run_id)
+        attempt = Attempt(run_id=self.run_id, number=number)
+        session.add(attempt)
+        session.flush()
+        self.attempt_id = attempt.id
         return number
 
     def stage_done(self, state: RunState) -> bool:
@@ -103,39 +137,58 @@ class RunRecorder:
         Returns False when the state was not persisted because the run is no longer running
         (stopped, or given up on by the sweeper): the caller should end the chain.
         """
-        if self.attempt_id is None:
-            self.start_attempt()
         stage = state.done[-1] if state.done else "start"
         status = "ok" if state.status in ("running", "fixed") else state.status
-        result = {
-            **self.live,
-            "seconds": state.timings.get(stage, 0.0),
-            "reason": state.reason,
-        }
+        live = {k: v for k, v in self.live.items() if k != "stage"}
+        result = {**live, "seconds": state.timings.get(stage, 0.0), "reason": state.reason}
         with session_scope(self.database_url) as session:
+            if self.attempt_id is None:
+                self._open(session, self._resume)
             row = session.get(StageRun, self.stage_row) if self.stage_row else None
-            if row is None or row.stage != stage:  # a caller that did not say it started
+            if row is None or row.stage != stage:  # no live write made it (or no start said)
                 row = StageRun(attempt_id=self.attempt_id, stage=stage)
+                if self.live.get("stage") == stage:
+                    row.started_at = self.stage_started_at
                 session.add(row)
             row.status, row.result, row.finished_at = status, result, utcnow()
+            if state.next_stage() is None:  # the chain ends here: record its end in this write
+                self._record_end(session, state)
+            self.running = runs.save_state_in(
+                session,
+                self.run_id,
+                stage,
+                state.to_json(),
+                status_comment_id=self.status_comment_id,
+            )
         self.stage_row, self.live = None, {}
-        return runs.save_state(self.database_url, self.run_id, stage, state.to_json())
+        if self.running:
+            self.status_comment_id = None
+        return self.running
 
     def finish(self, state: RunState) -> None:
-        """Record the candidates (with parents), the bundle and the attempt's end."""
+        """Record the candidates (with parents), the bundle and the attempt's end (unless the
+        last stage boundary already did)."""
+        if self._finished:
+            return
         with session_scope(self.database_url) as session:
-            ids = _record_candidates(session, self.attempt_id, state.candidates)
-            if state.bundle is not None and state.chosen is not None:
-                _record_bundle(session, self.run_id, state)
-                chosen = ids.get(state.chosen["id"])
-                if chosen is not None:
-                    session.get_one(CandidateRecord, chosen).status = "chosen"
-            attempt = session.get_one(Attempt, self.attempt_id)
-            attempt.status, attempt.reason, attempt.finished_at = (
-                state.status,
-                state.reason,
-                utcnow(),
-            )
+            if self.attempt_id is None:
+                self._open(session, self._resume)
+            self._record_end(session, state)
+
+    def _record_end(self, session: Session, state: RunState) -> None:
+        ids = _record_candidates(session, self.attempt_id, state.candidates)
+        if state.bundle is not None and state.chosen is not None:
+            _record_bundle(session, self.run_id, state)
+            chosen = ids.get(state.chosen["id"])
+            if chosen is not None:
+                session.get_one(CandidateRecord, chosen).status = "chosen"
+        attempt = session.get_one(Attempt, self.attempt_id)
+        attempt.status, attempt.reason, attempt.finished_at = (
+            state.status,
+            state.reason,
+            utcnow(),
+        )
+        self._finished = True
 
 
 def _open_attempt(session: Session, run_id: int) -> Attempt | None:

@@ -151,7 +151,7 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
         )
         restore(state, ctx)
         if options.recorder is not None:
-            options.recorder.start_attempt(resume=resumed is not None)
+            options.recorder.begin(resume=resumed is not None)
         on_start = options.recorder.stage_started if options.recorder is not None else None
         run_planner(state, ctx, _observers(options), on_start)
         state.reason = in_user_terms(state.reason, workspace.root, path)

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 def init_app(flask_app: Flask) -> None:
     """Register the blueprint; the session cookie is signed with SECRET_KEY when it is set."""
-    from app import settings_of
+    from app.config import settings_of
     from app.dashboard import actions  # noqa: F401  (its routes join the blueprint)
     from app.dashboard.views import blueprint
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from flask import current_app, flash, redirect, session, url_for
 
-from app import runs, settings_of
+from app import runs
+from app.config import settings_of
 from app.dashboard import auth
 from app.dashboard.views import blueprint
 from app.db import session_scope
@@ -29,7 +30,7 @@ ENQUEUE_KEY = "fixwurx.enqueue"
 #: Statuses a run can be retried from.
 RETRYABLE = ("failed", "not_fixed", "stopped")
 #: The trigger of the `ci_result` run a "re-read CI" starts: the same as a maintainer's re-run
-#: of the FixWurx check (app/github/ci_flow.py RERUN_TRIGGER), which reopens the watch.
+#: of the FixWurx check (app/flows/ci/flow.py RERUN_TRIGGER), which reopens the watch.
 CI_REREAD_TRIGGER = "check_run.rerequested"
 
 
@@ -168,8 +169,8 @@ def _insert(run: Run) -> int:
 def redeliver(guid: str) -> Any:
     """Ask GitHub to send delivery `guid` again (its log keeps three days of deliveries)."""
     from app.errors import FixwurxError
-    from app.github import recovery
     from app.github.auth import load_private_key
+    from app.ops import recovery
 
     settings = settings_of(current_app)
     back = redirect(url_for("dashboard.deliveries"))

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from app import redisconn
 from app.models import (
     CLI_KIND,
     Attempt,
@@ -32,6 +33,7 @@ from app.models import (
     RollbackDecision,
     Run,
     StageRun,
+    aware,
 )
 from app.runs import answered
 from app.runs.answered import AnsweredDelivery
@@ -166,12 +168,8 @@ def median_to_pr(session: Session, since: dt.datetime) -> float | None:
         .join(Run, Run.id == PullRequest.run_id)
         .where(PullRequest.created_at >= since, PullRequest.kind == "fix")
     ).all()
-    spans = [(_aware(opened) - _aware(created)).total_seconds() for created, opened in pairs]
+    spans = [(aware(opened) - aware(created)).total_seconds() for created, opened in pairs]
     return statistics.median(spans) if spans else None
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def repository_names(session: Session, ids: set[int | None]) -> dict[int, str]:
@@ -284,7 +282,7 @@ def _live_stage(session: Session, run_id: int, now: dt.datetime) -> LiveStage | 
     result = row.result or {}
     return LiveStage(
         stage=row.stage,
-        seconds=max((now - _aware(row.started_at)).total_seconds(), 0.0),
+        seconds=max((now - aware(row.started_at)).total_seconds(), 0.0),
         tried=int(result.get("tried") or 0),
         plausible=int(result.get("plausible") or 0),
         budget_s=result.get("budget_s"),
@@ -324,7 +322,7 @@ def run_detail(session: Session, run_id: int) -> RunDetail | None:
             stage.stage,
             stage.status,
             stage.started_at,
-            (_aware(stage.finished_at) - _aware(stage.started_at)).total_seconds()
+            (aware(stage.finished_at) - aware(stage.started_at)).total_seconds()
             if stage.finished_at
             else None,
         )
@@ -486,7 +484,7 @@ def deliveries(session: Session, before: int | None = None) -> tuple[list[Delive
 #: Entries of each capped stream the deliveries page shows.
 UNRECORDED_SHOWN = 50
 #: Redis timeouts for the page's reads: a stalled Redis must not hang the page.
-REDIS_TIMEOUT_S = 1.0
+REDIS_TIMEOUT_S = redisconn.WEB_TIMEOUT_S
 
 
 @dataclass
@@ -499,12 +497,9 @@ class Unrecorded:
 
 def unrecorded_deliveries(redis_url: str) -> Unrecorded:
     """The newest duplicates, ignored and unavailable answers, and the newest refusals."""
-    from redis import Redis
     from redis.exceptions import RedisError
 
-    conn = Redis.from_url(
-        redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
-    )
+    conn = redisconn.redis_client(redis_url, REDIS_TIMEOUT_S)
     try:
         return Unrecorded(
             answered.recent(conn, answered.ANSWERED_KEY, UNRECORDED_SHOWN),

@@ -25,7 +25,7 @@ from flask import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import settings_of
+from app.config import settings_of
 from app.dashboard import auth, csrf, queries, signin_link
 from app.db import session_scope
 
@@ -193,7 +193,7 @@ def _now() -> dt.datetime:
 def overview() -> Response:
     from redis.exceptions import RedisError
 
-    from app import metrics
+    from app.ops import metrics
 
     settings = settings_of(current_app)
     include_cli = request.args.get("cli") == "1"
@@ -284,7 +284,7 @@ def repositories() -> Response:
 
 @blueprint.get("/deliveries")
 def deliveries() -> Response:
-    from app import metrics
+    from app.ops import metrics
 
     with session_scope(_url()) as db:
         page, cursor = queries.deliveries(db, request.args.get("before", type=int))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,9 +58,24 @@ def default_uv_cache_max_mb() -> int:
     return int(raw)
 
 
+#: The one setting that names the environment cache, for the CLI and the App's workers alike
+#: (the workers read it through `Settings.environment_cache_dir`).
+CACHE_DIR_ENV = "ENVIRONMENT_CACHE_DIR"
+#: Its old name, from when the CLI had a variable of its own: still read, with a warning.
+DEPRECATED_CACHE_DIR_ENV = "FIXWURX_ENV_CACHE"
+
+
 def default_cache_dir() -> Path:
-    """FIXWURX_ENV_CACHE, else the user's cache directory."""
-    configured = os.environ.get("FIXWURX_ENV_CACHE")
+    """ENVIRONMENT_CACHE_DIR (FIXWURX_ENV_CACHE, deprecated), else the user's cache directory."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if not configured and os.environ.get(DEPRECATED_CACHE_DIR_ENV):
+        warnings.warn(
+            f"{DEPRECATED_CACHE_DIR_ENV} is deprecated: set {CACHE_DIR_ENV} instead (the same "
+            "setting the App's workers read)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        configured = os.environ[DEPRECATED_CACHE_DIR_ENV]
     if configured:
         return Path(configured)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

@@ -1,1 +1,1 @@
-"""GitHub: App auth, the client wrapper, repo config, and PR/comment rendering."""
+"""GitHub's edge: App auth, the client wrapper, GraphQL, git over HTTP, Actions, permissions."""

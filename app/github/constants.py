@@ -38,8 +38,6 @@ BRANCH_PREFIX = "fixwurx/"
 #: FixWurx's own check run on every fix commit it pushes, as maintainers see it in the checks
 #: list (and may name in branch protection). The web tier matches re-requests by it.
 CHECK_NAME = "FixWurx verification"
-#: Where the repo config lives, read from the default branch.
-CONFIG_PATH = ".github/fixwurx.yml"
 
 #: PyGithub's pacing between API calls and between writes, in seconds: GitHub's guidance for
 #: avoiding secondary rate limits is one mutating request per second. Tests set both to 0.

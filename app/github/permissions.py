@@ -14,7 +14,7 @@ from app.repo_config import RepoConfig, role_allows
 
 
 @dataclass(frozen=True)
-class Decision:
+class Permission:
     """Whether a user may give a command, with both roles for the polite refusal."""
 
     allowed: bool
@@ -22,8 +22,8 @@ class Decision:
     needed: str
 
 
-def check_command(repo: RepoClient, config: RepoConfig, login: str, command: str) -> Decision:
+def check_command(repo: RepoClient, config: RepoConfig, login: str, command: str) -> Permission:
     """Ask GitHub for `login`'s role and compare it with what `command` needs."""
     needed = config.needed_role(command)
     role = repo.permission(login)
-    return Decision(role_allows(role, needed), role, needed)
+    return Permission(role_allows(role, needed), role, needed)

@@ -13,19 +13,19 @@ import click
 from app import defaults
 from app.chain.lineage import RunRecorder
 from app.chain.planner import RepairOptions, RepairOutcome, repair
-from app.config import Settings
-from app.environments import EnvironmentRequest
-from app.environments.scopes import checkout_scope
-from app.errors import BadInput, ConfigError, FixwurxError, PatchError
-from app.local.history import close_cli_run, fail_cli_run, open_cli_run
-from app.local.report import fixed_report, not_fixed_report
-from app.local.terminal import (
+from app.commands.terminal import (
     EXIT_BAD_INPUT,
     EXIT_FIXED,
     EXIT_NOT_FIXED,
     cache_dir,
     progress_printer,
 )
+from app.config import Settings
+from app.environments import EnvironmentRequest
+from app.environments.scopes import checkout_scope
+from app.errors import BadInput, ConfigError, FixwurxError, PatchError
+from app.local.history import close_cli_run, fail_cli_run, open_cli_run
+from app.local.report import fixed_report, not_fixed_report
 from app.patches import apply_diff, check_applies
 from app.repair.search import SearchBudget
 from app.repo_config import RepoConfig, parse_repo_config

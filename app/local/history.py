@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def ensure_schema(database_url: str) -> None:
     """Bring the database to the latest migration (cheap when it already is)."""
-    from app.migrate import upgrade
+    from app.ops.migrate import upgrade
 
     ensure_sqlite_dir(database_url)
     upgrade(database_url)

@@ -10,8 +10,8 @@ from app.chain.stages.context import StageContext
 from app.chain.stages.localize import localize
 from app.chain.stages.reproduce import reproduce
 from app.chain.state import RunState
+from app.commands.terminal import EXIT_BAD_INPUT, EXIT_FIXED, EXIT_NOT_FIXED, progress_printer
 from app.errors import BadInput
-from app.local.terminal import EXIT_BAD_INPUT, EXIT_FIXED, EXIT_NOT_FIXED, progress_printer
 from app.testing import testcmd
 from app.workspace import Workspace
 

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from app import workfiles
 from app.repair.scope import in_scope
+from app.workfiles import NOT_REPOSITORY_CODE
 
 #: A suite with at most this many test files runs whole under coverage.
 SMALL_SUITE_FILES = 40
@@ -26,7 +27,7 @@ TIME_BOX_S = 120.0
 #: File names that hold tests (pytest's defaults).
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py")
 #: Directories whose test files are not the repository's suite.
-SKIPPED_DIRS = frozenset({".git", ".venv", "venv", ".fixwurx", "site-packages", "node_modules"})
+SKIPPED_DIRS = NOT_REPOSITORY_CODE
 #: Where a repository's importable code may live, relative to its root.
 IMPORT_ROOTS = ("", "src")
 

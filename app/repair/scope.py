@@ -11,35 +11,23 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from app import workfiles
+from app.workfiles import NOT_REPOSITORY_CODE
 
 #: Directory names whose files are never the repository's own source.
-EXCLUDED_DIRS = frozenset(
-    {
-        ".git",
-        ".fixwurx",
-        ".venv",
-        "venv",
-        "env",
-        ".env",
-        ".tox",
-        ".nox",
-        "site-packages",
-        "dist-packages",
-        "node_modules",
-        "vendor",
-        "vendored",
-        "_vendor",
-        "third_party",
-        "thirdparty",
-        "external",
-        "build",
-        "dist",
-        "__pycache__",
-        "tests",
-        "test",
-        "testing",
-    }
-)
+EXCLUDED_DIRS = NOT_REPOSITORY_CODE | {
+    ".env",
+    "vendor",
+    "vendored",
+    "_vendor",
+    "third_party",
+    "thirdparty",
+    "external",
+    "build",
+    "dist",
+    "tests",
+    "test",
+    "testing",
+}
 #: File name patterns of tests and generated modules.
 EXCLUDED_NAMES = ("test_*.py", "*_test.py", "tests.py", "conftest.py", "*_pb2.py", "*_pb2_grpc.py")
 #: Markers in a file's first lines that say a tool wrote it.

@@ -34,7 +34,7 @@ MAX_ENTRIES = 2000
 FIELD_CHARS = 64
 #: Longest reason stored.
 REASON_CHARS = 200
-#: Outcomes (as `app.metrics.delivery_outcome` names them) that go to each stream.
+#: Outcomes (as `app.ops.metrics.delivery_outcome` names them) that go to each stream.
 AUTHENTICATED_OUTCOMES = frozenset({"duplicate", "ignored", "unavailable"})
 REFUSED_OUTCOMES = frozenset({"refused"})
 

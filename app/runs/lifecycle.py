@@ -16,11 +16,14 @@ The chain's state (`Run.state`, the planner's `RunState` JSON) and the lifecycle
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.models import Run, utcnow
@@ -86,19 +89,53 @@ def save_state(database_url: str, run_id: int, stage: str, state: dict[str, Any]
     alive): the resume count and the status are the lifecycle's and stay as they are.
     """
     with session_scope(database_url) as session:
-        result = session.execute(
-            update(Run)
-            .where(Run.id == run_id, Run.status == "running")
-            .values(stage=stage, state=state, heartbeat_at=utcnow())
-        )
-        return _changed(result)
+        return save_state_in(session, run_id, stage, state)
 
 
-def set_stage(database_url: str, run_id: int, stage: str) -> bool:
-    """Show which stage a running run is in; False when it is not running."""
+def save_state_in(
+    session: Session,
+    run_id: int,
+    stage: str,
+    state: dict[str, Any],
+    *,
+    status_comment_id: int | None = None,
+) -> bool:
+    """`save_state` inside the caller's session, so the chain's lineage rows and the state it
+    describes commit together, in one round trip. `status_comment_id`, when given, rides along:
+    the flow's status comment, posted before the chain began, is remembered with the first state
+    instead of in a session of its own."""
+    values: dict[str, Any] = {"stage": stage, "state": state, "heartbeat_at": utcnow()}
+    if status_comment_id is not None:
+        values["status_comment_id"] = status_comment_id
+    result = session.execute(
+        update(Run).where(Run.id == run_id, Run.status == "running").values(**values)
+    )
+    return _changed(result)
+
+
+def set_stage_in(session: Session, run_id: int, stage: str) -> bool:
+    """`set_stage` inside the caller's session (a live stage's progress write shows it too)."""
+    result = session.execute(
+        update(Run).where(Run.id == run_id, Run.status == "running").values(stage=stage)
+    )
+    return _changed(result)
+
+
+def set_stage(
+    database_url: str, run_id: int, stage: str, *, status_comment_id: int | None = None
+) -> bool:
+    """Show which stage a running run is in; False when it is not running.
+
+    The answer is also the flow's stop check at a stage boundary: a run a `stop` ended is not
+    running, so the write that shows the stage finds out, without a read of its own.
+    `status_comment_id`, when given, is written in the same statement.
+    """
+    values: dict[str, Any] = {"stage": stage}
+    if status_comment_id is not None:
+        values["status_comment_id"] = status_comment_id
     with session_scope(database_url) as session:
         result = session.execute(
-            update(Run).where(Run.id == run_id, Run.status == "running").values(stage=stage)
+            update(Run).where(Run.id == run_id, Run.status == "running").values(**values)
         )
         return _changed(result)
 
@@ -141,6 +178,38 @@ def record_verdict(database_url: str, run_id: int, verdict: Verdict) -> bool:
     changes nothing, which is the point: the stop's reason and time stand.
     """
     return finish(database_url, run_id, verdict.status, verdict.reason or None)
+
+
+@dataclass(frozen=True)
+class Concluded:
+    """How a run stands after its verdict was offered: what the job and the metrics need."""
+
+    recorded: bool  # False: the run was no longer running (stopped, or given up on)
+    kind: str | None
+    status: str | None  # None: there is no such run
+    created_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+def conclude(database_url: str, run_id: int, verdict: Verdict) -> Concluded:
+    """`record_verdict`, and the run as it then stands, in one session.
+
+    The job function used to record the verdict, read the run for the metrics and read its
+    status for the log: three sessions for one decision.
+    """
+    with session_scope(database_url) as session:
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == "running")
+            .values(status=verdict.status, reason=verdict.reason or None, finished_at=utcnow())
+        )
+        recorded = _changed(result)
+        row = session.execute(
+            select(Run.kind, Run.status, Run.created_at, Run.finished_at).where(Run.id == run_id)
+        ).first()
+    if row is None:
+        return Concluded(recorded, None, None, None, None)
+    return Concluded(recorded, row.kind, row.status, row.created_at, row.finished_at)
 
 
 def requeue(database_url: str, run_id: int, reason: str) -> bool:

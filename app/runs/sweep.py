@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.db import session_scope
-from app.models import CLI_KIND, AuditLog, CiWatch, Run, utcnow
+from app.models import CLI_KIND, AuditLog, CiWatch, Run, aware, utcnow
 from app.runs.lifecycle import (
     ENQUEUE_GRACE_S,
     LIVE_JOB_STATES,
@@ -151,7 +151,7 @@ def _stuck_running(database_url: str, job_state: JobState, now: dt.datetime) -> 
     return [
         run_id
         for run_id, beat in candidates
-        if beat is None or _aware(beat) < stale_before or job_state(run_id) != "started"
+        if beat is None or aware(beat) < stale_before or job_state(run_id) != "started"
     ]
 
 
@@ -165,18 +165,13 @@ def _unenqueued(database_url: str, job_state: JobState, now: dt.datetime) -> lis
     return [
         run_id
         for run_id, created in candidates
-        if _aware(created) < created_before and job_state(run_id) not in LIVE_JOB_STATES
+        if aware(created) < created_before and job_state(run_id) not in LIVE_JOB_STATES
     ]
 
 
 def _has_queue_job() -> Any:
     """The runs a queue job runs: every kind but the CLI's, which its own process runs."""
     return Run.kind != CLI_KIND
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns; they were stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _recover(database_url: str, run_id: int, enqueue: Enqueue, report: SweepReport) -> None:

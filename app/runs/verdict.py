@@ -1,6 +1,6 @@
 """How a flow says a run ended: a typed verdict, recorded by the job function and nowhere else.
 
-Flows (app/github) decide; `workers.jobs.process_run` records the verdict through
+Flows (app/flows) decide; `workers.jobs.process_run` records the verdict through
 `app.runs.finish`. A refusal is its own type (`Refused`) carrying whether the user must be told,
 instead of a reason string whose first character meant "tell the user".
 """

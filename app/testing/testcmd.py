@@ -155,9 +155,9 @@ def parse(command: str, root: Path | None = None) -> TestCommand:
 
 
 def _local_config_command(root: Path) -> str | None:
-    from app.repo_config import parse_repo_config
+    from app.repo_config import CONFIG_PATH, parse_repo_config
 
-    config = ".github/fixwurx.yml"
+    config = CONFIG_PATH
     if not workfiles.is_file(root, config):  # a link out of the checkout reads as absent
         return None
     try:
@@ -168,7 +168,7 @@ def _local_config_command(root: Path) -> str | None:
 
 def _has_python_tests(root: Path) -> bool:
     patterns = ("test_*.py", "*_test.py")
-    skip = {".git", ".venv", "venv", "node_modules", "site-packages"}
+    skip = workfiles.NOT_REPOSITORY_CODE
     for path in workfiles.walk_files(root, ".py"):  # never descends through a link
         named = any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns)
         if named and not skip.intersection(path.parts):

@@ -42,6 +42,7 @@ from app.sandbox.session import Session, open_session
 from app.testing.results import TestRun
 from app.testing.testcmd import TestCommand
 from app.testing.testrun import collect, new_report
+from app.workfiles import NOT_REPOSITORY_CODE
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ MAX_FAILURES = 3
 PRELOAD_SCAN_FILES = 5000
 PRELOAD_MAX = 300
 #: Directories whose files are not the repository's code.
-SKIPPED_DIRS = frozenset({".git", ".venv", "venv", ".fixwurx", "site-packages", "node_modules"})
+SKIPPED_DIRS = NOT_REPOSITORY_CODE
 #: Output kept from one warm run (its tail), as the verifier's feedback.
 OUTPUT_BYTES = 64 * 1024
 _SERVER = Path(__file__).with_name("warm_server.py")

@@ -30,8 +30,8 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 
 from app import runs
-from app.migrate import upgrade
 from app.models import utcnow
+from app.ops.migrate import upgrade
 from tests.chaos.services import PostgresCluster, RestartableRedis, gunicorn
 from tests.chaos.traffic import (
     ACKED,

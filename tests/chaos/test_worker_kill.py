@@ -29,7 +29,8 @@ from app.chain import lineage, planner
 from app.chain.state import STAGES
 from app.config import Settings
 from app.db import session_scope
-from app.github import git, records
+from app.flows import records
+from app.github import git
 from app.models import Run
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github.deliver import labeled, send

@@ -16,7 +16,7 @@ import sys
 from redis import Redis
 from rq import Queue
 
-from app import metrics
+from app.ops import metrics
 from workers import queues
 from workers.worker import FixwurxWorker
 

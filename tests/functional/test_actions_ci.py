@@ -154,7 +154,7 @@ def test_a_run_that_died_while_acting_finishes_when_run_again_and_no_other_run_a
     """The claim (waiting -> acting) names its run: when that run is run again (the sweeper
     resumes a dead worker's run under the same id) it finishes the act, once; a delivery of
     another suite still finds the commit decided."""
-    from app.github.flow import execute_run
+    from app.flows.flow import execute_run
     from app.models import Run
 
     repo = make_repo(fake_github)

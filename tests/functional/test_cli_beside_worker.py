@@ -21,8 +21,8 @@ from sqlalchemy import select, update
 
 from app import runs
 from app.db import session_scope
-from app.migrate import upgrade
 from app.models import CLI_KIND, AuditLog, Run
+from app.ops.migrate import upgrade
 from app.runs.sweep import SWEEPER_ACTOR
 from tests.conftest import ROOT
 from tests.unit.workers.conftest import make_settings, new_run

@@ -27,7 +27,7 @@ def fixwurx(
         "XDG_CACHE_HOME": str(base / "cache"),
         "XDG_DATA_HOME": str(base / "data"),  # run history stays out of the real home
         # The session's environment cache (tests/conftest.py): one build, reused by every run.
-        "FIXWURX_ENV_CACHE": os.environ["FIXWURX_ENV_CACHE"],
+        "ENVIRONMENT_CACHE_DIR": os.environ["ENVIRONMENT_CACHE_DIR"],
     }
     return subprocess.run(
         [sys.executable, "-m", "app", *args],

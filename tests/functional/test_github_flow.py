@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, func, select
 
 from app.config import Settings
 from app.db import session_scope
-from app.github.fixing import changed_lines
-from app.github.render import bundle_hash_in
+from app.flows.fixing import changed_lines
+from app.flows.render import bundle_hash_in
 from app.models import Attempt, Base, CandidateRecord, PatchBundleRecord, Run
 from app.patches import content_hash
 from tests.fakes.github import FakeGitHub, FakeRepo

@@ -408,7 +408,7 @@ def test_suspended_installation_is_ignored(client: FlaskClient, database_url: st
 def test_fixwurx_serve_runs_gunicorn_that_answers_signed_deliveries(
     tmp_path: Path, redis_url: str, redis_conn: Redis
 ) -> None:
-    from app.migrate import upgrade
+    from app.ops.migrate import upgrade
 
     database_url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
     upgrade(database_url)  # what the Procfile's release step does

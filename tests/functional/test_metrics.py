@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 from sqlalchemy import create_engine
 
-from app.metrics import QUEUE_NAMES
 from app.models import Base
+from app.ops.metrics import QUEUE_NAMES
 from workers.queues import QUEUES
 
 ROOT = Path(__file__).resolve().parents[2]

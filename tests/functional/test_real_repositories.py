@@ -52,7 +52,7 @@ def _fixwurx(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
         "PATH": "/usr/bin:/bin",
         "XDG_CACHE_HOME": str(home / "cache"),
         "XDG_DATA_HOME": str(home / "data"),
-        "FIXWURX_ENV_CACHE": os.environ["FIXWURX_ENV_CACHE"],
+        "ENVIRONMENT_CACHE_DIR": os.environ["ENVIRONMENT_CACHE_DIR"],
     }
     return subprocess.run(
         [sys.executable, "-m", "app", *args],

@@ -13,8 +13,8 @@ from app.runs import verdict
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github.fixtures import fake_github, github_settings
 from tests.fakes.github.server import git
+from tests.unit.flows.helpers import execute_run, make_run, run_row
 from tests.unit.github.conftest import settings
-from tests.unit.github.helpers import execute_run, make_run, run_row
 
 __all__ = ["fake_github", "github_settings", "settings"]
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
-from app.github import records
+from app.flows import records
 from app.github.client import GitHubClient
 from app.models import AuditLog, Installation, PullRequest, Repository, RollbackDecision, Run
 from tests.fakes.github import FakeGitHub, FakeRepo

@@ -36,7 +36,7 @@ PROMPT_S = 3.0
 
 
 def _serve(tmp_path: Path, redis_url: str, *args: str) -> Iterator[int]:
-    from app.migrate import upgrade
+    from app.ops.migrate import upgrade
 
     database_url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
     upgrade(database_url)

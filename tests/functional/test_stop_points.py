@@ -21,7 +21,8 @@ from sqlalchemy import select
 from app.chain import planner
 from app.config import Settings
 from app.db import session_scope
-from app.github import fixing, git
+from app.flows import fixing
+from app.github import git
 from app.models import Run
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github.deliver import command, labeled, send

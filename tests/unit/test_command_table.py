@@ -13,7 +13,7 @@ import pytest
 
 from app import command_table
 from app.errors import ConfigError
-from app.github import comment_commands, records, render
+from app.flows import comment_commands, records, render
 from app.repo_config import RepoConfig, parse_repo_config
 from webhooks import comment_parser
 from workers import queues

@@ -22,7 +22,7 @@ from webhooks.router import Context, Outcome, Payload, Router, ignore
 
 #: Conclusions that mean "the code is broken", not "someone cancelled it".
 FAILING_CONCLUSIONS = frozenset({"failure", "timed_out"})
-#: The run kind that reads back CI on a FixWurx fix commit (app/github/ci_flow.py).
+#: The run kind that reads back CI on a FixWurx fix commit (app/flows/ci/flow.py).
 CI_RESULT = "ci_result"
 
 

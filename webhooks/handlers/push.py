@@ -14,8 +14,8 @@ from typing import Any
 from webhooks.handlers.common import config_read, skip_reason
 from webhooks.router import Context, Outcome, Payload, Router, ignore
 
-#: The repo config's path (app/github/constants.CONFIG_PATH; not imported, to keep the web
-#: process from loading the GitHub client package). tests/unit/webhooks checks they agree.
+#: The repo config's path (app/repo_config.CONFIG_PATH; not imported, to keep the web
+#: process from loading jsonschema and yaml for one string). tests/unit/webhooks checks they agree.
 CONFIG_PATH = ".github/fixwurx.yml"
 #: GitHub lists at most this many commits in a push payload; a longer push may have touched the
 #: config in a commit it left out, so it is read again.

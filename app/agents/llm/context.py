@@ -16,27 +16,10 @@ from pathlib import Path
 
 from app import workfiles
 from app.agents.llm.constants import CHARS_PER_TOKEN
+from app.workfiles import NOT_REPOSITORY_CODE
 
 #: Directories never listed: dependencies, caches and VCS data are not the bug.
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".venv",
-        "venv",
-        "env",
-        "node_modules",
-        "__pycache__",
-        "site-packages",
-        ".tox",
-        ".nox",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        "build",
-        "dist",
-    }
-)
+SKIP_DIRS = NOT_REPOSITORY_CODE | {"build", "dist"}
 #: Files listed at most; a model picking among more names picks worse.
 MAX_LISTED_FILES = 400
 #: Lines of context kept around a suspicious line that is not inside a function.

@@ -37,7 +37,7 @@ def test_web_app_opens_no_connection_so_workers_can_fork_from_it() -> None:
     # here would be shared by every worker. Nothing listens on port 1, so an attempt would fail.
     from sqlalchemy.pool import QueuePool
 
-    from app import settings_of
+    from app.config import settings_of
     from app.db import get_engine
     from workers import enqueue_script
 

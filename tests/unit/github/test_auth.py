@@ -156,7 +156,7 @@ def test_a_refused_jwt_is_an_error_naming_the_installation(
 def test_a_revoked_token_is_forgotten_and_replaced_once(
     github_settings: Settings, fake_github: FakeGitHub, redis_conn: Redis
 ) -> None:
-    from app.github.job import installation_client
+    from app.flows.job import installation_client
 
     fake_github.add_repo("octo/app", {"README.md": "hi\n"})
     tokens = InstallationTokens(github_settings, redis_conn)
@@ -174,7 +174,7 @@ def test_a_revoked_token_is_forgotten_and_replaced_once(
 def test_a_second_refusal_is_an_error_after_one_retry(
     github_settings: Settings, fake_github: FakeGitHub, redis_conn: Redis
 ) -> None:
-    from app.github.job import installation_client
+    from app.flows.job import installation_client
 
     fake_github.add_repo("octo/app", {"README.md": "hi\n"})
     tokens = InstallationTokens(github_settings, redis_conn)
@@ -194,8 +194,8 @@ def test_the_token_cache_gives_up_on_a_redis_that_never_answers(
 ) -> None:
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    from app.github import job
-    from app.github.job import token_cache
+    from app.flows import job
+    from app.flows.job import token_cache
     from tests.fakes.loopback import silent_port
 
     monkeypatch.setattr(job, "TOKEN_REDIS_TIMEOUT_S", 0.5)  # the test's patience, not the bound

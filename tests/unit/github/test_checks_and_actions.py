@@ -7,9 +7,10 @@ import zipfile
 
 import yaml
 
-from app.github import actions, checks
-from app.github.canary import workflow_text
-from app.github.ci_start import canary_inputs
+from app.commands.workflow import workflow_text
+from app.flows.ci import checks
+from app.flows.ci.start import canary_inputs
+from app.github import actions
 
 BUNDLE = {
     "hash": "sha256:" + "ab" * 32,

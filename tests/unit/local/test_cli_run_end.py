@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.commands.terminal import EXIT_BAD_INPUT
 from app.db import session_scope
 from app.local.fix import FixRequest, run_fix
-from app.local.terminal import EXIT_BAD_INPUT
 from app.models import CLI_KIND, Run
 
 

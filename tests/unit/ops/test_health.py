@@ -16,8 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
 
-from app import create_app, migrate
+from app import create_app
 from app.models import Base
+from app.ops import migrate
 from tests.fakes.loopback import free_port, silent_port, wait_for_port
 
 
@@ -187,7 +188,7 @@ def test_readyz_is_bounded_when_postgresql_accepts_and_never_answers(
 def test_readyz_is_bounded_when_redis_accepts_and_never_answers(
     silent_listener: int, migrated_sqlite: str
 ) -> None:
-    from app import health
+    from app.ops import health
 
     client = _client(migrated_sqlite, f"redis://127.0.0.1:{silent_listener}/0")
     started = time.monotonic()

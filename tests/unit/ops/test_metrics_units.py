@@ -1,4 +1,4 @@
-"""Small parts of app/metrics.py: label mapping, the worker's endpoint, the ORM hooks."""
+"""Small parts of app/ops/metrics.py: label mapping, the worker's endpoint, the ORM hooks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import metrics
 from app.config import Settings
+from app.ops import metrics
 from tests.fakes.loopback import free_port
 
 

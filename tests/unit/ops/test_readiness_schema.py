@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic import command
 
 from app import create_app, migrate
-from app.health import migration_heads
+from app.ops.health import migration_heads
 
 NEXT = '''"""A newer release's migration: expand only (a nullable column)."""
 

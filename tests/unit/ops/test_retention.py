@@ -9,10 +9,8 @@ from click.testing import CliRunner
 from redis import Redis
 from sqlalchemy import func, select
 
-from app import retention
 from app.config import Settings
 from app.db import session_scope
-from app.migrate import db as db_group
 from app.models import (
     Attempt,
     AuditLog,
@@ -26,6 +24,8 @@ from app.models import (
     Run,
     StageRun,
 )
+from app.ops import retention
+from app.ops.migrate import db as db_group
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 OLD = NOW - dt.timedelta(days=120)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.github.constants import CONFIG_PATH
+from app.repo_config import CONFIG_PATH
 from tests.fakes import webhooks as fake
 from webhooks.handlers import build_router, push
 from webhooks.router import Context, Outcome

@@ -33,7 +33,7 @@ REQUEST = runs.RunRequest(
 
 @dataclass
 class FakeFlow:
-    """Stands in for `app.github.flow.execute_run` (another engineer's boundary).
+    """Stands in for `app.flows.flow.execute_run` (another engineer's boundary).
 
     `steps` are consumed one per call: each is a callable run inside execute_run (raise to
     fail, return a `Verdict` to give one) or None to end the run as done.
@@ -90,7 +90,7 @@ def settings(sqlite_url: str, redis_url: str, redis_conn: Redis) -> Iterator[Set
 
 def install_flow(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FakeFlow:
     """Replace the GitHub flow with a FakeFlow and point jobs at `settings`."""
-    from app.github import flow as real_flow
+    from app.flows import flow as real_flow
 
     fake = FakeFlow(settings)
     monkeypatch.setattr(real_flow, "execute_run", fake)

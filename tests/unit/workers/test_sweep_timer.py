@@ -18,8 +18,8 @@ from sqlalchemy import update
 
 from app import runs
 from app.db import session_scope
-from app.migrate import upgrade
 from app.models import Run
+from app.ops.migrate import upgrade
 from tests.conftest import ROOT
 from tests.unit.workers.conftest import make_settings, new_run
 from workers.worker import SWEEP_INTERVAL_ENV, sweep_interval
