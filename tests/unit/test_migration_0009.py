@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import create_engine, text
 
-from app import migrate
+from app.ops import migrate
 from tests.unit.test_migrations import empty_database
 
 __all__ = ["empty_database"]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from alembic import command
 
-from app import create_app, migrate
+from app import create_app
+from app.ops import migrate
 from app.ops.health import migration_heads
 
 NEXT = '''"""A newer release's migration: expand only (a nullable column)."""
