@@ -99,7 +99,10 @@ def tree_cpu_seconds(root: int) -> float:
 
 GUNICORN_PID = 0
 REDIS_PID = 0
-WORKER_CLASS = "gthread"
+#: What `fixwurx serve` ships (each request read in full before a thread takes it, so slow
+#: clients cannot hold the threads); `--worker-class gthread` measures plain gthread.
+SHIPPED_WORKER_CLASS = "webhooks.slowclients.BufferingThreadWorker"
+WORKER_CLASS = SHIPPED_WORKER_CLASS
 #: With --sync-commit: each delivery's commit waits for the disk flush (DELIVERY_SYNC_COMMIT).
 SYNC_COMMIT = False
 #: With --trace: where each worker writes its per-request phase timings (gunicorn_trace.py).
@@ -307,7 +310,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument(
+        "--worker-class",
+        default="shipped",
+        choices=["shipped", "gthread", "sync"],
+        help="shipped: fixwurx serve's buffering gthread worker (the default)",
+    )
     parser.add_argument(
         "--trace",
         action="store_true",
@@ -320,7 +328,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     global WORKER_CLASS, TRACE_DIR, SYNC_COMMIT
-    WORKER_CLASS = args.worker_class
+    WORKER_CLASS = SHIPPED_WORKER_CLASS if args.worker_class == "shipped" else args.worker_class
     SYNC_COMMIT = args.sync_commit
     if args.trace:
         TRACE_DIR = tempfile.mkdtemp(prefix="fixwurx-trace-")
