@@ -42,6 +42,11 @@ class UnsafeWorkPath(PermissionError):
     """A write would go through a link, or a path leaves the work copy."""
 
 
+class FileTooLarge(OSError):
+    """A bounded read met a file larger than its limit (sandboxed code wrote it; never trust
+    its size)."""
+
+
 def relative(root: Path, path: str | os.PathLike[str]) -> PurePosixPath:
     """`path` as a clean relative path inside `root`; UnsafeWorkPath when it cannot be one."""
     text = os.fspath(path)
@@ -71,8 +76,9 @@ def resolve(root: Path, path: str | os.PathLike[str]) -> Path:
     return real
 
 
-def read_bytes(root: Path, path: str | os.PathLike[str]) -> bytes:
-    """The content of a regular file inside the work copy (links inside it are followed)."""
+def read_bytes(root: Path, path: str | os.PathLike[str], *, limit: int | None = None) -> bytes:
+    """The content of a regular file inside the work copy (links inside it are followed); with
+    `limit`, a file larger than that raises FileTooLarge before more than `limit` bytes are read."""
     real_root = Path(os.path.realpath(root))
     rel = resolve(root, path).relative_to(real_root)
     if not rel.parts:
@@ -89,14 +95,22 @@ def read_bytes(root: Path, path: str | os.PathLike[str]) -> bytes:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise OutsideWorkCopy(errno.ENOENT, "not a regular file", str(Path(root, rel)))
         os.set_blocking(handle.fileno(), True)
-        return handle.read()
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise FileTooLarge(errno.EFBIG, f"larger than {limit} bytes", str(Path(root, rel)))
+    return data
 
 
 def read_text(
-    root: Path, path: str | os.PathLike[str], *, encoding: str = "utf-8", errors: str = "strict"
+    root: Path,
+    path: str | os.PathLike[str],
+    *,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    limit: int | None = None,
 ) -> str:
     """`read_bytes` decoded; universal newlines, as Path.read_text reads them."""
-    data = read_bytes(root, path).decode(encoding, errors)
+    data = read_bytes(root, path, limit=limit).decode(encoding, errors)
     return data.replace("\r\n", "\n").replace("\r", "\n")
 
 
