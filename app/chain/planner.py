@@ -85,6 +85,9 @@ class RepairOptions:
     resume: RunState | None = None
     #: How to build the repository's own test environment; None: FixWurx's interpreter.
     environment: EnvironmentRequest | None = None
+    #: A maintainer's command allowed edits under `.github/` (workflows excepted) and to
+    #: `.gitmodules` (app.patches.guarded_path); off unless asked for.
+    allow_github_paths: bool = False
 
 
 @dataclass
@@ -147,6 +150,7 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             progress=options.progress,
             models=models,
             environment_request=options.environment,
+            allow_github_paths=options.allow_github_paths,
         )
         restore(state, ctx)
         if options.recorder is not None:

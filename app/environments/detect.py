@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app import pysource
+
 #: Extras and dependency groups that hold test tools.
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
 #: Dependency files larger than this are ignored (no real one is close).
@@ -237,9 +239,8 @@ def _setup_py_keywords(root: Path) -> dict[str, Any] | None:
     text = _read(root, "setup.py")
     if text is None:
         return None
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    tree = pysource.parse_text(text, "setup.py")  # RecursionError and MemoryError too
+    if tree is None:
         return {}
     names = _literal_names(tree)
     for node in ast.walk(tree):
