@@ -110,7 +110,7 @@ def test_labeled_issue_is_recorded_then_enqueued(
     enqueued = Queue(queues.DEFAULT, connection=redis_conn, serializer=queues.SERIALIZER).fetch_job(
         job
     )
-    assert enqueued is not None and enqueued.args == (int(job.removeprefix("run-")),)
+    assert enqueued is not None and enqueued.args == [int(job.removeprefix("run-"))]  # JSON
     assert enqueued.func_name == "workers.jobs.process_run"
 
 
