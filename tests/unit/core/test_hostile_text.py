@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from app.github.actions import EXCERPT_CHARS, log_excerpt, parse_artifact
@@ -255,8 +255,14 @@ UNITS = st.lists(
     max_size=6,
 ).map("".join)
 
+#: No shrinking: a timing failure is already minimal enough to read, and shrinking a slow
+#: parser's failure would replay it many times.
 HYPOTHESIS = settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
 )
 
 
