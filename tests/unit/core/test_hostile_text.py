@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from app.github.actions import EXCERPT_CHARS, log_excerpt, parse_artifact
-from app.observability import REDACTED, scrub_text
+from app.observability import REDACTED, SCRUB_LIMIT_CHARS, scrub_text
 from app.testing.junit import MAX_CASE_TEXT, frames_from_traceback, parse_junit
 from app.testing.results import Frame
 
@@ -166,6 +166,12 @@ def test_the_cut_never_leaves_part_of_a_token() -> None:
     assert token[:10] not in scrub_text(f"log {token} end", limit=12)
     assert token[-10:] not in scrub_text(f"start {token} log", limit=12, keep="tail")
     assert scrub_text(token * 100, limit=50) == ""  # no word boundary: nothing is kept
+
+
+def test_scrubbing_keeps_at_most_the_limit() -> None:
+    assert len(scrub_text("word " * 100_000)) <= SCRUB_LIMIT_CHARS
+    tail = scrub_text("word " * 100_000 + "end", limit=100, keep="tail")
+    assert tail.endswith("end") and len(tail) <= 100
 
 
 def test_the_excerpt_is_scrubbed_after_being_cut() -> None:
