@@ -33,6 +33,16 @@ BUNDLE_VERSION = 2
 UNHASHED_FIELDS = ("timings", "search")
 #: Paths a patch may never touch: CI definitions run with the repository's secrets.
 FORBIDDEN_PREFIXES = (".github/workflows/",)
+#: Paths a patch touches only when a maintainer's command asks for it (`allow_github_paths`):
+#: everything under `.github/` (actions, scripts and configuration that CI runs or reads with
+#: the repository's secrets, FixWurx's own `fixwurx.yml`) and `.gitmodules` (which points the
+#: checkout at other repositories). Compared case-insensitively.
+GUARDED_DIR = ".github/"
+GUARDED_FILES = (".gitmodules",)
+#: The comment-command argument that asks for them (`/fixwurx fix --allow-github-paths`), and
+#: the least role whose command it counts from.
+ALLOW_GITHUB_PATHS_FLAG = "--allow-github-paths"
+ALLOW_GITHUB_PATHS_ROLE = "maintain"
 #: Git's file mode of a symbolic link. A fix never needs to add, change or remove one, and a link
 #: in a patch is a way out of the work copy (for FixWurx's own process and for a reviewer).
 SYMLINK_MODE = "120000"
@@ -125,11 +135,24 @@ def content_hash(data: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(data)).hexdigest()
 
 
-def validate_diff(diff: str) -> tuple[str, ...]:
+def guarded_path(path: str) -> bool:
+    """Whether `path` (repository-relative) is under `.github/` or is `.gitmodules`: refused
+    unless a maintainer's command allows it. Template candidates never produce such paths."""
+    folded = PurePosixPath(_strip_prefix(path)).as_posix().lower()
+    return (folded + "/").startswith(GUARDED_DIR) or folded in GUARDED_FILES
+
+
+def asks_github_paths(command_args: str | None) -> bool:
+    """Whether a comment command's arguments carry ALLOW_GITHUB_PATHS_FLAG (as a word)."""
+    return ALLOW_GITHUB_PATHS_FLAG in (command_args or "").lower().split()
+
+
+def validate_diff(diff: str, *, allow_github_paths: bool = False) -> tuple[str, ...]:
     """Check a unified diff is safe to apply; return the repository paths it touches.
 
-    Refuses paths outside the repository, binary changes, anything under `.github/workflows` and
-    any change that adds, changes or removes a symbolic link.
+    Refuses paths outside the repository, binary changes, anything under `.github/workflows`,
+    any change that adds, changes or removes a symbolic link, and (unless a maintainer's
+    command set `allow_github_paths`) anything else under `.github/` and `.gitmodules`.
     """
     if not diff.strip():
         raise PatchError("the diff is empty")
@@ -145,7 +168,7 @@ def validate_diff(diff: str) -> tuple[str, ...]:
         if patched.is_binary_file:
             raise PatchError(f"binary change to {patched.path} refused")
         for raw in (patched.source_file, patched.target_file):
-            _check_path(raw)
+            _check_path(raw, allow_github_paths)
         touched.append(
             _strip_prefix(
                 patched.target_file if not patched.is_removed_file else patched.source_file
@@ -154,16 +177,22 @@ def validate_diff(diff: str) -> tuple[str, ...]:
     return tuple(sorted(set(touched)))
 
 
-def _check_path(raw: str) -> None:
+def _check_path(raw: str, allow_github_paths: bool = False) -> None:
     if raw == "/dev/null":
         return
     path = _strip_prefix(raw)
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts or path.startswith("~"):
         raise PatchError(f"path {raw!r} leaves the repository")
-    if path.startswith(FORBIDDEN_PREFIXES) or path.rstrip("/") == ".github/workflows":
+    folded = pure.as_posix().lower()
+    if folded.startswith(FORBIDDEN_PREFIXES) or folded.rstrip("/") == ".github/workflows":
         raise PatchError(
             f"edits to {path} are refused: workflows run with the repository's secrets"
+        )
+    if guarded_path(path) and not allow_github_paths:
+        raise PatchError(
+            f"edits to {path} are refused: .github/ and .gitmodules change what CI runs; a "
+            "maintainer can allow them with `/fixwurx fix --allow-github-paths`"
         )
 
 
@@ -185,7 +214,9 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_bundle(data: dict[str, Any], repo: Path | None = None) -> VerifyReport:
+def verify_bundle(
+    data: dict[str, Any], repo: Path | None = None, *, allow_github_paths: bool = False
+) -> VerifyReport:
     """Recompute the hash, validate the diff and, with `repo`, check it applies at the base."""
     problems: list[str] = []
     actual = content_hash(hashed_content(data))
@@ -195,7 +226,7 @@ def verify_bundle(data: dict[str, Any], repo: Path | None = None) -> VerifyRepor
         )
     diff = str(data.get("diff", ""))
     try:
-        files = validate_diff(diff)
+        files = validate_diff(diff, allow_github_paths=allow_github_paths)
         if sorted(data.get("files", [])) != list(files):
             problems.append(
                 f"files differ: the bundle lists {data.get('files')}, "
@@ -237,12 +268,12 @@ def links_followed(files: Sequence[str], repo: Path) -> list[str]:
     ]
 
 
-def apply_diff(diff: str, repo: Path) -> None:
+def apply_diff(diff: str, repo: Path, *, allow_github_paths: bool = False) -> None:
     """Apply `diff` to the files in `repo`; raises `PatchError` naming the hunk that failed.
 
     A diff that touches a link, or a path below one, is refused before git sees it.
     """
-    followed = links_followed(validate_diff(diff), repo)
+    followed = links_followed(validate_diff(diff, allow_github_paths=allow_github_paths), repo)
     if followed:
         raise PatchError(followed[0])
     problem = _apply_problem(run_git(repo, "apply", "--whitespace=nowarn", "-", stdin=diff))

@@ -88,6 +88,11 @@ class UnsafeWorkPath(PermissionError):
     """A write would go through a link, or a path leaves the work copy."""
 
 
+class FileTooLarge(OSError, ValueError):
+    """A bounded read met a file larger than its limit (sandboxed code wrote it: never trust
+    its size). A ValueError too, for callers of the `max_bytes` spelling."""
+
+
 class _OpenHow(ctypes.Structure):
     _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
 
@@ -300,11 +305,19 @@ def _parent_fd(root_fd: int, rel: PurePosixPath, *, create: bool, replace_links:
 # -- reads --------------------------------------------------------------------------------------
 
 
-def read_bytes(root: Path, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> bytes:
+def read_bytes(
+    root: Path,
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int | None = None,
+    limit: int | None = None,
+) -> bytes:
     """The content of a regular file inside `root` (links inside it are followed).
 
-    `max_bytes`: a larger file raises ValueError instead of being read (attacker-sized data).
+    `max_bytes` (or `limit`, the same): a larger file raises FileTooLarge instead of being read
+    (attacker-sized data); no more than the limit is ever read.
     """
+    max_bytes = limit if max_bytes is None else max_bytes
     rel = relative(root, path)
     shown = str(Path(root, rel))
     with opened(root) as root_fd:
@@ -321,11 +334,11 @@ def read_bytes(root: Path, path: str | os.PathLike[str], *, max_bytes: int | Non
         if not stat.S_ISREG(info.st_mode):
             raise OutsideWorkCopy(errno.ENOENT, "not a regular file", shown)
         if max_bytes is not None and info.st_size > max_bytes:
-            raise ValueError(f"{shown}: {info.st_size} bytes, more than the {max_bytes} read")
+            raise FileTooLarge(errno.EFBIG, f"larger than {max_bytes} bytes", shown)
         os.set_blocking(handle.fileno(), True)
         data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     if max_bytes is not None and len(data) > max_bytes:
-        raise ValueError(f"{shown}: more than the {max_bytes} bytes read")
+        raise FileTooLarge(errno.EFBIG, f"larger than {max_bytes} bytes", shown)
     return data
 
 
@@ -336,9 +349,10 @@ def read_text(
     encoding: str = "utf-8",
     errors: str = "strict",
     max_bytes: int | None = None,
+    limit: int | None = None,
 ) -> str:
     """`read_bytes` decoded; universal newlines, as Path.read_text reads them."""
-    data = read_bytes(root, path, max_bytes=max_bytes).decode(encoding, errors)
+    data = read_bytes(root, path, max_bytes=max_bytes, limit=limit).decode(encoding, errors)
     return data.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -9,9 +9,10 @@ one round trip.
 "The same job record" is kept true by construction and by tests: the fields that are equal for
 every job of a queue (retries, TTLs, timeout, empty callback names, ...) are read once from RQ
 itself, from a prototype job's `to_dict()`, so they follow the installed RQ version; only the id,
-payload, description and timestamps vary per job, and those are built with RQ's own serializer
-and time format. tests/unit/workers/test_enqueue_script.py compares the hash with the one
-`enqueue_run` writes and runs the job under a real RQ worker. Workers and the sweeper keep using
+payload, description and timestamps vary per job, and those are built with the queues'
+serializer (`queues.SERIALIZER`: JSON, never pickle) and RQ's time format.
+tests/unit/workers/test_enqueue_script.py compares the hash with the one `enqueue_run` writes
+and runs the job under a real RQ worker. Workers and the sweeper keep using
 `workers.queues.enqueue_run`; nothing else needs the speed.
 """
 
@@ -28,7 +29,6 @@ from redis import Redis
 from redis.exceptions import NoScriptError
 from rq import Queue
 from rq.job import Job
-from rq.serializers import DefaultSerializer
 from rq.utils import now, utcformat
 
 from workers import queues
@@ -106,7 +106,7 @@ def serialized_call(run_id: int) -> bytes:
         (int(run_id),),
         {},
     )
-    return zlib.compress(DefaultSerializer.dumps(call))
+    return zlib.compress(queues.SERIALIZER.dumps(call))
 
 
 def template(queue: str) -> dict[str, str]:
@@ -117,6 +117,7 @@ def template(queue: str) -> dict[str, str]:
         id=queues.job_id(0),
         connection=Redis(),  # never contacted: to_dict() reads only the object
         origin=queue,
+        serializer=queues.SERIALIZER,
         **queues.job_options(queue),
     )
     record = prototype.to_dict()

@@ -4,6 +4,10 @@ A worker listens to the queues in the order of `QUEUES`, so a `/fixwurx status` 
 behind a long repair, and CI auto-fix (which nobody is watching live) yields to both.
 Job ids are deterministic (`run-<id>`): enqueueing a run twice names the same job, and the
 sweeper can ask Redis whether a run's job still exists.
+
+Every queue, job and worker uses RQ's JSON serializer (`SERIALIZER`), never its default pickle:
+whatever reaches Redis (a repository's code once could, see issue 22) must not be able to run
+code in the worker when it is read back. A job's payload is a run id, which JSON carries.
 """
 
 from __future__ import annotations
@@ -15,8 +19,13 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from app import command_table
+
+#: How every job's call, meta and result are written to Redis: JSON, so reading a job back never
+#: unpickles anything.
+SERIALIZER = JSONSerializer
 
 HIGH = "fixwurx-high"
 DEFAULT = "fixwurx-default"
@@ -66,7 +75,7 @@ def queue_name(kind: str, command: str | None) -> str:
 
 def queues(connection: Redis) -> list[Queue]:
     """The queues, highest priority first."""
-    return [Queue(name, connection=connection) for name in QUEUES]
+    return [Queue(name, connection=connection, serializer=SERIALIZER) for name in QUEUES]
 
 
 def job_options(queue: str, retry_intervals: tuple[int, ...] = RETRY_INTERVALS_S) -> dict[str, Any]:
@@ -98,7 +107,7 @@ def enqueue_run(
     `workers.enqueue_script`, which writes the same record in one round trip.
     """
     name = queue_name(kind, command)
-    Queue(name, connection=connection).enqueue_call(
+    Queue(name, connection=connection, serializer=SERIALIZER).enqueue_call(
         PROCESS_RUN,
         args=(int(run_id),),
         job_id=job_id(run_id),
@@ -111,7 +120,8 @@ def enqueue_run(
 def job_state(connection: Redis, run_id: int) -> str | None:
     """The RQ status of a run's job ("queued", "started", "failed", ...) or None if it is gone."""
     try:
-        status = Job.fetch(job_id(run_id), connection=connection).get_status(refresh=False)
+        job = Job.fetch(job_id(run_id), connection=connection, serializer=SERIALIZER)
+        status = job.get_status(refresh=False)
     except NoSuchJobError:
         return None
     return None if status is None else str(getattr(status, "value", status))
@@ -124,5 +134,5 @@ def reenqueue_run(connection: Redis, run_id: int, kind: str, command: str | None
     cannot delete the fresh job that now carries the same id.
     """
     with contextlib.suppress(NoSuchJobError):
-        Job.fetch(job_id(run_id), connection=connection).delete()
+        Job.fetch(job_id(run_id), connection=connection, serializer=SERIALIZER).delete()
     return enqueue_run(connection, run_id, kind, command)

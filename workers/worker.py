@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from redis import Redis
@@ -40,9 +41,10 @@ SWEEP_INTERVAL_ENV = "FIXWURX_SWEEP_INTERVAL_S"
 #: When set, the worker serves its host's metrics (multiprocess mode) on this port, for
 #: deployments where workers run apart from the web app (Kubernetes).
 METRICS_PORT_ENV = "METRICS_PORT"
-#: The address the worker's metrics listen on: loopback unless the deployment says otherwise
-#: (deploy/ sets 0.0.0.0 inside the pod or container network, for Prometheus).
+#: The address that endpoint binds: loopback unless set (a pod scraped by its IP sets
+#: `0.0.0.0`); a worker's metrics are no one else's business by default.
 METRICS_ADDR_ENV = "METRICS_ADDR"
+DEFAULT_METRICS_ADDR = "127.0.0.1"
 
 
 class FixwurxWorker(Worker):
@@ -229,11 +231,23 @@ def build(
     metrics.install_model_hooks()
     cls: Any = worker_class or FixwurxWorker
     worker = cls(
-        queues.queues(connection), connection=connection, maintenance_interval=SWEEP_INTERVAL_S
+        queues.queues(connection),
+        connection=connection,
+        maintenance_interval=SWEEP_INTERVAL_S,
+        serializer=queues.SERIALIZER,  # JSON: no pickle from Redis is ever loaded here
     )
     if isinstance(worker, FixwurxWorker):
         worker.fixwurx_settings = settings
     return worker
+
+
+def start_metrics(environ: Mapping[str, str]) -> Any:
+    """The worker's metrics endpoint when METRICS_PORT is set (on METRICS_ADDR, loopback by
+    default); None otherwise."""
+    if not environ.get(METRICS_PORT_ENV):
+        return None
+    addr = environ.get(METRICS_ADDR_ENV) or DEFAULT_METRICS_ADDR
+    return metrics.start_worker_endpoint(int(environ[METRICS_PORT_ENV]), addr)
 
 
 def run(settings: Settings, burst: bool = False, with_scheduler: bool = True) -> bool:
@@ -243,10 +257,7 @@ def run(settings: Settings, burst: bool = False, with_scheduler: bool = True) ->
     it, a retry would wait forever.
     """
     init_sentry(settings.sentry_dsn, settings.secret_values(), "worker")
-    if os.environ.get(METRICS_PORT_ENV):
-        metrics.start_worker_endpoint(
-            int(os.environ[METRICS_PORT_ENV]), os.environ.get(METRICS_ADDR_ENV, "127.0.0.1")
-        )
+    start_metrics(os.environ)
     interval = sweep_interval()
     worker = build(settings)
     _sweep_quietly(settings, worker.connection)

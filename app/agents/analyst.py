@@ -88,7 +88,10 @@ class LlmSource:
         windows, cost = self.localize(context)
         pending = pending + cost
         code, kept = ctx.render(context.root, windows, self.config.context_tokens)
-        scope = safety.Scope.of(w.path for w in kept if not safety.is_test_path(w.path))
+        scope = safety.Scope.of(
+            (w.path for w in kept if not safety.is_test_path(w.path)),
+            allow_github_paths=context.allow_github_paths,
+        )
         refined = self._refined(context)
         prompt = self._patch_prompt(context, code, refined)
         parent = refined[0].key if refined else None
@@ -131,13 +134,16 @@ class LlmSource:
         seeds = seed_windows(context)
         picked = self._model_windows(context, seeds) if self.config.localize else []
         windows = ctx.merge(picked + seeds)
-        windows = [w for w in windows if _showable(w.path, context.ignore_paths)]
+        allow = context.allow_github_paths
+        windows = [w for w in windows if _showable(w.path, context.ignore_paths, allow)]
         self._localized[key] = windows
         return windows, Spend(self.spent.tokens - before.tokens, self.spent.usd - before.usd)
 
     def _model_windows(self, context: RepairContext, seeds: list[ctx.Window]) -> list[ctx.Window]:
         listing = [
-            p for p in ctx.list_files(context.root, context.ignore_paths) if _showable(p, ())
+            p
+            for p in ctx.list_files(context.root, context.ignore_paths)
+            if _showable(p, (), context.allow_github_paths)
         ]
         files = self._pick_files(context, listing) or _unique(w.path for w in seeds)
         files = files[: self.config.max_files]
@@ -336,10 +342,12 @@ def _unique(paths: Iterator[str] | list[str]) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def _showable(path: str, ignore: tuple[str, ...]) -> bool:
+def _showable(path: str, ignore: tuple[str, ...], allow_github_paths: bool = False) -> bool:
     # Ignored paths are out of the repair; refused ones (secrets, CI) never leave the machine.
     ignored = any(path.startswith(prefix) for prefix in ignore)
-    return not ignored and safety.refusal_reason(path) is None
+    return (
+        not ignored and safety.refusal_reason(path, allow_github_paths=allow_github_paths) is None
+    )
 
 
 def _spend(response: ChatResponse) -> Spend:

@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import workfiles
+from app import pysource, workfiles
 from app.agents import safety
 from app.agents.analyst import AnalystConfig, LlmSource
 from app.agents.edits import EditError, apply_blocks, parse_blocks
@@ -96,8 +96,9 @@ def _the_new_file(root: Path, answer: str, path: str) -> FileEdit:
     safety.check_edit(edit, safety.Scope.of((), new_tests=True))
     try:
         tree = ast.parse(edit.after)
-    except SyntaxError as exc:
-        raise EditError(f"{path}: the generated test is not valid Python ({exc.msg})") from None
+    except pysource.PARSE_ERRORS as exc:  # a model's text: RecursionError and MemoryError too
+        reason = getattr(exc, "msg", None) or type(exc).__name__
+        raise EditError(f"{path}: the generated test is not valid Python ({reason})") from None
     if not any(_is_test(node) for node in ast.walk(tree)):
         raise EditError(f"{path}: the generated file defines no test_ function")
     return edit

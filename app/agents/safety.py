@@ -7,7 +7,9 @@
 2. Model edits may touch only in-scope files: the files the model was shown, plus new test files
    when a reproduction test is asked for.
 3. CI configuration, workflows and secret-like files are refused outright, whatever the scope:
-   a patch that edits them could run code with the repository's secrets.
+   a patch that edits them could run code with the repository's secrets. Everything else under
+   `.github/` and `.gitmodules` is refused unless a maintainer's command allowed it
+   (`Scope.allow_github_paths`), the same rule as the bundle check (`app.patches.guarded_path`).
 4. The diff is capped at `app.defaults.MAX_DIFF_LINES` changed lines.
 5. Files that would be refused are not shown to a model either: a secret-looking file is not
    sent to a third-party API.
@@ -26,15 +28,12 @@ from pathlib import PurePosixPath
 
 from app import defaults
 from app.errors import PatchError
+from app.patches import guarded_path
 from app.repair.candidates import Candidate, FileEdit
-from app.repo_config import CONFIG_PATH
 
 #: Paths (fnmatch patterns on the repository-relative path) that run in CI or hold secrets.
 FORBIDDEN_PATTERNS = (
     ".github/workflows/*",
-    ".github/actions/*",
-    ".github/dependabot.yml",
-    CONFIG_PATH,
     ".gitlab-ci.yml",
     ".gitlab/*",
     ".circleci/*",
@@ -48,7 +47,6 @@ FORBIDDEN_PATTERNS = (
     ".pre-commit-config.yaml",
     ".ci/*",
     ".git/*",
-    ".gitmodules",
 )
 #: File names (fnmatch on the last component, lower-cased) that look like secrets.
 SECRET_NAMES = (
@@ -88,14 +86,16 @@ def fence(label: str, text: str) -> str:
     return f'<data name="{label}" id="{tag}">\n{text.rstrip()}\n</data id="{tag}">'
 
 
-def refusal_reason(path: str) -> str | None:
-    """Why `path` may never be edited by a model, or None when it may."""
+def refusal_reason(path: str, *, allow_github_paths: bool = False) -> str | None:
+    """Why `path` may not be edited by a model, or None when it may."""
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts:
         return "path escapes the repository"
     for pattern in FORBIDDEN_PATTERNS:
-        if fnmatch.fnmatch(path, pattern) or path == pattern.removesuffix("/*"):
+        if fnmatch.fnmatch(path.lower(), pattern.lower()) or path == pattern.removesuffix("/*"):
             return f"CI, workflow or repository configuration ({pattern})"
+    if guarded_path(path) and not allow_github_paths:
+        return "under .github/ or .gitmodules (only a maintainer's command can allow it)"
     if any(part in SECRET_DIRS for part in pure.parts):
         return "inside a directory that holds credentials"
     name = pure.name.lower()
@@ -111,16 +111,21 @@ class Scope:
     files: frozenset[str]
     new_tests: bool = False
     max_diff_lines: int = defaults.MAX_DIFF_LINES
+    #: A maintainer's command allowed edits under `.github/` (workflows excepted) and to
+    #: `.gitmodules`.
+    allow_github_paths: bool = False
 
     @staticmethod
-    def of(paths: Iterable[str], new_tests: bool = False) -> Scope:
+    def of(
+        paths: Iterable[str], new_tests: bool = False, allow_github_paths: bool = False
+    ) -> Scope:
         """A scope over `paths`."""
-        return Scope(frozenset(paths), new_tests)
+        return Scope(frozenset(paths), new_tests, allow_github_paths=allow_github_paths)
 
 
 def check_edit(edit: FileEdit, scope: Scope) -> None:
     """Raise `UnsafeEdit` unless `edit` is allowed in `scope`."""
-    reason = refusal_reason(edit.path)
+    reason = refusal_reason(edit.path, allow_github_paths=scope.allow_github_paths)
     if reason:
         raise UnsafeEdit(f"refused edit to {edit.path}: {reason}")
     if edit.path in scope.files:

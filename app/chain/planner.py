@@ -86,6 +86,9 @@ class RepairOptions:
     resume: RunState | None = None
     #: How to build the repository's own test environment; None: FixWurx's interpreter.
     environment: EnvironmentRequest | None = None
+    #: A maintainer's command allowed edits under `.github/` (workflows excepted) and to
+    #: `.gitmodules` (app.patches.guarded_path); off unless asked for.
+    allow_github_paths: bool = False
 
 
 @dataclass
@@ -148,6 +151,7 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             progress=_progress(options),
             models=models,
             environment_request=options.environment,
+            allow_github_paths=options.allow_github_paths,
         )
         restore(state, ctx)
         if options.recorder is not None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app import pysource
 from app.environments.model import EnvironmentBuildError
 from app.environments.support import named_versions, project_files
 
@@ -408,9 +409,8 @@ def _setup_py_keywords(root: Path) -> dict[str, Any] | None:
     text = _read(root, "setup.py")
     if text is None:
         return None
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    tree = pysource.parse_text(text, "setup.py")  # RecursionError and MemoryError too
+    if tree is None:
         return {}
     names = _literal_names(tree)
     for node in ast.walk(tree):

@@ -16,6 +16,8 @@ from app.flows import fixing, records, render
 from app.flows.job import Job
 from app.flows.rollback import decisions, revert
 from app.github.permissions import check_command
+from app.patches import ALLOW_GITHUB_PATHS_FLAG, ALLOW_GITHUB_PATHS_ROLE, asks_github_paths
+from app.repo_config import role_allows
 from app.runs import verdict
 from app.runs.verdict import Verdict
 
@@ -36,6 +38,18 @@ def run_command(job: Job) -> Verdict:
         )
         records.audit(job.database_url, run, actor, "refused", command=command, role=decision.role)
         return verdict.refused(f"@{actor} ({decision.role}) may not {command}", tell_user=True)
+    if asks_github_paths(run.command_args) and not role_allows(
+        decision.role, ALLOW_GITHUB_PATHS_ROLE
+    ):
+        job.reply_once(
+            f"@{actor}: `{ALLOW_GITHUB_PATHS_FLAG}` lets a fix edit `.github/` and `.gitmodules`, "
+            f"so only a {ALLOW_GITHUB_PATHS_ROLE} or admin may ask for it "
+            f"(you are {decision.role})."
+        )
+        records.audit(job.database_url, run, actor, "refused", command=command, role=decision.role)
+        return verdict.refused(
+            f"@{actor} ({decision.role}) may not allow .github/ edits", tell_user=True
+        )
     records.audit(job.database_url, run, actor, f"command:{command}", args=run.command_args or "")
     return HANDLERS.get(command, _help)(job)
 

@@ -38,8 +38,14 @@ from app.flows.job import Job, RunStopped, report_config_error
 from app.github import git
 from app.github.client import IssueInfo, PullInfo
 from app.github.constants import BRANCH_PREFIX
-from app.patches import PatchBundle, apply_diff, verify_bundle
-from app.repo_config import RepoConfig
+from app.patches import (
+    ALLOW_GITHUB_PATHS_ROLE,
+    PatchBundle,
+    apply_diff,
+    asks_github_paths,
+    verify_bundle,
+)
+from app.repo_config import RepoConfig, role_allows
 from app.runs import verdict
 from app.runs.verdict import Refused, Verdict
 
@@ -352,11 +358,22 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         repo_models=dict(config.models) or None,
         resume=_saved_state(job),
         environment=environment_request(job),
+        allow_github_paths=github_paths_allowed(job),
     )
     try:
         return repair(checkout, options)
     finally:
         job.unsaved_comment_id = recorder.status_comment_id  # still unsaved: no state written
+
+
+def github_paths_allowed(job: Job) -> bool:
+    """Whether this run may edit `.github/` and `.gitmodules`: only a repair command that asks
+    for it (`--allow-github-paths`) given by a maintainer or admin, asked of GitHub again here."""
+    run = job.run
+    if run.command not in ("fix", "retry", "revise") or not asks_github_paths(run.command_args):
+        return False
+    role = job.repo.permission(run.requested_by or "")
+    return role_allows(role, ALLOW_GITHUB_PATHS_ROLE)
 
 
 def _saved_state(job: Job) -> RunState | None:
@@ -449,11 +466,12 @@ def _commit_bundle(
     job: Job, checkout: Path, base: str, data: dict[str, object], title: str
 ) -> None:
     """Apply the bundle at `base` and commit it as the App's bot, after checking it twice."""
-    report = verify_bundle(data, checkout)
+    allowed = github_paths_allowed(job)
+    report = verify_bundle(data, checkout, allow_github_paths=allowed)
     if not report.ok:
         raise BundleMismatch("the bundle failed verification: " + "; ".join(report.problems))
     git.checkout(checkout, base, "fixwurx-publish")
-    apply_diff(str(data["diff"]), checkout)
+    apply_diff(str(data["diff"]), checkout, allow_github_paths=allowed)
     git.checked_git(["add", "--all"], checkout)
     staged = git.checked_git(["diff", "--cached", "--no-color", "--no-ext-diff", base], checkout)
     if changed_lines(staged) != changed_lines(str(data["diff"])):

@@ -22,7 +22,7 @@ from typing import Any
 
 from app.errors import GitHubError
 from app.github.client import GitHubClient, RepoClient
-from app.observability import scrub_text
+from app.observability import cut_words, scrub_text
 from app.testing.junit import parse_junit
 from app.testing.results import TestOutcome
 
@@ -184,12 +184,15 @@ def log_excerpt(text: str) -> str:
     """The lines before the first `##[error]` (else the log's tail), without timestamps.
 
     Scrubbed of anything shaped like a credential: GitHub masks the secrets it knows, not
-    every token a test might print.
+    every token a test might print. The log is the repository's own output, so the excerpt is
+    cut to size (lines, then characters) before any pattern reads it.
     """
-    lines = [_STAMP.sub("", line) for line in text.splitlines()]
+    lines = text.splitlines()
     end = next((i + 1 for i, line in enumerate(lines) if "##[error]" in line), len(lines))
-    kept = [line for line in lines[max(0, end - EXCERPT_LINES) : end] if line.strip()]
-    return scrub_text("\n".join(kept))[-EXCERPT_CHARS:]
+    window = lines[max(0, end - EXCERPT_LINES) : end]
+    kept = [_STAMP.sub("", cut_words(line, EXCERPT_CHARS)) for line in window]
+    joined = "\n".join(line for line in kept if line.strip())
+    return scrub_text(joined, limit=EXCERPT_CHARS, keep="tail")
 
 
 def junit_outcomes(client: GitHubClient, repo: RepoClient, run_id: int) -> list[TestOutcome]:

@@ -3,10 +3,17 @@
 Installation tokens live one hour and GitHub limits how many can be minted, so every worker
 process shares one cache in Redis and a token is replaced ten minutes before it expires. The
 private key is checked when the process starts so a bad key fails the deploy, not the first job.
+
+The cache holds each token sealed (`TokenBox`: Fernet, with a key derived by HKDF from the App's
+private key), never in plain text: whoever reads that Redis (it also holds the queues) learns
+nothing that the private key would not already give them. A sealed entry names its installation,
+so one moved under another installation's key is refused, and an entry that does not open
+(written before this change, or tampered with) is treated as absent: a fresh token is minted.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass
@@ -15,8 +22,16 @@ from typing import Any
 
 import jwt
 import requests
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
 
 from app.config import Settings
 from app.errors import ConfigError, GitHubError
@@ -91,6 +106,40 @@ class InstallationToken:
         return self.expires_at - now > constants.TOKEN_REFRESH_MARGIN_S
 
 
+#: HKDF's context for the token cache's key: a key for this purpose only.
+TOKEN_CACHE_KDF_INFO = b"fixwurx installation-token cache v1"
+
+
+class TokenBox:
+    """Seals installation tokens for the shared Redis cache, and opens them."""
+
+    def __init__(self, private_key_pem: str) -> None:
+        # The key's canonical DER, so PRIVATE_KEY and PRIVATE_KEY_PATH spellings agree.
+        key = load_pem_private_key(private_key_pem.encode(), password=None)
+        material = key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=TOKEN_CACHE_KDF_INFO)
+        self._fernet = Fernet(base64.urlsafe_b64encode(hkdf.derive(material)))
+
+    def seal(self, installation_id: int, token: InstallationToken) -> bytes:
+        """The cache entry of `token`: encrypted and authenticated, naming its installation."""
+        body = {
+            "installation": installation_id,
+            "token": token.token,
+            "expires_at": token.expires_at,
+        }
+        return self._fernet.encrypt(json.dumps(body).encode())
+
+    def open(self, installation_id: int, raw: bytes) -> InstallationToken | None:
+        """The token in a cache entry; None when it does not open or is another installation's."""
+        try:
+            data = json.loads(self._fernet.decrypt(raw))
+        except (InvalidToken, ValueError, TypeError):
+            return None
+        if not isinstance(data, dict) or data.get("installation") != installation_id:
+            return None
+        return InstallationToken(str(data["token"]), float(data["expires_at"]))
+
+
 class InstallationTokens:
     """Installation tokens minted with the App JWT and cached in Redis for all workers.
 
@@ -103,6 +152,7 @@ class InstallationTokens:
         self._redis = redis
         self._session = session or http_session()
         self._key: str | None = None
+        self._box: TokenBox | None = None
         self._held: dict[int, InstallationToken] = {}
 
     def token(self, installation_id: int) -> str:
@@ -136,27 +186,37 @@ class InstallationTokens:
         self._held.pop(installation_id, None)
         self._redis.delete(f"{constants.TOKEN_CACHE_PREFIX}{installation_id}")
 
+    def box(self) -> TokenBox:
+        """The sealer of this App's cache entries (its key derived from the private key)."""
+        if self._box is None:
+            self._box = TokenBox(self._private_key())
+        return self._box
+
+    def _private_key(self) -> str:
+        if self._key is None:
+            self._key = load_private_key(self._settings)
+        return self._key
+
     def _cached(self, installation_id: int) -> InstallationToken | None:
         raw = self._redis.get(f"{constants.TOKEN_CACHE_PREFIX}{installation_id}")
         if raw is None:
             return None
-        data = json.loads(raw)
-        return InstallationToken(data["token"], float(data["expires_at"]))
+        return self.box().open(installation_id, raw)
 
     def _store(self, installation_id: int, minted: InstallationToken) -> None:
         ttl = int(minted.expires_at - time.time() - constants.TOKEN_REFRESH_MARGIN_S)
         if ttl <= 0:
             return
-        payload = json.dumps({"token": minted.token, "expires_at": minted.expires_at})
-        self._redis.set(f"{constants.TOKEN_CACHE_PREFIX}{installation_id}", payload, ex=ttl)
+        sealed = self.box().seal(installation_id, minted)
+        self._redis.set(f"{constants.TOKEN_CACHE_PREFIX}{installation_id}", sealed, ex=ttl)
 
     def _mint(self, installation_id: int) -> InstallationToken:
-        if self._key is None:
-            self._key = load_private_key(self._settings)
         url = f"{self._settings.github_api_url.rstrip('/')}/app/installations/{installation_id}"
         response = self._session.post(
             f"{url}/access_tokens",
-            headers={"Authorization": f"Bearer {app_jwt(self._settings.app_id, self._key)}"},
+            headers={
+                "Authorization": f"Bearer {app_jwt(self._settings.app_id, self._private_key())}"
+            },
             timeout=constants.HTTP_TIMEOUT_S,
         )
         if response.status_code != 201:

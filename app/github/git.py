@@ -68,7 +68,9 @@ def checked_git(
         raise GitHubError(f"git {args[0]} timed out after {timeout:.0f}s", retryable=True) from None
     if done.returncode != 0:
         secrets = [token] if token else []
-        detail = scrub_text(done.stderr.strip() or done.stdout.strip(), secrets)[-2000:]
+        detail = scrub_text(
+            done.stderr.strip() or done.stdout.strip(), secrets, limit=2000, keep="tail"
+        )
         raise GitHubError(f"git {args[0]} failed ({done.returncode}): {detail}")
     return done.stdout
 

@@ -467,7 +467,8 @@ def init_app(flask_app: Flask) -> None:
 
 def start_worker_endpoint(port: int, addr: str = "127.0.0.1") -> Any:
     """Serve this host's metrics on `port` from a daemon thread (a worker pod has no web app);
-    returns the server (its `shutdown()` stops it)."""
+    returns the server (its `shutdown()` stops it). Loopback unless `addr` opens it: the
+    worker's host also runs repository code."""
     from prometheus_client import start_http_server
 
     server, _thread = start_http_server(port, addr=addr, registry=registry_for_scrape())

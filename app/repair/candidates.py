@@ -103,6 +103,9 @@ class RepairContext:
     ignore_paths: tuple[str, ...] = ()
     #: The candidates `feedback` reports on, best first: what a feedback round should refine.
     rejected: tuple[Candidate, ...] = ()
+    #: A maintainer's command allowed edits under `.github/` and to `.gitmodules` (model
+    #: sources only: the templates never edit them).
+    allow_github_paths: bool = False
 
 
 class CandidateSource(Protocol):

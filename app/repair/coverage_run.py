@@ -11,10 +11,13 @@ the run still ends normally.
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from coverage.exceptions import CoverageException
 
 from app import workfiles
 from app.repair.coverage_scope import TIME_BOX_S, coverage_selection
@@ -26,6 +29,9 @@ from app.testing.testrun import REPORT_DIR, run_tests
 #: Relative to the work copy, because the sandbox may mount it elsewhere.
 RCFILE = f"{REPORT_DIR}/coveragerc"
 DATA_FILE = f"{REPORT_DIR}/coverage-data"
+#: Largest coverage data file read back. The repository's tests wrote it (it is SQLite that
+#: FixWurx's own process opens), so its size is bounded like any other report.
+MAX_DATA_BYTES = 128 * 1024 * 1024
 #: Per-test limit (s) under pytest-timeout, as a share of the whole run's limit...
 PER_TEST_SHARE = 0.25
 #: ...but never more than this: one hanging test must not eat the localization budget.
@@ -92,11 +98,19 @@ def run_with_coverage(
     if not workfiles.is_file(root, DATA_FILE):
         return CoverageOutcome(run, error="coverage wrote no data (did pytest start?)")
     ids = [o.test_id for o in run.outcomes]
-    with tempfile.TemporaryDirectory(prefix="fixwurx-coverage-") as private:
+    try:
         # Read through workfiles into our own copy: the data file may be a link by now.
+        data = workfiles.read_bytes(root, DATA_FILE, limit=MAX_DATA_BYTES)
+    except workfiles.FileTooLarge:
+        return CoverageOutcome(run, error=f"coverage data over {MAX_DATA_BYTES} bytes; ignored")
+    with tempfile.TemporaryDirectory(prefix="fixwurx-coverage-") as private:
         data_path = Path(private, "coverage-data")
-        data_path.write_bytes(workfiles.read_bytes(root, DATA_FILE))
-        return CoverageOutcome(run, _lines_by_test(data_path, ids))
+        data_path.write_bytes(data)
+        del data
+        try:
+            return CoverageOutcome(run, _lines_by_test(data_path, ids))
+        except (CoverageException, sqlite3.Error) as exc:
+            return CoverageOutcome(run, error=f"unreadable coverage data: {str(exc)[:200]}")
 
 
 def per_test_limit(timeout: float) -> float:

@@ -16,7 +16,7 @@ import fnmatch
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
-from app import workfiles
+from app import pysource, workfiles
 from app.repair.scope import in_scope
 from app.workfiles import NOT_REPOSITORY_CODE
 
@@ -40,12 +40,13 @@ def coverage_selection(root: Path, targets: Sequence[str]) -> tuple[str, ...]:
     if len(tests) <= SMALL_SUITE_FILES:
         return ()
     target_files = {t.split("::", 1)[0] for t in targets}
+    budget = pysource.ScanBudget()  # a suite of 50,000 files is read only up to the budget
     touched: set[str] = set()
     for path in target_files:
-        touched |= imported_sources(root, path)
+        touched |= imported_sources(root, path, budget)
     if not touched:
         return tuple(sorted(target_files))
-    neighbours = {path for path in tests if imported_sources(root, path) & touched}
+    neighbours = {path for path in tests if imported_sources(root, path, budget) & touched}
     return tuple(sorted(target_files | neighbours))
 
 
@@ -59,12 +60,12 @@ def test_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def imported_sources(root: Path, path: str) -> set[str]:
+def imported_sources(root: Path, path: str, budget: pysource.ScanBudget | None = None) -> set[str]:
     """The repository's own source files that module `path` imports (absolute imports, and
-    relative ones resolved against its package); an unreadable file imports nothing."""
-    try:
-        tree = ast.parse(workfiles.read_text(root, path, errors="replace"))
-    except (OSError, SyntaxError, ValueError, workfiles.UnsafeWorkPath):
+    relative ones resolved against its package); an unreadable, huge or unparsed file (once
+    `budget` is spent) imports nothing."""
+    tree = (budget or pysource.ScanBudget()).parse_file(root, path)
+    if tree is None:
         return set()
     package = PurePosixPath(path).parent.parts
     found: set[str] = set()

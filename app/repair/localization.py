@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from app import workfiles
+from app import pysource, workfiles
 from app.repair.coverage_run import run_with_coverage
 from app.repair.scope import in_scope
 from app.repair.spectrum import LineKey, Spectrum, build_spectrum
@@ -234,10 +234,7 @@ def _function_statements(root: Path, path: str, line: int) -> list[int]:
 
 @lru_cache(maxsize=256)
 def _parse_cached(root: Path, path: str, mtime: float) -> ast.Module | None:
-    try:
-        return ast.parse(workfiles.read_text(root, path))
-    except (OSError, SyntaxError, ValueError):
-        return None
+    return pysource.parse_file(root, path)  # bounded: a huge or hostile file gives None
 
 
 def _parse(root: Path, path: str) -> ast.Module | None:

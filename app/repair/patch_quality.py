@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import ast
 
+from app import pysource
 from app.repair.candidates import Candidate
 from app.repair.local_names import unread
 
 
 def dead_locals(source: str) -> set[tuple[str, str]]:
     """(function, name) pairs assigned in (or passed to) a function but never read there."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = pysource.parse_text(source)
+    if tree is None:
         return set()
     found: set[tuple[str, str]] = set()
     for node in ast.walk(tree):

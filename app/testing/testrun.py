@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from app import defaults, sandbox, workfiles
-from app.testing.junit import frames_from_traceback, parse_junit
+from app.testing.junit import MAX_REPORT_CHARS, frames_from_traceback, parse_junit
 from app.testing.results import SANDBOX_KILL_MARK, TestOutcome, TestRun
 from app.testing.testcmd import WHOLE_COMMAND_ID, TestCommand
+
+log = logging.getLogger(__name__)
 
 #: Where JUnit reports go inside the work copy; removed after reading so diffs never see them.
 REPORT_DIR = ".fixwurx"
@@ -111,9 +114,16 @@ def _run_in_sandbox(
 
 
 def _read_outcomes(report: Path, root: Path) -> tuple[TestOutcome, ...]:
+    """The report's outcomes; () when it is absent, a link out, or larger than a report can
+    honestly be (the repository's tests wrote it: it is read with a bound, then parsed)."""
     if not workfiles.is_file(root, report):  # a link out of the work copy reads as absent
         return ()
-    return tuple(parse_junit(workfiles.read_text(root, report, errors="replace"), root))
+    try:
+        text = workfiles.read_text(root, report, errors="replace", limit=MAX_REPORT_CHARS)
+    except workfiles.FileTooLarge as exc:
+        log.warning("ignoring the JUnit report: %s", exc)
+        return ()
+    return tuple(parse_junit(text, root))
 
 
 def _whole_command_outcome(code: int, duration: float, output: str, root: Path) -> TestOutcome:

@@ -36,7 +36,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from app import defaults, workfiles
+from app import defaults, pysource, workfiles
 from app.errors import SandboxError
 from app.sandbox.session import Session, open_session
 from app.testing.results import TestRun
@@ -54,8 +54,7 @@ READY_TIMEOUT_S = 60.0
 REPLY_GRACE_S = 10.0
 #: Session failures after which a pool stops starting sessions.
 MAX_FAILURES = 3
-#: Files read for the modules a repository imports, and modules preloaded at most.
-PRELOAD_SCAN_FILES = 5000
+#: Modules preloaded at most (the files read for them are bounded by pysource.ScanBudget).
 PRELOAD_MAX = 300
 #: Directories whose files are not the repository's code.
 SKIPPED_DIRS = NOT_REPOSITORY_CODE
@@ -165,13 +164,14 @@ def outside_imports(root: Path) -> tuple[str, ...]:
     """Top-level modules the repository at `root` imports that are not its own (read
     statically, links never followed): what a warm server may import before any candidate."""
     names: set[str] = set()
-    for count, path in enumerate(workfiles.walk_files(root, ".py")):
-        if count >= PRELOAD_SCAN_FILES:
+    budget = pysource.ScanBudget()
+    for path in workfiles.walk_files(root, ".py"):
+        if budget.spent:
             break
         if SKIPPED_DIRS & set(path.parts):
             continue
-        with contextlib.suppress(OSError, SyntaxError, ValueError, workfiles.UnsafeWorkPath):
-            tree = ast.parse(workfiles.read_text(root, path, errors="replace"))
+        tree = budget.parse_file(root, path)
+        if tree is not None:
             names |= _absolute_imports(tree)
     own = _own_top_level(root)
     return tuple(sorted(n for n in names if n not in own and n.isidentifier()))[:PRELOAD_MAX]

@@ -116,9 +116,11 @@ class Chaos:
 
 def work(redis_conn: Redis) -> None:
     """A real forking RQ worker in burst mode: each job runs in its own work horse process."""
-    Worker([Queue(n, connection=redis_conn) for n in queues.QUEUES], connection=redis_conn).work(
-        burst=True
-    )
+    Worker(
+        [Queue(n, connection=redis_conn, serializer=queues.SERIALIZER) for n in queues.QUEUES],
+        connection=redis_conn,
+        serializer=queues.SERIALIZER,
+    ).work(burst=True)
 
 
 def the_run(settings: Settings) -> Run:

@@ -105,8 +105,10 @@ def web(settings: Settings) -> Any:
 
 def work(redis_conn: Redis) -> None:
     """Run a real RQ worker in burst mode until the queues are empty."""
-    names = [Queue(name, connection=redis_conn) for name in queues.QUEUES]
-    Worker(names, connection=redis_conn).work(burst=True)
+    names = [
+        Queue(name, connection=redis_conn, serializer=queues.SERIALIZER) for name in queues.QUEUES
+    ]
+    Worker(names, connection=redis_conn, serializer=queues.SERIALIZER).work(burst=True)
 
 
 def make_repo(fake: FakeGitHub, config: str = "") -> FakeRepo:

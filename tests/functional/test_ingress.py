@@ -107,8 +107,10 @@ def test_labeled_issue_is_recorded_then_enqueued(
         assert run.delivery_id == "delivery-1"
         assert job == queues.job_id(run.id)
     assert queued_job_ids(redis_conn) == [job]
-    enqueued = Queue(queues.DEFAULT, connection=redis_conn).fetch_job(job)
-    assert enqueued is not None and enqueued.args == (int(job.removeprefix("run-")),)
+    enqueued = Queue(queues.DEFAULT, connection=redis_conn, serializer=queues.SERIALIZER).fetch_job(
+        job
+    )
+    assert enqueued is not None and enqueued.args == [int(job.removeprefix("run-"))]  # JSON
     assert enqueued.func_name == "workers.jobs.process_run"
 
 

@@ -40,9 +40,11 @@ POINTS = ("before_clone", "during_reproduce", "during_search", "before_push")
 
 def work_fix_queue(redis_conn: Redis) -> None:
     """The fix job, in a real RQ worker (in this process, so the hook sees the test's objects)."""
-    SimpleWorker([Queue(queues.DEFAULT, connection=redis_conn)], connection=redis_conn).work(
-        burst=True
-    )
+    SimpleWorker(
+        [Queue(queues.DEFAULT, connection=redis_conn, serializer=queues.SERIALIZER)],
+        connection=redis_conn,
+        serializer=queues.SERIALIZER,
+    ).work(burst=True)
 
 
 def runs_of_kind(settings: Settings, kind: str) -> list[Run]:

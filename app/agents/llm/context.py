@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import workfiles
+from app import pysource, workfiles
 from app.agents.llm.constants import CHARS_PER_TOKEN
 from app.workfiles import NOT_REPOSITORY_CODE
 
@@ -74,9 +74,8 @@ def read_lines(root: Path, path: str) -> list[str]:
 def symbols(root: Path, path: str) -> list[Symbol]:
     """Every function and class in `path`, outermost first."""
     source = "\n".join(read_lines(root, path))
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = pysource.parse_text(source, path)
+    if tree is None:
         return []
     found: list[Symbol] = []
     _walk(tree, path, "", source.splitlines(), found)

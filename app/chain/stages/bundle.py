@@ -34,7 +34,7 @@ def bundle(state: RunState, ctx: StageContext) -> BundleResult:
         FileEdit(path, "", text).diff() for path, text in sorted(state.added_files.items())
     )
     diff = state.chosen["diff"] + added
-    files = validate_diff(diff)
+    files = validate_diff(diff, allow_github_paths=ctx.allow_github_paths)
     result = PatchBundle(
         base_commit=state.base_commit,
         diff=diff,

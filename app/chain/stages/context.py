@@ -39,6 +39,8 @@ class StageContext:
     models: ModelServices | None = None
     #: How to build the repository's environment; None runs the tests on FixWurx's interpreter.
     environment_request: EnvironmentRequest | None = None
+    #: A maintainer's command allowed edits under `.github/` and to `.gitmodules`.
+    allow_github_paths: bool = False
 
     @property
     def per_test_timeout(self) -> float:

@@ -111,6 +111,7 @@ def _context(state: RunState, ctx: StageContext, rejected: list[Attempted]) -> R
         feedback=_feedback(rejected),
         ignore_paths=ctx.ignore_paths,
         rejected=tuple(a.candidate for a in rejected),
+        allow_github_paths=ctx.allow_github_paths,
     )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from app import pysource
+
 #: Expression types that never need parentheses when embedded in a bigger expression.
 ATOMS = (
     ast.Name,
@@ -68,7 +70,10 @@ class ParsedFile:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.text = text
-        self.tree = ast.parse(text)
+        tree = pysource.parse_text(text, path)
+        if tree is None:
+            raise SyntaxError(f"{path}: too large or not parseable")
+        self.tree = tree
         self.lines = text.splitlines(keepends=True)
         self._starts = [0]
         for line in self.lines:

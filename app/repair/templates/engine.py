@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from app import workfiles
+from app import pysource
+from app.patches import guarded_path
 from app.repair.candidates import Candidate, FileEdit, RepairContext
 from app.repair.scope import in_scope
 from app.repair.templates import (
@@ -78,8 +79,10 @@ class TemplateSource:
 
     def _singles(self, context: RepairContext) -> Iterator[Single]:
         locations = [
-            loc for loc in context.locations if in_scope(loc.path, None, context.ignore_paths)
-        ][:MAX_LOCATIONS]
+            loc
+            for loc in context.locations
+            if in_scope(loc.path, None, context.ignore_paths) and not guarded_path(loc.path)
+        ][:MAX_LOCATIONS]  # never .github/ or .gitmodules: CI runs them with its secrets
         locations.sort(key=lambda loc: -loc.score)
         boosts = family_boosts(context.failing)
         priors = (f.PRIOR * boosts.get(f.FAMILY, 1.0) for f in self.families)
@@ -120,7 +123,8 @@ class TemplateSource:
 def _parsed(files: dict[str, ParsedFile | None], root: Path, path: str) -> ParsedFile | None:
     if path not in files:
         try:
-            files[path] = ParsedFile(path, workfiles.read_text(root, path))
+            text = pysource.read_source(root, path)  # bounded: never a huge file
+            files[path] = None if text is None else ParsedFile(path, text)
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             files[path] = None
     return files[path]

@@ -16,7 +16,13 @@ from redis import Redis
 from app.config import Settings
 from app.errors import ConfigError, GitHubError
 from app.github import constants
-from app.github.auth import InstallationTokens, app_jwt, check_app_settings, load_private_key
+from app.github.auth import (
+    InstallationToken,
+    InstallationTokens,
+    app_jwt,
+    check_app_settings,
+    load_private_key,
+)
 from tests.fakes.github import FakeGitHub, server
 
 
@@ -98,7 +104,8 @@ def test_token_is_refreshed_before_it_expires(
     old = tokens.token(424242)
     key = f"{constants.TOKEN_CACHE_PREFIX}424242"
     soon = time.time() + constants.TOKEN_REFRESH_MARGIN_S - 5
-    redis_conn.set(key, json.dumps({"token": old, "expires_at": soon}))  # type: ignore[attr-defined]
+    stale = tokens.box().seal(424242, InstallationToken(old, soon))
+    redis_conn.set(key, stale)  # type: ignore[attr-defined]
     # Another process, holding no token of its own, finds the shared one too close to expiry.
     new = InstallationTokens(github_settings, redis_conn).token(424242)
     assert new != old
@@ -167,8 +174,10 @@ def test_a_revoked_token_is_forgotten_and_replaced_once(
     assert repo.issue(number).title == "bug"
     assert fake_github.minted == [424242, 424242]
     assert tokens.token(424242) != revoked
-    cached = json.loads(redis_conn.get(f"{constants.TOKEN_CACHE_PREFIX}424242") or b"{}")
-    assert cached["token"] != revoked  # the other workers get the new one too
+    cached = tokens.box().open(
+        424242, redis_conn.get(f"{constants.TOKEN_CACHE_PREFIX}424242") or b""
+    )
+    assert cached is not None and cached.token != revoked  # the other workers get the new one
 
 
 def test_a_second_refusal_is_an_error_after_one_retry(
@@ -205,3 +214,36 @@ def test_the_token_cache_gives_up_on_a_redis_that_never_answers(
         with pytest.raises(RedisTimeoutError):
             InstallationTokens(hung, token_cache(hung)).token(424242)
         assert time.monotonic() - started < 10 * job.TOKEN_REDIS_TIMEOUT_S
+
+
+def test_no_token_is_stored_in_plain_text_in_redis(
+    github_settings: Settings, fake_github: FakeGitHub, redis_conn: Redis
+) -> None:
+    """Whoever reads the queues' Redis finds no installation token (issue 22, item 7)."""
+    token = InstallationTokens(github_settings, redis_conn).token(424242)
+    everything = b"".join(
+        key + (redis_conn.dump(key) or b"") for key in redis_conn.scan_iter(count=1000)
+    )
+    assert everything  # the cache entry is there...
+    assert token.encode() not in everything  # ...and does not give the token away
+    assert token[4:].encode() not in everything
+
+
+def test_a_sealed_entry_moved_to_another_installation_is_not_used(
+    github_settings: Settings, fake_github: FakeGitHub, redis_conn: Redis
+) -> None:
+    first = InstallationTokens(github_settings, redis_conn).token(424242)
+    moved = redis_conn.get(f"{constants.TOKEN_CACHE_PREFIX}424242")
+    redis_conn.set(f"{constants.TOKEN_CACHE_PREFIX}515151", moved or b"")
+    other = InstallationTokens(github_settings, redis_conn).token(515151)
+    assert other != first and fake_github.minted == [424242, 515151]
+
+
+def test_a_plain_text_entry_is_ignored_and_replaced(
+    github_settings: Settings, fake_github: FakeGitHub, redis_conn: Redis
+) -> None:
+    """An entry written before sealing (or by someone else) is never used: a token is minted."""
+    key = f"{constants.TOKEN_CACHE_PREFIX}424242"
+    redis_conn.set(key, json.dumps({"token": "ghs_planted", "expires_at": time.time() + 3600}))
+    assert InstallationTokens(github_settings, redis_conn).token(424242) != "ghs_planted"
+    assert fake_github.minted == [424242]

@@ -41,7 +41,7 @@ def test_run_is_claimed_then_given_the_flow_verdict(
     work(settings, redis_conn)
     assert flow.calls == [(run_id, "running")]
     assert runs.status_of(settings.database_url, run_id) == "fixed"
-    job = Job.fetch(queues.job_id(run_id), connection=redis_conn)
+    job = Job.fetch(queues.job_id(run_id), connection=redis_conn, serializer=queues.SERIALIZER)
     assert job.return_value() == "fixed"
 
 

@@ -73,7 +73,7 @@ def test_a_killed_work_horse_leaves_a_run_the_sweeper_resumes(
 def test_sigterm_lets_the_current_job_finish(
     redis_url: str, redis_conn: Redis, tmp_path: Path
 ) -> None:
-    queue = Queue(queues.DEFAULT, connection=redis_conn)
+    queue = Queue(queues.DEFAULT, connection=redis_conn, serializer=queues.SERIALIZER)
     job = queue.enqueue("tests.unit.workers.slow_job.sleep_and_mark", str(tmp_path), 2.0)
     env = {
         **os.environ,
