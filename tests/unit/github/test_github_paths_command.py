@@ -4,8 +4,8 @@ who asks for it gets one reply and no run, and the flow asks GitHub for the role
 from __future__ import annotations
 
 from app.config import Settings
-from app.github import fixing
-from app.github.job import build_job
+from app.flows import fixing
+from app.flows.job import build_job
 from app.runs import verdict
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.unit.github.helpers import bodies, execute_run, make_run, run_row
