@@ -8,7 +8,7 @@ from app.flows import fixing
 from app.flows.job import build_job
 from app.runs import verdict
 from tests.fakes.github import FakeGitHub, FakeRepo
-from tests.unit.github.helpers import bodies, execute_run, make_run, run_row
+from tests.unit.flows.helpers import bodies, execute_run, make_run, run_row
 
 
 def test_a_writer_cannot_allow_github_paths(
