@@ -24,7 +24,7 @@ from app.db import session_scope
 from app.errors import GitHubError
 from app.github import actions, checks, ci_records, fixing, render
 from app.github.checks import CiRow
-from app.github.ci_feedback import Decision, SuiteResult, decide, feedback
+from app.github.ci_feedback import Decision, SuiteResult, conclusion_text, decide, feedback
 from app.github.ci_records import WatchView
 from app.github.ci_start import Lineage
 from app.github.job import Job
@@ -161,11 +161,11 @@ def rows(decision: Decision) -> list[CiRow]:
             note = "already red on the base commit; not blamed on the fix"
         elif suite in decision.awaiting:
             note = "waiting for a maintainer's approval"
+        elif suite in decision.silent:
+            note = "no verdict: it neither passed nor failed"
         else:
             note = ""
-        found.append(
-            CiRow(suite.kind, suite.name, suite.conclusion or suite.status, note, suite.url)
-        )
+        found.append(CiRow(suite.kind, suite.name, conclusion_text(suite), note, suite.url))
     return found
 
 
@@ -254,6 +254,32 @@ def _action_required(
     return verdict.done(decision.reason)
 
 
+def _no_verdict(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decision) -> Verdict:
+    """A suite was cancelled, skipped, stale, neutral or has no conclusion: not a pass.
+
+    The check ends neutral, the draft stays a draft, and one comment says which suites said
+    nothing and how to have FixWurx read them again."""
+    links = [
+        f"- [{s.name}]({s.url}): {conclusion_text(s)}"
+        if s.url
+        else f"- {s.name}: {conclusion_text(s)}"
+        for s in decision.silent
+    ]
+    text = (
+        f"The repository's CI gave no verdict on this fix (commit `{watch.head_sha[:12]}`): "
+        "these suites ended without passing or failing, so FixWurx cannot call the fix green "
+        "and leaves the pull request a draft.\n\n"
+        + "\n".join(links)
+        + "\n\nRe-run them, then re-run the `FixWurx verification` check to have FixWurx "
+        "read them again."
+    )
+    job.reply_once(text, marker=render.ci_marker("no-verdict", watch.head_sha))
+    summary = checks.summary(bundle, decision.reason, rows(decision))
+    _finish_check(job, watch, "neutral", "The repository's CI gave no verdict", summary)
+    ci_records.move(job.url, watch.id, "acting", "neutral", reason=decision.reason)
+    return verdict.done(decision.reason)
+
+
 def _cap(job: Job, watch: WatchView, bundle: dict[str, Any], decision: Decision) -> Verdict:
     text = cap_comment(decision, watch)
     job.reply_once(text, marker=render.ci_marker("failed", watch.head_sha))
@@ -337,6 +363,7 @@ def _timeout(job: Job, watch: WatchView, bundle: dict[str, Any]) -> Verdict:
 ACTS = {
     "success": _success,
     "action_required": _action_required,
+    "no_verdict": _no_verdict,
     "cap": _cap,
     "revise": _revise,
 }

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.db import session_scope
-from app.github.ci_feedback import SuiteResult
+from app.github.ci_feedback import SuiteResult, conclusion_text
 from app.models import CiResult, CiWatch, utcnow
 
 #: States after which nothing more happens to a watch (unless the check is re-requested).
@@ -158,7 +158,7 @@ def record_results(
                     head_sha=watch.head_sha,
                     kind=suite.kind,
                     name=suite.name[:255],
-                    conclusion=suite.conclusion or suite.status,
+                    conclusion=conclusion_text(suite),
                     blamed=suite in blamed,
                     url=suite.url,
                     failing=list(suite.failing_tests),

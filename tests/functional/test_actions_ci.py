@@ -367,3 +367,52 @@ def test_a_revision_that_cannot_pass_ci_stops_at_the_cap(
     assert fake_github.open_pulls(REPO)[0]["draft"] is True
     save("cap-comment", capped[0])
     save("cap-check-summary", check.output["summary"])
+
+
+#: Conclusions GitHub gives that say nothing about the code (None: completed, no conclusion).
+NO_VERDICT = ("cancelled", "skipped", "stale", "neutral", None)
+
+
+@pytest.mark.parametrize("conclusion", NO_VERDICT, ids=lambda c: str(c))
+def test_ci_without_a_verdict_ends_neutral_with_a_comment_and_the_draft_stays(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis, conclusion: Any
+) -> None:
+    """A cancelled (skipped, stale, neutral, conclusion-less) canary and CI are no pass:
+    with `ready_when_green` on, the draft stays a draft and the check says why."""
+    repo = make_repo(fake_github, "ready_when_green: true\n")
+    ci(fake_github, [SMOKE, CANARY])
+    fake_github.ci.set_mode(REPO, "conclude", conclusion=conclusion)
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    head = fake_github.branch_sha(REPO, pull["head"])
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, head)
+    assert (check.status, check.conclusion) == ("completed", "neutral"), runs_of(settings)
+    assert check.output["title"] == "The repository's CI gave no verdict"
+    shown = conclusion or "no conclusion"
+    assert "| smoke | [CI]" in check.output["summary"] and f"| {shown} |" in check.output["summary"]
+    comments = [c["body"] for c in fake_github.issue_comments(REPO, pull["number"])]
+    said = [c for c in comments if "gave no verdict" in c]
+    assert len(said) == 1, comments
+    assert f"CI]({fake_github.base_url}" in said[0] and f": {shown}" in said[0]
+    assert fake_github.open_pulls(REPO)[0]["draft"] is True
+    assert watches(settings) == [(head, "neutral", 0)]
+    assert "CI evidence" not in fake_github.open_pulls(REPO)[0]["body"]
+
+
+@pytest.mark.parametrize("conclusion", ("failure", "timed_out", "startup_failure"))
+def test_every_red_conclusion_fails_the_check_and_keeps_the_draft(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis, conclusion: str
+) -> None:
+    repo = make_repo(fake_github, "ready_when_green: true\nci_revisions: 0\n")
+    ci(fake_github, [SMOKE, CANARY])
+    fake_github.ci.set_mode(REPO, "conclude", conclusion=conclusion)
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    head = fake_github.branch_sha(REPO, pull["head"])
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, head)
+    assert (check.status, check.conclusion) == ("completed", "failure"), runs_of(settings)
+    comments = [c["body"] for c in fake_github.issue_comments(REPO, pull["number"])]
+    capped = [c for c in comments if "still fails" in c]
+    assert len(capped) == 1 and f"**CI**: {conclusion}" in capped[0], comments
+    assert fake_github.open_pulls(REPO)[0]["draft"] is True
+    assert watches(settings) == [(head, "failure", 0)]

@@ -77,7 +77,10 @@ own). `pull_requests` lists the open pull requests whose head is the run's branc
 
 Modes: "run" (default) runs the command; "action_required" runs nothing and completes the
 workflow run and its suite with conclusion `action_required` (GitHub's wait for approval);
-"silent" leaves the run queued forever and delivers nothing. Reruns (`rerun`,
+"silent" leaves the run queued forever and delivers nothing; "conclude" (with
+`set_mode(name, "conclude", conclusion="cancelled")`) runs nothing and completes every run and
+its suite with that conclusion (`None`: completed with no conclusion), as a cancelled,
+skipped, stale or timed-out run reaches the App. Reruns (`rerun`,
 `rerun-failed-jobs`, re-requesting an Actions check run) run the command again as a new attempt.
 """
 
@@ -107,8 +110,18 @@ if TYPE_CHECKING:
 
 __all__ = ["CiSimulator", "Mode", "Workflow"]
 
-Mode = Literal["run", "action_required", "silent"]
-MODES = ("run", "action_required", "silent")
+Mode = Literal["run", "action_required", "silent", "conclude"]
+MODES = ("run", "action_required", "silent", "conclude")
+
+
+#: A run's conclusion the check suite shows differently (a workflow that could not start
+#: fails its suite; the run itself says `startup_failure`).
+SUITE_CONCLUSION: dict[str | None, str | None] = {"startup_failure": "failure"}
+#: Conclusions @octokit/webhooks-schemas does not allow in `check_suite.completed` /
+#: `workflow_run.completed` (the schemas lag GitHub): that one delivery is left out, the other
+#: still tells the App, and REST answers every field.
+NO_SUITE_EVENT = frozenset({"skipped"})
+NO_RUN_EVENT = frozenset({None, "startup_failure"})
 
 
 @dataclass
@@ -118,6 +131,8 @@ class RepoCi:
     workflows: list[Workflow]
     env: dict[str, str]
     mode: Mode = "run"
+    #: What every run ends with in "conclude" mode (None: completed without a conclusion).
+    conclusion: str | None = None
     run_details: bool = True
     #: GitHub makes an (empty, queued) check suite for the App on every push and sends it
     #: `check_suite.requested`; the App's own check runs then join that suite.
@@ -176,11 +191,12 @@ class CiSimulator:
         self.set_mode(full_name, mode)
         return numbered
 
-    def set_mode(self, full_name: str, mode: Mode) -> None:
-        """ "run", "action_required" or "silent" (see the module docstring)."""
+    def set_mode(self, full_name: str, mode: Mode, conclusion: str | None = None) -> None:
+        """ "run", "action_required", "silent" or "conclude" (see the module docstring)."""
         if mode not in MODES:
             raise ValueError(f"mode {mode!r} is not one of {MODES}")
-        self._config(full_name).mode = mode
+        config = self._config(full_name)
+        config.mode, config.conclusion = mode, conclusion
 
     def set_run_details(self, full_name: str, supported: bool) -> None:
         """False: dispatches with `return_run_details` get 422, as from an older server."""
@@ -383,6 +399,8 @@ class CiSimulator:
         self.queue(events.workflow_run(self.fake, repo, run, "requested"))
         if config.mode == "action_required":
             self._finish(repo, run, suite, "action_required")
+        elif config.mode == "conclude":
+            self._finish(repo, run, suite, config.conclusion)
         else:
             self._begin(run)
         return run
@@ -494,12 +512,17 @@ class CiSimulator:
         self.queue(events.check_run(self.fake, repo, check, suite, "completed", run.actor))
         self._finish(repo, run, suite, result.conclusion)
 
-    def _finish(self, repo: FakeRepo, run: WorkflowRun, suite: CheckSuite, conclusion: str) -> None:
+    def _finish(
+        self, repo: FakeRepo, run: WorkflowRun, suite: CheckSuite, conclusion: str | None
+    ) -> None:
         now = timestamp()
-        suite.status, suite.conclusion, suite.updated_at = "completed", conclusion, now
+        on_suite = SUITE_CONCLUSION.get(conclusion, conclusion)
+        suite.status, suite.conclusion, suite.updated_at = "completed", on_suite, now
         run.status, run.conclusion, run.updated_at = "completed", conclusion, now
-        self.queue(events.check_suite(self.fake, repo, suite, "completed", run.actor))
-        self.queue(events.workflow_run(self.fake, repo, run, "completed"))
+        if conclusion not in NO_SUITE_EVENT:
+            self.queue(events.check_suite(self.fake, repo, suite, "completed", run.actor))
+        if conclusion not in NO_RUN_EVENT:
+            self.queue(events.workflow_run(self.fake, repo, run, "completed"))
 
     # --- helpers -----------------------------------------------------------------------------
 
