@@ -7,6 +7,7 @@ the `check_suite` / `check_run` / `workflow_run` deliveries that `pump` signs an
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -16,9 +17,9 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
+from app.github.canary import workflow_text
 from app.models import CiResult, CiWatch, PatchBundleRecord
 from tests.fakes.github import FakeGitHub, FakeRepo
-from tests.fakes.github.ci import Workflow
 from tests.fakes.github.deliver import labeled, pump, send
 from tests.fakes.github.fixtures import fake_github
 from tests.functional.test_github_flow import (
@@ -37,35 +38,56 @@ pytestmark = pytest.mark.slow
 
 REPO = "octo/ages"
 CHECK = "FixWurx verification"
-#: The repository's CI: the whole suite, as a push workflow.
-SMOKE = Workflow(
-    name="CI",
-    file="ci.yml",
-    command="python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 --junitxml=junit.xml",
-    events=("push",),
-    junit_path="junit.xml",
-)
-#: The canary the maintainer committed: the reproducing tests first.
-CANARY = Workflow(
-    name="FixWurx canary",
-    file="fixwurx-canary.yml",
-    command="python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 "
-    "--junitxml=junit.xml $INPUT_TESTS",
-    events=("workflow_dispatch",),
-    junit_path="junit.xml",
-    artifact_name="fixwurx-junit",
-)
 
 
-def make_repo(fake: FakeGitHub, config: str = "", extra: dict[str, str] | None = None) -> FakeRepo:
+def ci_workflow(name: str, command: str, file: str = "ci.yml") -> dict[str, str]:
+    """A push workflow file: `command`, then its JUnit folder uploaded whatever happened."""
+    text = f"""name: {name}
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Run tests
+        run: |
+          mkdir -p junit
+          {command}
+      - uses: actions/upload-artifact@v4
+        if: ${{{{ always() }}}}
+        with:
+          name: junit
+          path: junit/
+"""
+    return {f".github/workflows/{file}": text}
+
+
+#: The repository's CI: the whole suite, as a push workflow (pytest's default JUnit, xunit2).
+SMOKE = ci_workflow("CI", "python -m pytest -q -p no:cacheprovider --junitxml=junit/junit.xml")
+#: The canary the maintainer committed: the template FixWurx ships, as it is.
+CANARY = {".github/workflows/fixwurx-canary.yml": workflow_text()}
+
+
+def make_repo(
+    fake: FakeGitHub,
+    config: str = "",
+    extra: dict[str, str] | None = None,
+    workflows: tuple[dict[str, str], ...] = (SMOKE, CANARY),
+) -> FakeRepo:
     files = {"ages.py": BUGGY, "tests/test_ages.py": TESTS, **(extra or {})}
+    for workflow in workflows:
+        files.update(workflow)
     if config:
         files[".github/fixwurx.yml"] = config
     return fake.add_repo(REPO, files, collaborators={"alice": "write"})
 
 
-def ci(fake: FakeGitHub, workflows: list[Workflow], mode: str = "run") -> None:
-    fake.ci.configure(REPO, workflows, env={"CI": "true"}, mode=mode)  # type: ignore[arg-type]
+def ci(fake: FakeGitHub, mode: str = "run") -> None:
+    """The repository's CI runs its committed workflow files."""
+    fake.ci.configure(REPO, env={"CI": "true"}, mode=mode)  # type: ignore[arg-type]
 
 
 def fix_issue(
@@ -114,18 +136,18 @@ def test_green_canary_and_smoke_pass_the_check_and_fill_the_body(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
     repo = make_repo(fake_github, "ready_when_green: true\n")
-    ci(fake_github, [SMOKE, CANARY])
+    ci(fake_github)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     assert pull["draft"] is True
     head = fake_github.branch_sha(REPO, pull["head"])
     assert head is not None
     check = our_check(fake_github, head)
     assert check.status == "in_progress"  # while the repository's CI runs
-    canary = [r for r in fake_github.ci.runs(REPO) if r.workflow.file == CANARY.file]
-    assert (
-        len(canary) == 1
-        and canary[0].inputs["tests"] == "tests/test_ages.py::test_eighteen_is_adult"
-    )
+    canary = [r for r in fake_github.ci.runs(REPO) if r.workflow.file == "fixwurx-canary.yml"]
+    assert len(canary) == 1
+    assert json.loads(canary[0].inputs["tests_json"]) == [
+        "tests/test_ages.py::test_eighteen_is_adult"
+    ]
 
     waited = read_back(fake_github, web, redis_conn)
     check = our_check(fake_github, head)
@@ -157,8 +179,8 @@ def test_a_run_that_died_while_acting_finishes_when_run_again_and_no_other_run_a
     from app.github.flow import execute_run
     from app.models import Run
 
-    repo = make_repo(fake_github)
-    ci(fake_github, [SMOKE])
+    repo = make_repo(fake_github, workflows=(SMOKE,))
+    ci(fake_github)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     head = fake_github.branch_sha(REPO, pull["head"])
     read_back(fake_github, web, redis_conn)
@@ -189,8 +211,8 @@ def test_a_run_that_died_while_acting_finishes_when_run_again_and_no_other_run_a
 def test_workflows_awaiting_approval_end_neutral_with_one_comment(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
-    repo = make_repo(fake_github)
-    ci(fake_github, [SMOKE], mode="action_required")
+    repo = make_repo(fake_github, workflows=(SMOKE,))
+    ci(fake_github, mode="action_required")
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     head = fake_github.branch_sha(REPO, pull["head"])
     read_back(fake_github, web, redis_conn)
@@ -224,8 +246,8 @@ def test_workflows_awaiting_approval_end_neutral_with_one_comment(
 def test_a_ci_that_never_answers_times_out_neutral_through_the_sweeper(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
-    repo = make_repo(fake_github)
-    ci(fake_github, [SMOKE], mode="silent")
+    repo = make_repo(fake_github, workflows=(SMOKE,))
+    ci(fake_github, mode="silent")
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     head = fake_github.branch_sha(REPO, pull["head"])
     assert read_back(fake_github, web, redis_conn) < 60  # nothing was delivered
@@ -252,14 +274,14 @@ def test_a_ci_that_never_answers_times_out_neutral_through_the_sweeper(
 
 
 #: A lint that is red on the base commit already (and on the fix: the fix does not touch it).
-LINT = Workflow(name="Lint", file="lint.yml", command="exit 1", events=("push",))
+LINT = ci_workflow("Lint", "exit 1", "lint.yml")
 
 
 def test_red_already_on_the_base_commit_is_not_blamed_on_the_fix(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
-    repo = make_repo(fake_github)
-    ci(fake_github, [SMOKE, LINT])
+    repo = make_repo(fake_github, workflows=(SMOKE, LINT))
+    ci(fake_github)
     # A push to main runs the CI on what becomes the fix's base commit: Lint is red there.
     fake_github.commit_files(REPO, "main", {"README.md": "ages\n"}, "Add a readme")
     fake_github.ci.wait_idle(120)
@@ -278,13 +300,8 @@ def test_red_already_on_the_base_commit_is_not_blamed_on_the_fix(
 
 
 #: The repository's CI runs a module the sandbox's configured test command leaves out.
-SMOKE_ALL = Workflow(
-    name="CI",
-    file="ci.yml",
-    command="python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 "
-    "--junitxml=junit.xml tests integration",
-    events=("push",),
-    junit_path="junit.xml",
+SMOKE_ALL = ci_workflow(
+    "CI", "python -m pytest -q -p no:cacheprovider --junitxml=junit/junit.xml tests integration"
 )
 ROUNDING = """from ages import is_adult
 
@@ -298,8 +315,10 @@ def test_a_fix_red_in_ci_gets_one_revision_whose_second_commit_is_green(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
     config = "test_command: python -m pytest -q tests\n"
-    repo = make_repo(fake_github, config, {"integration/test_rounding.py": ROUNDING})
-    ci(fake_github, [SMOKE_ALL, CANARY])
+    repo = make_repo(
+        fake_github, config, {"integration/test_rounding.py": ROUNDING}, (SMOKE_ALL, CANARY)
+    )
+    ci(fake_github)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     first = fake_github.branch_sha(REPO, pull["head"])
     assert "age >= 18" in (fake_github.show(REPO, pull["head"], "ages.py") or "")
@@ -351,8 +370,8 @@ def test_half_years_count_in_ci():
 def test_a_revision_that_cannot_pass_ci_stops_at_the_cap(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
-    repo = make_repo(fake_github, extra={"tests/test_ci_env.py": CI_ONLY})
-    ci(fake_github, [SMOKE])
+    repo = make_repo(fake_github, extra={"tests/test_ci_env.py": CI_ONLY}, workflows=(SMOKE,))
+    ci(fake_github)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     first = fake_github.branch_sha(REPO, pull["head"])
     read_back(fake_github, web, redis_conn)
@@ -380,7 +399,7 @@ def test_ci_without_a_verdict_ends_neutral_with_a_comment_and_the_draft_stays(
     """A cancelled (skipped, stale, neutral, conclusion-less) canary and CI are no pass:
     with `ready_when_green` on, the draft stays a draft and the check says why."""
     repo = make_repo(fake_github, "ready_when_green: true\n")
-    ci(fake_github, [SMOKE, CANARY])
+    ci(fake_github)
     fake_github.ci.set_mode(REPO, "conclude", conclusion=conclusion)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     head = fake_github.branch_sha(REPO, pull["head"])
@@ -404,7 +423,7 @@ def test_every_red_conclusion_fails_the_check_and_keeps_the_draft(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis, conclusion: str
 ) -> None:
     repo = make_repo(fake_github, "ready_when_green: true\nci_revisions: 0\n")
-    ci(fake_github, [SMOKE, CANARY])
+    ci(fake_github)
     fake_github.ci.set_mode(REPO, "conclude", conclusion=conclusion)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     head = fake_github.branch_sha(REPO, pull["head"])
@@ -416,3 +435,49 @@ def test_every_red_conclusion_fails_the_check_and_keeps_the_draft(
     assert len(capped) == 1 and f"**CI**: {conclusion}" in capped[0], comments
     assert fake_github.open_pulls(REPO)[0]["draft"] is True
     assert watches(settings) == [(head, "failure", 0)]
+
+
+#: 200 parametrised tests that reproduce the bug, every id with spaces and brackets.
+MANY = """import pytest
+
+from ages import is_adult
+
+
+@pytest.mark.parametrize("who", [f"adult number {i} (18 years)" for i in range(200)])
+def test_eighteen_is_adult_for(who):
+    assert is_adult(18), who
+"""
+
+
+def test_a_canary_with_200_parametrised_ids_with_spaces_goes_green(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
+) -> None:
+    """The ids reach the shipped template whole (a JSON input), run first, and pass."""
+    repo = make_repo(fake_github, extra={"tests/test_many.py": MANY})
+    ci(fake_github)
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    head = fake_github.branch_sha(REPO, pull["head"])
+    [canary] = [r for r in fake_github.ci.runs(REPO) if r.workflow.file == "fixwurx-canary.yml"]
+    sent = json.loads(canary.inputs["tests_json"])
+    many = [t for t in sent if "test_eighteen_is_adult_for[" in t]
+    assert (
+        len(many) == 200
+        and "tests/test_many.py::test_eighteen_is_adult_for[adult number 199 (18 years)]" in many
+    )
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, head)
+    assert (check.status, check.conclusion) == ("completed", "success"), runs_of(settings)
+    with fake_github._lock:
+        [job] = [fake_github.ci.state.jobs[j] for j in canary.job_ids]
+        [artifact] = [fake_github.ci.state.artifacts[a] for a in canary.artifact_ids]
+    steps = {s["name"]: s["conclusion"] for s in job.steps}
+    assert steps["Reproducing tests first"] == "success" and steps["Whole suite"] == "success"
+    import io
+    import zipfile
+
+    from app.testing.junit import parse_junit
+
+    archive = zipfile.ZipFile(io.BytesIO(artifact.data))
+    assert sorted(archive.namelist()) == ["canary.xml", "suite.xml"]
+    first = parse_junit(archive.read("canary.xml").decode())
+    assert len(first) == len(sent) and all(o.ok for o in first)  # every id ran, none cut
