@@ -481,3 +481,40 @@ def test_a_canary_with_200_parametrised_ids_with_spaces_goes_green(
     assert sorted(archive.namelist()) == ["canary.xml", "suite.xml"]
     first = parse_junit(archive.read("canary.xml").decode())
     assert len(first) == len(sent) and all(o.ok for o in first)  # every id ran, none cut
+
+
+#: A canary committed from the first template: a space-separated `tests` input.
+OLD_CANARY_STEP = """      - name: Reproducing tests first
+        if: ${{ inputs.tests != '' }}
+        env:
+          TESTS: ${{ inputs.tests }}
+        run: |
+          set -f
+          mkdir -p junit
+          python -m pytest -x -p no:cacheprovider --junitxml=junit/canary.xml $TESTS
+"""
+
+
+def old_canary() -> dict[str, str]:
+    text = workflow_text()
+    text = text.replace("      tests_json:\n", "      tests:\n").replace(
+        'default: "[]"', 'default: ""'
+    )
+    start = text.index("      - name: Reproducing tests first")
+    end = text.index("      - name: Whole suite")
+    return {".github/workflows/fixwurx-canary.yml": text[:start] + OLD_CANARY_STEP + text[end:]}
+
+
+def test_a_canary_from_the_first_template_still_gets_its_tests(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
+) -> None:
+    """GitHub refuses the unknown `tests_json` input; FixWurx dispatches the old way."""
+    repo = make_repo(fake_github, workflows=(SMOKE, old_canary()))
+    ci(fake_github)
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    head = fake_github.branch_sha(REPO, pull["head"])
+    [canary] = [r for r in fake_github.ci.runs(REPO) if r.workflow.file == "fixwurx-canary.yml"]
+    assert canary.inputs["tests"] == "tests/test_ages.py::test_eighteen_is_adult"
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, head)
+    assert (check.status, check.conclusion) == ("completed", "success"), runs_of(settings)
