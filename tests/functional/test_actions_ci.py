@@ -380,7 +380,14 @@ def test_a_revision_that_cannot_pass_ci_stops_at_the_cap(
     comments = [c["body"] for c in fake_github.issue_comments(REPO, pull["number"])]
     capped = [c for c in comments if "still fails" in c]
     assert len(capped) == 1, comments
-    assert "tests/test_ci_env.py::test_half_years_count_in_ci" in capped[0]
+    # CI's JUnit is xunit2 (`tests.test_ci_env::...`): the listed id is the pytest node id.
+    # (The log excerpt below it names the node id too, so the list line itself is checked.)
+    assert "  - `tests/test_ci_env.py::test_half_years_count_in_ci`" in capped[0], capped[0]
+    with session_scope(settings.database_url) as session:
+        failing = [r.failing for r in session.scalars(select(CiResult)) if r.failing]
+    assert failing and all(
+        t == "tests/test_ci_env.py::test_half_years_count_in_ci" for f in failing for t in f
+    ), failing
     assert "Log excerpt" in capped[0] and "after 1 automatic revision round" in capped[0]
     assert fake_github.branch_sha(REPO, pull["head"]) == first  # nothing new was pushed
     assert fake_github.open_pulls(REPO)[0]["draft"] is True
