@@ -27,8 +27,10 @@ COMMANDS = command_table.NAMES
 
 #: What FixWurx does when a merged fix is blamed for breaking the default branch: open a revert
 #: pull request (`propose`), the same and enable auto-merge on it (`auto`: branch protection
-#: still decides), or only comment the evidence on the merged pull request (`off`).
-ROLLBACK_MODES = ("propose", "auto", "off")
+#: still decides), or only comment the evidence on the merged pull request (`off`). `shadow`
+#: attributes and records every decision and acts on none (no revert, no comment): a way to
+#: measure the decisions against what people do before letting them act.
+ROLLBACK_MODES = ("propose", "auto", "off", "shadow")
 
 _ROLE = {"type": "string", "enum": list(ROLES[1:])}
 _POSITIVE = {"type": "integer", "minimum": 1}

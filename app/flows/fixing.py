@@ -48,6 +48,7 @@ from app.patches import (
 from app.repo_config import RepoConfig, role_allows
 from app.runs import verdict
 from app.runs.verdict import Refused, Verdict
+from app.testing.junit_ids import is_node_id, node_ids
 
 #: FixWurx's branch for the fix of issue N.
 ISSUE_BRANCH = BRANCH_PREFIX + "issue-{number}"
@@ -251,10 +252,14 @@ def revise_after_ci(
 
 
 def _with_tests(config: RepoConfig, tests: tuple[str, ...]) -> RepoConfig:
-    """The config with `tests` added to its test command (none configured: pytest finds all)."""
-    if not config.test_command or not tests:
+    """The config with `tests` added to its test command (none configured: pytest finds all).
+
+    Only pytest node ids are added (a JUnit id in xunit2's dotted form is mapped first): a
+    name that is not a path would make pytest exit 4 and fail a good fix."""
+    runnable = [t for t in node_ids(list(tests)) if is_node_id(t)]
+    if not config.test_command or not runnable:
         return config
-    command = " ".join([config.test_command, *(shlex.quote(t) for t in tests[:20])])
+    command = " ".join([config.test_command, *(shlex.quote(t) for t in runnable[:20])])
     return replace(config, test_command=command)
 
 

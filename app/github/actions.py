@@ -24,6 +24,7 @@ from app.errors import GitHubError
 from app.github.client import GitHubClient, RepoClient
 from app.observability import cut_words, scrub_text
 from app.testing.junit import parse_junit
+from app.testing.junit_ids import node_ids
 from app.testing.results import TestOutcome
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,8 @@ def failure_detail(client: GitHubClient, repo: RepoClient, run: WorkflowRun) -> 
         detail.excerpt = log_excerpt(raw.decode("utf-8", "replace"))
         break
     detail.outcomes = junit_outcomes(client, repo, run.id)
-    detail.failing_tests = [o.test_id for o in detail.outcomes if not o.ok]
+    # xunit2 (pytest's default) names `tests.test_x::test_y`: mapped to runnable node ids.
+    detail.failing_tests = node_ids([o.test_id for o in detail.outcomes if not o.ok])
     return detail
 
 

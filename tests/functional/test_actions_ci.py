@@ -7,6 +7,7 @@ the `check_suite` / `check_run` / `workflow_run` deliveries that `pump` signs an
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -14,11 +15,11 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
+from app.commands.workflow import workflow_text
 from app.config import Settings
 from app.db import session_scope
 from app.models import CiResult, CiWatch, PatchBundleRecord
 from tests.fakes.github import FakeGitHub, FakeRepo
-from tests.fakes.github.ci import Workflow
 from tests.fakes.github.deliver import labeled, pump, send
 from tests.fakes.github.fixtures import fake_github
 from tests.functional.test_github_flow import (
@@ -37,35 +38,56 @@ pytestmark = pytest.mark.slow
 
 REPO = "octo/ages"
 CHECK = "FixWurx verification"
-#: The repository's CI: the whole suite, as a push workflow.
-SMOKE = Workflow(
-    name="CI",
-    file="ci.yml",
-    command="python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 --junitxml=junit.xml",
-    events=("push",),
-    junit_path="junit.xml",
-)
-#: The canary the maintainer committed: the reproducing tests first.
-CANARY = Workflow(
-    name="FixWurx canary",
-    file="fixwurx-canary.yml",
-    command="python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 "
-    "--junitxml=junit.xml $INPUT_TESTS",
-    events=("workflow_dispatch",),
-    junit_path="junit.xml",
-    artifact_name="fixwurx-junit",
-)
 
 
-def make_repo(fake: FakeGitHub, config: str = "", extra: dict[str, str] | None = None) -> FakeRepo:
+def ci_workflow(name: str, command: str, file: str = "ci.yml") -> dict[str, str]:
+    """A push workflow file: `command`, then its JUnit folder uploaded whatever happened."""
+    text = f"""name: {name}
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Run tests
+        run: |
+          mkdir -p junit
+          {command}
+      - uses: actions/upload-artifact@v4
+        if: ${{{{ always() }}}}
+        with:
+          name: junit
+          path: junit/
+"""
+    return {f".github/workflows/{file}": text}
+
+
+#: The repository's CI: the whole suite, as a push workflow (pytest's default JUnit, xunit2).
+SMOKE = ci_workflow("CI", "python -m pytest -q -p no:cacheprovider --junitxml=junit/junit.xml")
+#: The canary the maintainer committed: the template FixWurx ships, as it is.
+CANARY = {".github/workflows/fixwurx-canary.yml": workflow_text()}
+
+
+def make_repo(
+    fake: FakeGitHub,
+    config: str = "",
+    extra: dict[str, str] | None = None,
+    workflows: tuple[dict[str, str], ...] = (SMOKE, CANARY),
+) -> FakeRepo:
     files = {"ages.py": BUGGY, "tests/test_ages.py": TESTS, **(extra or {})}
+    for workflow in workflows:
+        files.update(workflow)
     if config:
         files[".github/fixwurx.yml"] = config
     return fake.add_repo(REPO, files, collaborators={"alice": "write"})
 
 
-def ci(fake: FakeGitHub, workflows: list[Workflow], mode: str = "run") -> None:
-    fake.ci.configure(REPO, workflows, env={"CI": "true"}, mode=mode)  # type: ignore[arg-type]
+def ci(fake: FakeGitHub, mode: str = "run") -> None:
+    """The repository's CI runs its committed workflow files."""
+    fake.ci.configure(REPO, env={"CI": "true"}, mode=mode)  # type: ignore[arg-type]
 
 
 def fix_issue(
@@ -114,18 +136,18 @@ def test_green_canary_and_smoke_pass_the_check_and_fill_the_body(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
     repo = make_repo(fake_github, "ready_when_green: true\n")
-    ci(fake_github, [SMOKE, CANARY])
+    ci(fake_github)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     assert pull["draft"] is True
     head = fake_github.branch_sha(REPO, pull["head"])
     assert head is not None
     check = our_check(fake_github, head)
     assert check.status == "in_progress"  # while the repository's CI runs
-    canary = [r for r in fake_github.ci.runs(REPO) if r.workflow.file == CANARY.file]
-    assert (
-        len(canary) == 1
-        and canary[0].inputs["tests"] == "tests/test_ages.py::test_eighteen_is_adult"
-    )
+    canary = [r for r in fake_github.ci.runs(REPO) if r.workflow.file == "fixwurx-canary.yml"]
+    assert len(canary) == 1
+    assert json.loads(canary[0].inputs["tests_json"]) == [
+        "tests/test_ages.py::test_eighteen_is_adult"
+    ]
 
     waited = read_back(fake_github, web, redis_conn)
     check = our_check(fake_github, head)
@@ -157,8 +179,8 @@ def test_a_run_that_died_while_acting_finishes_when_run_again_and_no_other_run_a
     from app.flows.flow import execute_run
     from app.models import Run
 
-    repo = make_repo(fake_github)
-    ci(fake_github, [SMOKE])
+    repo = make_repo(fake_github, workflows=(SMOKE,))
+    ci(fake_github)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     head = fake_github.branch_sha(REPO, pull["head"])
     read_back(fake_github, web, redis_conn)
@@ -189,8 +211,8 @@ def test_a_run_that_died_while_acting_finishes_when_run_again_and_no_other_run_a
 def test_workflows_awaiting_approval_end_neutral_with_one_comment(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
-    repo = make_repo(fake_github)
-    ci(fake_github, [SMOKE], mode="action_required")
+    repo = make_repo(fake_github, workflows=(SMOKE,))
+    ci(fake_github, mode="action_required")
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     head = fake_github.branch_sha(REPO, pull["head"])
     read_back(fake_github, web, redis_conn)
@@ -224,8 +246,8 @@ def test_workflows_awaiting_approval_end_neutral_with_one_comment(
 def test_a_ci_that_never_answers_times_out_neutral_through_the_sweeper(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
-    repo = make_repo(fake_github)
-    ci(fake_github, [SMOKE], mode="silent")
+    repo = make_repo(fake_github, workflows=(SMOKE,))
+    ci(fake_github, mode="silent")
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     head = fake_github.branch_sha(REPO, pull["head"])
     assert read_back(fake_github, web, redis_conn) < 60  # nothing was delivered
@@ -252,14 +274,14 @@ def test_a_ci_that_never_answers_times_out_neutral_through_the_sweeper(
 
 
 #: A lint that is red on the base commit already (and on the fix: the fix does not touch it).
-LINT = Workflow(name="Lint", file="lint.yml", command="exit 1", events=("push",))
+LINT = ci_workflow("Lint", "exit 1", "lint.yml")
 
 
 def test_red_already_on_the_base_commit_is_not_blamed_on_the_fix(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
-    repo = make_repo(fake_github)
-    ci(fake_github, [SMOKE, LINT])
+    repo = make_repo(fake_github, workflows=(SMOKE, LINT))
+    ci(fake_github)
     # A push to main runs the CI on what becomes the fix's base commit: Lint is red there.
     fake_github.commit_files(REPO, "main", {"README.md": "ages\n"}, "Add a readme")
     fake_github.ci.wait_idle(120)
@@ -278,13 +300,8 @@ def test_red_already_on_the_base_commit_is_not_blamed_on_the_fix(
 
 
 #: The repository's CI runs a module the sandbox's configured test command leaves out.
-SMOKE_ALL = Workflow(
-    name="CI",
-    file="ci.yml",
-    command="python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 "
-    "--junitxml=junit.xml tests integration",
-    events=("push",),
-    junit_path="junit.xml",
+SMOKE_ALL = ci_workflow(
+    "CI", "python -m pytest -q -p no:cacheprovider --junitxml=junit/junit.xml tests integration"
 )
 ROUNDING = """from ages import is_adult
 
@@ -298,8 +315,10 @@ def test_a_fix_red_in_ci_gets_one_revision_whose_second_commit_is_green(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
     config = "test_command: python -m pytest -q tests\n"
-    repo = make_repo(fake_github, config, {"integration/test_rounding.py": ROUNDING})
-    ci(fake_github, [SMOKE_ALL, CANARY])
+    repo = make_repo(
+        fake_github, config, {"integration/test_rounding.py": ROUNDING}, (SMOKE_ALL, CANARY)
+    )
+    ci(fake_github)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     first = fake_github.branch_sha(REPO, pull["head"])
     assert "age >= 18" in (fake_github.show(REPO, pull["head"], "ages.py") or "")
@@ -351,8 +370,8 @@ def test_half_years_count_in_ci():
 def test_a_revision_that_cannot_pass_ci_stops_at_the_cap(
     fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
 ) -> None:
-    repo = make_repo(fake_github, extra={"tests/test_ci_env.py": CI_ONLY})
-    ci(fake_github, [SMOKE])
+    repo = make_repo(fake_github, extra={"tests/test_ci_env.py": CI_ONLY}, workflows=(SMOKE,))
+    ci(fake_github)
     pull = fix_issue(fake_github, repo, web, redis_conn, settings)
     first = fake_github.branch_sha(REPO, pull["head"])
     read_back(fake_github, web, redis_conn)
@@ -361,9 +380,148 @@ def test_a_revision_that_cannot_pass_ci_stops_at_the_cap(
     comments = [c["body"] for c in fake_github.issue_comments(REPO, pull["number"])]
     capped = [c for c in comments if "still fails" in c]
     assert len(capped) == 1, comments
-    assert "tests/test_ci_env.py::test_half_years_count_in_ci" in capped[0]
+    # CI's JUnit is xunit2 (`tests.test_ci_env::...`): the listed id is the pytest node id.
+    # (The log excerpt below it names the node id too, so the list line itself is checked.)
+    assert "  - `tests/test_ci_env.py::test_half_years_count_in_ci`" in capped[0], capped[0]
+    with session_scope(settings.database_url) as session:
+        failing = [r.failing for r in session.scalars(select(CiResult)) if r.failing]
+    assert failing and all(
+        t == "tests/test_ci_env.py::test_half_years_count_in_ci" for f in failing for t in f
+    ), failing
     assert "Log excerpt" in capped[0] and "after 1 automatic revision round" in capped[0]
     assert fake_github.branch_sha(REPO, pull["head"]) == first  # nothing new was pushed
     assert fake_github.open_pulls(REPO)[0]["draft"] is True
     save("cap-comment", capped[0])
     save("cap-check-summary", check.output["summary"])
+
+
+#: Conclusions GitHub gives that say nothing about the code (None: completed, no conclusion).
+NO_VERDICT = ("cancelled", "skipped", "stale", "neutral", None)
+
+
+@pytest.mark.parametrize("conclusion", NO_VERDICT, ids=lambda c: str(c))
+def test_ci_without_a_verdict_ends_neutral_with_a_comment_and_the_draft_stays(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis, conclusion: Any
+) -> None:
+    """A cancelled (skipped, stale, neutral, conclusion-less) canary and CI are no pass:
+    with `ready_when_green` on, the draft stays a draft and the check says why."""
+    repo = make_repo(fake_github, "ready_when_green: true\n")
+    ci(fake_github)
+    fake_github.ci.set_mode(REPO, "conclude", conclusion=conclusion)
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    head = fake_github.branch_sha(REPO, pull["head"])
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, head)
+    assert (check.status, check.conclusion) == ("completed", "neutral"), runs_of(settings)
+    assert check.output["title"] == "The repository's CI gave no verdict"
+    shown = conclusion or "no conclusion"
+    assert "| smoke | [CI]" in check.output["summary"] and f"| {shown} |" in check.output["summary"]
+    comments = [c["body"] for c in fake_github.issue_comments(REPO, pull["number"])]
+    said = [c for c in comments if "gave no verdict" in c]
+    assert len(said) == 1, comments
+    assert f"CI]({fake_github.base_url}" in said[0] and f": {shown}" in said[0]
+    assert fake_github.open_pulls(REPO)[0]["draft"] is True
+    assert watches(settings) == [(head, "neutral", 0)]
+    assert "CI evidence" not in fake_github.open_pulls(REPO)[0]["body"]
+
+
+@pytest.mark.parametrize("conclusion", ("failure", "timed_out", "startup_failure"))
+def test_every_red_conclusion_fails_the_check_and_keeps_the_draft(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis, conclusion: str
+) -> None:
+    repo = make_repo(fake_github, "ready_when_green: true\nci_revisions: 0\n")
+    ci(fake_github)
+    fake_github.ci.set_mode(REPO, "conclude", conclusion=conclusion)
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    head = fake_github.branch_sha(REPO, pull["head"])
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, head)
+    assert (check.status, check.conclusion) == ("completed", "failure"), runs_of(settings)
+    comments = [c["body"] for c in fake_github.issue_comments(REPO, pull["number"])]
+    capped = [c for c in comments if "still fails" in c]
+    assert len(capped) == 1 and f"**CI**: {conclusion}" in capped[0], comments
+    assert fake_github.open_pulls(REPO)[0]["draft"] is True
+    assert watches(settings) == [(head, "failure", 0)]
+
+
+#: 200 parametrised tests that reproduce the bug, every id with spaces and brackets.
+MANY = """import pytest
+
+from ages import is_adult
+
+
+@pytest.mark.parametrize("who", [f"adult number {i} (18 years)" for i in range(200)])
+def test_eighteen_is_adult_for(who):
+    assert is_adult(18), who
+"""
+
+
+def test_a_canary_with_200_parametrised_ids_with_spaces_goes_green(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
+) -> None:
+    """The ids reach the shipped template whole (a JSON input), run first, and pass."""
+    repo = make_repo(fake_github, extra={"tests/test_many.py": MANY})
+    ci(fake_github)
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    head = fake_github.branch_sha(REPO, pull["head"])
+    [canary] = [r for r in fake_github.ci.runs(REPO) if r.workflow.file == "fixwurx-canary.yml"]
+    sent = json.loads(canary.inputs["tests_json"])
+    many = [t for t in sent if "test_eighteen_is_adult_for[" in t]
+    assert (
+        len(many) == 200
+        and "tests/test_many.py::test_eighteen_is_adult_for[adult number 199 (18 years)]" in many
+    )
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, head)
+    assert (check.status, check.conclusion) == ("completed", "success"), runs_of(settings)
+    with fake_github._lock:
+        [job] = [fake_github.ci.state.jobs[j] for j in canary.job_ids]
+        [artifact] = [fake_github.ci.state.artifacts[a] for a in canary.artifact_ids]
+    steps = {s["name"]: s["conclusion"] for s in job.steps}
+    assert steps["Reproducing tests first"] == "success" and steps["Whole suite"] == "success"
+    import io
+    import zipfile
+
+    from app.testing.junit import parse_junit
+
+    archive = zipfile.ZipFile(io.BytesIO(artifact.data))
+    assert sorted(archive.namelist()) == ["canary.xml", "suite.xml"]
+    first = parse_junit(archive.read("canary.xml").decode())
+    assert len(first) == len(sent) and all(o.ok for o in first)  # every id ran, none cut
+
+
+#: A canary committed from the first template: a space-separated `tests` input.
+OLD_CANARY_STEP = """      - name: Reproducing tests first
+        if: ${{ inputs.tests != '' }}
+        env:
+          TESTS: ${{ inputs.tests }}
+        run: |
+          set -f
+          mkdir -p junit
+          python -m pytest -x -p no:cacheprovider --junitxml=junit/canary.xml $TESTS
+"""
+
+
+def old_canary() -> dict[str, str]:
+    text = workflow_text()
+    text = text.replace("      tests_json:\n", "      tests:\n").replace(
+        'default: "[]"', 'default: ""'
+    )
+    start = text.index("      - name: Reproducing tests first")
+    end = text.index("      - name: Whole suite")
+    return {".github/workflows/fixwurx-canary.yml": text[:start] + OLD_CANARY_STEP + text[end:]}
+
+
+def test_a_canary_from_the_first_template_still_gets_its_tests(
+    fake_github: FakeGitHub, settings: Settings, web: Any, redis_conn: Redis
+) -> None:
+    """GitHub refuses the unknown `tests_json` input; FixWurx dispatches the old way."""
+    repo = make_repo(fake_github, workflows=(SMOKE, old_canary()))
+    ci(fake_github)
+    pull = fix_issue(fake_github, repo, web, redis_conn, settings)
+    head = fake_github.branch_sha(REPO, pull["head"])
+    [canary] = [r for r in fake_github.ci.runs(REPO) if r.workflow.file == "fixwurx-canary.yml"]
+    assert canary.inputs["tests"] == "tests/test_ages.py::test_eighteen_is_adult"
+    read_back(fake_github, web, redis_conn)
+    check = our_check(fake_github, head)
+    assert (check.status, check.conclusion) == ("completed", "success"), runs_of(settings)

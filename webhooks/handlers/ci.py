@@ -3,7 +3,8 @@
 On any branch but FixWurx's, `check_suite.completed` and `workflow_run.completed` with a failing
 conclusion become a `ci` run (auto-fix; whether it is enabled, forks and attempt caps are the
 job's checks, because they need the repo config and GitHub). The default branch's results are
-routed the same way as before.
+routed the same way as before, and there a bot sender counts too (merge queues and auto-merge
+Apps push as bots), all but FixWurx itself.
 
 On `fixwurx/*` branches every finished suite or workflow run becomes a `ci_result` run, green or
 red: the job reads the fix commit's CI back and acts once all of it has finished. Those events
@@ -64,6 +65,11 @@ def check_run_rerequested(payload: Payload, ctx: Context) -> Outcome:
     return _ci_result(payload, ctx, suite, "check_run.rerequested")
 
 
+def _from_fixwurx(payload: Payload, ctx: Context) -> bool:
+    login = str((payload.get("sender") or {}).get("login") or "")
+    return login.lower() == f"{ctx.app_slug}[bot]".lower()
+
+
 def _ours(suite: dict[str, Any]) -> bool:
     return str(suite.get("head_branch") or "").startswith(BRANCH_PREFIX)
 
@@ -88,7 +94,14 @@ def _ci_result(payload: Payload, ctx: Context, suite: dict[str, Any], trigger: s
 
 
 def _failed(payload: Payload, ctx: Context, suite: dict[str, Any], trigger: str) -> Outcome:
-    reason = skip_reason(payload, ctx)
+    # A red default branch is a fact whoever made it: merge queues and auto-merge Apps push
+    # as bots, and dropping their suites would leave a merged fix's breakage unseen by the
+    # rollback watch. FixWurx's own events stay ignored (no loop with itself).
+    default = str((payload.get("repository") or {}).get("default_branch") or "")
+    on_default = bool(default) and suite.get("head_branch") == default
+    reason = skip_reason(payload, ctx, bots_allowed=on_default)
+    if not reason and on_default and _from_fixwurx(payload, ctx):
+        reason = "sender is FixWurx itself"
     if reason:
         return ignore(reason)
     conclusion = suite.get("conclusion")

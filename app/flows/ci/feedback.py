@@ -2,7 +2,14 @@
 
 Given the CI suites on the fix commit and the ones on its base commit, `decide` says: keep
 waiting, success, a revision round, stop at the cap, neutral because workflows wait for a
-maintainer's approval. A failure that was already there on the base commit is not the fix's
+maintainer's approval, or neutral because a suite ended without a verdict.
+
+Conclusions are read as GitHub defines them: only `success` is green; `failure`, `timed_out`
+and `startup_failure` are red; `cancelled`, `skipped`, `stale`, `neutral`, `action_required`
+and a finished suite with no conclusion say nothing about the code. A cancelled canary (a
+maintainer, or a `concurrency: cancel-in-progress` group) must never read as a pass.
+
+A failure that was already there on the base commit is not the fix's
 fault: it is compared by suite name, and by failing test id where both sides report tests.
 No I/O here, so every rule is unit-tested without GitHub.
 """
@@ -12,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+#: The one conclusion that means the suite passed.
+GREEN = "success"
 #: Conclusions that mean the suite found a problem.
 RED = frozenset({"failure", "timed_out", "startup_failure"})
 #: GitHub's conclusion for a workflow waiting for a maintainer's approval (bot pull requests).
@@ -42,16 +51,39 @@ class SuiteResult:
         """Whether it failed."""
         return self.conclusion in RED
 
+    @property
+    def green(self) -> bool:
+        """Whether it passed: `success` and nothing else."""
+        return self.conclusion == GREEN
+
+    @property
+    def silent(self) -> bool:
+        """Finished without a verdict on the code: cancelled, skipped, stale, neutral, none."""
+        return self.done and not self.red and not self.green and not self.awaiting
+
+    @property
+    def awaiting(self) -> bool:
+        """Stopped until a maintainer approves it."""
+        return self.conclusion == AWAITING_APPROVAL
+
+
+def conclusion_text(suite: SuiteResult) -> str:
+    """The conclusion as shown to people: a finished suite without one says so."""
+    if suite.conclusion:
+        return suite.conclusion
+    return "no conclusion" if suite.status == "completed" else suite.status
+
 
 @dataclass(frozen=True)
 class CiDecision:
-    """What to do: `action` is pending, success, revise, cap or action_required."""
+    """What to do: `action` is pending, success, revise, cap, action_required or no_verdict."""
 
     action: str
     reason: str
     blamed: tuple[SuiteResult, ...] = ()
     old_red: tuple[SuiteResult, ...] = ()
     awaiting: tuple[SuiteResult, ...] = ()
+    silent: tuple[SuiteResult, ...] = ()
     results: tuple[SuiteResult, ...] = field(default_factory=tuple)
 
 
@@ -91,8 +123,15 @@ def decide(
         return CiDecision("pending", f"waiting for {', '.join(running)}", results=results)
     blamed = tuple(s for s in results if is_blamed(s, base))
     old_red = tuple(s for s in results if s.red and s not in blamed)
-    awaiting = tuple(s for s in results if s.conclusion == AWAITING_APPROVAL)
-    found = {"blamed": blamed, "old_red": old_red, "awaiting": awaiting, "results": results}
+    awaiting = tuple(s for s in results if s.awaiting)
+    silent = tuple(s for s in results if s.silent)
+    found = {
+        "blamed": blamed,
+        "old_red": old_red,
+        "awaiting": awaiting,
+        "silent": silent,
+        "results": results,
+    }
     if blamed:
         names = ", ".join(s.name for s in blamed)
         if revision < max_revisions:
@@ -105,6 +144,12 @@ def decide(
         return CiDecision(
             "action_required", f"waiting for a maintainer to approve {names}", **found
         )
+    if silent:
+        said = ", ".join(f"{s.name} ({conclusion_text(s)})" for s in silent)
+        why = f"no CI verdict: {said} ended without passing or failing"
+        return CiDecision("no_verdict", why, **found)
+    if not any(s.green for s in results):
+        return CiDecision("no_verdict", "no CI suite passed or failed", **found)
     if old_red:
         names = ", ".join(s.name for s in old_red)
         return CiDecision("success", f"CI green except {names}, already red on the base", **found)

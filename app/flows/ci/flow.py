@@ -26,7 +26,7 @@ from app.flows import fixing, render
 from app.flows.ci import checks
 from app.flows.ci import records as ci_records
 from app.flows.ci.checks import CiRow
-from app.flows.ci.feedback import CiDecision, SuiteResult, decide, feedback
+from app.flows.ci.feedback import CiDecision, SuiteResult, conclusion_text, decide, feedback
 from app.flows.ci.records import WatchView
 from app.flows.ci.start import Lineage
 from app.flows.job import Job
@@ -164,11 +164,11 @@ def rows(decision: CiDecision) -> list[CiRow]:
             note = "already red on the base commit; not blamed on the fix"
         elif suite in decision.awaiting:
             note = "waiting for a maintainer's approval"
+        elif suite in decision.silent:
+            note = "no verdict: it neither passed nor failed"
         else:
             note = ""
-        found.append(
-            CiRow(suite.kind, suite.name, suite.conclusion or suite.status, note, suite.url)
-        )
+        found.append(CiRow(suite.kind, suite.name, conclusion_text(suite), note, suite.url))
     return found
 
 
@@ -253,6 +253,34 @@ def _action_required(
     job.reply_once(text, marker=render.ci_marker("approval", watch.head_sha))
     summary = checks.summary(bundle, decision.reason, rows(decision))
     _finish_check(job, watch, "neutral", "Workflows wait for approval", summary)
+    ci_records.move(job.database_url, watch.id, "acting", "neutral", reason=decision.reason)
+    return verdict.done(decision.reason)
+
+
+def _no_verdict(
+    job: Job, watch: WatchView, bundle: dict[str, Any], decision: CiDecision
+) -> Verdict:
+    """A suite was cancelled, skipped, stale, neutral or has no conclusion: not a pass.
+
+    The check ends neutral, the draft stays a draft, and one comment says which suites said
+    nothing and how to have FixWurx read them again."""
+    links = [
+        f"- [{s.name}]({s.url}): {conclusion_text(s)}"
+        if s.url
+        else f"- {s.name}: {conclusion_text(s)}"
+        for s in decision.silent
+    ]
+    text = (
+        f"The repository's CI gave no verdict on this fix (commit `{watch.head_sha[:12]}`): "
+        "these suites ended without passing or failing, so FixWurx cannot call the fix green "
+        "and leaves the pull request a draft.\n\n"
+        + "\n".join(links)
+        + "\n\nRe-run them, then re-run the `FixWurx verification` check to have FixWurx "
+        "read them again."
+    )
+    job.reply_once(text, marker=render.ci_marker("no-verdict", watch.head_sha))
+    summary = checks.summary(bundle, decision.reason, rows(decision))
+    _finish_check(job, watch, "neutral", "The repository's CI gave no verdict", summary)
     ci_records.move(job.database_url, watch.id, "acting", "neutral", reason=decision.reason)
     return verdict.done(decision.reason)
 
@@ -342,6 +370,7 @@ def _timeout(job: Job, watch: WatchView, bundle: dict[str, Any]) -> Verdict:
 ACTS = {
     "success": _success,
     "action_required": _action_required,
+    "no_verdict": _no_verdict,
     "cap": _cap,
     "revise": _revise,
 }

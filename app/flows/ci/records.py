@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
-from app.flows.ci.feedback import SuiteResult
+from app.flows.ci.feedback import SuiteResult, conclusion_text
 from app.models import CiResult, CiWatch, aware, utcnow
 
 #: States after which nothing more happens to a watch (unless the check is re-requested).
@@ -168,7 +168,7 @@ def record_results(
                     head_sha=watch.head_sha,
                     kind=suite.kind,
                     name=suite.name[:255],
-                    conclusion=suite.conclusion or suite.status,
+                    conclusion=conclusion_text(suite),
                     blamed=suite in blamed,
                     url=suite.url,
                     failing=list(suite.failing_tests),

@@ -11,6 +11,7 @@ fix flow, in the same session as its pull request (`records.record_pull(watch=..
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,16 @@ log = logging.getLogger(__name__)
 
 #: The check's title while the repository's CI runs.
 WAITING_TITLE = "Verified in the sandbox; waiting for the repository's CI"
+#: The canary's input with the reproducing tests: a JSON array of pytest node ids, so an id
+#: with spaces or brackets arrives whole, and a list is never cut in the middle of an id.
+TESTS_INPUT = "tests_json"
+#: Characters of that JSON at most: GitHub refuses a dispatch whose inputs pass 65,535; the
+#: ids that do not fit are left out whole (the canary's whole-suite step still runs them).
+MAX_TESTS_JSON = 60_000
+#: The input canary workflows committed from the first template declare (space-separated ids,
+#: at most 1,000 characters): used only when GitHub says the workflow has no `tests_json`.
+LEGACY_INPUT = "tests"
+LEGACY_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -87,11 +98,40 @@ def _create_check(job: Job, head_sha: str, bundle: Mapping[str, Any]) -> int | N
         return None
 
 
-def canary_inputs(bundle: Mapping[str, Any]) -> dict[str, str]:
-    """The canary's inputs: the reproducing test ids (run first) and the bundle hash."""
+def canary_tests(bundle: Mapping[str, Any]) -> list[str]:
+    """The reproducing test ids of a bundle, in order, once each."""
     evidence = bundle.get("evidence") or {}
-    tests = [str(t.get("test")) for t in evidence.get("before") or [] if t.get("test")]
-    return {"tests": " ".join(tests)[:1000], "bundle": str(bundle.get("hash") or "")}
+    found = [str(t.get("test")) for t in evidence.get("before") or [] if t.get("test")]
+    return list(dict.fromkeys(found))
+
+
+def canary_inputs(bundle: Mapping[str, Any]) -> dict[str, str]:
+    """The canary's inputs: the reproducing test ids as JSON (run first) and the bundle hash."""
+    kept: list[str] = []
+    for test in canary_tests(bundle):
+        if len(json.dumps([*kept, test])) > MAX_TESTS_JSON:
+            break
+        kept.append(test)
+    return {TESTS_INPUT: json.dumps(kept), "bundle": str(bundle.get("hash") or "")}
+
+
+def legacy_inputs(bundle: Mapping[str, Any]) -> dict[str, str]:
+    """The inputs of a canary committed from the first template: space-separated ids.
+
+    Whole ids only, and none with a space (the workflow splits on spaces)."""
+    kept: list[str] = []
+    for test in canary_tests(bundle):
+        if any(c.isspace() for c in test):
+            continue
+        if len(" ".join([*kept, test])) > LEGACY_MAX:
+            break
+        kept.append(test)
+    return {LEGACY_INPUT: " ".join(kept), "bundle": str(bundle.get("hash") or "")}
+
+
+def _unexpected_inputs(exc: GitHubError) -> bool:
+    """GitHub's answer to a dispatch naming an input the workflow does not declare."""
+    return exc.status == 422 and "unexpected inputs" in str(exc).lower()
 
 
 def _dispatch_canary(job: Job, branch: str, bundle: Mapping[str, Any]) -> actions.Dispatched | None:
@@ -101,7 +141,20 @@ def _dispatch_canary(job: Job, branch: str, bundle: Mapping[str, Any]) -> action
             log.info("run %s: no %s workflow; smoke CI only", job.run.id, workflow)
             return None
         nonce = actions.new_nonce()
-        return actions.dispatch(job.repo, workflow, branch, canary_inputs(bundle), nonce)
+        try:
+            return actions.dispatch(job.repo, workflow, branch, canary_inputs(bundle), nonce)
+        except GitHubError as exc:
+            if not _unexpected_inputs(exc):
+                raise
+            log.warning(
+                "run %s: %s has no `%s` input (an old template; `fixwurx workflow canary` "
+                "prints the new one); dispatching with `%s`",
+                job.run.id,
+                workflow,
+                TESTS_INPUT,
+                LEGACY_INPUT,
+            )
+            return actions.dispatch(job.repo, workflow, branch, legacy_inputs(bundle), nonce)
     except GitHubError as exc:
         if exc.retryable:
             raise

@@ -5,9 +5,13 @@ A failure is blamed on the merge only when all hold:
 1. the failing tests fail at the red commit when FixWurx runs them itself (a failure that does
    not reproduce is a flake, or not a test failure at all);
 2. they pass at the fix's base, the merge's first parent (else the branch was red before);
-3. the merge is the first bad commit: the red commit itself, or what bisection over the
-   first-parent commits between the base and the red commit finds (else a later commit did it);
-4. not flaky: they fail again on a rerun at the merge and pass again at its parent.
+3. the merge is the first bad commit: probed first (the red commit itself when it is the
+   merge); when the tests pass there, bisection over the first-parent commits after the merge
+   names the commit that broke them (else the merge is the culprit without a search);
+4. not flaky: they fail again on a rerun at the merge and pass again at its parent. The rerun
+   at the merge runs in the work copy of FixWurx's first run there, as a rerun on the same
+   machine does: a test that fails once and passes when run again (timing, or state its
+   first run leaves behind) is flaky, and a flaky failure is never reverted.
 
 Anything else is not blamed, and `reason` says which rule said no. The runner is the only I/O,
 so the rules read like the list above.
@@ -26,9 +30,12 @@ from app.flows.rollback.bisect import Probe, first_bad
 
 
 class Runner(Protocol):
-    """Runs the named tests (all when empty) at a commit."""
+    """Runs the named tests (all when empty) at a commit; `keep` keeps the work copy for a
+    `rerun` at the same commit."""
 
-    def run(self, sha: str, tests: Sequence[str] = ()) -> Probe: ...
+    def run(self, sha: str, tests: Sequence[str] = (), keep: bool = False) -> Probe: ...
+
+    def rerun(self, sha: str, tests: Sequence[str] = ()) -> Probe: ...
 
 
 @dataclass
@@ -49,6 +56,12 @@ class Attribution:
     reruns: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def test_runs(self) -> int:
+        """How many times tests ran for this decision (probes, bisection steps, reruns)."""
+        searched = [p for p in self.bisection if "known" not in p]
+        return len(self.probes) + len(searched) + len(self.reruns)
+
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for `RollbackDecision.evidence`."""
         return {
@@ -63,6 +76,7 @@ class Attribution:
             "probes": self.probes,
             "bisection": self.bisection,
             "reruns": self.reruns,
+            "test_runs": self.test_runs,
             "seconds": round(self.seconds, 2),
         }
 
@@ -110,7 +124,7 @@ def _decide(found: Attribution, runner: Runner, checkout: Path, named: Sequence[
             f"{base[:12]} too"
         )
         return
-    culprit = _culprit(found, runner, checkout, base, red, at_red)
+    culprit = _culprit(found, runner, checkout, base, merge, red, at_red)
     found.culprit = culprit
     if culprit != merge:
         found.reason = (
@@ -122,15 +136,24 @@ def _decide(found: Attribution, runner: Runner, checkout: Path, named: Sequence[
 
 
 def _culprit(
-    found: Attribution, runner: Runner, checkout: Path, base: str, red: str, at_red: Probe
+    found: Attribution,
+    runner: Runner,
+    checkout: Path,
+    base: str,
+    merge: str,
+    red: str,
+    at_red: Probe,
 ) -> str:
-    """The first bad first-parent commit after `base` (`red` itself when it is the merge)."""
-    commits = history.chain(checkout, base, red)
-    if len(commits) == 1:
-        return commits[0]
-    bisection = first_bad(commits, lambda sha: runner.run(sha, at_red.failed))
+    """The first bad first-parent commit after `base`: the merge is probed first (it is
+    the red commit itself, or the tests fail there); when they pass at the merge, bisection
+    over the commits after it finds the one that broke them."""
+    at_merge = at_red if merge == red else _probe(found, runner, merge, at_red.failed, "merge")
+    if at_merge.bad:
+        return merge
+    after = history.chain(checkout, merge, red)
+    bisection = first_bad(after, lambda sha: runner.run(sha, at_red.failed))
     found.bisection = [
-        {"sha": base, "bad": False, "known": "green at the fix's base"},
+        {"sha": merge, "bad": False, "known": "green at the merge"},
         *({**p.to_json(), "bad": p.bad} for p in bisection.probes),
         {"sha": red, "bad": True, "known": "red where the check failed"},
     ]
@@ -139,7 +162,7 @@ def _culprit(
 
 def _rule_out_flake(found: Attribution, runner: Runner, merge: str, base: str) -> None:
     tests = found.failing_tests
-    again = runner.run(merge, tests)
+    again = runner.rerun(merge, tests)
     parent = runner.run(base, tests)
     found.reruns = [
         {**again.to_json(), "role": "merge (rerun)"},
@@ -158,7 +181,9 @@ def _rule_out_flake(found: Attribution, runner: Runner, merge: str, base: str) -
 
 
 def _probe(found: Attribution, runner: Runner, sha: str, tests: Sequence[str], role: str) -> Probe:
-    result = runner.run(sha, tests)
+    # A probe at the merge (the red commit may be the merge) keeps its work copy: the flake
+    # rule reruns there.
+    result = runner.run(sha, tests, keep=sha == found.merge_sha)
     found.probes.append({**result.to_json(), "role": role})
     return result
 

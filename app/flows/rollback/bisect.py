@@ -4,7 +4,9 @@ Each probe checks the commit out in FixWurx's own clone (never handed to the san
 it into a fresh disposable work copy (`app.workspace`: no links out, no git credentials) and
 runs the tests there through `app.testing`, so repository code runs only in the sandbox, and
 what one probe's tests write cannot change the next probe's result. The repository's own
-environment (`app.environments`) is built once, at the failing commit, and reused by every probe.
+environment (`app.environments`) is built at the first probe and reused by every commit with the
+same dependency files; an older commit whose dependency files differ gets its own (from the
+environment cache when it was built before), so it is not tested against newer dependencies.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from app.environments import EnvironmentRequest, prepare
+from app.environments.detect import detect
 from app.gitcmd import run_git
 from app.testing import testcmd
 from app.testing.testcmd import TestCommand
@@ -58,20 +61,47 @@ class CommitTests:
     config_command: str | None
     timeout: float
     environment: EnvironmentRequest | None = None
-    _command: TestCommand | None = field(default=None, init=False)
+    _commands: dict[str, TestCommand] = field(default_factory=dict, init=False)
+    _kept: dict[str, Workspace] = field(default_factory=dict, init=False)
 
-    def run(self, sha: str, tests: Sequence[str] = ()) -> Probe:
-        """The outcome of `tests` (all tests when empty) at commit `sha`."""
+    def run(self, sha: str, tests: Sequence[str] = (), keep: bool = False) -> Probe:
+        """The outcome of `tests` (all tests when empty) at commit `sha`, in a fresh work copy
+        (`keep`: kept, until `close`, for a `rerun` at the same commit)."""
         started = time.monotonic()
         checked = run_git(self.checkout, "checkout", "--quiet", "--force", "--detach", sha)
         if checked.returncode != 0:
             raise RuntimeError(f"cannot check out {sha[:12]}: {checked.stderr.strip()}")
         work = Workspace.prepare(self.checkout)
+        if keep:
+            self._drop(sha)
+            self._kept[sha] = work
         try:
-            command = self._bound(work.root)
-            result = run_tests(work.root, command, timeout=self.timeout, test_ids=tuple(tests))
+            return self._in(work, sha, tests, started)
         finally:
-            work.cleanup()
+            if not keep:
+                work.cleanup()
+
+    def rerun(self, sha: str, tests: Sequence[str] = ()) -> Probe:
+        """`tests` again at `sha`, in the work copy of the kept run there (a fresh one when
+        none was kept): a rerun on the same machine, with what the first run left behind."""
+        work = self._kept.get(sha)
+        if work is None:
+            return self.run(sha, tests)
+        return self._in(work, sha, tests, time.monotonic())
+
+    def close(self) -> None:
+        """Remove the kept work copies."""
+        for sha in list(self._kept):
+            self._drop(sha)
+
+    def _drop(self, sha: str) -> None:
+        kept = self._kept.pop(sha, None)
+        if kept is not None:
+            kept.cleanup()
+
+    def _in(self, work: Workspace, sha: str, tests: Sequence[str], started: float) -> Probe:
+        command = self._bound(work.root)
+        result = run_tests(work.root, command, timeout=self.timeout, test_ids=tuple(tests))
         wanted = set(tests)
         failed = tuple(
             sorted(o.test_id for o in result.failing if not wanted or o.test_id in wanted)
@@ -83,16 +113,28 @@ class CommitTests:
         return probe
 
     def _bound(self, root: Path) -> TestCommand:
-        """The test command, on the repository's environment (built at the first probe)."""
-        if self._command is None:
+        """The test command on the environment of this commit's dependency files: built at
+        the first probe, shared by every commit whose dependency files are the same, and built
+        again (from the environment cache when it can) for an older commit whose differ."""
+        key = self.dependencies(root)
+        if key not in self._commands:
             command = testcmd.resolve(root, None, self.config_command)
             if self.environment is not None:
-                from dataclasses import replace
-
                 request = replace(self.environment, probe=command.probe())
                 command = command.in_environment(prepare(root, request))
-            self._command = command
-        return self._command
+            self._commands[key] = command
+        return self._commands[key]
+
+    def dependencies(self, root: Path) -> str:
+        """The fingerprint of a work copy's dependency files ("" without an environment)."""
+        if self.environment is None:
+            return ""
+        return detect(root, self.environment.setup).fingerprint
+
+    @property
+    def environments(self) -> int:
+        """How many environments the probes used (one per distinct dependency files)."""
+        return len(self._commands)
 
 
 @dataclass(frozen=True)

@@ -196,3 +196,24 @@ def rollbacks_since(database_url: str, repository_id: int, since: dt.datetime) -
             )
             or 0
         )
+
+
+#: Earlier decisions a new red commit is compared with (newest first).
+MAX_EARLIER = 5
+
+
+def earlier(url: str, repository_id: int, since: dt.datetime) -> list[Decision]:
+    """The repository's decisions made since `since` that attributed a failure (newest
+    first): a later red commit with the same failing tests reuses one of them."""
+    with session_scope(url) as session:
+        rows = session.scalars(
+            select(RollbackDecision)
+            .where(
+                RollbackDecision.repository_id == repository_id,
+                RollbackDecision.created_at >= since,
+                RollbackDecision.verdict.in_(("blamed", "not_blamed")),
+            )
+            .order_by(RollbackDecision.id.desc())
+            .limit(MAX_EARLIER)
+        ).all()
+        return [_view(r) for r in rows]

@@ -53,3 +53,18 @@ def commits_since(checkout: Path, merge_sha: str, failing_sha: str) -> int | Non
 def has(checkout: Path, sha: str) -> bool:
     """Whether the clone holds commit `sha`."""
     return run_git(checkout, "cat-file", "-e", f"{sha}^{{commit}}").returncode == 0
+
+
+def reaches(checkout: Path, merge_sha: str, failing_sha: str) -> bool:
+    """Whether `merge_sha` is in `failing_sha`'s history at all (first-parent line or not)."""
+    done = run_git(checkout, "merge-base", "--is-ancestor", merge_sha, failing_sha)
+    return done.returncode == 0
+
+
+def off_first_parent(checkout: Path, merge_sha: str, failing_sha: str) -> bool:
+    """Whether the merge reached the failing commit only through a side branch (a fix merged
+    into a release branch that the default branch merged later): no first-parent window to
+    bisect, so FixWurx cannot judge it."""
+    return commits_since(checkout, merge_sha, failing_sha) is None and reaches(
+        checkout, merge_sha, failing_sha
+    )

@@ -1,5 +1,6 @@
 """The failing tests the default branch's CI named, read from its JUnit artifacts.
 
+xunit1 and xunit2 ids alike (`tests.test_x::test_y` maps to `tests/test_x.py::test_y`).
 A hint, never the verdict: the names narrow the first probe at the red commit, and when they do
 not look like pytest node ids, or do not fail when FixWurx runs them, attribution runs every
 test there instead. The artifacts are made by the repository's own CI (repository code), so
@@ -13,6 +14,7 @@ import logging
 from app.errors import GitHubError
 from app.github.actions import junit_outcomes
 from app.github.client import GitHubClient, RepoClient
+from app.testing.junit_ids import is_node_id, node_id
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ def named_failures(client: GitHubClient, repo: RepoClient, sha: str) -> tuple[st
     try:
         listed = repo.api("GET", "/actions/runs", params={"head_sha": sha, "per_page": MAX_RUNS})
         names = {
-            outcome.test_id
+            node_id(outcome.test_id)
             for run in (listed or {}).get("workflow_runs") or []
             if run.get("conclusion") in FAILED
             for outcome in junit_outcomes(client, repo, int(run["id"]))
@@ -38,4 +40,4 @@ def named_failures(client: GitHubClient, repo: RepoClient, sha: str) -> tuple[st
             raise
         log.info("no JUnit artifact for %s: %s", sha[:12], exc)
         return ()
-    return tuple(sorted(n for n in names if ".py::" in n))
+    return tuple(sorted(n for n in names if is_node_id(n) and "::" in n))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes.github.ci import UnexpectedInputs
 from tests.fakes.github.cimodels import Artifact, Job, Workflow, WorkflowRun
 from tests.fakes.github.events import pull_requests
 
@@ -92,6 +93,8 @@ class ActionsApi:
         inputs = {k: v if isinstance(v, str) else json.dumps(v) for k, v in given}
         try:
             run = self.fake.ci.dispatch(repo.full_name, workflow, branch, inputs, self.fake.bot)
+        except UnexpectedInputs as exc:
+            self.fake.fail(422, str(exc))
         except KeyError:
             self.fake.fail(422, f"No ref found for: {body['ref']}")
         if not body.get("return_run_details"):

@@ -5,6 +5,15 @@ really runs the code at the pushed commit and reports back the way GitHub does. 
 is that CI. It lives at `fake.ci` on every `FakeGitHub` and does nothing for a repository until
 a test configures it.
 
+Two ways to give a repository CI. `fake.ci.configure("octo/calc")` without `workflows` runs
+what the repository committed: every `.github/workflows/*.yml` at the pushed (or dispatched)
+commit, each job's `run:` steps in order with `env:`, `inputs`, `working-directory`, `if:`
+(`success()`, `failure()`, `always()`) and `actions/upload-artifact` paths; other actions are
+logged as skipped, and syntax or expressions it does not simulate fail the test
+(workflow_file.py says what is supported). A dispatch naming an input the file does not declare
+gets GitHub's 422 "Unexpected inputs provided". The older form below, a `Workflow` with one
+shell command, is kept for the fake's own unit tests.
+
 Test-side API (the other suites code against this):
 
     from tests.fakes.github.ci import Workflow
@@ -77,7 +86,10 @@ own). `pull_requests` lists the open pull requests whose head is the run's branc
 
 Modes: "run" (default) runs the command; "action_required" runs nothing and completes the
 workflow run and its suite with conclusion `action_required` (GitHub's wait for approval);
-"silent" leaves the run queued forever and delivers nothing. Reruns (`rerun`,
+"silent" leaves the run queued forever and delivers nothing; "conclude" (with
+`set_mode(name, "conclude", conclusion="cancelled")`) runs nothing and completes every run and
+its suite with that conclusion (`None`: completed with no conclusion), as a cancelled,
+skipped, stale or timed-out run reaches the App. Reruns (`rerun`,
 `rerun-failed-jobs`, re-requesting an Actions check run) run the command again as a new attempt.
 """
 
@@ -87,9 +99,10 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tests.fakes.github import events, runner
+from tests.fakes.github import events, runner, workflow_file
 from tests.fakes.github.appchecks import AppChecks
 from tests.fakes.github.cimodels import (
     Artifact,
@@ -107,8 +120,18 @@ if TYPE_CHECKING:
 
 __all__ = ["CiSimulator", "Mode", "Workflow"]
 
-Mode = Literal["run", "action_required", "silent"]
-MODES = ("run", "action_required", "silent")
+Mode = Literal["run", "action_required", "silent", "conclude"]
+MODES = ("run", "action_required", "silent", "conclude")
+
+
+#: A run's conclusion the check suite shows differently (a workflow that could not start
+#: fails its suite; the run itself says `startup_failure`).
+SUITE_CONCLUSION: dict[str | None, str | None] = {"startup_failure": "failure"}
+#: Conclusions @octokit/webhooks-schemas does not allow in `check_suite.completed` /
+#: `workflow_run.completed` (the schemas lag GitHub): that one delivery is left out, the other
+#: still tells the App, and REST answers every field.
+NO_SUITE_EVENT = frozenset({"skipped"})
+NO_RUN_EVENT = frozenset({None, "startup_failure"})
 
 
 @dataclass
@@ -117,7 +140,14 @@ class RepoCi:
 
     workflows: list[Workflow]
     env: dict[str, str]
+    #: The workflows are the repository's committed `.github/workflows/*.yml` files, read at
+    #: each pushed or dispatched commit (`workflows` is then empty).
+    from_files: bool = False
+    #: Workflow id by file path (GitHub keeps one id per path).
+    file_ids: dict[str, int] = field(default_factory=dict)
     mode: Mode = "run"
+    #: What every run ends with in "conclude" mode (None: completed without a conclusion).
+    conclusion: str | None = None
     run_details: bool = True
     #: GitHub makes an (empty, queued) check suite for the App on every push and sends it
     #: `check_suite.requested`; the App's own check runs then join that suite.
@@ -134,6 +164,38 @@ class CiState:
     runs: dict[int, WorkflowRun] = field(default_factory=dict)
     jobs: dict[int, Job] = field(default_factory=dict)
     artifacts: dict[int, Artifact] = field(default_factory=dict)
+
+
+class UnexpectedInputs(ValueError):
+    """A dispatch named inputs the workflow file does not declare (GitHub answers 422)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"Unexpected inputs provided: {names}")
+        self.names = names
+
+
+def _workflow_files(bare: Path, sha: str) -> list[tuple[str, str]]:
+    """(path, text) of every `.github/workflows/*.yml|yaml` at `sha` of a bare repository."""
+    listed = subprocess.run(
+        ["git", "ls-tree", "--name-only", sha, ".github/workflows/"],
+        cwd=bare,
+        capture_output=True,
+        text=True,
+        env=runner.GIT_ENV,
+    )
+    paths = [p for p in listed.stdout.split() if p.endswith((".yml", ".yaml"))]
+    found = []
+    for path in sorted(paths):
+        shown = subprocess.run(
+            ["git", "show", f"{sha}:{path}"],
+            cwd=bare,
+            capture_output=True,
+            text=True,
+            env=runner.GIT_ENV,
+        )
+        if shown.returncode == 0:
+            found.append((path, shown.stdout))
+    return found
 
 
 class CiSimulator:
@@ -156,31 +218,38 @@ class CiSimulator:
     def configure(
         self,
         full_name: str,
-        workflows: list[Workflow],
+        workflows: list[Workflow] | None = None,
         env: dict[str, str] | None = None,
         *,
         mode: Mode = "run",
         run_details: bool = True,
         app_suites: bool = True,
     ) -> list[Workflow]:
-        """Give `full_name` these workflows (ids assigned here; returned)."""
+        """Give `full_name` these workflows (ids assigned here; returned); without
+        `workflows`, its CI is what its committed `.github/workflows/*.yml` files say, read
+        at each commit (see workflow_file.py)."""
         if full_name not in self.fake.repos:
             raise KeyError(f"no repository {full_name!r}; add_repo it first")
-        numbered = [replace(w, id=self.fake.next_id()) for w in workflows]
+        numbered = [replace(w, id=self.fake.next_id()) for w in workflows or []]
         files = [w.file for w in numbered]
         if len(set(files)) != len(files):
             raise ValueError(f"workflow files must be unique, got {files}")
         self.repos[full_name] = RepoCi(
-            numbered, dict(env or {}), run_details=run_details, app_suites=app_suites
+            numbered,
+            dict(env or {}),
+            from_files=workflows is None,
+            run_details=run_details,
+            app_suites=app_suites,
         )
         self.set_mode(full_name, mode)
-        return numbered
+        return numbered if workflows is not None else self.workflows(full_name)
 
-    def set_mode(self, full_name: str, mode: Mode) -> None:
-        """ "run", "action_required" or "silent" (see the module docstring)."""
+    def set_mode(self, full_name: str, mode: Mode, conclusion: str | None = None) -> None:
+        """ "run", "action_required", "silent" or "conclude" (see the module docstring)."""
         if mode not in MODES:
             raise ValueError(f"mode {mode!r} is not one of {MODES}")
-        self._config(full_name).mode = mode
+        config = self._config(full_name)
+        config.mode, config.conclusion = mode, conclusion
 
     def set_run_details(self, full_name: str, supported: bool) -> None:
         """False: dispatches with `return_run_details` get 422, as from an older server."""
@@ -257,9 +326,29 @@ class CiSimulator:
 
     # --- triggers (the fake's REST and git handlers call these) ------------------------------
 
-    def workflows(self, full_name: str) -> list[Workflow]:
+    def workflows(self, full_name: str, sha: str | None = None) -> list[Workflow]:
+        """The repository's workflows (from its files at `sha`, default: the default branch)."""
         config = self.repos.get(full_name)
-        return list(config.workflows) if config else []
+        if config is None:
+            return []
+        if not config.from_files:
+            return list(config.workflows)
+        repo = self.fake.repos[full_name]
+        sha = sha or self.fake.branch_sha(full_name, repo.default_branch)
+        return self._file_workflows(config, repo, sha) if sha else []
+
+    def _file_workflows(self, config: RepoCi, repo: FakeRepo, sha: str) -> list[Workflow]:
+        found = []
+        for path, text in _workflow_files(repo.bare, sha):
+            try:
+                spec = workflow_file.parse(path, text)
+            except workflow_file.Unsupported as exc:
+                self.fake.violations.append(f"the fake CI cannot run {path} at {sha[:12]}: {exc}")
+                continue
+            if path not in config.file_ids:
+                config.file_ids[path] = self.fake.next_id()
+            found.append(Workflow.from_spec(spec, config.file_ids[path]))
+        return found
 
     def on_push(
         self, full_name: str, branch: str, sha: str, before: str | None, pusher: str
@@ -277,7 +366,7 @@ class CiSimulator:
                 self.queue(events.check_suite(self.fake, repo, suite, "requested", pusher))
             started = [
                 self._start(full_name, w, "push", branch, sha, before, pusher, {}, title)
-                for w in config.workflows
+                for w in self.workflows(full_name, sha)
                 if "push" in w.events and w.runs_on_branch(branch)
             ]
             for pull in self.fake.open_pulls(full_name):
@@ -301,13 +390,13 @@ class CiSimulator:
     ) -> list[WorkflowRun]:
         # GitHub runs these on the PR's test merge commit; the fake runs the head commit.
         # `branches` filters the base branch, as `on.pull_request.branches` does.
-        config = self._config(full_name)
+        self._config(full_name)
         return [
             self._start(
                 full_name, w, "pull_request", pull["head"], sha, None, actor, {}, pull["title"]
             )
-            for w in config.workflows
-            if "pull_request" in w.events and w.runs_on_branch(pull["base"])
+            for w in self.workflows(full_name, sha)
+            if "pull_request" in w.events and w.pull_on_branch(pull["base"])
         ]
 
     def dispatch(
@@ -319,6 +408,16 @@ class CiSimulator:
             raise KeyError(branch)
         nonce = inputs.get("nonce")
         title = f"{workflow.name} {nonce}" if nonce else workflow.name
+        if workflow.spec is not None:  # GitHub runs the file as it is on the dispatched ref
+            at_ref = [w for w in self.workflows(full_name, sha) if w.file == workflow.file]
+            if not at_ref:
+                raise KeyError(branch)
+            workflow = at_ref[0]
+            unexpected = sorted(set(inputs) - set(workflow.spec.inputs))
+            if unexpected:
+                raise UnexpectedInputs(unexpected)
+            inputs = {**workflow.spec.inputs, **inputs}
+            title = self._run_name(workflow, inputs, branch, sha, actor)
         with self.fake._lock:
             return self._start(
                 full_name, workflow, "workflow_dispatch", branch, sha, None, actor, inputs, title
@@ -383,6 +482,8 @@ class CiSimulator:
         self.queue(events.workflow_run(self.fake, repo, run, "requested"))
         if config.mode == "action_required":
             self._finish(repo, run, suite, "action_required")
+        elif config.mode == "conclude":
+            self._finish(repo, run, suite, config.conclusion)
         else:
             self._begin(run)
         return run
@@ -395,7 +496,19 @@ class CiSimulator:
         self._threads.add(thread)
         thread.start()
 
+    def _run_name(
+        self, workflow: Workflow, inputs: dict[str, str], branch: str, sha: str, actor: str
+    ) -> str:
+        if not workflow.spec.run_name:
+            return str(workflow.name)
+        github = {"sha": sha, "ref_name": branch, "ref": f"refs/heads/{branch}", "actor": actor}
+        context = workflow_file.Context(inputs, dict(workflow.spec.env), github)
+        return workflow_file.substitute(workflow.spec.run_name, context)
+
     def _execute(self, run: WorkflowRun) -> None:
+        if run.workflow.spec is not None:
+            self._execute_file(run)
+            return
         try:
             job = self._start_job(run)
             repo = self.fake.repos[run.full_name]
@@ -415,6 +528,68 @@ class CiSimulator:
                 self._threads.discard(threading.current_thread())
                 self._idle.notify_all()
 
+    def _execute_file(self, run: WorkflowRun) -> None:
+        """Each job of the workflow file in turn, each step of a job in order."""
+        try:
+            repo = self.fake.repos[run.full_name]
+            env = self._job_env(run)
+            github = {k.removeprefix("GITHUB_").lower(): v for k, v in env.items()}
+            conclusion = "success"
+            for spec in run.workflow.spec.jobs:
+                context = workflow_file.Context(run.inputs, {}, github)
+                context = replace(
+                    context,
+                    env={
+                        k: workflow_file.substitute(v, context)
+                        for k, v in run.workflow.spec.env.items()
+                    },
+                )
+                if not workflow_file.condition(spec.if_, context):
+                    continue
+                job = self._start_job(run, spec.name)
+                result = runner.run_file_job(
+                    repo.bare,
+                    run.head_sha,
+                    spec,
+                    context,
+                    env,
+                    self.fake.root / "ci",
+                    self._started,
+                )
+                with self.fake._lock:
+                    self._end_file_job(repo, run, job, result)
+                if result.conclusion != "success":
+                    conclusion = "failure"
+            with self.fake._lock:
+                suite = self.state.suites[run.suite_id]
+                self._finish(repo, run, suite, conclusion)
+        except Exception as exc:  # a bug in the fake, or a file it cannot run: fail the test
+            with self.fake._lock:
+                self.fake.violations.append(f"CI simulator failed on run {run.id}: {exc!r}")
+        finally:
+            with self._idle:
+                run.running = False
+                self._threads.discard(threading.current_thread())
+                self._idle.notify_all()
+
+    def _end_file_job(
+        self, repo: FakeRepo, run: WorkflowRun, job: Job, result: runner.FileJobResult
+    ) -> None:
+        now = timestamp()
+        job.status, job.conclusion, job.completed_at = "completed", result.conclusion, now
+        job.steps, job.log = result.steps, result.log
+        assert job.check_run_id is not None
+        check = self.state.check_runs[job.check_run_id]
+        check.status, check.conclusion, check.completed_at = "completed", result.conclusion, now
+        notes = [] if result.conclusion == "success" else [_error_annotation(result.log)]
+        check.output = {"annotations": notes, "annotations_count": len(notes)}
+        for name, data in result.artifacts:
+            artifact = Artifact(self.fake.next_id(), run.id, name, data, now)
+            self.state.artifacts[artifact.id] = artifact
+            run.artifact_ids.append(artifact.id)
+        suite = self.state.suites[run.suite_id]
+        self.queue(events.check_run(self.fake, repo, check, suite, "completed", run.actor))
+
     def _started(self, process: subprocess.Popen[bytes]) -> None:
         with self.fake._lock:
             self._processes = {p for p in self._processes if p.returncode is None}
@@ -422,14 +597,14 @@ class CiSimulator:
             if self._closed:
                 runner.kill(process)
 
-    def _start_job(self, run: WorkflowRun) -> Job:
+    def _start_job(self, run: WorkflowRun, name: str | None = None) -> Job:
         with self.fake._lock:
             now = timestamp()
             job = Job(
                 id=self.fake.next_id(),
                 run_id=run.id,
                 run_attempt=run.run_attempt,
-                name=run.workflow.job_name,
+                name=name or run.workflow.job_name,
                 head_sha=run.head_sha,
                 created_at=now,
                 status="in_progress",
@@ -470,6 +645,8 @@ class CiSimulator:
             "GITHUB_RUN_ATTEMPT": str(run.run_attempt),
             "GITHUB_ACTOR": run.actor,
         }
+        if run.workflow.spec is not None:  # a `run:` step sees inputs only through `${{ }}`
+            return {**github, **config.env}
         inputs = {f"INPUT_{k.upper().replace(' ', '_')}": v for k, v in run.inputs.items()}
         return {**github, **config.env, **inputs}
 
@@ -494,12 +671,17 @@ class CiSimulator:
         self.queue(events.check_run(self.fake, repo, check, suite, "completed", run.actor))
         self._finish(repo, run, suite, result.conclusion)
 
-    def _finish(self, repo: FakeRepo, run: WorkflowRun, suite: CheckSuite, conclusion: str) -> None:
+    def _finish(
+        self, repo: FakeRepo, run: WorkflowRun, suite: CheckSuite, conclusion: str | None
+    ) -> None:
         now = timestamp()
-        suite.status, suite.conclusion, suite.updated_at = "completed", conclusion, now
+        on_suite = SUITE_CONCLUSION.get(conclusion, conclusion)
+        suite.status, suite.conclusion, suite.updated_at = "completed", on_suite, now
         run.status, run.conclusion, run.updated_at = "completed", conclusion, now
-        self.queue(events.check_suite(self.fake, repo, suite, "completed", run.actor))
-        self.queue(events.workflow_run(self.fake, repo, run, "completed"))
+        if conclusion not in NO_SUITE_EVENT:
+            self.queue(events.check_suite(self.fake, repo, suite, "completed", run.actor))
+        if conclusion not in NO_RUN_EVENT:
+            self.queue(events.workflow_run(self.fake, repo, run, "completed"))
 
     # --- helpers -----------------------------------------------------------------------------
 

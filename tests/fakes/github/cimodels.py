@@ -49,6 +49,26 @@ class Workflow:
     #: fnmatch patterns of the branches a push runs it on (`on.push.branches`); None: all.
     branches: tuple[str, ...] | None = None
     id: int = 0
+    #: The parsed workflow file, when the repository's CI comes from its committed files
+    #: (`configure(name)` without `workflows`); `command` is then unused.
+    spec: Any = None
+
+    @classmethod
+    def from_spec(cls, spec: Any, workflow_id: int) -> Workflow:
+        """The simulator's record of a workflow file (`workflow_file.WorkflowSpec`)."""
+        return cls(
+            name=spec.name,
+            file=spec.path.rsplit("/", 1)[-1],
+            events=spec.events,
+            branches=spec.push_branches,
+            id=workflow_id,
+            spec=spec,
+        )
+
+    def pull_on_branch(self, base: str) -> bool:
+        """Whether a pull request into `base` triggers this workflow."""
+        patterns = self.spec.pull_branches if self.spec is not None else self.branches
+        return patterns is None or any(fnmatch.fnmatch(base, b) for b in patterns)
 
     @property
     def path(self) -> str:

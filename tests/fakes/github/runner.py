@@ -22,11 +22,12 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.github import workflow_file
 from tests.fakes.github.cimodels import Workflow
 
 #: What GitHub's runner prints when a step's command exits non-zero (the log line FixWurx and
@@ -45,6 +46,9 @@ class JobResult:
     junit: bytes | None
     junit_name: str | None
 
+
+#: git's environment for reading the fake's bare repositories (no user or system config).
+GIT_ENV = {"PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent"}
 
 #: Told of each job's process as it starts, so the fake can kill it when a test ends.
 Started = Callable[["subprocess.Popen[bytes]"], None]
@@ -104,6 +108,11 @@ def _job_env(env: dict[str, str], home: Path) -> dict[str, str]:
         "RUNNER_TEMP": str(home),
         "PYTHONDONTWRITEBYTECODE": "1",
         "LANG": "C.UTF-8",
+        # The test's interpreter stands in for actions/setup-python: a workflow's `pip
+        # install` must never change it, so pip only says what it would do, offline.
+        "PIP_NO_INDEX": "1",
+        "PIP_DRY_RUN": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
     return {**base, **env}
 
@@ -191,3 +200,176 @@ def _line(epoch: float, text: str) -> str:
 
 def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+# --- jobs of a workflow file ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileJobResult:
+    """What one job of a workflow file did, with every artifact it uploaded (name, zip)."""
+
+    conclusion: str
+    steps: list[dict[str, Any]]
+    log: str
+    artifacts: tuple[tuple[str, bytes], ...]
+
+
+def run_file_job(
+    bare: Path,
+    sha: str,
+    job: workflow_file.JobSpec,
+    base: workflow_file.Context,
+    env: dict[str, str],
+    scratch: Path,
+    on_start: Started | None = None,
+) -> FileJobResult:
+    """Run `job`'s steps in order at `sha`, as GitHub's runner does (see workflow_file.py)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch, prefix="job-") as tmp:
+        work = Path(tmp) / "checkout"
+        _export(bare, sha, work)
+        run = _FileJob(job, base, _job_env(env, Path(tmp)), work, on_start)
+        run.all_steps()
+        return FileJobResult(
+            "failure" if run.failed else "success",
+            run.steps,
+            "\n".join(run.lines) + "\n",
+            tuple(run.artifacts),
+        )
+
+
+@dataclass
+class _FileJob:
+    job: workflow_file.JobSpec
+    base: workflow_file.Context
+    env: dict[str, str]
+    work: Path
+    on_start: Started | None
+    failed: bool = False
+    deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.steps: list[dict[str, Any]] = []
+        self.lines: list[str] = []
+        self.artifacts: list[tuple[str, bytes]] = []
+        self.deadline = time.monotonic() + self.job.timeout_s
+        started = time.time()
+        self.steps.append(_step(1, "Set up job", "success", started, started))
+        self.lines += [_line(started, "##[group]Set up job"), _line(started, "##[endgroup]")]
+
+    def context(self, env: dict[str, str]) -> workflow_file.Context:
+        return replace(self.base, env=env, failed=self.failed)
+
+    def all_steps(self) -> None:
+        job_env = self._env({**self.base.env}, self.job.env)
+        for step in self.job.steps:
+            self.one(step, job_env)
+        finished = time.time()
+        self.steps.append(_step(len(self.steps) + 1, "Complete job", "success", finished, finished))
+        self.lines.append(_line(finished, "Cleaning up orphan processes"))
+
+    def _env(self, outer: dict[str, str], more: Mapping[str, str]) -> dict[str, str]:
+        context = self.context(outer)
+        return {**outer, **{k: workflow_file.substitute(v, context) for k, v in more.items()}}
+
+    def one(self, step: workflow_file.Step, job_env: dict[str, str]) -> None:
+        started = time.time()
+        env = self._env(job_env, step.env)
+        number = len(self.steps) + 1
+        if not workflow_file.condition(step.if_, self.context(env)):
+            self.steps.append(_step(number, step.name, "skipped", started, started))
+            return
+        self.lines.append(_line(started, f"##[group]{step.name}"))
+        if step.uses is not None:
+            conclusion = self._action(step, env, started)
+        else:
+            conclusion = self._script(step, env)
+        finished = time.time()
+        self.lines.append(_line(finished, "##[endgroup]"))
+        self.steps.append(_step(number, step.name, conclusion, started, finished))
+        if conclusion != "success":
+            self.failed = True
+
+    def _script(self, step: workflow_file.Step, env: dict[str, str]) -> str:
+        assert step.run is not None
+        script = workflow_file.substitute(step.run, self.context(env))
+        where = step.working_directory or self.job.working_directory
+        cwd = self.work / workflow_file.substitute(where, self.context(env)) if where else self.work
+        shell = ["/bin/bash", "-e", "-c"] if step.shell == "bash" else ["/bin/sh", "-e", "-c"]
+        left = self.deadline - time.monotonic()
+        code, output = _execute_argv(
+            [*shell, script], cwd, {**self.env, **env}, left, self.on_start
+        )
+        now = time.time()
+        self.lines += [_line(now, text) for text in output.splitlines()]
+        if code is None:
+            self.lines.append(_line(now, TIMEOUT_ERROR))
+            return "failure"
+        if code != 0:
+            self.lines.append(_line(now, EXIT_ERROR.format(code=code)))
+            return "failure"
+        return "success"
+
+    def _action(self, step: workflow_file.Step, env: dict[str, str], started: float) -> str:
+        assert step.uses is not None
+        action = step.uses.split("@", 1)[0]
+        if action != "actions/upload-artifact":
+            self.lines.append(_line(started, f"The fake CI does not run {step.uses}; skipped"))
+            return "success"
+        context = self.context(env)
+        name = workflow_file.substitute(step.with_.get("name", "artifact"), context)
+        paths = workflow_file.substitute(step.with_.get("path", ""), context).split("\n")
+        files = _collect(self.work, [p.strip() for p in paths if p.strip()])
+        if not files:
+            self.lines.append(_line(started, f"##[warning]No files were found at {paths}"))
+            return "success"
+        self.artifacts.append((name, _zip_many(files)))
+        self.lines.append(_line(started, f"Uploaded {len(files)} file(s) as {name}"))
+        return "success"
+
+
+def _collect(work: Path, paths: list[str]) -> dict[str, bytes]:
+    """Files of `paths` (files or directories), named as upload-artifact stores them."""
+    found: dict[str, bytes] = {}
+    for raw in paths:
+        if any(c in raw for c in "*?[!"):
+            raise workflow_file.Unsupported(f"upload-artifact path patterns ({raw!r})")
+        target = work / raw
+        if target.is_dir():
+            for file in sorted(p for p in target.rglob("*") if p.is_file()):
+                found[file.relative_to(target).as_posix()] = file.read_bytes()
+        elif target.is_file():
+            found[target.name] = target.read_bytes()
+    return found
+
+
+def _zip_many(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _execute_argv(
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, on_start: Started | None
+) -> tuple[int | None, str]:
+    """(exit status or None on timeout, combined output) of one step."""
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    if on_start is not None:
+        on_start(process)
+    try:
+        out, _ = process.communicate(timeout=max(timeout, 0.1))
+        return process.returncode, out.decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        kill(process)
+        out, _ = process.communicate()
+        return None, out.decode(errors="replace")

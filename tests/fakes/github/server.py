@@ -262,6 +262,36 @@ class FakeGitHub:
         self.ci.on_push(full_name, branch, sha, before, pusher)
         return sha
 
+    def push_commits(
+        self,
+        full_name: str,
+        branch: str,
+        commits: list[tuple[dict[str, str], str]],
+        *,
+        pusher: str = "alice",
+    ) -> list[str]:
+        """Several commits (files, message) on top of an existing `branch`, sent in ONE push:
+        GitHub runs the push workflows on the new tip only, so CI is red or green there and
+        nowhere in between. Returns the new commits' shas, oldest first."""
+        repo = self.repos[full_name]
+        before = self.branch_sha(full_name, branch)
+        if before is None:
+            raise KeyError(f"{full_name} has no branch {branch!r}")
+        work = self.root / "work" / f"{repo.name}-{next(self._ids)}"
+        git(["clone", "--quiet", "--branch", branch, str(repo.bare), str(work)], self.root)
+        made = []
+        for files, message in commits:
+            for path, text in files.items():
+                target = work / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+            git(["add", "--all"], work)
+            git(["commit", "--quiet", "--allow-empty", "-m", message], work)
+            made.append(git(["rev-parse", "HEAD"], work).strip())
+        git(["push", "--quiet", "origin", f"HEAD:refs/heads/{branch}"], work)
+        self.ci.on_push(full_name, branch, made[-1], before, pusher)
+        return made
+
     def merge_pull(self, full_name: str, number: int, *, by: str = "alice") -> str:
         """Merge pull `number` as `by` would with the merge button: a real merge commit on the
         base branch (first parent: the base branch's tip), the pull marked merged, a

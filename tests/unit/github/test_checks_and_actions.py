@@ -48,16 +48,42 @@ def test_annotation_sits_at_the_root_cause_line() -> None:
 
 def test_canary_inputs_are_the_reproducing_tests_and_the_bundle() -> None:
     assert canary_inputs(BUNDLE) == {
-        "tests": "tests/test_ages.py::test_eighteen",
+        "tests_json": '["tests/test_ages.py::test_eighteen"]',
         "bundle": BUNDLE["hash"],
     }
+
+
+def many(count: int) -> dict[str, object]:
+    ids = [f"tests/test_m{i}.py::test_x[case number {i}]" for i in range(count)]
+    return {"hash": "h", "evidence": {"before": [{"test": t} for t in ids]}}
+
+
+def test_long_test_lists_are_never_cut_mid_id() -> None:
+    """Every id arrives whole (spaces and brackets included), or not at all."""
+    import json
+
+    from app.github.ci_start import MAX_TESTS_JSON, legacy_inputs
+
+    bundle = many(200)
+    sent = json.loads(canary_inputs(bundle)["tests_json"])
+    assert sent == [t["test"] for t in bundle["evidence"]["before"]]  # type: ignore[index]
+    huge = many(2000)
+    kept = canary_inputs(huge)["tests_json"]
+    assert len(kept) <= MAX_TESTS_JSON
+    ids = json.loads(kept)
+    assert (
+        0 < len(ids) < 2000 and ids == [t["test"] for t in huge["evidence"]["before"]][: len(ids)]
+    )  # type: ignore[index]
+    # The old template splits on spaces: ids with spaces are left out, the others kept whole.
+    plain = {"hash": "h", "evidence": {"before": [{"test": "t.py::a b"}, {"test": "t.py::c"}]}}
+    assert legacy_inputs(plain)["tests"] == "t.py::c"
 
 
 def test_the_canary_workflow_is_dispatchable_and_injection_safe() -> None:
     text = workflow_text()
     data = yaml.safe_load(text)
     inputs = data[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads `on` as True
-    assert set(inputs) == {"tests", "bundle", "nonce"}
+    assert set(inputs) == {"tests_json", "bundle", "nonce"}
     assert "${{ inputs.nonce }}" in data["run-name"]
     steps = data["jobs"]["canary"]["steps"]
     scripts = [s.get("run", "") for s in steps]

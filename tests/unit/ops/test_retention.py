@@ -15,12 +15,15 @@ from app.models import (
     Attempt,
     AuditLog,
     CandidateRecord,
+    CiResult,
+    CiWatch,
     Delivery,
     Installation,
     LlmCall,
     PatchBundleRecord,
     PullRequest,
     Repository,
+    RollbackDecision,
     Run,
     StageRun,
 )
@@ -91,6 +94,113 @@ def _seed(url: str) -> None:
         )
 
 
+def _seed_growth(url: str) -> None:
+    """The tables that grow with use: candidates, CI watches and results, rollback decisions."""
+    with session_scope(url) as s:
+        attempt = s.scalars(select(Attempt)).first()
+        assert attempt is not None
+        s.add_all(
+            [
+                CandidateRecord(
+                    attempt_id=attempt.id, source="llm", diff="-a\n+b\n", created_at=OLD
+                ),
+                CandidateRecord(
+                    attempt_id=attempt.id,
+                    source="llm",
+                    diff="-c\n+d\n",
+                    status="chosen",
+                    created_at=OLD,
+                ),
+                CandidateRecord(
+                    attempt_id=attempt.id, source="llm", diff="-e\n+f\n", created_at=RECENT
+                ),
+            ]
+        )
+        for n, (bundle, state, when) in enumerate(
+            [
+                ("closed-fix", "failure", OLD),  # old, finished, bundle not kept: goes
+                ("merged-fix", "success", OLD),  # its bundle is a merged fix's: stays
+                ("closed-fix", "waiting", OLD),  # still waited on: stays
+                ("recent", "success", RECENT),
+            ]
+        ):
+            watch = CiWatch(
+                repository_id=10,
+                branch="b",
+                head_sha=f"{n}" * 40,
+                base_sha="0" * 40,
+                bundle_hash=bundle,
+                state=state,
+                deadline=when,
+                created_at=when,
+            )
+            s.add(watch)
+            s.flush()
+            s.add(
+                CiResult(
+                    watch_id=watch.id,
+                    bundle_hash=bundle,
+                    head_sha=watch.head_sha,
+                    kind="smoke",
+                    name="CI",
+                    conclusion="success",
+                    created_at=when,
+                )
+            )
+        for n, (action, when) in enumerate(
+            [
+                ("none", OLD),  # goes
+                ("pending", OLD),  # being acted on: stays
+                ("revert_pr", NOW - dt.timedelta(days=20)),  # inside MIN_DECISION_DAYS: stays
+            ]
+        ):
+            s.add(
+                RollbackDecision(
+                    repository_id=10,
+                    pr_number=1,
+                    merge_sha="m" * 40,
+                    failing_sha=f"{n}" * 40,
+                    verdict="not_blamed",
+                    action=action,
+                    reason="r",
+                    evidence={},
+                    created_at=when,
+                )
+            )
+
+
+def test_every_growing_table_is_pruned_in_batches_and_the_kept_rows_stay(
+    database_url: str,
+) -> None:
+    _seed(database_url)
+    _seed_growth(database_url)
+    report = retention.prune(database_url, dt.timedelta(days=15), now=NOW, batch=1)
+    assert report.deleted["ci_results"] == 2  # the failure's and the waiting watch's
+    assert report.deleted["ci_watches"] == 1  # the waiting one stays, results gone or not
+    assert report.deleted["rollback_decisions"] == 1
+    assert report.deleted["candidates"] == 1
+    with session_scope(database_url) as s:
+        watches = sorted((w.bundle_hash, w.state) for w in s.scalars(select(CiWatch)))
+        assert watches == [
+            ("closed-fix", "waiting"),
+            ("merged-fix", "success"),
+            ("recent", "success"),
+        ]
+        assert sorted(r.bundle_hash for r in s.scalars(select(CiResult))) == [
+            "merged-fix",
+            "recent",
+        ]
+        assert sorted(d.action for d in s.scalars(select(RollbackDecision))) == [
+            "pending",
+            "revert_pr",
+        ]
+        diffs = sorted((c.status, c.diff) for c in s.scalars(select(CandidateRecord)))
+        assert ("chosen", "-c\n+d\n") in diffs and ("pending", "-e\n+f\n") in diffs
+        assert ("pending", "-a\n+b\n") not in diffs
+        assert len(diffs) == 4  # the rows and their lineage stay
+    assert retention.prune(database_url, dt.timedelta(days=15), now=NOW, batch=1).total == 0
+
+
 def _count(url: str, model: type) -> int:
     with session_scope(url) as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
@@ -104,7 +214,11 @@ def test_prune_deletes_old_bookkeeping_and_nothing_else(database_url: str) -> No
         "llm_calls": 1,
         "stage_runs": 1,
         "audit_log": 1,
+        "ci_results": 0,
+        "ci_watches": 0,
+        "rollback_decisions": 0,
         "patch_bundles": 1,
+        "candidates": 0,
     }
     with session_scope(database_url) as s:
         assert s.scalars(select(Delivery.delivery_id)).all() == ["new"]

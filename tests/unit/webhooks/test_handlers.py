@@ -99,12 +99,27 @@ def test_merged_pull_request_is_routed_and_an_unmerged_one_is_not() -> None:
     [
         ("issues", fake.labeled_issue(**fake.bot_sender("dependabot[bot]"))),
         ("issue_comment", fake.command_comment("/fixwurx fix", **fake.bot_sender())),
-        ("check_suite", fake.failing_check_suite(**fake.bot_sender("github-actions[bot]"))),
+        (
+            "check_suite",
+            fake.failing_check_suite(
+                check_suite={"head_branch": "feature"}, **fake.bot_sender("github-actions[bot]")
+            ),
+        ),
     ],
 )
 def test_bots_are_ignored_including_fixwurx_itself(event: str, payload: dict[str, Any]) -> None:
     outcome = route(event, payload)
     assert outcome is not None and "bot" in (outcome.ignored or "")
+
+
+@pytest.mark.parametrize("event", ["check_suite", "workflow_run"])
+def test_a_red_default_branch_counts_whichever_bot_sent_it_but_fixwurx(event: str) -> None:
+    """Merge queues push as bots: their red default-branch suites reach the rollback watch."""
+    make = fake.failing_check_suite if event == "check_suite" else fake.failing_workflow_run
+    queued = make(**fake.bot_sender("github-merge-queue[bot]"))
+    assert only_run(event, queued).kind == "ci"
+    ours = route(event, make(**fake.bot_sender("fixwurx[bot]")))
+    assert ours is not None and "FixWurx itself" in (ours.ignored or "")
 
 
 @pytest.mark.parametrize("login", ["github-merge-queue[bot]", "some-automerge-app[bot]"])

@@ -71,3 +71,32 @@ def test_feedback_names_the_failing_tests_and_the_log() -> None:
     from app.chain.issue_text import parse_issue
 
     assert parse_issue(text).test_ids == ("tests/test_env.py::test_ci_only",)
+
+
+NO_VERDICT = ("cancelled", "skipped", "stale", "neutral")
+
+
+def test_only_success_is_green_every_other_finished_conclusion_is_no_verdict() -> None:
+    """A cancelled (or skipped, stale, neutral, conclusion-less) suite is not a pass."""
+    green = suite("canary", "success", "canary")
+    for conclusion in NO_VERDICT:
+        silent = suite("CI", conclusion)
+        decided = run([green, silent])
+        assert decided.action == "no_verdict", conclusion
+        assert decided.silent == (silent,) and f"CI ({conclusion})" in decided.reason
+    missing = SuiteResult("smoke", "CI", "completed", None)
+    decided = run([green, missing])
+    assert decided.action == "no_verdict" and "CI (no conclusion)" in decided.reason
+    cancelled_canary = run([suite("canary", "cancelled", "canary"), suite("CI", "success")])
+    assert cancelled_canary.action == "no_verdict"
+
+
+def test_red_outranks_no_verdict_and_every_red_conclusion_is_red() -> None:
+    for conclusion in ("failure", "timed_out", "startup_failure"):
+        decided = run([suite("canary", "cancelled", "canary"), suite("CI", conclusion)])
+        assert decided.action == "revise", conclusion
+
+
+def test_only_red_on_the_base_with_nothing_green_is_no_verdict() -> None:
+    decided = run([suite("Lint", "failure")], base=[suite("Lint", "failure")], canary=False)
+    assert decided.action == "no_verdict" and not decided.blamed

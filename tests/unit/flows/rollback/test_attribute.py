@@ -74,15 +74,16 @@ def test_a_merge_that_breaks_a_test_is_blamed_with_its_evidence(tmp_path: Path) 
     assert found.reruns[0]["failed"] and not found.reruns[1]["failed"]
 
 
-def test_bisection_finds_the_merge_among_later_commits(tmp_path: Path) -> None:
+def test_the_merge_is_probed_first_and_blamed_without_a_search(tmp_path: Path) -> None:
     root = repository(tmp_path)
     merge = merge_fix(root, {"calc.py": BROKEN})
     for n in range(4):
         red = commit(root, {"other.py": f"A = {n + 2}\n"}, f"later {n}")
     found = attribute(runner(root), root, merge, red)
     assert found.blamed and found.culprit == merge, found.reason
-    assert found.bisection[0]["bad"] is False and found.bisection[-1]["bad"] is True
-    assert any(p["sha"] == merge and p["bad"] for p in found.bisection)
+    # The merge is probed first: bad there, so no search over the later commits.
+    assert [p["role"] for p in found.probes] == ["red commit", "fix's base", "merge"]
+    assert found.bisection == [] and found.test_runs == 5
 
 
 def test_a_later_commit_that_breaks_the_branch_is_blamed_not_the_merge(tmp_path: Path) -> None:
@@ -120,13 +121,16 @@ class Flaky:
     def __init__(self, real: CommitTests, sha: str) -> None:
         self.real, self.sha, self.seen = real, sha, 0
 
-    def run(self, sha: str, tests: tuple[str, ...] = ()) -> Probe:
-        found = self.real.run(sha, tests)
+    def run(self, sha: str, tests: tuple[str, ...] = (), keep: bool = False) -> Probe:
+        found = self.real.run(sha, tests, keep)
         if sha == self.sha:
             self.seen += 1
             if self.seen == 1:
                 return Probe(sha, ("tests/test_calc.py::test_double",), found.seconds, found.ran)
         return found
+
+    def rerun(self, sha: str, tests: tuple[str, ...] = ()) -> Probe:
+        return self.run(sha, tests)
 
 
 def test_a_test_that_passes_on_the_rerun_at_the_merge_is_flaky(tmp_path: Path) -> None:
@@ -171,3 +175,25 @@ def test_names_from_the_check_are_a_hint_not_the_verdict(tmp_path: Path) -> None
         "red commit (the tests CI named)",
         "red commit",
     ]
+
+
+def test_an_older_commit_with_other_dependency_files_gets_its_own_environment_key(
+    tmp_path: Path,
+) -> None:
+    from app.environments import EnvironmentRequest
+    from app.workspace import Workspace
+
+    root = repository(tmp_path)
+    old = commit(root, {"requirements.txt": "attrs==23.1\n"}, "pin attrs")
+    new = commit(root, {"requirements.txt": "attrs==24.2\n"}, "bump attrs")
+    same = commit(root, {"other.py": "A = 9\n"}, "no dependency change")
+    tests = CommitTests(root, None, 120, EnvironmentRequest(cache_dir=tmp_path / "envs"))
+    keys = {}
+    for sha in (old, new, same):
+        git(root, "checkout", "-q", sha)
+        work = Workspace.prepare(root)
+        try:
+            keys[sha] = tests.dependencies(work.root)
+        finally:
+            work.cleanup()
+    assert keys[old] != keys[new] and keys[new] == keys[same]
