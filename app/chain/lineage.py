@@ -12,6 +12,8 @@ therefore stays stopped whatever the chain does, and the resume count survives e
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -141,7 +143,20 @@ def render_tree(database_url: str, run_id: int) -> str | None:
             )
             lines += [f"    stage {s.stage:<9} {s.status}" for s in attempt.stages]
             lines += _candidate_lines(attempt.candidates)
+        lines += _trajectory_lines(run.state or {})
         return "\n".join(lines)
+
+
+def _trajectory_lines(state: dict[str, Any]) -> list[str]:
+    """The agent sessions of the run's last attempt: how each ended and what it ran."""
+    from app.agents.agent.trajectory import summary_lines
+
+    lines: list[str] = []
+    for number, record in enumerate(state.get("trajectories") or [], 1):
+        summary = summary_lines(record, max_commands=30)
+        lines.append(f"  agent session {number}: {summary[0]}")
+        lines += [f"    {line}" for line in summary[1:]]
+    return lines
 
 
 def _candidate_lines(candidates: list[CandidateRecord]) -> list[str]:

@@ -85,6 +85,9 @@ class RepairOptions:
     resume: RunState | None = None
     #: How to build the repository's own test environment; None: FixWurx's interpreter.
     environment: EnvironmentRequest | None = None
+    #: Escalate to the agent loop when templates and the single-pass model path find nothing
+    #: (repo config `agent:`, `fixwurx fix --agent`, `/fixwurx fix --agent`).
+    agent: bool = False
 
 
 @dataclass
@@ -102,11 +105,15 @@ class RepairOutcome:
         return [Location.from_json(loc) for loc in self.state.locations]
 
 
-def default_sources(models: ModelServices | None = None) -> list[CandidateSource]:
-    """Cheapest first: the fix templates, then the models when a provider is configured."""
+def default_sources(
+    models: ModelServices | None = None, agent: bool = False
+) -> list[CandidateSource]:
+    """Cheapest first, each tried only when the one before found no verified fix: the fix
+    templates, then the single-pass model path, then (when `agent`) the agent loop. The models
+    need a configured provider."""
     from app.repair.templates import TemplateSource
 
-    return [TemplateSource(), *(models.sources() if models is not None else [])]
+    return [TemplateSource(), *(models.sources(agent) if models is not None else [])]
 
 
 def model_services(options: RepairOptions) -> ModelServices | None:
@@ -141,7 +148,11 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             command=command,
             suite_timeout=options.timeout,
             test_timeout=options.test_timeout,
-            sources=options.sources if options.sources is not None else default_sources(models),
+            sources=(
+                options.sources
+                if options.sources is not None
+                else default_sources(models, options.agent)
+            ),
             budget=options.budget,
             ignore_paths=options.ignore_paths,
             progress=options.progress,

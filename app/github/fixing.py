@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from unidiff import PatchSet
 
-from app import runs
+from app import command_table, runs
 from app.chain.lineage import RunRecorder
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.chain.state import RunState
@@ -320,6 +320,7 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         repo_models=dict(config.models) or None,
         resume=_saved_state(job),
         environment=environment_request(job),
+        agent=config.agent or command_table.asks_agent(job.run.command, job.run.command_args),
     )
     return repair(checkout, options)
 

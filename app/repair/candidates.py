@@ -15,6 +15,7 @@ from typing import Protocol
 
 from app import workfiles
 from app.testing.results import Location, TestOutcome
+from app.testing.testcmd import TestCommand
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ class RepairContext:
     ignore_paths: tuple[str, ...] = ()
     #: The candidates `feedback` reports on, best first: what a feedback round should refine.
     rejected: tuple[Candidate, ...] = ()
+    #: The run's test command, bound to the repository's environment once the chain built it:
+    #: what a source that runs commands (the agent) runs them like.
+    command: TestCommand | None = None
 
 
 class CandidateSource(Protocol):

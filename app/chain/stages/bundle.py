@@ -72,6 +72,8 @@ def evidence(state: RunState) -> dict[str, Any]:
     ]
     passing = [o["test_id"] for o in state.baseline if o["outcome"] == "passed"]
     built = {"environment": state.environment["how"]} if state.environment.get("how") else {}
+    if state.chosen.get("agent"):  # the agent session that wrote the fix, in brief
+        built["agent"] = state.chosen["agent"]
     return {
         **built,
         "before": before,
