@@ -118,6 +118,7 @@ def summary_lines(record: dict[str, Any], max_commands: int = 12) -> list[str]:
         mark = " (timed out)" if step.get("timed_out") else f" -> {step.get('returncode')}"
         shown_command = first[0][:120].replace("`", "'")
         lines.append(f"- `{shown_command}`{mark}")
-    if len(shown) > max_commands:
-        lines.append(f"- ... and {len(shown) - max_commands} more commands")
+    more = int(record.get("commands", len(shown))) - min(len(shown), max_commands)
+    if more > 0:  # a brief or a bounded record lists fewer commands than were run
+        lines.append(f"- ... and {more} more commands")
     return lines
