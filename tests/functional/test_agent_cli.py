@@ -75,6 +75,7 @@ def test_fix_escalates_to_the_agent_only_after_the_cheaper_rungs_and_show_lists_
     # cheapest first: templates, then the single-pass analyst, then the agent
     order = [m.group(1) for m in re.finditer(r"trying (\w+)", result.stderr)]
     assert order[:3] == ["templates", "llm", "agent"], result.stderr
+    assert "turn 1: grep -rn 'format(' shop (exit 0)" in result.stderr  # progress per command
     first_agent = kinds.index("agent")
     assert first_agent >= 4 and set(kinds[:first_agent]) == {"other"}  # 3 localize + samples
     assert shown is not None and shown.returncode == 0, shown

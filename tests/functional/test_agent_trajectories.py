@@ -19,8 +19,10 @@ import pytest
 
 from app.agents.agent import AgentSettings, AgentSource
 from app.agents.budget import Budget, BudgetLimits
-from app.agents.llm.chain import RetryPolicy
+from app.agents.llm.chain import ProviderChain, RetryPolicy
+from app.agents.llm.openai_provider import OpenAIProvider
 from app.agents.llm.registry import build_agent_source
+from app.agents.llm.replay import RecordingProvider, ReplayProvider
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.config import Settings
 from app.github import render
@@ -372,3 +374,31 @@ def test_openai_fails_mid_loop_and_anthropic_carries_the_session_on(repo: Path) 
     assert (
         outcome.bundle is not None and outcome.bundle.source == "agent:anthropic/claude-sonnet-4-6"
     )
+
+
+# --- a recorded session replays offline -----------------------------------------------------------
+
+
+def test_a_recorded_session_replays_offline_to_the_same_fix(repo: Path, tmp_path: Path) -> None:
+    recording = tmp_path / "session.jsonl"
+    conversation = Conversation(
+        [bash("grep -rn 'format(' shop"), _grep_then_fix, bash(TEST_RUN), _submit_if_green]
+    )
+    with fake_llm("openai", conversation) as server:
+        live = OpenAIProvider("gpt-5.1", api_key="sk-test", base_url=server.base_url)
+        chain = ProviderChain(
+            [RecordingProvider(live, recording)], Budget.unlimited(), "analysis", RetryPolicy(1)
+        )
+        first = _repair(repo, AgentSource(chain))
+    assert first.status == "fixed", first.reason
+
+    replay = ProviderChain(
+        [ReplayProvider.from_file(recording)], Budget.unlimited(), "analysis", RetryPolicy(1)
+    )
+    again = _repair(repo, AgentSource(replay))  # no server: the answers come from the file
+
+    assert again.status == "fixed", again.reason
+    assert again.bundle is not None and first.bundle is not None
+    assert again.bundle.diff == first.bundle.diff
+    commands = [[s["command"] for s in o.state.trajectories[0]["steps"]] for o in (first, again)]
+    assert commands[0] == commands[1] and len(commands[0]) == 4

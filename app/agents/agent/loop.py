@@ -26,6 +26,10 @@ from app.agents.llm.prompts import render
 
 #: Turns left at which the observation reminds the model to finish.
 REMIND_AT = 3
+#: Observations sent in full: the latest ones. Older ones shrink to a one-line stub, because
+#: every turn resends the whole conversation and a long session would otherwise pay for each
+#: old listing again at every later turn (SWE-agent keeps the last five the same way).
+FULL_OBSERVATIONS = 5
 
 #: Checks a submission; returns "" to accept it, else the problem to tell the model.
 SubmissionCheck = Callable[[], str]
@@ -43,6 +47,10 @@ class Session:
     trajectory: Trajectory = field(default_factory=Trajectory)
     turns: int = 0
     last_reply: str = ""
+    #: Indexes in `messages` of the command observations (what `elide_old` may shorten).
+    observations: list[int] = field(default_factory=list)
+    #: Told one line per command run (the CLI's progress, the App's status comment).
+    progress: Callable[[str], None] | None = None
 
     def run(self, accept: SubmissionCheck) -> bool:
         """Turns until an accepted submission (True) or the last allowed turn (False)."""
@@ -87,7 +95,11 @@ class Session:
             self._answer(render("agent_submission", problem=problem))
             return False
         out = self.shell.run(action.command)
-        self._answer(out.render(self.settings.command_timeout_s))
+        if self.progress is not None:
+            first = (action.command.splitlines() or [""])[0][:100]
+            ending = "timed out" if out.timed_out else f"exit {out.returncode}"
+            self.progress(f"turn {self.turns}: {first} ({ending})")
+        self._answer(out.render(self.settings.command_timeout_s), observation=True)
         self.trajectory.steps.append(
             replace(
                 spent,
@@ -101,21 +113,27 @@ class Session:
         )
         return False
 
-    def _answer(self, text: str) -> None:
+    def _answer(self, text: str, observation: bool = False) -> None:
         left = self.settings.max_steps - self.turns
         if left <= REMIND_AT:
             text += f"\n\n{left} turn(s) left: finish the fix and submit."
+        if observation:
+            self.observations.append(len(self.messages))
         self.messages.append(Message("user", text))
 
     def _ask(self) -> ChatResponse:
         request = ChatRequest(
-            self.system, tuple(self.messages), self.settings.reply_max_tokens, 0.0
+            self.system,
+            elide_old(self.messages, self.observations),
+            self.settings.reply_max_tokens,
+            0.0,
         )
         response = self.chain.complete(request)
         self._stick_to(response)
         return response
 
     def _stick_to(self, response: ChatResponse) -> None:
+        """After a fallback, talk to the provider that answered from now on."""
         providers = self.chain.providers
         for index, provider in enumerate(providers):
             if (provider.name, provider.model) == (response.provider, response.model):
@@ -125,3 +143,17 @@ class Session:
                         providers[index:], chain.budget, chain.role, chain.policy
                     )
                 return
+
+
+def elide_old(
+    messages: list[Message], observations: list[int], keep: int = FULL_OBSERVATIONS
+) -> tuple[Message, ...]:
+    """The conversation with all but the last `keep` observations (indexes into `messages`)
+    replaced by a one-line stub; the task and the verifier's feedback are never shortened."""
+    old = set(observations[:-keep] if keep else observations)
+    return tuple(
+        Message(m.role, f"(output of an earlier command, {len(m.content)} characters, elided)")
+        if i in old
+        else m
+        for i, m in enumerate(messages)
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,8 @@ class AgentSource:
     accepts_feedback: bool = True
     #: One bounded trajectory per session, in order, for the run state.
     records: list[dict[str, Any]] = field(default_factory=list)
+    #: Told one line per command (the patch stage points it at the run's progress).
+    progress: Callable[[str], None] | None = None
     _live: _Live | None = None
 
     def propose(self, context: RepairContext) -> Iterator[Candidate]:
@@ -111,7 +113,14 @@ class AgentSource:
             locations=_locations(context.locations),
             test_command=_shown(context.test_command, command),
         )
-        session = Session(self.chain, shell, self.settings, system, [Message("user", task)])
+        session = Session(
+            self.chain,
+            shell,
+            self.settings,
+            system,
+            [Message("user", task)],
+            progress=self.progress,
+        )
         record: dict[str, Any] = {"source": self.name, "submitted": []}
         self.records.append(record)
         self._live = _Live(session, copy, record, self.settings.revisions)

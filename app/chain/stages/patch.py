@@ -71,6 +71,8 @@ def patch(state: RunState, ctx: StageContext) -> PatchResult:
 def _patch(state: RunState, ctx: StageContext, verifier: Verifier) -> PatchResult:
     total = PatchResult(None)
     for source in ctx.sources:
+        if hasattr(source, "progress"):  # the agent says what each turn ran
+            source.progress = lambda message: ctx.progress("agent", message)
         rejected: list[Attempted] = []
         for round_number in range(1 + _rounds(source, ctx)):
             context = _context(state, ctx, rejected)

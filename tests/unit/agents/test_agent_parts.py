@@ -10,10 +10,12 @@ import pytest
 
 from app import command_table
 from app.agents.agent.action import parse
+from app.agents.agent.loop import elide_old
 from app.agents.agent.observation import truncate
 from app.agents.agent.trajectory import MAX_STORED_STEPS, Step, Trajectory, brief, summary_lines
 from app.agents.agent.workcopy import WorkCopy
 from app.agents.budget import Budget
+from app.agents.llm.base import Message
 from app.agents.llm.registry import build_agent_source
 from app.agents.llm_services import ModelServices
 from app.chain.planner import default_sources
@@ -124,3 +126,19 @@ def test_the_turn_cap_is_read_from_the_settings() -> None:
     )
     source = build_agent_source(settings, budget=Budget.from_settings(settings))
     assert source is not None and source.settings.max_steps == 7
+
+
+def test_old_observations_shrink_and_the_task_and_the_latest_ones_stay() -> None:
+    messages = [Message("user", "the task")]
+    observations = []
+    for turn in range(8):
+        messages.append(Message("assistant", f"command {turn}"))
+        observations.append(len(messages))
+        messages.append(Message("user", f"output {turn} " + "x" * 1000))
+    messages.append(Message("user", "REJECTED: feedback"))
+    sent = elide_old(messages, observations, keep=5)
+    assert sent[0].content == "the task" and sent[-1].content == "REJECTED: feedback"
+    shown = [m.content for m in sent if m.content.startswith("output")]
+    assert [c.split()[1] for c in shown] == ["3", "4", "5", "6", "7"]
+    assert sent[2].content == "(output of an earlier command, 1009 characters, elided)"
+    assert [m.content for m in sent if m.role == "assistant"] == [f"command {t}" for t in range(8)]
