@@ -348,6 +348,28 @@ def test_an_edit_to_ci_configuration_is_refused_before_verification(repo: Path) 
     assert outcome.bundle is not None and ".github" not in outcome.bundle.diff
 
 
+def test_a_weakened_test_is_put_back_and_never_reaches_the_verifier(repo: Path) -> None:
+    weaken = "sed -i 's/EUR 3.00/EUR 3.0/' tests/test_prices.py"
+    conversation = Conversation(
+        [
+            bash(weaken, "Make the test agree with the code."),
+            bash("submit"),
+            bash("grep -c 'EUR 3.00' tests/test_prices.py", "Was it put back?"),
+            bash("sed -i 's/\\.1f/.2f/' shop/prices.py"),
+            bash("submit"),
+        ]
+    )
+    with fake_llm("openai", conversation) as server:
+        outcome = _repair(repo, _agent(_settings(server)))
+
+    refusal = conversation.observations[2]
+    assert "refused edit to tests/test_prices.py: an existing test, which judges the fix" in refusal
+    assert "Exit code: 0" in conversation.observations[3]  # the original line is back
+    assert outcome.status == "fixed", outcome.reason
+    assert len(outcome.state.candidates) == 1
+    assert outcome.bundle is not None and "tests/test_prices.py" not in outcome.bundle.diff
+
+
 # --- provider fallback in the middle of a loop ----------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from app.agents.llm.base import Message
 from app.agents.llm.chain import ProviderChain
 from app.agents.llm.prompts import failures_block, issue_block, render
 from app.errors import BudgetExhausted, ProviderError
-from app.repair.candidates import Candidate, RepairContext
+from app.repair.candidates import Candidate, FileEdit, RepairContext
 from app.testing.results import Location
 from app.testing.testcmd import TestCommand
 
@@ -148,11 +148,17 @@ class AgentSource:
         if not edits:
             extra = f" ({'; '.join(problems)})" if problems else ""
             return "the copy has no change to any text file" + extra
+        refused = [(e.path, why) for e in edits if (why := _refusal(e, context))]
+        if refused:
+            for path, _ in refused:
+                live.copy.restore(path)
+            said = "; ".join(f"refused edit to {path}: {why}" for path, why in refused)
+            return f"{said}. FixWurx put those files back as they were; submit again without them"
         probe = Candidate(edits, self.name, "probe")
         try:
             safety.check_candidate(probe, safety.Scope.of(e.path for e in edits))
         except safety.UnsafeEdit as exc:
-            return f"{exc}. Undo that change (restore the file) and submit again."
+            return f"{exc}. Make the change smaller and submit again."
         if live.last_key and probe.key == live.last_key:
             return "this is the patch FixWurx already rejected; change it first"
         return ""
@@ -202,6 +208,22 @@ class AgentSource:
     def trajectories(self) -> list[dict[str, Any]]:
         """The sessions' bounded records (what the run state keeps)."""
         return list(self.records)
+
+
+def _refusal(edit: FileEdit, context: RepairContext) -> str:
+    """Why the agent may not change this file ("" when it may).
+
+    Beyond what no model may touch (CI, credentials), the tests that judge the fix: the
+    verifier runs them from the candidate's copy, so a weakened test would pass it. New test
+    files (a reproduction) are welcome.
+    """
+    reason = safety.refusal_reason(edit.path)
+    if reason:
+        return reason
+    judged = {o.test_id.split("::", 1)[0] for o in context.failing}
+    if edit.before and (edit.path in judged or safety.is_test_path(edit.path)):
+        return "an existing test, which judges the fix; change the code, not the test"
+    return ""
 
 
 def _locations(locations: tuple[Location, ...]) -> str:

@@ -43,6 +43,19 @@ class WorkCopy:
         """Remove the copy."""
         self._tmp.cleanup()
 
+    def restore(self, path: str) -> None:
+        """Put `path` back as it is in the pristine tree (remove it when it is new there)."""
+        if workfiles.is_file(self.pristine, path):
+            workfiles.write_bytes(
+                self.root,
+                path,
+                workfiles.read_bytes(self.pristine, path),
+                parents=True,
+                replace_link=True,
+            )
+        else:
+            workfiles.remove(self.root, path)
+
     def changes(self) -> tuple[tuple[FileEdit, ...], list[str]]:
         """The text edits of the copy against the pristine tree, and what could not be one."""
         edits: list[FileEdit] = []
