@@ -252,6 +252,8 @@ def test_a_budget_that_runs_out_mid_loop_stops_the_run_cleanly_saying_so(repo: P
     assert record["ended"].startswith("budget exhausted")
     assert record["commands"] == 2
     assert outcome.state.candidates == []
+    assert outcome.state.tokens == 2 * 20_050  # no candidate, but the run's cost says what it spent
+    assert outcome.state.cost_usd == pytest.approx(record["cost_usd"]) and record["cost_usd"] > 0
 
 
 def test_the_turn_cap_comes_from_the_budget(repo: Path) -> None:
@@ -312,6 +314,7 @@ def test_a_second_rejection_is_not_revised_again(repo: Path) -> None:
     assert len(outcome.state.candidates) == 2
     assert len(conversation.observations) == 4  # no third round: the last turns were never asked
     assert conversation.turns == extra
+    assert outcome.state.trajectories[0]["ended"].startswith("the verifier rejected the revised")
 
 
 def test_a_submission_without_a_change_is_answered_in_the_loop(repo: Path) -> None:

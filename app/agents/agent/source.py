@@ -128,8 +128,11 @@ class AgentSource:
 
     def _continue(self, context: RepairContext) -> _Live | None:
         live = self._live
-        if live is None or live.revisions_left <= 0:
-            return None  # one revision per session: the next feedback round gets nothing
+        if live is None:
+            return None
+        if live.revisions_left <= 0:  # one revision per session: the next round gets nothing
+            self._end(live, "the verifier rejected the revised submission too; no revision left")
+            return None
         live.revisions_left -= 1
         reason = context.rejected[0].description if context.rejected else ""
         live.session.tell(
@@ -193,6 +196,14 @@ class AgentSource:
     def _end(self, live: _Live, why: str) -> None:
         live.session.trajectory.ended = why
         self._sync(live)
+        # What the session spent after its last submission is on no candidate: the run state
+        # adds it to the run's cost (PatchResult.apply), so a session that ends without a
+        # candidate is not free in the report.
+        trajectory = live.session.trajectory
+        live.record["unattributed"] = {
+            "tokens": trajectory.tokens - live.spent_tokens,
+            "usd": round(trajectory.cost_usd - live.spent_usd, 6),
+        }
         log.info("agent session ended: %s", why.splitlines()[0] if why else "")
 
     def _sync(self, live: _Live) -> None:

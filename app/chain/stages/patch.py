@@ -34,6 +34,9 @@ class PatchResult:
     def apply(self, state: RunState) -> None:
         """Record the tried candidates and the pick; no pick ends the run as not fixed."""
         state.trajectories.extend(self.trajectories)
+        for record in self.trajectories:  # agent turns after the last submission
+            state.tokens += int(record.get("unattributed", {}).get("tokens", 0))
+            state.cost_usd += float(record.get("unattributed", {}).get("usd", 0.0))
         for attempt in self.attempted:
             state.candidates.append(_summary(attempt))
             state.tokens += attempt.candidate.tokens
