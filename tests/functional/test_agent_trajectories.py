@@ -202,6 +202,28 @@ def test_a_flood_of_output_reaches_the_model_cut_visibly(repo: Path) -> None:
     assert len(stored) < 1200 and "characters cut here" in stored  # the record is bounded too
 
 
+def test_the_agent_shell_holds_no_key_of_fixwurx(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-agent-secret-0123456789")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_agentsecret0123456789")
+    conversation = Conversation(
+        [
+            bash("env; cat /proc/1/environ 2>/dev/null | tr '\\0' '\\n'", "What can I see?"),
+            bash("sed -i 's/\\.1f/.2f/' shop/prices.py"),
+            bash("submit"),
+        ]
+    )
+    with fake_llm("openai", conversation) as server:
+        outcome = _repair(repo, _agent(_settings(server)))
+
+    assert outcome.status == "fixed", outcome.reason
+    seen = conversation.observations[1]
+    assert "PATH=" in seen  # the command ran and printed its environment ...
+    assert "agent-secret" not in seen and "agentsecret" not in seen  # ... without the keys
+    assert "agent-secret" not in str(outcome.state.to_json())
+
+
 # --- an attempt to reach the network ----------------------------------------------------------------
 
 
