@@ -89,6 +89,13 @@ def cli() -> None:
     help="Run the tests on FixWurx's own interpreter instead of a built environment.",
 )
 @click.option(
+    "--agent",
+    "agent",
+    is_flag=True,
+    help="When templates and the single-pass model path fail, escalate to the agent loop "
+    "(needs a model provider; repo config `agent: true` does the same).",
+)
+@click.option(
     "--state-out",
     type=click.Path(path_type=Path),
     help="Write the run's final state (environment, tests, timings) as JSON.",
@@ -106,6 +113,7 @@ def fix(
     setup_commands: tuple[str, ...],
     python_version: str | None,
     no_environment: bool,
+    agent: bool,
     state_out: Path | None,
 ) -> None:
     """Find, verify and report a patch for the failing tests in PATH.
@@ -129,6 +137,7 @@ def fix(
         python_version,
         not no_environment,
         state_out,
+        agent,
     )
     sys.exit(run_fix(request))
 
@@ -138,11 +147,38 @@ def fix(
 @click.option("--test", "test_command", help="Test command (default: repo config, then pytest).")
 @suite_timeout_option
 @click.option("--limit", type=int, default=15, show_default=True)
-def localize(path: Path, test_command: str | None, timeout: float, limit: int) -> None:
-    """Print the most suspicious source lines for the failing tests in PATH."""
+@click.option(
+    "--setup",
+    "setup_commands",
+    multiple=True,
+    help="A command that builds the test environment (repeatable; replaces detection).",
+)
+@click.option("--python", "python_version", help="Interpreter version, e.g. 3.11.")
+@click.option(
+    "--no-environment",
+    is_flag=True,
+    help="Run the tests on FixWurx's own interpreter instead of a built environment.",
+)
+def localize(
+    path: Path,
+    test_command: str | None,
+    timeout: float,
+    limit: int,
+    setup_commands: tuple[str, ...],
+    python_version: str | None,
+    no_environment: bool,
+) -> None:
+    """Print the most suspicious source lines for the failing tests in PATH.
+
+    The tests run in the repository's own environment, as `fixwurx fix` runs them.
+    """
+    from app.local.fix import environment_request
     from app.local.localize import run_localize
 
-    sys.exit(run_localize(path, test_command, timeout, limit))
+    if not path.is_dir():
+        fail(f"{path} is not a directory")
+    request = environment_request(path, setup_commands, python_version, build=not no_environment)
+    sys.exit(run_localize(path, test_command, timeout, limit, request))
 
 
 @cli.command()

@@ -40,8 +40,15 @@ class CommandSpec:
 
 #: Every command, in the order the help text lists them.
 TABLE: tuple[CommandSpec, ...] = (
-    CommandSpec("fix", "start a repair of this issue", spends_attempt=True),
-    CommandSpec("retry", "run the repair again from scratch", spends_attempt=True),
+    CommandSpec(
+        "fix",
+        "start a repair of this issue (`--agent`: escalate to the agent loop if needed)",
+        args="[--agent]",
+        spends_attempt=True,
+    ),
+    CommandSpec(
+        "retry", "run the repair again from scratch", args="[--agent]", spends_attempt=True
+    ),
     CommandSpec(
         "revise",
         "revise the proposed fix: start from its patch, with your instructions",
@@ -67,5 +74,14 @@ FALLBACK = "help"
 QUICK: frozenset[str] = frozenset(spec.name for spec in TABLE if spec.quick)
 #: Commands whose runs count against an issue's repair attempts.
 SPENDS_ATTEMPT: tuple[str, ...] = tuple(spec.name for spec in TABLE if spec.spends_attempt)
+
+#: The flag of `fix` and `retry` that escalates to the agent loop for this run.
+AGENT_FLAG = "--agent"
+
+
+def asks_agent(command: str | None, args: str | None) -> bool:
+    """Whether a `fix`/`retry` comment asked for the agent loop (`/fixwurx fix --agent`)."""
+    return command in ("fix", "retry") and AGENT_FLAG in (args or "").split()
+
 
 assert FALLBACK in BY_NAME, "the fallback command must be in the table"

@@ -67,6 +67,8 @@ class Settings:
     budget_repo_day_tokens: int = 4_000_000
     budget_installation_month_usd: float = 100.0
     budget_installation_month_tokens: int = 40_000_000
+    #: Turns (one model call and one shell command each) an agent session may take per run.
+    budget_agent_steps: int = 30
     log_level: str = "INFO"
     #: The App's OAuth client, for "Sign in with GitHub" on /dashboard (app/dashboard/auth.py).
     github_client_id: str = ""

@@ -87,6 +87,7 @@ SCHEMA: dict[str, Any] = {
         "ci_revisions": {"type": "integer", "minimum": 0, "maximum": 3},
         "ci_timeout_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
         "canary_workflow": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+\.ya?ml$"},
+        "agent": {"type": "boolean"},
     },
 }
 
@@ -135,6 +136,9 @@ class RepoConfig:
     ci_timeout_minutes: int = 60
     #: The canary workflow's file name under .github/workflows (`fixwurx workflow canary`).
     canary_workflow: str = "fixwurx-canary.yml"
+    #: Escalate to the agent loop (a model running shell commands in the sandbox) when the
+    #: templates and the single-pass model path find no verified fix. Needs a model provider.
+    agent: bool = False
 
     def needed_role(self, command: str) -> str:
         """The least role that may give `command`."""
@@ -204,6 +208,7 @@ def _from_mapping(data: dict[str, Any]) -> RepoConfig:
         ci_revisions=data.get("ci_revisions", base.ci_revisions),
         ci_timeout_minutes=data.get("ci_timeout_minutes", base.ci_timeout_minutes),
         canary_workflow=data.get("canary_workflow", base.canary_workflow),
+        agent=data.get("agent", base.agent),
     )
 
 

@@ -36,7 +36,7 @@ class Spend:
 
 @dataclass(frozen=True)
 class BudgetLimits:
-    """The six caps; see `Settings.budget_*` for the defaults."""
+    """The six spending caps and the agent's turns; see `Settings.budget_*` for the defaults."""
 
     run_tokens: int
     run_usd: float
@@ -44,6 +44,8 @@ class BudgetLimits:
     repo_day_usd: float
     installation_month_tokens: int
     installation_month_usd: float
+    #: Turns an agent session may take (app/agents/agent); tokens and dollars bind it too.
+    agent_steps: int = 30
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BudgetLimits:
@@ -55,6 +57,7 @@ class BudgetLimits:
             repo_day_usd=settings.budget_repo_day_usd,
             installation_month_tokens=settings.budget_installation_month_tokens,
             installation_month_usd=settings.budget_installation_month_usd,
+            agent_steps=settings.budget_agent_steps,
         )
 
 

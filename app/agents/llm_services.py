@@ -59,15 +59,21 @@ class ModelServices:
         budget = Budget.from_settings(settings, run_id, repository_id, installation_id)
         return cls(settings, budget, overrides, repository)
 
-    def sources(self) -> list[CandidateSource]:
-        """Model candidate sources, to try after the templates."""
-        from app.agents.llm.registry import build_llm_sources
+    def sources(self, agent: bool = False) -> list[CandidateSource]:
+        """Model candidate sources, to try after the templates, cheapest first: the single-pass
+        analyst, then (when `agent` is asked for) the agent loop."""
+        from app.agents.llm.registry import build_agent_source, build_llm_sources
 
-        return list(
+        found: list[CandidateSource] = list(
             build_llm_sources(
                 self.settings, self.overrides, self.budget, repository=self.repository
             )
         )
+        if agent:
+            source = build_agent_source(self.settings, self.overrides, self.budget)
+            if source is not None:
+                found.append(source)
+        return found
 
     def reproduction_test(self, context: RepairContext) -> tuple[FileEdit | None, str]:
         """A model-written test for the issue, or None and why not."""

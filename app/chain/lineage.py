@@ -247,11 +247,24 @@ def render_tree(database_url: str, run_id: int) -> str | None:
             )
             lines += [f"    stage {s.stage:<9} {s.status}" for s in attempt.stages]
             lines += _candidate_lines(attempt.candidates)
+        lines += _trajectory_lines(run.state or {})
         return "\n".join(lines)
 
 
 def _tried_order(record: CandidateRecord) -> int:
     return record.id  # rows are inserted in the order the run tried them
+
+
+def _trajectory_lines(state: dict[str, Any]) -> list[str]:
+    """The agent sessions of the run's last attempt: how each ended and what it ran."""
+    from app.agents.agent.trajectory import summary_lines
+
+    lines: list[str] = []
+    for number, record in enumerate(state.get("trajectories") or [], 1):
+        summary = summary_lines(record, max_commands=30)
+        lines.append(f"  agent session {number}: {summary[0]}")
+        lines += [f"    {line}" for line in summary[1:]]
+    return lines
 
 
 def _candidate_lines(candidates: list[CandidateRecord]) -> list[str]:

@@ -89,6 +89,9 @@ class RepairOptions:
     #: A maintainer's command allowed edits under `.github/` (workflows excepted) and to
     #: `.gitmodules` (app.patches.guarded_path); off unless asked for.
     allow_github_paths: bool = False
+    #: Escalate to the agent loop when templates and the single-pass model path find nothing
+    #: (repo config `agent:`, `fixwurx fix --agent`, `/fixwurx fix --agent`).
+    agent: bool = False
 
 
 @dataclass
@@ -106,11 +109,15 @@ class RepairOutcome:
         return [Location.from_json(loc) for loc in self.state.locations]
 
 
-def default_sources(models: ModelServices | None = None) -> list[CandidateSource]:
-    """Cheapest first: the fix templates, then the models when a provider is configured."""
+def default_sources(
+    models: ModelServices | None = None, agent: bool = False
+) -> list[CandidateSource]:
+    """Cheapest first, each tried only when the one before found no verified fix: the fix
+    templates, then the single-pass model path, then (when `agent`) the agent loop. The models
+    need a configured provider."""
     from app.repair.templates import TemplateSource
 
-    return [TemplateSource(), *(models.sources() if models is not None else [])]
+    return [TemplateSource(), *(models.sources(agent) if models is not None else [])]
 
 
 def model_services(options: RepairOptions) -> ModelServices | None:
@@ -145,7 +152,11 @@ def repair(path: Path, options: RepairOptions) -> RepairOutcome:
             command=command,
             suite_timeout=options.timeout,
             test_timeout=options.test_timeout,
-            sources=options.sources if options.sources is not None else default_sources(models),
+            sources=(
+                options.sources
+                if options.sources is not None
+                else default_sources(models, options.agent)
+            ),
             budget=options.budget,
             ignore_paths=options.ignore_paths,
             progress=_progress(options),

@@ -66,6 +66,8 @@ class RunState:
     timings: dict[str, float] = field(default_factory=dict)
     tokens: int = 0
     cost_usd: float = 0.0
+    #: Agent sessions (app/agents/agent), each bounded: how it ended, its steps, what it cost.
+    trajectories: list[dict[str, Any]] = field(default_factory=list)
 
     def next_stage(self) -> str | None:
         """The first stage not yet done, or None when the run has ended."""

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from unidiff import PatchSet
 
+from app import command_table
 from app.chain.lineage import RunRecorder
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.chain.state import RunState
@@ -364,6 +365,7 @@ def _repair(job: Job, checkout: Path, issue_text: str) -> RepairOutcome:
         resume=_saved_state(job),
         environment=environment_request(job),
         allow_github_paths=github_paths_allowed(job),
+        agent=config.agent or command_table.asks_agent(job.run.command, job.run.command_args),
     )
     try:
         return repair(checkout, options)

@@ -76,6 +76,7 @@ def pr_body(bundle: Mapping[str, Any], issue_number: int | None, note: str = "")
         "",
         "## Evidence",
         evidence_table(bundle.get("evidence") or {}),
+        *agent_section(bundle),
         "",
         "## Patch bundle",
         f"- Bundle: `{bundle.get('hash')}`",
@@ -100,6 +101,23 @@ def pr_body(bundle: Mapping[str, Any], issue_number: int | None, note: str = "")
         f"<!-- fixwurx:bundle {bundle.get('hash')} -->",
     ]
     return "\n".join(parts)
+
+
+def agent_section(bundle: Mapping[str, Any]) -> list[str]:
+    """The agent session that wrote the fix, in brief (nothing for other sources)."""
+    from app.agents.agent.trajectory import summary_lines
+
+    record = (bundle.get("evidence") or {}).get("agent")
+    if not record:
+        return []
+    return [
+        "",
+        "<details><summary>Agent trajectory</summary>",
+        "",
+        *summary_lines(record),
+        "",
+        "</details>",
+    ]
 
 
 def bundle_hash_in(body: str) -> str | None:

@@ -48,6 +48,7 @@ class FixRequest:
     python: str | None = None
     build_environment: bool = True
     state_out: Path | None = None
+    agent: bool = False
 
 
 def run_fix(request: FixRequest) -> int:
@@ -68,6 +69,7 @@ def run_fix(request: FixRequest) -> int:
             recorder=recorder,
             budget=SearchBudget(max_candidates=request.max_candidates),
             environment=_environment_request(request),
+            agent=request.agent or _local_config(path).agent,
         )
         outcome = repair(path, options)
         if recorder is not None:
@@ -97,14 +99,23 @@ def _write_state(target: Path, outcome: RepairOutcome) -> None:
 
 
 def _environment_request(request: FixRequest) -> EnvironmentRequest | None:
-    """--setup and --python over the checkout's `.github/fixwurx.yml` (setup:, python:)."""
-    if not request.build_environment:
+    return environment_request(
+        request.path, request.setup, request.python, build=request.build_environment
+    )
+
+
+def environment_request(
+    path: Path, setup: tuple[str, ...], python: str | None, *, build: bool = True
+) -> EnvironmentRequest | None:
+    """--setup and --python over the checkout's `.github/fixwurx.yml` (setup:, python:);
+    None (FixWurx's own interpreter) when `build` is off. Shared by `fix` and `localize`."""
+    if not build:
         return None
-    config = _local_config(request.path)
+    config = _local_config(path)
     return EnvironmentRequest(
-        setup=request.setup or config.setup,
-        python=request.python or config.python,
-        scope=checkout_scope(request.path),  # never another repository's environments or cache
+        setup=setup or config.setup,
+        python=python or config.python,
+        scope=checkout_scope(path),  # never another repository's environments or cache
     )
 
 

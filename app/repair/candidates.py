@@ -15,6 +15,7 @@ from typing import Protocol
 
 from app import workfiles
 from app.testing.results import Location, TestOutcome
+from app.testing.testcmd import TestCommand
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ class RepairContext:
     #: A maintainer's command allowed edits under `.github/` and to `.gitmodules` (model
     #: sources only: the templates never edit them).
     allow_github_paths: bool = False
+    #: The run's test command, bound to the repository's environment once the chain built it:
+    #: what a source that runs commands (the agent) runs them like.
+    command: TestCommand | None = None
 
 
 class CandidateSource(Protocol):

@@ -235,3 +235,73 @@ def _error_body(kind: Kind, status: int) -> dict[str, Any]:
     if kind == "openai":
         return {"error": {"message": message, "type": "fake_error", "code": str(status)}}
     return {"type": "error", "error": {"type": "fake_error", "message": message}}
+
+
+# --- agent conversations ----------------------------------------------------------------------
+
+
+def bash(command: str, thought: str = "Next step.") -> str:
+    """A model reply that runs `command`, in the agent's one-block format."""
+    return f"{thought}\n```bash\n{command}\n```"
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    """The text of the request's last user message (both APIs' shapes)."""
+    for message in reversed(body.get("messages", [])):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content", "")
+        if isinstance(content, list):
+            return " ".join(str(c.get("text", "")) for c in content)
+        return str(content)
+    return ""
+
+
+def system_text(body: dict[str, Any]) -> str:
+    """The system prompt of a request (Anthropic's field, or OpenAI's system message)."""
+    if "system" in body:
+        system = body["system"]
+        return (
+            system if isinstance(system, str) else " ".join(str(c.get("text", "")) for c in system)
+        )
+    return next(
+        (
+            str(m.get("content", ""))
+            for m in body.get("messages", [])
+            if m.get("role") in ("system", "developer")
+        ),
+        "",
+    )
+
+
+Turn = Callable[[str], Step | str]
+
+
+@dataclass
+class Conversation:
+    """A responder that plays an agent's side turn by turn.
+
+    Each turn is a reply text, a `Step`, or a function of the last user message (the previous
+    command's observation) that returns one, so a scripted trajectory can act on what the
+    sandbox really printed. Requests that are not the agent's (`other`, by system prompt) are
+    answered by `other_reply`. After the last turn the server answers 500, like an exhausted
+    script.
+    """
+
+    turns: list[Turn | Step | str]
+    other_reply: str = "I cannot tell."
+    agent_marker: str = "repair agent"
+    observations: list[str] = field(default_factory=list)
+    others: int = 0
+
+    def __call__(self, body: dict[str, Any]) -> Step:
+        if self.agent_marker not in system_text(body):
+            self.others += 1
+            return Reply(self.other_reply)
+        seen = last_user_text(body)
+        self.observations.append(seen)
+        if not self.turns:
+            return Fault(500)
+        turn = self.turns.pop(0)
+        step = turn(seen) if callable(turn) else turn
+        return Reply(step) if isinstance(step, str) else step

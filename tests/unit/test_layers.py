@@ -37,6 +37,7 @@ RANKS = {
     "commands": 8,  # the fixwurx command's operator subcommands and terminal helpers
     "local": 9,
     "dashboard": 9,
+    "onboarding": 9,  # fixwurx setup and forward: the manifest flow, the webhook forwarder
 }
 #: Modules directly under app/ that sit on top (they wire packages together), not in the core.
 ENTRY_MODULES = {"__init__", "__main__", "cli"}

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from app.agents.agent import AgentSettings, AgentSource
 from app.agents.analyst import AnalystConfig, LlmSource
 from app.agents.budget import Budget
 from app.agents.llm import constants
@@ -180,6 +181,29 @@ def build_chain(
     """A retrying, falling-back chain for `role`, or None when no provider is configured."""
     providers = build_providers(settings, overrides, role, timeout_s)
     return ProviderChain(providers, budget, role, policy) if providers else None
+
+
+def build_agent_source(
+    settings: Settings,
+    overrides: Mapping[str, Any] | None = None,
+    budget: Budget | None = None,
+    *,
+    agent: AgentSettings | None = None,
+    policy: RetryPolicy | None = None,
+    timeout_s: float = constants.CALL_TIMEOUT_S,
+) -> AgentSource | None:
+    """The agent loop on the analysis chain, or None when no provider is configured.
+
+    Its turns are capped by the budget's `agent_steps` (BUDGET_AGENT_STEPS), its tokens and
+    dollars by the budget's caps, like every model call.
+    """
+    budget = budget or Budget.from_settings(settings)
+    chain = build_chain(settings, budget, "analysis", overrides, policy, timeout_s)
+    if chain is None:
+        return None
+    knobs = agent or AgentSettings()
+    steps = min(knobs.max_steps, budget.limits.agent_steps) if agent else budget.limits.agent_steps
+    return AgentSource(chain, replace(knobs, max_steps=steps))
 
 
 def build_llm_sources(

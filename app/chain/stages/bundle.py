@@ -89,6 +89,8 @@ def evidence(state: RunState) -> dict[str, Any]:
     built = {"environment": recipe} if recipe else {}
     if state.left_failing:  # failing before and after, not this fix's target: said, not hidden
         built["left_failing"] = left_failing_lines(state)
+    if state.chosen.get("agent"):  # the agent session that wrote the fix, in brief
+        built["agent"] = state.chosen["agent"]
     return {
         **built,
         "before": before,

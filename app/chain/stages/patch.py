@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.chain.stages.context import StageContext
 from app.chain.state import CandidateSummary, RunState
@@ -28,9 +29,15 @@ class PatchResult:
     plausible_count: int = 0
     stopped_by: str = ""
     budget_exhausted: bool = False
+    #: The agent sessions' bounded records (commands, observations, cost), in order.
+    trajectories: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, state: RunState) -> None:
         """Record the tried candidates and the pick; no pick ends the run as not fixed."""
+        state.trajectories.extend(self.trajectories)
+        for record in self.trajectories:  # agent turns after the last submission
+            state.tokens += int(record.get("unattributed", {}).get("tokens", 0))
+            state.cost_usd += float(record.get("unattributed", {}).get("usd", 0.0))
         for attempt in self.attempted:
             state.candidates.append(_summary(attempt))
             state.tokens += attempt.candidate.tokens
@@ -49,17 +56,27 @@ class PatchResult:
             "tests_run": self.chosen.verification.tests_run,
             "plausible": self.plausible_count,
         }
+        if "agent" in self.chosen.candidate.metadata:  # the agent session, for the PR body
+            state.chosen["agent"] = self.chosen.candidate.metadata["agent"]
 
 
 def patch(state: RunState, ctx: StageContext) -> PatchResult:
     """Run the sources in order until one yields a plausible patch."""
     with Verifier(ctx.baseline(state)) as verifier:  # ends its warm test processes
-        return _patch(state, ctx, verifier)
+        try:
+            result = _patch(state, ctx, verifier)
+        finally:
+            for source in ctx.sources:  # an agent's work copy outlives its generator
+                getattr(source, "close", lambda: None)()
+    result.trajectories = [t for s in ctx.sources for t in getattr(s, "trajectories", ())]
+    return result
 
 
 def _patch(state: RunState, ctx: StageContext, verifier: Verifier) -> PatchResult:
     total = PatchResult(None)
     for source in ctx.sources:
+        if hasattr(source, "progress"):  # the agent says what each turn ran
+            source.progress = lambda message: ctx.progress("agent", message)
         rejected: list[Attempted] = []
         for round_number in range(1 + _rounds(source, ctx)):
             context = _context(state, ctx, rejected)
@@ -112,6 +129,7 @@ def _context(state: RunState, ctx: StageContext, rejected: list[Attempted]) -> R
         ignore_paths=ctx.ignore_paths,
         rejected=tuple(a.candidate for a in rejected),
         allow_github_paths=ctx.allow_github_paths,
+        command=ctx.command,
     )
 
 

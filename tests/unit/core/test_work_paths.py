@@ -32,6 +32,7 @@ GUARDED = (
     "app/repair/",
     "app/agents/edits.py",
     "app/agents/reprotest.py",
+    "app/agents/agent/",
     "app/chain/stages/",
 )
 

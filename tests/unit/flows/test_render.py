@@ -76,7 +76,10 @@ def test_help_shows_configured_roles() -> None:
     config = RepoConfig(permissions={**RepoConfig().permissions, "status": "read"})
     text = render.help_text(config)
     assert "`/fixwurx status` — show the state of the latest run (needs read)" in text
-    assert "`/fixwurx fix` — start a repair of this issue (needs write)" in text
+    assert (
+        "`/fixwurx fix [--agent]` — start a repair of this issue "
+        "(`--agent`: escalate to the agent loop if needed) (needs write)"
+    ) in text
 
 
 def test_unauthorized_reply_is_polite_and_specific() -> None:
