@@ -25,7 +25,7 @@ from app.agents.llm.registry import build_agent_source
 from app.agents.llm.replay import RecordingProvider, ReplayProvider
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.config import Settings
-from app.github import render
+from app.flows import render
 from tests.fakes.llm import Conversation, FakeLLMServer, Fault, Reply, bash, fake_llm
 
 PRICES = '''"""Prices."""

@@ -12,9 +12,9 @@ import pytest
 
 from app.chain.planner import RepairOptions, RepairOutcome
 from app.config import Settings
-from app.github import fixing
+from app.flows import fixing
 from tests.fakes.github import FakeGitHub, FakeRepo
-from tests.unit.github.helpers import execute_run, make_run
+from tests.unit.flows.helpers import execute_run, make_run
 
 
 @pytest.mark.parametrize(
