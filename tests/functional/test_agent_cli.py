@@ -29,7 +29,7 @@ def _fixwurx(home: Path, server: FakeLLMServer, *args: str) -> subprocess.Comple
         "HOME": str(home),
         "XDG_CACHE_HOME": str(home / "cache"),
         "XDG_DATA_HOME": str(home / "data"),
-        "FIXWURX_ENV_CACHE": os.environ["FIXWURX_ENV_CACHE"],
+        "ENVIRONMENT_CACHE_DIR": os.environ["ENVIRONMENT_CACHE_DIR"],
         "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": server.base_url,
     }

@@ -91,7 +91,7 @@ def test_localize_builds_the_environment_and_ranks_the_buggy_line(repo: Path) ->
         "HOME": str(repo.parent / "home"),
         "XDG_CACHE_HOME": str(repo.parent / "cache"),
         "XDG_DATA_HOME": str(repo.parent / "data"),
-        "FIXWURX_ENV_CACHE": os.environ["FIXWURX_ENV_CACHE"],
+        "ENVIRONMENT_CACHE_DIR": os.environ["ENVIRONMENT_CACHE_DIR"],
     }
     result = subprocess.run(
         [sys.executable, "-m", "app", "localize", str(repo)],

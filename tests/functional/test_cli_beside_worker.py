@@ -38,7 +38,7 @@ def fixwurx_fix(project: Path, database_url: str, home: Path) -> subprocess.Pope
         "PATH": "/usr/bin:/bin",
         "DATABASE_URL": database_url,
         "XDG_CACHE_HOME": str(home / "cache"),
-        "FIXWURX_ENV_CACHE": os.environ["FIXWURX_ENV_CACHE"],
+        "ENVIRONMENT_CACHE_DIR": os.environ["ENVIRONMENT_CACHE_DIR"],
     }
     return subprocess.Popen(
         [sys.executable, "-m", "app", "fix", str(project)],

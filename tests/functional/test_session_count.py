@@ -7,7 +7,9 @@ decision needs in one session and write what they decide in one. The count cover
 tier's delivery record, the worker's claim and verdict, the flow's reads and writes and the
 chain's persisted state and lineage, in the forked RQ work horse too: the counter lives in
 shared memory, so the child's checkouts reach the test. The heartbeat thread's beats are left
-out: they are one per 15 seconds of wall time, not a question any decision asks.
+out: they are one per 15 seconds of wall time, not a question any decision asks. So are the
+live stage's progress writes (`RunRecorder._write_live`, the dashboard's view of a stage that
+runs longer than a second): time-driven, at most one a second, and counted apart.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def _caller() -> str:
     stack = traceback.extract_stack()[:-2]
     if any(frame.filename.endswith("workers/heartbeat.py") for frame in stack):
         return "heartbeat"
+    if any(frame.name == "_write_live" for frame in stack):
+        return "heartbeat"  # the live stage view: time-driven like the heartbeat
     for frame in reversed(stack):
         name = frame.filename
         if any(part in name for part in OWN) and not name.endswith("app/db.py"):

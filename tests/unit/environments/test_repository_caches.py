@@ -53,7 +53,7 @@ def _cli_request(path: Path, setup: tuple[str, ...]) -> EnvironmentRequest:
 def test_the_cli_never_hands_one_repositorys_uv_cache_to_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FIXWURX_ENV_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ENVIRONMENT_CACHE_DIR", str(tmp_path / "cache"))
     first = _checkout(tmp_path / "a")
     second = _checkout(tmp_path / "b", "https://github.com/o/b.git")
     assert _cli_request(first, ()).scope == f"path:{first.resolve()}"

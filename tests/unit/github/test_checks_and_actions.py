@@ -62,7 +62,7 @@ def test_long_test_lists_are_never_cut_mid_id() -> None:
     """Every id arrives whole (spaces and brackets included), or not at all."""
     import json
 
-    from app.github.ci_start import MAX_TESTS_JSON, legacy_inputs
+    from app.flows.ci.start import MAX_TESTS_JSON, legacy_inputs
 
     bundle = many(200)
     sent = json.loads(canary_inputs(bundle)["tests_json"])
