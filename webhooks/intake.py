@@ -37,7 +37,7 @@ from app.runs import (
 from app.runs import record_installation as apply_installation
 from webhooks import dedupe
 from webhooks.hotpath import HotConnections
-from webhooks.router import Outcome
+from webhooks.router import RouteResult
 from workers.enqueue_script import Execute, ScriptJob, enqueue_with_mark
 from workers.queues import JOB_ID_PREFIX, job_id
 
@@ -59,7 +59,7 @@ def accept(
     delivery_id: str,
     event: str,
     action: str | None,
-    outcome: Outcome,
+    outcome: RouteResult,
     sync_commit: bool = False,
 ) -> Accepted:
     """Record `outcome` once per delivery id and enqueue its runs; idempotent on redelivery.
@@ -89,7 +89,7 @@ def _record(
     delivery_id: str,
     event: str,
     action: str | None,
-    outcome: Outcome,
+    outcome: RouteResult,
     sync_commit: bool,
 ) -> RecordedDelivery:
     if outcome.installation is not None:

@@ -1,6 +1,6 @@
 """Routing: (event, action) -> handler. One router; each handler module registers its routes.
 
-Handlers are pure: payload in, `Outcome` out. They name the runs to record (or an installation
+Handlers are pure: payload in, `RouteResult` out. They name the runs to record (or an installation
 change) and never touch the database, Redis, GitHub or a model, which keeps them trivially
 testable against real payloads and keeps the web request fast.
 """
@@ -35,7 +35,7 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RouteResult:
     """A handler's decision: runs to record, an installation change, or a reason to ignore."""
 
     runs: tuple[RunRequest, ...] = ()
@@ -43,12 +43,12 @@ class Outcome:
     ignored: str | None = None
 
 
-def ignore(reason: str) -> Outcome:
+def ignore(reason: str) -> RouteResult:
     """An outcome that records nothing, with the reason (sent back in a response header)."""
-    return Outcome(ignored=reason)
+    return RouteResult(ignored=reason)
 
 
-Handler = Callable[[Payload, Context], Outcome]
+Handler = Callable[[Payload, Context], RouteResult]
 
 
 class Router:

@@ -28,7 +28,7 @@ from app.runs import answered
 from webhooks import signature
 from webhooks.hotpath import HotRedis
 from webhooks.intake import accept
-from webhooks.router import Context, Outcome, Router
+from webhooks.router import Context, Router, RouteResult
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("webhooks", __name__)
@@ -177,7 +177,7 @@ def _parse(body: bytes) -> dict[str, Any]:
 
 def _route(
     router: Router, event: str, action: str | None, payload: dict[str, Any], settings: Any
-) -> Outcome | None:
+) -> RouteResult | None:
     handler = router.handler_for(event, action)
     if handler is None:
         return None

@@ -12,7 +12,7 @@ from typing import Literal
 
 #: What a flow can conclude. `refused`: a guard said no before any work; `done`: the run had no
 #: repair to judge (a status or help reply, a recorded merge).
-Outcome = Literal["fixed", "not_fixed", "refused", "stopped", "failed", "done"]
+VerdictKind = Literal["fixed", "not_fixed", "refused", "stopped", "failed", "done"]
 
 #: The run status each outcome is stored as. A refusal is stored as `done` (it tried nothing,
 #: so it must not count as an attempt, and existing queries and dashboards read `done`).
@@ -30,7 +30,7 @@ STORED_STATUS: dict[str, str] = {
 class Verdict:
     """The end of a run as a flow saw it, with a reason a user can read."""
 
-    outcome: Outcome
+    outcome: VerdictKind
     reason: str = ""
 
     @property
@@ -43,7 +43,7 @@ class Verdict:
 class Refused(Verdict):
     """A guard refused the run; `tell_user` when the user gets a comment saying why."""
 
-    outcome: Outcome = "refused"
+    outcome: VerdictKind = "refused"
     tell_user: bool = False
 
 

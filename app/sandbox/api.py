@@ -30,7 +30,7 @@ from app.sandbox.egress_policy import EgressPolicy
 from app.sandbox.environment import check_caller_env, sandbox_env
 from app.sandbox.identity import Identity, fresh_identity
 from app.sandbox.ownership import lent_to, let_others_search_above
-from app.sandbox.process import Outcome, supervise
+from app.sandbox.process import ProcessResult, supervise
 from app.sandbox.rlimits import nproc_prefix, prlimit_prefix
 from app.sandbox.watchdog import Watchdog
 
@@ -234,7 +234,7 @@ def _run_bubblewrap(
     readonly_paths: Sequence[Path],
     who: Identity,
     mounts: Mounts,
-) -> Outcome:
+) -> ProcessResult:
     as_root = who.uid is not None
     with contextlib.ExitStack() as stack:
         proxy = None
@@ -296,7 +296,7 @@ def _run_subprocess(
     readonly_paths: Sequence[Path],
     who: Identity,
     mounts: Mounts,
-) -> Outcome:
+) -> ProcessResult:
     # The host is visible here: no capability, not even DAC_OVERRIDE (it reads /etc/shadow).
     command = [
         *prlimit_prefix(limits, limit_processes=who.uid is not None),
@@ -362,7 +362,7 @@ def _nothing_left() -> None:
 
 
 def _result(
-    argv: Sequence[str], outcome: Outcome, backend: str, warnings: tuple[str, ...]
+    argv: Sequence[str], outcome: ProcessResult, backend: str, warnings: tuple[str, ...]
 ) -> SandboxResult:
     return SandboxResult(
         argv=tuple(argv),

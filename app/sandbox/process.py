@@ -31,7 +31,7 @@ from app.sandbox.watchdog import Breach, Watchdog
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ProcessResult:
     """What `supervise` saw: exit status, kept output, whether the deadline struck."""
 
     returncode: int
@@ -56,7 +56,7 @@ def supervise(
     kill_rest: Callable[[], None],
     watchdog: Watchdog | None = None,
     pass_fds: Sequence[int] = (),
-) -> Outcome:
+) -> ProcessResult:
     """Run `argv` to completion or until `timeout` seconds pass, whichever comes first.
 
     `watchdog`, when given, is sampled every `watchdog.interval` seconds; the first per-run
@@ -80,7 +80,7 @@ def supervise(
     finally:
         if group is not None:
             group.close()
-    return Outcome(
+    return ProcessResult(
         returncode,
         buffers["stdout"],
         buffers["stderr"],

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from app.testing.results import Frame, Outcome, TestOutcome
+from app.testing.results import Frame, TestOutcome, TestStatus
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def _attribute(element: ET.Element, name: str) -> str:
 
 
 def _testcase(case: ET.Element, repo_root: Path | None) -> TestOutcome:
-    outcome: Outcome = "passed"
+    outcome: TestStatus = "passed"
     message = text = ""
     for child in case:
         if child.tag in ("failure", "error", "skipped"):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Outcome = Literal["passed", "failed", "error", "skipped"]
+TestStatus = Literal["passed", "failed", "error", "skipped"]
 
 #: pytest-timeout's failure message says "Timeout (>Ns) from pytest-timeout".
 HUNG_MARK = "Timeout"
@@ -29,7 +29,7 @@ class TestOutcome:
     __test__ = False  # a test module that imports it must not make pytest try to collect it
 
     test_id: str
-    outcome: Outcome
+    outcome: TestStatus
     duration: float = 0.0
     message: str = ""
     traceback: str = ""

@@ -19,7 +19,7 @@ from typing import Any
 
 from app.github.constants import BRANCH_PREFIX, CHECK_NAME
 from webhooks.handlers.common import run_request, skip_reason
-from webhooks.router import Context, Outcome, Payload, Router, ignore
+from webhooks.router import Context, Payload, Router, RouteResult, ignore
 
 #: Conclusions that mean "the code is broken", not "someone cancelled it".
 FAILING_CONCLUSIONS = frozenset({"failure", "timed_out"})
@@ -33,7 +33,7 @@ def register(router: Router) -> None:
     router.register("check_run", "rerequested")(check_run_rerequested)
 
 
-def check_suite_completed(payload: Payload, ctx: Context) -> Outcome:
+def check_suite_completed(payload: Payload, ctx: Context) -> RouteResult:
     suite = payload["check_suite"]
     if _ours(suite):
         slug = str((suite.get("app") or {}).get("slug") or "")
@@ -43,14 +43,14 @@ def check_suite_completed(payload: Payload, ctx: Context) -> Outcome:
     return _failed(payload, ctx, suite, "check_suite.completed")
 
 
-def workflow_run_completed(payload: Payload, ctx: Context) -> Outcome:
+def workflow_run_completed(payload: Payload, ctx: Context) -> RouteResult:
     run = payload["workflow_run"]
     if _ours(run):
         return _ci_result(payload, ctx, run, "workflow_run.completed")
     return _failed(payload, ctx, run, "workflow_run.completed")
 
 
-def check_run_rerequested(payload: Payload, ctx: Context) -> Outcome:
+def check_run_rerequested(payload: Payload, ctx: Context) -> RouteResult:
     """A re-run of FixWurx's check from the checks tab: read the commit's CI again."""
     reason = skip_reason(payload, ctx)
     if reason:
@@ -74,7 +74,7 @@ def _ours(suite: dict[str, Any]) -> bool:
     return str(suite.get("head_branch") or "").startswith(BRANCH_PREFIX)
 
 
-def _ci_result(payload: Payload, ctx: Context, suite: dict[str, Any], trigger: str) -> Outcome:
+def _ci_result(payload: Payload, ctx: Context, suite: dict[str, Any], trigger: str) -> RouteResult:
     # FixWurx's own push triggered these suites, so a bot sender is expected here.
     reason = skip_reason(payload, ctx, bots_allowed=True)
     if reason:
@@ -90,10 +90,10 @@ def _ci_result(payload: Payload, ctx: Context, suite: dict[str, Any], trigger: s
         branch=suite.get("head_branch"),
         pr_number=int(pulls[0]["number"]) if pulls else None,
     )
-    return Outcome(runs=(request,))
+    return RouteResult(runs=(request,))
 
 
-def _failed(payload: Payload, ctx: Context, suite: dict[str, Any], trigger: str) -> Outcome:
+def _failed(payload: Payload, ctx: Context, suite: dict[str, Any], trigger: str) -> RouteResult:
     # A red default branch is a fact whoever made it: merge queues and auto-merge Apps push
     # as bots, and dropping their suites would leave a merged fix's breakage unseen by the
     # rollback watch. FixWurx's own events stay ignored (no loop with itself).
@@ -116,4 +116,4 @@ def _failed(payload: Payload, ctx: Context, suite: dict[str, Any], trigger: str)
         branch=suite.get("head_branch"),
         pr_number=int(pulls[0]["number"]) if pulls else None,
     )
-    return Outcome(runs=(request,))
+    return RouteResult(runs=(request,))

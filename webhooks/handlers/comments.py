@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from webhooks import comment_parser
 from webhooks.handlers.common import run_request, skip_reason
-from webhooks.router import Context, Outcome, Payload, Router, ignore
+from webhooks.router import Context, Payload, Router, RouteResult, ignore
 
 
 def register(router: Router) -> None:
     router.register("issue_comment", "created")(created)
 
 
-def created(payload: Payload, ctx: Context) -> Outcome:
+def created(payload: Payload, ctx: Context) -> RouteResult:
     reason = skip_reason(payload, ctx)
     if reason:
         return ignore(reason)
@@ -31,4 +31,4 @@ def created(payload: Payload, ctx: Context) -> Outcome:
         command=command.name,
         command_args=command.args,
     )
-    return Outcome(runs=(request,))
+    return RouteResult(runs=(request,))

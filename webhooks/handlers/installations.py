@@ -13,7 +13,7 @@ from typing import Any
 
 from app.runs import InstallationChange, RepositoryInfo, RunRequest
 from webhooks.handlers.common import config_read
-from webhooks.router import Context, Outcome, Payload, Router
+from webhooks.router import Context, Payload, Router, RouteResult
 
 INSTALLATION_ACTIONS = ("created", "deleted", "suspend", "unsuspend", "new_permissions_accepted")
 #: Installation actions after which FixWurx reads each listed repository's config: it was not
@@ -26,12 +26,12 @@ def register(router: Router) -> None:
     router.register("installation_repositories", "added", "removed")(repositories)
 
 
-def installation(payload: Payload, _ctx: Context) -> Outcome:
+def installation(payload: Payload, _ctx: Context) -> RouteResult:
     repos = _repos(payload.get("repositories"))
     action = payload["action"]
     deleted = action == "deleted"
     reads = _config_reads(payload, repos) if action in READS_CONFIG else ()
-    return Outcome(
+    return RouteResult(
         runs=reads,
         installation=_change(
             payload, added=() if deleted else repos, removed=repos if deleted else ()
@@ -39,9 +39,9 @@ def installation(payload: Payload, _ctx: Context) -> Outcome:
     )
 
 
-def repositories(payload: Payload, _ctx: Context) -> Outcome:
+def repositories(payload: Payload, _ctx: Context) -> RouteResult:
     added = _repos(payload.get("repositories_added"))
-    return Outcome(
+    return RouteResult(
         runs=_config_reads(payload, added),
         installation=_change(
             payload, added=added, removed=_repos(payload.get("repositories_removed"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from app.runs import RunRequest
 from webhooks.handlers.common import run_request, skip_reason
-from webhooks.router import Context, Outcome, Payload, Router, ignore
+from webhooks.router import Context, Payload, Router, RouteResult, ignore
 
 
 def register(router: Router) -> None:
@@ -28,7 +28,7 @@ def _may_trigger(label: str, payload: Payload, ctx: Context) -> bool:
     return configured is not None and configured.casefold() == label.casefold()
 
 
-def labeled(payload: Payload, ctx: Context) -> Outcome:
+def labeled(payload: Payload, ctx: Context) -> RouteResult:
     reason = skip_reason(payload, ctx)
     if reason:
         return ignore(reason)
@@ -41,4 +41,4 @@ def labeled(payload: Payload, ctx: Context) -> Outcome:
     request: RunRequest = run_request(
         payload, "issue", "issues.labeled", issue_number=int(issue["number"])
     )
-    return Outcome(runs=(request,))
+    return RouteResult(runs=(request,))

@@ -4,14 +4,14 @@ a merged fix that breaks it can get a rollback pull request."""
 from __future__ import annotations
 
 from webhooks.handlers.common import run_request, skip_reason
-from webhooks.router import Context, Outcome, Payload, Router, ignore
+from webhooks.router import Context, Payload, Router, RouteResult, ignore
 
 
 def register(router: Router) -> None:
     router.register("pull_request", "closed")(closed)
 
 
-def closed(payload: Payload, ctx: Context) -> Outcome:
+def closed(payload: Payload, ctx: Context) -> RouteResult:
     # A merge is a fact to record (it answers nobody, so it cannot start a loop between Apps),
     # and merge queues and auto-merge merge as bots.
     reason = skip_reason(payload, ctx, bots_allowed=True)
@@ -28,4 +28,4 @@ def closed(payload: Payload, ctx: Context) -> Outcome:
         head_sha=pull.get("merge_commit_sha"),
         branch=(pull.get("base") or {}).get("ref"),
     )
-    return Outcome(runs=(request,))
+    return RouteResult(runs=(request,))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from webhooks.handlers.common import config_read, skip_reason
-from webhooks.router import Context, Outcome, Payload, Router, ignore
+from webhooks.router import Context, Payload, Router, RouteResult, ignore
 
 #: The repo config's path (app/repo_config.CONFIG_PATH; not imported, to keep the web
 #: process from loading jsonschema and yaml for one string). tests/unit/webhooks checks they agree.
@@ -26,12 +26,14 @@ def register(router: Router) -> None:
     router.register("push")(pushed)
 
 
-def pushed(payload: Payload, ctx: Context) -> Outcome:
+def pushed(payload: Payload, ctx: Context) -> RouteResult:
     reason = skip_reason(payload, ctx, bots_allowed=True) or _skip_reason(payload)
     if reason:
         return ignore(reason)
     repo = payload["repository"]
-    return Outcome(runs=(config_read(payload, int(repo["id"]), str(repo["full_name"]), "push"),))
+    return RouteResult(
+        runs=(config_read(payload, int(repo["id"]), str(repo["full_name"]), "push"),)
+    )
 
 
 def _skip_reason(payload: Payload) -> str | None:

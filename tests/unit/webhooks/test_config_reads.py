@@ -7,12 +7,12 @@ from typing import Any
 from app.repo_config import CONFIG_PATH
 from tests.fakes import webhooks as fake
 from webhooks.handlers import build_router, push
-from webhooks.router import Context, Outcome
+from webhooks.router import Context, RouteResult
 
 CTX = Context(app_slug="fixwurx")
 
 
-def route(event: str, payload: dict[str, Any], ctx: Context = CTX) -> Outcome:
+def route(event: str, payload: dict[str, Any], ctx: Context = CTX) -> RouteResult:
     handler = build_router().handler_for(event, payload.get("action"))
     assert handler is not None, f"{event}.{payload.get('action')} has no route"
     return handler(payload, ctx)

@@ -8,12 +8,12 @@ import pytest
 
 from tests.fakes import webhooks as fake
 from webhooks.handlers import build_router
-from webhooks.router import Context, Outcome, Router
+from webhooks.router import Context, Router, RouteResult
 
 CTX = Context(app_slug="fixwurx")
 
 
-def route(event: str, payload: dict[str, Any], ctx: Context = CTX) -> Outcome | None:
+def route(event: str, payload: dict[str, Any], ctx: Context = CTX) -> RouteResult | None:
     handler = build_router().handler_for(event, payload.get("action"))
     return None if handler is None else handler(payload, ctx)
 
@@ -176,9 +176,9 @@ def test_unhandled_events_and_actions_have_no_route() -> None:
 
 def test_a_route_cannot_be_registered_twice() -> None:
     router = Router()
-    router.register("issues", "labeled")(lambda p, c: Outcome())
+    router.register("issues", "labeled")(lambda p, c: RouteResult())
     with pytest.raises(ValueError, match=r"issues\.labeled"):
-        router.register("issues", "labeled")(lambda p, c: Outcome())
+        router.register("issues", "labeled")(lambda p, c: RouteResult())
 
 
 # --- CI on FixWurx's own branches (issue 13) ---------------------------------------------------
