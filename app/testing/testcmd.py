@@ -9,6 +9,7 @@ one; any other command is treated as one opaque test whose outcome is its exit s
 from __future__ import annotations
 
 import fnmatch
+import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -110,6 +111,9 @@ class TestCommand:
         if self.on_host_python:
             for plugin in HOST_PLUGINS:
                 args += ["-p", plugin]
+        # One line per finished test ("path::name PASSED"): a run killed at its deadline writes
+        # no JUnit report, and these lines are what it still tells (testrun.finished_outcomes).
+        args += ["-v"] * max(0, 1 - _verbosity(self.argv))
         if stop_first:
             args.append("-x")
         if per_test_timeout is not None:
@@ -118,6 +122,17 @@ class TestCommand:
             head = self.argv.index("pytest") + 1  # `python -m pytest`: keep the interpreter part
             args = args[:head] + [a for a in args[head:] if not _is_path_arg(a)] + list(test_ids)
         return tuple(args)
+
+
+def _verbosity(argv: Sequence[str]) -> int:
+    """pytest's verbosity from the command's own -q/-v flags (`-qq` counts twice)."""
+    level = 0
+    for arg in argv:
+        if arg in ("--quiet", "--verbose"):
+            level += 1 if arg == "--verbose" else -1
+        elif re.fullmatch(r"-[qv]+", arg):
+            level += arg.count("v") - arg.count("q")
+    return level
 
 
 def _is_path_arg(arg: str) -> bool:

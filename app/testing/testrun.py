@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from app import defaults, sandbox, workfiles
 from app.testing.junit import MAX_REPORT_CHARS, frames_from_traceback, parse_junit
-from app.testing.results import SANDBOX_KILL_MARK, TestOutcome, TestRun
+from app.testing.results import SANDBOX_KILL_MARK, TestOutcome, TestRun, TestStatus
 from app.testing.testcmd import WHOLE_COMMAND_ID, TestCommand
 
 log = logging.getLogger(__name__)
@@ -84,9 +85,35 @@ def collect(
     workfiles.remove(root, report)
     if not command.is_pytest:
         outcomes = (_whole_command_outcome(returncode, duration, output, root),)
+    if timed_out and command.is_pytest and not outcomes:
+        outcomes = finished_outcomes(output)  # no report from a killed run: what it printed
     if timed_out:
         outcomes = _mark_unfinished(outcomes, test_ids, duration)
     return TestRun(tuple(outcomes), returncode, duration, timed_out, output)
+
+
+#: pytest -v's line for a finished test: `tests/test_x.py::test_y PASSED   [ 50%]`.
+_FINISHED = re.compile(r"^(\S{1,500}::\S{1,500}) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
+_STATUS: dict[str, TestStatus] = {
+    "PASSED": "passed",
+    "XPASS": "passed",
+    "FAILED": "failed",
+    "ERROR": "error",
+    "SKIPPED": "skipped",
+    "XFAIL": "skipped",
+}
+
+
+def finished_outcomes(output: str) -> tuple[TestOutcome, ...]:
+    """The tests a run killed at its deadline had finished, from pytest -v's lines (each line
+    cut before matching: the output is the repository's)."""
+    found: dict[str, TestOutcome] = {}
+    for line in output.splitlines():
+        match = _FINISHED.match(line[:1200])
+        if match:
+            status = _STATUS[match.group(2)]
+            found[match.group(1)] = TestOutcome(match.group(1), status)
+    return tuple(found.values())
 
 
 def _run_in_sandbox(
