@@ -164,7 +164,8 @@ def run_case(
     first: list[float] = []
 
     def progress(stage: str, message: str) -> None:
-        if stage == "verify" and ": plausible (" in message and not first:
+        # The patch stage's own line for a verified candidate: "#N <description>: plausible".
+        if stage == "verify" and message.endswith(": plausible") and not first:
             first.append(time.monotonic() - started)
 
     try:
@@ -198,12 +199,16 @@ def run_case(
     )
 
 
+#: How the verifier's reasons end when a test run rejected the candidate (app/repair/verifier.py).
+REJECTED_BY_A_TEST_RUN = ("(canary check)", "(smoke check)")
+
+
 def rejected_seconds(candidates: Iterable[Mapping[str, object]]) -> list[float]:
     """What each candidate that a test run rejected cost (compile errors cost no test run)."""
     return [
         float(c.get("seconds") or 0.0)  # type: ignore[arg-type]
         for c in candidates
-        if not c.get("plausible") and str(c.get("reason", "")).startswith(("canary", "smoke"))
+        if not c.get("plausible") and str(c.get("reason", "")).endswith(REJECTED_BY_A_TEST_RUN)
     ]
 
 
