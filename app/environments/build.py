@@ -41,6 +41,8 @@ COPY_IGNORE = frozenset({".venv", "venv", ".tox", "node_modules", "__pycache__"}
 SRC = "src"
 #: Files that make a folder a project an installer can build.
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+#: Coverage versions whose data file FixWurx's own coverage reads (SQLite schema 7).
+COVERAGE_FALLBACK = "coverage>=6"
 #: Install steps may unpack large wheels; test runs keep the stricter default.
 BUILD_LIMITS = sandbox.Limits(memory_mb=4096, file_size_mb=2048, processes=512)
 
@@ -154,10 +156,24 @@ class Builder:
         wanted = [_tool_requirement(t) for t in missing]
         if not self._install("add the test tools", [*wanted, "-c", "../pins.txt"], fatal=False):
             for tool in missing:
-                self._install(
-                    f"add {tool}", [_tool_requirement(tool), "-c", "../pins.txt"], fatal=True
-                )
+                self._add_tool(tool)
         self.log.tools_added = missing
+
+    def _add_tool(self, tool: str) -> None:
+        """One tool; coverage falls back from FixWurx's own version to any 6.x or later (same
+        data-file schema) when the interpreter is older than that version supports: a project
+        that names Python 3.8 must get an environment on 3.8 (issue 25)."""
+        pinned = [_tool_requirement(tool), "-c", "../pins.txt"]
+        if tool != "coverage":
+            self._install(f"add {tool}", pinned, fatal=True)
+            return
+        if not self._install(f"add {tool}", pinned, fatal=False):
+            self._install(
+                f"add {tool} (any 6.x or later)", [COVERAGE_FALLBACK, "-c", "../pins.txt"]
+            )
+            self.log.notes.append(
+                f"coverage {_own_coverage()} does not install here: {COVERAGE_FALLBACK}"
+            )
 
     def _freeze(self) -> dict[str, str]:
         result = self._uv(

@@ -159,3 +159,21 @@ def test_a_pyproject_that_does_not_parse_is_reported_before_any_interpreter_is_t
     with pytest.raises(EnvironmentBuildError, match=r"pyproject\.toml does not parse"):
         prepare(root, EnvironmentRequest(cache_dir=environment_cache), said.append)
     assert said == []
+
+
+def test_an_interpreter_older_than_fixwurxs_coverage_still_gets_an_environment(
+    tmp_path: Path, environment_cache: Path
+) -> None:
+    """A project that names Python 3.8 gets 3.8: coverage falls back to a version that installs
+    there (the same data-file schema), where it used to fail the build and cost the ladder."""
+    from app.environments.interpreters import installed
+
+    if not any(i.version[:2] == (3, 8) for i in installed()):
+        pytest.skip("needs Python 3.8 installed (pyenv on the CI machine has it)")
+    root = tmp_path / "old"
+    (root / "tests").mkdir(parents=True)
+    (root / "tests" / "test_it.py").write_text("def test_it():\n    assert True\n")
+    environment = prepare(root, EnvironmentRequest(cache_dir=environment_cache, python="3.8"))
+    assert environment.python_version.startswith("3.8")
+    assert "coverage" in environment.tools_added
+    assert any("coverage>=6" in note for note in environment.notes), environment.notes
