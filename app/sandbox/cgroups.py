@@ -46,8 +46,9 @@ GROUP_PREFIX = "fixwurx-run-"
 #: time on this busy shared host.)
 CPU_WEIGHT_V2 = 100
 CPU_SHARES_V1 = 1024
-#: Seconds `close` keeps killing and retrying rmdir before it gives up on a group.
-REMOVE_WITHIN_S = 5.0
+#: Seconds `close` keeps killing and retrying rmdir before it gives up on a group (the kernel
+#: can take seconds to reclaim an OOM-killed run's memory on a loaded host).
+REMOVE_WITHIN_S = 15.0
 #: The v1 controllers used, in order of need: memory is required, the others are taken when
 #: their hierarchy is mounted and writable.
 V1_CONTROLLERS = ("memory", "pids", "cpu")

@@ -134,7 +134,7 @@ def test_the_group_is_gone_after_a_kernel_oom_kill(backend: str, cgroups: str, w
     result = run([sys.executable, "-c", hold], work, 30, limits=Limits(memory_mb=512))
     assert result.stopped == "memory", result
     assert result.stop_reason is not None and "OOM" in result.stop_reason
-    assert _fixwurx_groups() == before
+    assert _fixwurx_groups() <= before  # this run's group is gone (an older one may go too)
 
 
 def test_cgroups_off_leaves_the_watchdog_alone(monkeypatch: pytest.MonkeyPatch, work: Path) -> None:
