@@ -58,6 +58,10 @@ _CHUNK = 64 * 1024
 _FORWARDER = Path(__file__).with_name("egress_forwarder.py")
 
 
+#: Refusals one step records (for its result's warnings); past this they are only answered.
+MAX_REFUSALS_KEPT = 256
+
+
 class _Refused(Exception):
     """A request the policy refuses; `status` is the HTTP answer."""
 
@@ -258,9 +262,13 @@ class EgressProxy:
     def _refuse(self, client: socket.socket, status: str, reason: str) -> None:
         # The reason quotes what the step sent: no control character reaches a log line.
         reason = "".join(c if c.isprintable() else "?" for c in reason)[:300]
-        log.warning("egress: refused: %s", reason)
-        with self._lock:
-            self.refusals.append(reason)
+        with self._lock:  # a step may retry a refused host thousands of times: bounded, and
+            kept = len(self.refusals) < MAX_REFUSALS_KEPT
+            first = kept and reason not in self.refusals  # each reason logged once per step
+            if kept:
+                self.refusals.append(reason)
+        if first:
+            log.warning("egress: refused: %s", reason)
         body = f"fixwurx egress proxy: {reason}\n".encode()
         with contextlib.suppress(OSError):
             client.sendall(

@@ -258,3 +258,17 @@ def test_an_idle_tunnel_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
             started = time.monotonic()
             assert client.recv(1024) == b""  # closed by the proxy, not by the peer
             assert 0.9 < time.monotonic() - started < 5
+
+
+def test_a_step_that_retries_a_refused_host_is_logged_once_and_recorded_boundedly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    proxy = EgressProxy(EgressPolicy.pypi())
+    caplog.set_level("WARNING", logger=egress.__name__)
+    for _ in range(egress.MAX_REFUSALS_KEPT + 50):
+        left, right = socket.socketpair()
+        with left, right:
+            proxy._refuse(left, "403 Forbidden", "10.0.0.1:80 is not a configured package index")
+    assert len(proxy.refusals) == egress.MAX_REFUSALS_KEPT
+    logged = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(logged) == 1
