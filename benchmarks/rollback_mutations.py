@@ -82,7 +82,7 @@ MUTATIONS = (
         "one-decision",
         "one decision per failing commit is ignored",
         "app/flows/rollback/watch.py",
-        "    existing = decisions.for_commit(job.url, run.repository_id, run.head_sha)\n",
+        "    existing = decisions.for_commit(job.database_url, run.repository_id, run.head_sha)\n",
         "    existing = None\n",
     ),
 )
