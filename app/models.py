@@ -224,6 +224,10 @@ class PullRequest(Base):
     merge_sha: Mapped[str | None] = mapped_column(String(64))
     #: When the merge was recorded: the start of the rollback watch window.
     merged_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    #: The default-branch commit whose message says git's "This reverts commit <merge_sha>":
+    #: someone reverted this fix (FixWurx's own revert pull request once merged, or a human).
+    reverted_by_sha: Mapped[str | None] = mapped_column(String(64))
+    reverted_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
@@ -253,6 +257,10 @@ class RollbackDecision(Base):
     #: The attribution's evidence: failing tests, green and red commits, bisection, reruns.
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     revert_pr_number: Mapped[int | None] = mapped_column(Integer)
+    #: What became of the revert pull request: None while it is open (or there is none),
+    #: "merged" (a human confirmed the decision) or "closed" (closed unmerged: rejected).
+    revert_outcome: Mapped[str | None] = mapped_column(String(16))
+    revert_closed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
@@ -294,6 +302,10 @@ class LlmCall(Base):
     provider: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(32))
+    #: The escalation rung whose candidate search made the call: "model" (the single-pass
+    #: analyst) or "agent"; None for calls outside the candidate search (explanations,
+    #: reproduction tests). Templates make no calls.
+    rung: Mapped[str | None] = mapped_column(String(16))
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)

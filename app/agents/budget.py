@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -21,6 +21,11 @@ from app.config import Settings
 from app.db import session_scope
 from app.errors import BudgetExhausted
 from app.models import LlmCall, utcnow
+
+#: The escalation rungs whose candidate search makes model calls (templates make none); the
+#: dashboard's cost per resolved issue sums `llm_calls.cost_usd` by these.
+MODEL_RUNG = "model"
+AGENT_RUNG = "agent"
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,10 @@ class Budget:
     installation_id: int | None = None
     clock: Callable[[], dt.datetime] = utcnow
     local: Spend = field(default_factory=Spend)
+    #: The rung each call is recorded under (None: a call outside the candidate search).
+    rung: str | None = None
+    #: The budget this one is a rung's view of: its caps and local ledger are the same.
+    _parent: Budget | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(
@@ -110,6 +119,13 @@ class Budget:
         big = 10**12
         return cls(BudgetLimits(big, float(big), big, float(big), big, float(big)))
 
+    def at_rung(self, rung: str) -> Budget:
+        """This budget, recording each call with `rung`: the same caps, the same ledger."""
+        return replace(self, rung=rung, _parent=self._root())
+
+    def _root(self) -> Budget:
+        return self._parent if self._parent is not None else self
+
     def check(self, tokens: int, usd: float) -> None:
         """Raise `BudgetExhausted` if a call of up to `tokens` / `usd` could exceed any cap."""
         for scope in self._scopes():
@@ -119,7 +135,8 @@ class Budget:
 
     def record(self, call: CallRecord) -> None:
         """Write one call (successful or not) to the ledger."""
-        self.local = self.local + Spend(call.input_tokens + call.output_tokens, call.cost_usd)
+        root = self._root()
+        root.local = root.local + Spend(call.input_tokens + call.output_tokens, call.cost_usd)
         if self.database_url is None:
             return
         with session_scope(self.database_url) as session:
@@ -129,6 +146,7 @@ class Budget:
                     repository_id=self.repository_id,
                     installation_id=self.installation_id,
                     created_at=self.clock(),
+                    rung=self.rung,
                     **vars(call),
                 )
             )
@@ -174,7 +192,7 @@ class Budget:
         since: dt.datetime | None,
     ) -> Callable[[], Spend]:
         if self.database_url is None or value is None:
-            return lambda: self.local
+            return lambda: self._root().local
         url = self.database_url
 
         def query() -> Spend:

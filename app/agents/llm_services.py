@@ -62,15 +62,22 @@ class ModelServices:
     def sources(self, agent: bool = False) -> list[CandidateSource]:
         """Model candidate sources, to try after the templates, cheapest first: the single-pass
         analyst, then (when `agent` is asked for) the agent loop."""
+        from app.agents.budget import AGENT_RUNG, MODEL_RUNG
         from app.agents.llm.registry import build_agent_source, build_llm_sources
 
+        # Each rung's calls are recorded with its name: the dashboard's cost per resolved issue.
         found: list[CandidateSource] = list(
             build_llm_sources(
-                self.settings, self.overrides, self.budget, repository=self.repository
+                self.settings,
+                self.overrides,
+                self.budget.at_rung(MODEL_RUNG),
+                repository=self.repository,
             )
         )
         if agent:
-            source = build_agent_source(self.settings, self.overrides, self.budget)
+            source = build_agent_source(
+                self.settings, self.overrides, self.budget.at_rung(AGENT_RUNG)
+            )
             if source is not None:
                 found.append(source)
         return found

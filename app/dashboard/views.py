@@ -26,7 +26,7 @@ from flask import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import settings_of
-from app.dashboard import auth, csrf, queries, signin_link
+from app.dashboard import auth, csrf, figures, queries, signin_link
 from app.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,9 @@ def overview() -> Response:
     with session_scope(_url()) as db:
         data = queries.overview(db, _now(), include_cli=include_cli)
         sweeps = queries.sweeper_actions(db, _now() - SWEEPS_WINDOW)
+        judged_since = _now() - dt.timedelta(days=figures.WINDOW_DAYS)
+        rollbacks = figures.rollback_figure(db, judged_since)
+        rungs = figures.rung_costs(db, judged_since, include_cli=include_cli)
     try:
         snapshot: metrics.QueueSnapshot | None = metrics.queue_snapshot(settings.redis_url)
     except RedisError as exc:
@@ -218,6 +221,9 @@ def overview() -> Response:
         data=data,
         snapshot=snapshot,
         sweeps=sweeps,
+        rollbacks=rollbacks,
+        rungs=rungs,
+        window_days=figures.WINDOW_DAYS,
         chart=chart,
         settings=settings,
         include_cli=include_cli,

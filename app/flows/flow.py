@@ -15,7 +15,7 @@ from app.config import Settings
 from app.flows import comment_commands, fixing, records
 from app.flows.ci import flow as ci_flow
 from app.flows.job import Job, RunStopped, build_job
-from app.flows.rollback import watch
+from app.flows.rollback import outcomes, watch
 from app.runs import verdict
 from app.runs.verdict import Verdict
 
@@ -56,6 +56,10 @@ def _dispatch(job: Job) -> Verdict:
         return ci_flow.handle(job)
     if kind == "merge":
         return _record_merge(job)
+    if kind == "pr_closed":
+        return _record_closed(job)
+    if kind == "reverted":
+        return _record_reverts(job)
     if kind == "config":  # build_job read the config and stored its trigger label
         return verdict.done(f"config read: trigger label {job.config.trigger_label!r}")
     return verdict.done(f"run kind {kind!r} has no GitHub flow")
@@ -67,4 +71,29 @@ def _record_merge(job: Job) -> Verdict:
     ours = run.pr_number is not None and records.mark_merged(
         job.database_url, run.repository_id, run.pr_number, run.head_sha
     )
+    if ours and run.pr_number is not None:  # a revert pull request merged: the decision held
+        outcomes.revert_ended(job.database_url, run.repository_id, run.pr_number, merged=True)
     return verdict.done("merge recorded" if ours else "not a FixWurx PR")
+
+
+def _record_closed(job: Job) -> Verdict:
+    """FixWurx's pull request closed unmerged: a revert's rollback decision was rejected."""
+    run = job.run
+    if run.pr_number is None:
+        return verdict.done("no pull request named")
+    decided = outcomes.revert_ended(
+        job.database_url, run.repository_id, run.pr_number, merged=False
+    )
+    return verdict.done(
+        f"revert #{run.pr_number} closed unmerged" if decided else "closed; no rollback decision"
+    )
+
+
+def _record_reverts(job: Job) -> Verdict:
+    """A default-branch push reverted commits: note which merged fixes they were."""
+    run = job.run
+    pairs = outcomes.parse_pairs(run.command_args)
+    fixes = outcomes.fixes_reverted(job.database_url, run.repository_id, pairs)
+    if not fixes:
+        return verdict.done("the reverted commits are no FixWurx fix")
+    return verdict.done("reverted on the default branch: " + ", ".join(f"#{n}" for n in fixes))

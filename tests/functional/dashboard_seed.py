@@ -35,7 +35,7 @@ EXPECTED = {
     "fix-rate-7d": "50.0%",
     "fix-rate-30d": "33.3%",
     "median-to-pr": "2.0 min",
-    "cost-30d": "$0.17",
+    "cost-30d": "$0.47",
 }
 FIXED_RUN = 1
 LIVE_RUN = 4
@@ -49,6 +49,40 @@ CI_HEAD = "c" * 40
 CI_CHECK = "CI / lint"
 ROLLBACK_REASON = "the failing test already failed at the fix's base: not blamed"
 CONFIG_ERROR = "`max_attempts` must be an integer (the file says lots)"
+
+#: The rollback figure (`seed_rollbacks`): fixes 50-55 were decided to revert (50 twice, the
+#: second decision reused), 56-57 were reverted without one. Confirmed: 50 (revert merged), 53
+#: (revert closed, but the fix was reverted on main anyway), 54 (shadow, reverted by a human);
+#: closed unmerged: 51; open: 52 (revert PR open), 55 (shadow, nobody reverted). Precision
+#: 3 / (3 + 1); counting every decision (3 / 6), or 53 as closed (2 / 4), would say 50%.
+ROLLBACK_FIGURE = {
+    "rollback-decided": "6",
+    "rollback-confirmed": "3",
+    "rollback-closed": "1",
+    "rollback-open": "2",
+    "rollback-precision": "75.0%",
+    "rollback-misses": "2",
+    "rollback-shadow": "2",
+}
+#: The rung figure (`seed_rungs`): resolved by templates (run 8), the model (run 1) and the
+#: agent (run 7, whose earlier attempt had chosen a model fix). The model rung spent $0.21 (run
+#: 1's $0.12, the unfixed run 2's $0.05, run 7's $0.04 before it escalated), the agent $0.80
+#: (run 2's $0.30, run 7's $0.50); run 8's explanation ($0.02) is outside the search.
+RUNG_FIGURE = {
+    "rung-templates-resolved": "1",
+    "rung-templates-cost": "$0.00",
+    "rung-templates-per-resolved": "$0.00",
+    "rung-model-resolved": "1",
+    "rung-model-cost": "$0.21",
+    "rung-model-per-resolved": "$0.21",
+    "rung-agent-resolved": "1",
+    "rung-agent-cost": "$0.80",
+    "rung-agent-per-resolved": "$0.80",
+    "rung-outside-cost": "$0.02",
+    "rung-total-resolved": "3",
+    "rung-total-cost": "$1.03",
+    "rung-total-per-resolved": "$0.34",
+}
 
 
 def seed(database_url: str) -> None:
@@ -236,6 +270,7 @@ def seed(database_url: str) -> None:
                     provider="openai",
                     model="gpt-5-mini",
                     role="patch",
+                    rung="model",
                     input_tokens=1000,
                     output_tokens=200,
                     cost_usd=0.12,
@@ -249,10 +284,25 @@ def seed(database_url: str) -> None:
                     provider="anthropic",
                     model="claude-sonnet",
                     role="analysis",
+                    rung="model",
                     input_tokens=400,
                     output_tokens=100,
                     cost_usd=0.05,
                     latency_ms=700,
+                    created_at=now - 2 * day,
+                ),
+                LlmCall(  # run 2 escalated to the agent, which did not fix it either
+                    run_id=2,
+                    repository_id=501,
+                    installation_id=77,
+                    provider="anthropic",
+                    model="claude-sonnet",
+                    role="analysis",
+                    rung="agent",
+                    input_tokens=3000,
+                    output_tokens=900,
+                    cost_usd=0.30,
+                    latency_ms=7000,
                     created_at=now - 2 * day,
                 ),
             ]
@@ -289,6 +339,93 @@ def seed(database_url: str) -> None:
                     ("failed", 2, now - 20 * day),  # outside the 7-day window
                 )
             ]
+        )
+        seed_rollbacks(s, now)
+        seed_rungs(s, now)
+
+
+def seed_rollbacks(s: Any, now: dt.datetime) -> None:
+    """Fix pull requests 50-57 of acme/widgets and the rollback decisions about them."""
+
+    def fix(number: int, reverted: bool = False) -> PullRequest:
+        return PullRequest(
+            repository_id=501,
+            number=number,
+            branch=f"fixwurx/{number}",
+            base_branch="main",
+            state="merged",
+            merge_sha=f"{number:02d}" * 20,
+            merged_at=now - dt.timedelta(days=5),
+            reverted_by_sha=("f" * 38 + f"{number:02d}") if reverted else None,
+            reverted_at=now - dt.timedelta(days=4) if reverted else None,
+        )
+
+    s.add_all([fix(n, reverted=n in (53, 54, 56, 57)) for n in range(50, 58)])
+
+    def decided(number: int, red: str, action: str, **extra: Any) -> RollbackDecision:
+        return RollbackDecision(
+            repository_id=501,
+            pr_number=number,
+            merge_sha=f"{number:02d}" * 20,
+            failing_sha=red * 40,
+            verdict=extra.pop("verdict", "blamed"),
+            action=action,
+            reason="seeded",
+            created_at=now - dt.timedelta(days=4),
+            **extra,
+        )
+
+    s.add_all(
+        [
+            decided(50, "0", "revert_pr", revert_pr_number=60, revert_outcome="merged"),
+            decided(50, "1", "reused"),  # a later red commit, the same decision again
+            decided(51, "2", "revert_pr", revert_pr_number=61, revert_outcome="closed"),
+            decided(52, "3", "revert_pr", revert_pr_number=62),
+            decided(53, "4", "revert_pr", revert_pr_number=63, revert_outcome="closed"),
+            decided(54, "5", "shadow"),
+            decided(55, "6", "shadow"),
+            decided(56, "7", "none", verdict="not_blamed"),
+        ]
+    )
+
+
+def seed_rungs(s: Any, now: dt.datetime) -> None:
+    """Runs 7 (the agent's fix) and 8 (a template's) on acme/tools, 45 days ago: inside the
+    figures' 90 days, outside the overview's 30."""
+    old = now - dt.timedelta(days=45)
+    s.add(Repository(id=503, installation_id=77, full_name="acme/tools"))
+    s.flush()
+    for run_id in (7, 8):
+        s.add(
+            Run(
+                id=run_id,
+                repository_id=503,
+                kind="issue",
+                trigger="issues.labeled",
+                status="fixed",
+                created_at=old,
+                finished_at=old,
+            )
+        )
+    s.flush()
+    chosen = ((7, 1, "llm:openai/gpt-5-mini"), (7, 2, "agent:openai"), (8, 1, "template:none"))
+    for key, (run_id, number, source) in enumerate(chosen, 11):  # ids past the explicit ones
+        s.add(Attempt(id=key, run_id=run_id, number=number, status="fixed", started_at=old))
+        s.flush()
+        s.add(CandidateRecord(id=key, attempt_id=key, source=source, status="chosen"))
+    for run_id, rung, usd in ((7, "model", 0.04), (7, "agent", 0.50), (8, None, 0.02)):
+        s.add(
+            LlmCall(
+                run_id=run_id,
+                repository_id=503,
+                installation_id=77,
+                provider="openai",
+                model="gpt-5-mini",
+                role="analysis" if rung else "explanation",
+                rung=rung,
+                cost_usd=usd,
+                created_at=old,
+            )
         )
 
 

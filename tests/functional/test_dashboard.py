@@ -120,6 +120,8 @@ def test_the_pages_show_the_seeded_numbers(client: FlaskClient, fake_github: Fak
     for testid, value in dashboard_seed.EXPECTED.items():
         assert f'data-testid="{testid}">{value}<' in overview, testid
     assert f'data-testid="sweeps">{dashboard_seed.SWEEPS}<' in overview
+    for testid, value in {**dashboard_seed.ROLLBACK_FIGURE, **dashboard_seed.RUNG_FIGURE}.items():
+        assert f'data-testid="{testid}">{value}<' in overview, testid
     assert "the sandbox ran out of memory" in overview and "no candidate passed" in overview
     run = client.get("/dashboard/runs/1").get_data(as_text=True)
     assert dashboard_seed.BUNDLE in run and "#41 (fix, open)" in run

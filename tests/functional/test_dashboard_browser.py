@@ -108,6 +108,8 @@ def test_each_page_shows_the_seeded_numbers(
     assert page.get_by_test_id("login").inner_text() == "octocat"
     for testid, value in dashboard_seed.EXPECTED.items():
         assert page.get_by_test_id(testid).inner_text() == value, testid
+    for testid, value in {**dashboard_seed.ROLLBACK_FIGURE, **dashboard_seed.RUNG_FIGURE}.items():
+        assert page.get_by_test_id(testid).inner_text() == value, testid
     # Chart.js drew on each canvas (a blank canvas has no chart instance).
     page.wait_for_function(
         "() => ['chart-runs', 'chart-fix-rate', 'chart-cost'].every(id => Chart.getChart(id))"
@@ -118,7 +120,7 @@ def test_each_page_shows_the_seeded_numbers(
     page.get_by_role("link", name="Runs", exact=True).click()
     page.wait_for_url(f"{server}/dashboard/runs")
     rows = page.locator("[data-testid=runs] tbody tr")
-    assert rows.count() == 6
+    assert rows.count() == 8  # runs 7 and 8 are acme/tools's (the rung figure's)
     page.fill("input[name=repository]", "acme/gadgets")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url("**/dashboard/runs?repository=acme%2Fgadgets**")
