@@ -19,7 +19,7 @@ from app.models import PullRequest, RollbackDecision, utcnow
 MERGED = "merged"
 CLOSED = "closed"
 
-_PAIR = re.compile(r"([0-9a-f]{40}):([0-9a-f]{40})")
+_PAIR = re.compile(r"\b([0-9a-f]{40}):([0-9a-f]{40})\b")
 
 
 def revert_ended(database_url: str, repository_id: int, number: int, *, merged: bool) -> int:
