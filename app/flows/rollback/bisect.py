@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from app.environments import EnvironmentRequest, prepare
+from app.environments import Environment, EnvironmentRequest, prepare
 from app.environments.detect import detect
 from app.gitcmd import run_git
 from app.testing import testcmd
@@ -62,6 +62,9 @@ class CommitTests:
     timeout: float
     environment: EnvironmentRequest | None = None
     _commands: dict[str, TestCommand] = field(default_factory=dict, init=False)
+    #: The environments the probes used, in the order they were first needed (evidence and
+    #: tests read `reused`: an environment built by an earlier rollback run came from the cache).
+    prepared: list[Environment] = field(default_factory=list, init=False)
     _kept: dict[str, Workspace] = field(default_factory=dict, init=False)
 
     def run(self, sha: str, tests: Sequence[str] = (), keep: bool = False) -> Probe:
@@ -121,7 +124,9 @@ class CommitTests:
             command = testcmd.resolve(root, None, self.config_command)
             if self.environment is not None:
                 request = replace(self.environment, probe=command.probe())
-                command = command.in_environment(prepare(root, request))
+                environment = prepare(root, request)
+                self.prepared.append(environment)
+                command = command.in_environment(environment)
             self._commands[key] = command
         return self._commands[key]
 
