@@ -38,7 +38,8 @@ def closed(payload: Payload, ctx: Context) -> RouteResult:
 
 def _closed_unmerged(payload: Payload, ctx: Context) -> RouteResult:
     pull = payload["pull_request"]
-    author = str((pull.get("user") or {}).get("login") or "")
+    user = pull.get("user")
+    author = str(user.get("login") or "") if isinstance(user, dict) else ""
     if author.lower() != f"{ctx.app_slug}[bot]".lower():
         return ignore("pull request was closed without merging")
     request = run_request(
