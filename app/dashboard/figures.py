@@ -163,16 +163,16 @@ def rung_costs(session: Session, since: dt.datetime, include_cli: bool = False) 
             chosen[run] = (int(candidate_id), str(source))
     resolved: dict[str, int] = {}
     for _, source in chosen.values():
-        rung = rung_of(source)
-        resolved[rung] = resolved.get(rung, 0) + 1
+        found = rung_of(source)
+        resolved[found] = resolved.get(found, 0) + 1
     spent: dict[str | None, float] = {}
-    for rung, usd in session.execute(
+    for tagged, usd in session.execute(
         select(LlmCall.rung, func.sum(LlmCall.cost_usd))
         .outerjoin(Run, Run.id == LlmCall.run_id)
         .where(LlmCall.created_at >= since, or_(Run.id.is_(None), app_runs))
         .group_by(LlmCall.rung)
     ):
-        spent[rung] = float(usd or 0.0)
+        spent[tagged] = float(usd or 0.0)
     rows = [
         RungRow(rung, label, resolved.get(rung, 0), spent.pop(rung, 0.0))
         for rung, label in RUNG_LABELS.items()
