@@ -42,6 +42,7 @@ def prepare(
     say = progress or (lambda _message: None)
     started = time.monotonic()
     declared = detect(root, request.setup)
+    request.cache_dir.mkdir(parents=True, exist_ok=True)
     if not request.scope:  # no scope named: this directory alone, never a shared one
         request = replace(request, scope=path_scope(root))
     try:
@@ -104,7 +105,6 @@ def _ladder(
             f"(installed: {describe_installed()}); install one or set `python:`"
         )
     cache_dir = request.cache_dir
-    cache_dir.mkdir(parents=True, exist_ok=True)
     choice = cache.key_for(
         request.scope, declared.fingerprint, request.python or "", *request.probe
     )

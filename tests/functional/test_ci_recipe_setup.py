@@ -144,8 +144,10 @@ def test_a_workflow_whose_recipe_does_not_help_exits_2_naming_it(tmp_path: Path)
     project = ci_only_repository(tmp_path / "wrong_ci", workflow=broken)
     result = fixwurx("fix", str(project), home=tmp_path / "home")
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "setup taken from .github/workflows/ci.yml (job test)" in result.stderr
-    assert "otherpkg" in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("fixwurx: error:")]
+    assert "No module named 'helperpkg'" in line
+    assert "Tried: setup taken from .github/workflows/ci.yml (job test): " in line
+    assert "otherpkg; env: HELPER_MODE=strict; skipped: services: postgres" in line
 
 
 def test_a_tox_ini_recipe_builds_the_environment(tmp_path: Path, environment_cache: Path) -> None:
@@ -174,3 +176,30 @@ def test_the_recipe_is_part_of_the_environment_key(tmp_path: Path, environment_c
     assert detect(first).fingerprint == detect(second).fingerprint  # declared alike
     assert again.key != env.key, (env.notes, again.notes)
     assert "HELPER_MODE=lenient" in again.sources[0]
+
+
+def test_the_ci_is_not_read_when_the_declared_files_give_a_working_environment(
+    tmp_path: Path, environment_cache: Path
+) -> None:
+    project = ci_only_repository(tmp_path / "declared_ok")
+    for test in (project / "tests").glob("test_*.py"):  # the tests need nothing undeclared
+        test.write_text(test.read_text().replace("import helperpkg\n", ""))
+    request = EnvironmentRequest(cache_dir=environment_cache, probe=parse("pytest").probe())
+    messages: list[str] = []
+    env = prepare(project, request, messages.append)
+    assert env.sources == ()
+    assert not any("setup taken from" in m for m in messages)
+
+
+def test_the_users_own_setup_is_never_replaced_by_the_ci(
+    tmp_path: Path, environment_cache: Path
+) -> None:
+    project = ci_only_repository(tmp_path / "own_setup")
+    request = EnvironmentRequest(
+        cache_dir=environment_cache, probe=parse("pytest").probe(), setup=("true",)
+    )
+    messages: list[str] = []
+    env = prepare(project, request, messages.append)
+    assert env.sources == ("setup commands",)
+    assert any("did not collect" in n for n in env.notes)
+    assert not any("setup taken from" in m for m in messages)
