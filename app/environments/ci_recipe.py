@@ -54,6 +54,8 @@ DOWNLOADS = frozenset({"curl", "wget"})
 #: Packages that only run the tests or manage the installer: a step installing nothing else
 #: adds nothing to the environment (tox.ini or noxfile.py is read for the runner's recipe).
 RUNNERS = frozenset({"tox", "tox-gh-actions", "tox-uv", "nox", "nox-uv", "pre-commit"})
+#: Tools FixWurx adds itself, or that only report: installed beside a runner they add nothing.
+REPORTERS = frozenset({"coverage", "codecov", "coveralls"})
 INSTALLERS = frozenset({"pip", "setuptools", "wheel", "build", "virtualenv", "uv"})
 #: Actions that set up what FixWurx provides itself: not reported as skipped.
 QUIET_ACTIONS = frozenset({"actions/checkout", "actions/setup-python", "actions/cache"})
@@ -188,11 +190,33 @@ def workflow(name: str, text: str, pyproject: str = "") -> list[Recipe]:
         return []
     top_env, skipped = _plain_env(data.get("env"), {})
     jobs = [(k, v) for k, v in list(data["jobs"].items())[:MAX_JOBS] if isinstance(k, str)]
-    jobs.sort(key=lambda item: "test" not in item[0].lower())
+    # Only jobs that run the tests (or say they test): a publishing, docs or spelling job's
+    # installs (twine, sphinx, codespell) are no recipe for the tests' environment.
+    named = "test" in Path(name).name.lower()
+    jobs = [(k, v) for k, v in jobs if _runs_tests(v) or named or _says_test(k, v)]
+    jobs.sort(key=lambda item: (not _runs_tests(item[1]), not _says_test(*item)))
     return [
         _job(f"{name} (job {job_id})", job, _Context(top_env, skipped, pyproject))
         for job_id, job in jobs
     ]
+
+
+#: A step that runs the tests: the job it is in holds the tests' recipe.
+_TEST_RUN = re.compile(
+    r"(?<![\w-])(?:pytest|py\.test|tox|nox|unittest|make\s+test\w*|(?:hatch|uv|poetry|pdm)"
+    r"\s+run\s+\S*test\w*|run[-_]?tests?\S*)(?![\w-])"
+)
+
+
+def _runs_tests(job: Any) -> bool:
+    steps = _get(job, "steps")
+    runs = [_get(s, "run") for s in steps[:MAX_STEPS]] if isinstance(steps, list) else []
+    return any(isinstance(r, str) and _TEST_RUN.search(r[:20_000]) for r in runs)
+
+
+def _says_test(job_id: str, job: Any) -> bool:
+    title = _get(job, "name")
+    return "test" in f"{job_id} {title if isinstance(title, str) else ''}".lower()
 
 
 @dataclass(frozen=True)
@@ -263,14 +287,32 @@ def _step(step: dict[Any, Any], job: _Job, installs: list[Install], skipped: lis
         return
     script = _resolve(run[:20_000], job.matrix, step_env)
     for words, text in _simple_commands(script, cwd):
-        command, reason = classify(words, job.pyproject)
+        expanded, unknown = _expand(words, step_env)
+        command, reason = classify(expanded, job.pyproject)
         if reason:
             skipped.append(f"{_shown(text)} ({reason})")
         elif command is not None and "${{" in text:
             skipped.append(f"{_shown(text)} (an expression FixWurx cannot resolve)")
+        elif command is not None and unknown:
+            skipped.append(
+                f"{_shown(text)} (a shell variable or substitution FixWurx cannot resolve)"
+            )
         elif command is not None:
             prefix = f"cd {shlex.quote(words.cwd)} && " if words.cwd != "." else ""
             installs += [Install(prefix + c, own) for c in command]
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w{0,63})\}|\$([A-Za-z_]\w{0,63})")
+
+
+def _expand(words: _Words, env: dict[str, str]) -> tuple[_Words, bool]:
+    """`$NAME` and `${NAME}` replaced by the plain variables (the commands are re-quoted, so the
+    shell would not expand them); True when a `$` or a backquote is left."""
+    expanded = _Words(
+        _VARIABLE.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), w) for w in words
+    )
+    expanded.cwd = words.cwd
+    return expanded, any("$" in w or "`" in w for w in expanded)
 
 
 def _get(value: Any, key: str) -> Any:
@@ -478,7 +520,7 @@ def _pip(program: list[str], args: list[str]) -> tuple[list[str] | None, str]:
     has_files = any(a in ("-r", "-e", "-c") or a.startswith(("-r", "-e")) for a in args)
     if not has_files and named and named <= INSTALLERS:
         return None, "updates the installer only"
-    if not has_files and named and named <= RUNNERS | INSTALLERS:
+    if not has_files and named & RUNNERS and named <= RUNNERS | INSTALLERS | REPORTERS:
         return None, "installs the test runner only; its own recipe is read from its file"
     if not packages and not has_files:
         return None, ""
@@ -487,6 +529,7 @@ def _pip(program: list[str], args: list[str]) -> tuple[list[str] | None, str]:
 
 # --- tox.ini -------------------------------------------------------------------------------
 
+_TOX_FACTOR = re.compile(r"^([!\w,.\- ]{1,200}):\s+(\S.*)$")
 _TOX_SUBSTITUTIONS = {"{toxinidir}": ".", "{envpython}": "python", "{posargs}": ""}
 
 
@@ -515,6 +558,10 @@ def tox_recipe(text: str) -> Recipe | None:
     packages: list[str] = []
     for line in _strings(section.get("deps", ""))[:200]:
         requirement = tox_requirement(_tox_text(line))
+        factor = _TOX_FACTOR.match(requirement)
+        if factor and "://" in requirement:  # `pytestmain: git+https://...`: a factor, then a URL
+            kept = tox_requirement(f"{factor.group(1)}: placeholder")
+            requirement = factor.group(2) if kept else ""
         if not requirement:
             continue  # another factor's environment
         if "{" in requirement:

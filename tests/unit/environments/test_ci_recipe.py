@@ -341,3 +341,38 @@ def test_classify_leaves_other_commands_alone() -> None:
     assert classify(["make", "test"]) == (None, "")
     assert classify(["pip", "install"]) == (None, "")
     assert classify(["pip", "freeze"]) == (None, "")
+
+
+def test_jobs_that_do_not_run_the_tests_are_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    publish = "jobs:\n  deploy:\n    steps:\n      - run: pip install twine\n"
+    (folder / "publish.yml").write_text(publish)
+    assert ci_recipe.read(tmp_path) is None
+    (folder / "publish.yml").write_text(publish + "      - run: python -m pytest\n")
+    recipe = ci_recipe.read(tmp_path)
+    assert recipe is not None and recipe.source == ".github/workflows/publish.yml (job deploy)"
+
+
+def test_shell_variables_come_from_the_plain_env_or_the_command_is_skipped() -> None:
+    text = _steps(
+        "{run: 'pip install \"boltons==$TAG\" ${EXTRA}', env: {TAG: '1.0', EXTRA: six}}",
+        'run: pip install "boltons==$UNKNOWN"',
+        "run: pip install $(cat deps.txt)",
+        "run: pip install `cat deps.txt`",
+    )
+    recipe = _job(text)
+    assert recipe.commands == ("pip install boltons==1.0 six",)
+    reason = "a shell variable or substitution FixWurx cannot resolve"
+    assert recipe.skipped == (
+        f"pip install boltons==$UNKNOWN ({reason})",
+        f"pip install $ ({reason})",
+        f"pip install `cat deps.txt` ({reason})",
+    )
+
+
+def test_a_tox_factor_before_a_url_keeps_or_drops_the_url() -> None:
+    text = "[testenv]\ndeps =\n    py3: git+https://example/a.git\n    pytestmain: git+https://example/b.git\n"
+    recipe = tox_recipe(text + "skip_install = true\n")
+    assert recipe is not None
+    assert recipe.commands == ("pip install git+https://example/a.git",)
