@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app import defaults, sandbox
-from app.environments import cache
+from app.environments import cache, ci_recipe
 from app.environments.build import Builder
 from app.environments.detect import Declared, detect
 from app.environments.interpreters import Interpreter, candidates, describe_installed
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 PROBE_OK = (0, 5)
 #: Seconds the collection probe may take.
 PROBE_TIMEOUT_S = 120.0
+#: The note of an environment whose tests did not collect on any interpreter.
+NOT_COLLECTED = "the tests did not collect; using the first interpreter that built"
 
 Progress = Callable[[str], None]
 
@@ -40,6 +42,61 @@ def prepare(
     say = progress or (lambda _message: None)
     started = time.monotonic()
     declared = detect(root, request.setup)
+    request.cache_dir.mkdir(parents=True, exist_ok=True)
+    if not request.scope:  # no scope named: this directory alone, never a shared one
+        request = replace(request, scope=path_scope(root))
+    try:
+        env = _ladder(root, request, declared, say, started)
+    except EnvironmentBuildError as exc:
+        if declared.setup:
+            raise
+        return _from_ci(root, request, say, started, exc)
+    if declared.setup or NOT_COLLECTED not in env.notes:
+        return env
+    return _from_ci(root, request, say, started, env)
+
+
+def _from_ci(
+    root: Path,
+    request: EnvironmentRequest,
+    say: Progress,
+    started: float,
+    declared: Environment | EnvironmentBuildError,
+) -> Environment:
+    """The declared files gave no working environment (`declared`: the one whose tests do not
+    collect, or why it did not build): try the install commands of the repository's CI as
+    setup steps. Its environment is used when it builds; the report names the recipe."""
+    recipe = ci_recipe.read(root)
+    if recipe is None:
+        if isinstance(declared, EnvironmentBuildError):
+            raise declared
+        return declared
+    say(f"the declared files give no working environment; {recipe.report}")
+    # The recipe's commands are its setup steps: they are part of the fingerprint, so the
+    # environment they build is cached apart from the declared one.
+    learned = replace(detect(root, recipe.setup), sources=(recipe.report,))
+    try:
+        env = _ladder(root, request, learned, say, started)
+    except EnvironmentBuildError as exc:
+        if isinstance(declared, EnvironmentBuildError):
+            raise EnvironmentBuildError(f"{declared}\nthen {recipe.report}\n{exc}") from exc
+        note = f"{recipe.report}: {str(exc).splitlines()[0]}"
+        say(note)
+        return _with_note(declared, note)
+    if NOT_COLLECTED in env.notes:
+        return _with_note(env, f"{recipe.report}: the tests still do not collect")
+    return env
+
+
+def _ladder(
+    root: Path,
+    request: EnvironmentRequest,
+    declared: Declared,
+    say: Progress,
+    started: float,
+) -> Environment:
+    """The first interpreter whose environment builds and collects the tests; else the first
+    that built, noted NOT_COLLECTED; else EnvironmentBuildError with every failure."""
     pool = candidates(request.python, declared.requires_python, declared.named_pythons)
     if not pool:
         wanted = request.python or declared.requires_python or "any"
@@ -48,9 +105,6 @@ def prepare(
             f"(installed: {describe_installed()}); install one or set `python:`"
         )
     cache_dir = request.cache_dir
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    if not request.scope:  # no scope named: this directory alone, never a shared one
-        request = replace(request, scope=path_scope(root))
     choice = cache.key_for(
         request.scope, declared.fingerprint, request.python or "", *request.probe
     )
@@ -88,9 +142,8 @@ def prepare(
             _raise_if_uninstallable(env, problem)
             break  # another Python would not change it: reproduce reports what does not import
     if fallback is not None:  # reproduce will show the collection errors as they are
-        note = "the tests did not collect; using the first interpreter that built"
-        say(note)
-        return _with_note(fallback, note)
+        say(NOT_COLLECTED)
+        return _with_note(fallback, NOT_COLLECTED)
     raise EnvironmentBuildError(
         "environment: no interpreter could build it:\n" + "\n".join(f"  {f}" for f in failures)
     )

@@ -13,6 +13,7 @@ from app import defaults, workfiles
 from app.chain.issue_text import REPRO_TEST_NAME, parse_issue
 from app.chain.stages.context import StageContext
 from app.chain.state import RunState
+from app.environments import Environment
 from app.errors import BadInput
 from app.repair.candidates import RepairContext
 from app.testing.collection import repro_location
@@ -81,7 +82,7 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     failing = _focus(baseline.failing, issue.test_ids, repro_id or None)
     failing, pre_existing = _set_aside_environmental(failing, bool(issue.test_ids))
     focused = bool(issue.test_ids or issue.snippet)
-    failing, left = _target(baseline, failing, focused)
+    failing, left = _target(baseline, failing, focused, ctx.command.environment)
     if pre_existing:
         ctx.progress(
             "reproduce",
@@ -115,7 +116,10 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
 
 
 def _target(
-    baseline: TestRun, failing: tuple[TestOutcome, ...], focused: bool
+    baseline: TestRun,
+    failing: tuple[TestOutcome, ...],
+    focused: bool,
+    environment: Environment | None = None,
 ) -> tuple[tuple[TestOutcome, ...], tuple[FailureGroup, ...]]:
     """The failures a repair targets, and the other baseline failures grouped by cause.
 
@@ -130,7 +134,7 @@ def _target(
         return failing, _without(groups, chosen)
     target, left = choose_target(group_failures(failing, _environmental))
     if target is None:
-        _reject_uncollected(left)
+        _reject_uncollected(left, environment)
         return (), _without(groups, set())
     chosen = set(target.test_ids)
     return tuple(o for o in failing if o.test_id in chosen), _without(groups, chosen)
@@ -141,14 +145,19 @@ def _without(groups: tuple[FailureGroup, ...], chosen: set[str]) -> tuple[Failur
     return tuple(g for g in kept if g.test_ids)
 
 
-def _reject_uncollected(groups: tuple[FailureGroup, ...]) -> None:
-    """Tests that do not import are an environment error (exit 2), never a repair target."""
+def _reject_uncollected(
+    groups: tuple[FailureGroup, ...], environment: Environment | None = None
+) -> None:
+    """Tests that do not import are an environment error (exit 2), never a repair target; the
+    setup learned from the repository's CI, when it was tried, is named (issue 25)."""
     uncollected = [g for g in groups if g.kind == "collection"]
     if not uncollected:
         return
     where = "; ".join(f"{g.test_ids[0]}: {g.cause}" for g in uncollected[:3])
+    notes = environment.notes if environment is not None else ()
+    tried = "".join(f" Tried: {n}." for n in notes if n.startswith("setup taken from"))
     raise BadInput(
-        f"the tests do not import, so there is nothing to repair yet ({where}). "
+        f"the tests do not import, so there is nothing to repair yet ({where}).{tried} "
         "Declare what they import in the project's dependencies, or add a setup step "
         "(--setup CMD, or `setup:` in .github/fixwurx.yml)"
     )
