@@ -263,3 +263,44 @@ def test_bench_gives_run_repair_verdicts_on_bundled_cases(tmp_path: Path) -> Non
         expected[case.name] = (verdict.fixed, verdict.correct)
     assert benched == expected
     assert set(expected.values()) == {(True, True), (True, False)}, expected  # both kinds
+
+
+def _result(
+    task_id: str, *, fixed: bool, correct: bool | None, cost: float, secs: float
+) -> bench.TaskResult:
+    resolved = fixed and correct is not False
+    return bench.TaskResult(
+        id=task_id,
+        repo="r",
+        status="fixed" if fixed else "not_fixed",
+        fixed=fixed,
+        judged=correct is not None,
+        correct=correct,
+        resolved=resolved,
+        cost_usd=cost,
+        tokens=0,
+        seconds=secs,
+        reason="",
+    )
+
+
+def test_totals_count_only_resolved_tasks_and_divide_the_whole_cost_by_them() -> None:
+    results = [
+        _result("a", fixed=True, correct=True, cost=0.10, secs=4.0),
+        _result("b", fixed=True, correct=False, cost=0.20, secs=9.0),
+        _result("c", fixed=False, correct=None, cost=0.30, secs=1.0),
+        _result("d", fixed=True, correct=None, cost=0.00, secs=2.0),
+    ]
+    totals = bench.summarize(results)
+    assert (totals.tasks, totals.resolved, totals.fixed) == (4, 2, 3)
+    assert totals.not_correct == ["b"]
+    assert totals.cost_usd == pytest.approx(0.60)
+    assert totals.cost_per_resolved_usd == pytest.approx(0.30)  # every task's cost, per resolved
+    assert totals.median_seconds == pytest.approx(3.0)
+    assert [r.verdict for r in results] == [
+        "resolved",
+        "fixed, not correct",
+        "not fixed",
+        "fixed (not judged)",
+    ]
+    assert bench.summarize([results[2]]).cost_per_resolved_usd is None
