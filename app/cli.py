@@ -205,7 +205,13 @@ def show(run_id: int) -> None:
     is_flag=True,
     help="Use no model even when a provider is configured (offline, free).",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Tasks at once (each repair already searches in parallel: 1 suits 2 cores).",
+)
 @click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the results here.")
 @suite_timeout_option
 @click.option(
@@ -245,7 +251,8 @@ def bench(
 
     TASKS is a JSON-lines file, one task a line: {"repo": folder or git URL, "commit", "issue",
     "test_command", "judge_tests": held-out tests (a file or folder) or a list of test ids,
-    "id"}; relative paths are relative to TASKS. Without TASKS the bundled cases run:
+    "id", "environment", "timeout", "test_timeout"} (README: `fixwurx bench` reference);
+    relative paths are relative to TASKS. Without TASKS the bundled cases run:
     benchmarks/cases/tasks.jsonl, found only in a source checkout of FixWurx (the installed
     package does not carry the cases). The configured models are used (templates only when none
     is). Exit 0 once the bench ran, 2 for a bad task file.
