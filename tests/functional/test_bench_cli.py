@@ -120,14 +120,19 @@ def test_a_missing_task_file_and_a_missing_bundle_are_bad_input(
         bench.default_tasks_file()
 
 
-def test_the_bundled_task_file_lists_every_case() -> None:
+@pytest.mark.parametrize("folder", [CASES, ROOT / "benchmarks" / "heldout"])
+def test_the_bundled_task_files_list_every_case(folder: Path) -> None:
     from app.local.bench_tasks import read_tasks
 
-    tasks = read_tasks(CASES / "tasks.jsonl")
-    cases = sorted(p.name for p in CASES.iterdir() if (p / "case.json").is_file())
+    tasks = read_tasks(folder / "tasks.jsonl")
+    cases = sorted(p.name for p in folder.iterdir() if (p / "case.json").is_file())
     assert [t.id for t in tasks] == cases
-    assert all(t.judge_files == CASES / t.id / "heldout" for t in tasks)
-    assert all(t.repo == str(CASES / t.id / "repo") for t in tasks)  # relative to the file
+    assert all(t.judge_files == folder / t.id / "heldout" for t in tasks)
+    assert all(t.repo == str(folder / t.id / "repo") for t in tasks)  # relative to the file
+    # run_repair.py's limits, so the bench's verdicts are run_repair's
+    assert {(t.timeout, t.test_timeout, t.environment) for t in tasks} == {
+        (run_repair.SUITE_TIMEOUT_S, run_repair.PER_TEST_TIMEOUT_S, False)
+    }
 
 
 # -- verdicts --------------------------------------------------------------------------------
