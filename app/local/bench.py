@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -168,7 +169,8 @@ def run_task(task: Task, request: BenchRequest, settings: Settings) -> TaskResul
             if recorder is not None:
                 close_cli_run(recorder, outcome.state)
             return _judged(task, checkout, outcome, recorder, settings, started)
-        except FixwurxError as exc:
+        except (FixwurxError, OSError, subprocess.SubprocessError) as exc:
+            # A clone that times out or a scratch folder that fails is this task's error too.
             fail_cli_run(recorder, f"{type(exc).__name__}: {exc}"[:500])
             return _errored(task, exc, time.monotonic() - started)
 
@@ -357,11 +359,15 @@ def write_json(target: Path, tasks_file: Path, results: list[TaskResult], totals
 
 
 def _row(result: TaskResult) -> str:
-    verdict = result.verdict
-    if result.status == "error":
-        verdict = f"error: {result.reason}"[:60]
+    """The task's line; an error's reason follows on a line of its own."""
     resolved = "yes" if result.resolved else "no"
-    return f"{result.id:28} {resolved:8} {verdict:20} {result.cost_usd:9.4f} {result.seconds:8.1f}"
+    row = (
+        f"{result.id:28} {resolved:8} {result.verdict:20} {result.cost_usd:9.4f} "
+        f"{result.seconds:8.1f}"
+    )
+    if result.status == "error":
+        row += f"\n    {result.reason[:300]}"
+    return row
 
 
 def _settings(templates_only: bool) -> Settings:

@@ -184,13 +184,16 @@ def test_a_git_url_task_is_cloned_and_checked_out_at_its_commit(tmp_path: Path) 
         tmp_path / "tasks.jsonl",
         {"repo": bare.as_uri(), "commit": buggy, "judge_tests": str(AVERAGE / "heldout")},
         {"id": "tip", "repo": bare.as_uri()},
+        {"id": "gone", "repo": (tmp_path / "gone.git").as_uri()},
     )
     result = fixwurx(tmp_path, str(tasks), "--no-environment")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = _rows(result.stdout)
     assert rows[f"origin@{buggy[:12]}"][1:3] == ["yes", "resolved"], result.stdout
     assert rows["tip"][1:3] == ["no", "not fixed"], result.stdout  # nothing fails at the tip
-    assert "resolved 1/2" in result.stdout
+    assert rows["gone"][1:3] == ["no", "error"], result.stdout
+    assert f"    BadInput: cannot clone {(tmp_path / 'gone.git').as_uri()}" in result.stdout
+    assert "resolved 1/3  fixed 1  fixed, not correct: none  errors 1" in result.stdout
 
 
 def test_model_cost_is_shown_per_task_and_summed_and_templates_only_calls_no_model(
