@@ -199,6 +199,82 @@ def show(run_id: int) -> None:
 
 
 @cli.command()
+@click.argument("tasks", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--templates-only",
+    is_flag=True,
+    help="Use no model even when a provider is configured (offline, free).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Tasks at once (each repair already searches in parallel: 1 suits 2 cores).",
+)
+@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the results here.")
+@suite_timeout_option
+@click.option(
+    "--test-timeout",
+    type=float,
+    default=defaults.TEST_TIMEOUT_S,
+    show_default=True,
+    help="Seconds one test may run (a task's test_timeout wins).",
+)
+@click.option(
+    "--max-candidates",
+    type=click.IntRange(min=1),
+    default=defaults.MAX_CANDIDATES,
+    show_default=True,
+    help="Candidates each source may try.",
+)
+@click.option("--agent", is_flag=True, help="Escalate to the agent loop, as `fix --agent`.")
+@click.option(
+    "--no-environment",
+    is_flag=True,
+    help="Run every task's tests on FixWurx's own interpreter.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Print each task's progress to stderr.")
+def bench(
+    tasks: Path | None,
+    templates_only: bool,
+    jobs: int,
+    json_out: Path | None,
+    timeout: float,
+    test_timeout: float,
+    max_candidates: int,
+    agent: bool,
+    no_environment: bool,
+    verbose: bool,
+) -> None:
+    """Run `fix` on every task of TASKS and print resolved, cost and seconds per task and in all.
+
+    TASKS is a JSON-lines file, one task a line: {"repo": folder or git URL, "commit", "issue",
+    "test_command", "judge_tests": held-out tests (a file or folder) or a list of test ids,
+    "id", "environment", "timeout", "test_timeout"} (README: `fixwurx bench` reference);
+    relative paths are relative to TASKS. Without TASKS the bundled cases run:
+    benchmarks/cases/tasks.jsonl, found only in a source checkout of FixWurx (the installed
+    package does not carry the cases). The configured models are used (templates only when none
+    is). Exit 0 once the bench ran, 2 for a bad task file.
+    """
+    from app.local.bench import BenchRequest, run_bench
+
+    request = BenchRequest(
+        tasks_file=tasks,
+        templates_only=templates_only,
+        jobs=jobs,
+        json_out=json_out,
+        timeout=timeout,
+        test_timeout=test_timeout,
+        max_candidates=max_candidates,
+        agent=agent,
+        no_environment=no_environment,
+        verbose=verbose,
+    )
+    sys.exit(run_bench(request))
+
+
+@cli.command()
 def doctor() -> None:
     """Say which sandbox isolation and resource limits are in force on this host."""
     from app.sandbox.doctor import enforcement

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -31,17 +29,15 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from app.chain.planner import RepairOptions, repair  # noqa: E402
-from app.errors import FixwurxError, PatchError  # noqa: E402
-from app.patches import apply_diff  # noqa: E402
-from app.testing.testcmd import TestCommand  # noqa: E402
-from app.testing.testrun import run_tests  # noqa: E402
+from app.errors import FixwurxError  # noqa: E402
+from app.local.bench_judge import JUDGE_TIMEOUT_S, judge_patch  # noqa: E402
 
 CASES = ROOT / "cases"
 #: Case sets by name (`--set`): the development cases, and the held-out bugs (never tuned on).
 CASE_SETS = {"cases": CASES, "heldout": ROOT / "heldout"}
 RESULTS = ROOT / "results"
 #: Held-out suites are tiny; anything slower than this is a hang the patch did not fix.
-HELDOUT_TIMEOUT_S = 60.0
+HELDOUT_TIMEOUT_S = JUDGE_TIMEOUT_S
 #: Whole-suite limit given to the pipeline per case (the cases' suites take about a second).
 SUITE_TIMEOUT_S = 60.0
 #: Per-test limit (pytest-timeout) for the cases, instead of `defaults.TEST_TIMEOUT_S`, which
@@ -238,20 +234,11 @@ def _errored(name: str, meta: dict[str, object], exc: Exception, seconds: float)
 
 
 def heldout_passes(case_dir: Path, diff: str) -> bool:
-    """Apply `diff` to a fresh copy, add the held-out tests, and run every test."""
-    with tempfile.TemporaryDirectory(prefix="fixwurx-heldout-") as tmp:
-        root = Path(tmp) / "repo"
-        shutil.copytree(case_dir / "repo", root)
-        try:  # app.patches refuses link changes, as the App would
-            apply_diff(diff, root)
-        except PatchError:
-            return False
-        tests = root / "tests"
-        for held in (case_dir / "heldout").glob("test_*.py"):
-            shutil.copy(held, tests / held.name)
-        command = TestCommand((sys.executable, "-m", "pytest", "-q"), True)
-        run = run_tests(root, command, timeout=HELDOUT_TIMEOUT_S)
-        return run.returncode == 0 and not run.timed_out and not run.failing
+    """Apply `diff` to a fresh copy, add the held-out tests, and run every test (the judge
+    `fixwurx bench` uses too: app/local/bench_judge.py)."""
+    return judge_patch(
+        case_dir / "repo", diff, held_out=case_dir / "heldout", timeout=HELDOUT_TIMEOUT_S
+    )
 
 
 def _totals(results: list[CaseResult]) -> None:
