@@ -1,0 +1,245 @@
+"""Reproduce before repairing: an issue in words gets a model-written test before any fix.
+
+The real chain and sandbox run against scripted models served through the real OpenAI and
+Anthropic SDKs (tests/fakes/llm.py). The repository's `ratio()` divides by zero when there is no
+work although its docstring promises "0%"; its own tests pass, so only a reproduction test can
+show the bug. A test is kept only if it fails for the issue's reason, the kept one ships with
+the fix and must turn green, and when no test reproduces the run ends without guessing a fix.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.chain.planner import RepairOptions, RepairOutcome, repair
+from app.config import Settings
+from app.repair.search import SearchBudget
+from tests.fakes.llm import FakeLLMServer, Kind, Reply, fake_llm
+
+pytestmark = pytest.mark.slow
+
+STATS = '''"""Progress figures."""
+
+
+def ratio(done, total):
+    """Share of the work done, as a percentage: ratio(1, 4) == "25%"; no work at all is "0%"."""
+    return format(done / total, ".0%")
+'''
+
+TESTS = """from progress import ratio
+
+
+def test_a_quarter():
+    assert ratio(1, 4) == "25%"
+"""
+
+ISSUE = (
+    "ratio(0, 0) crashes with ZeroDivisionError, although its docstring says that no work at "
+    "all is 0%."
+)
+
+REPRO = "tests/test_fixwurx_repro.py"
+GOOD_ID = f"{REPRO}::test_no_work_is_zero_percent"
+
+
+def _test_file(body: str) -> str:
+    return f"{REPRO}\n<<<<<<< SEARCH\n=======\n{body}>>>>>>> REPLACE\n"
+
+
+#: Fails with the issue's exception: kept.
+GOOD_TEST = _test_file(
+    "from progress import ratio\n\n\ndef test_no_work_is_zero_percent():\n"
+    '    assert ratio(0, 0) == "0%"\n'
+)
+#: Fails because the module it imports does not exist: a broken test, not the bug.
+IMPORT_ERROR_TEST = _test_file(
+    "from progress_helpers import ratio\n\n\ndef test_no_work_is_zero_percent():\n"
+    '    assert ratio(0, 0) == "0%"\n'
+)
+#: Pass on the unfixed code: they do not show the bug.
+PASSING_TESTS = (
+    _test_file(
+        'from progress import ratio\n\n\ndef test_half():\n    assert ratio(1, 2) == "50%"\n'
+    ),
+    _test_file(
+        'from progress import ratio\n\n\ndef test_all():\n    assert ratio(3, 3) == "100%"\n'
+    ),
+)
+#: Fails, but with an AssertionError where the issue describes a ZeroDivisionError.
+WRONG_EXCEPTION_TEST = _test_file(
+    'from progress import ratio\n\n\ndef test_wrong():\n    assert ratio(1, 3) == "33.3%"\n'
+)
+
+#: A "fix" that stops the crash but answers 0, not "0%": the reproduction test stays red.
+WRONG_FIX = """progress.py
+<<<<<<< SEARCH
+    return format(done / total, ".0%")
+=======
+    return format(done / total, ".0%") if total else 0
+>>>>>>> REPLACE
+"""
+FIX = """No work at all divided by zero instead of answering 0%.
+
+progress.py
+<<<<<<< SEARCH
+    return format(done / total, ".0%")
+=======
+    return format(done / total, ".0%") if total else "0%"
+>>>>>>> REPLACE
+"""
+
+#: The patch source's candidates are few; the templates find nothing for this bug.
+FEW = SearchBudget(max_candidates=12)
+
+
+class Model:
+    """A scripted model: answers each prompt by its step; reproduction tests from a list."""
+
+    def __init__(self, tests: list[str], patches: tuple[str, ...] = (FIX,)) -> None:
+        self.tests = tests
+        self.patches = patches
+        self.repro_prompts: list[str] = []
+        self.patch_prompts: list[str] = []
+
+    def __call__(self, body: dict[str, object]) -> Reply:
+        prompt = json.dumps(body)
+        if "Step 1 of localization" in prompt:
+            return Reply("progress.py")
+        if "Step 2 of localization" in prompt:
+            return Reply("progress.py::ratio")
+        if "Step 3 of localization" in prompt:
+            return Reply("progress.py:4-6")
+        if "has no failing test" in prompt:
+            self.repro_prompts.append(prompt)
+            return Reply(self.tests[min(len(self.repro_prompts), len(self.tests)) - 1])
+        if "explain the root cause" in prompt:
+            return Reply("No work at all is a total of zero, and the share divided by it.")
+        self.patch_prompts.append(prompt)
+        return Reply(self.patches[min(len(self.patch_prompts), len(self.patches)) - 1], 900, 60)
+
+
+def _project(root: Path) -> Path:
+    (root / "tests").mkdir(parents=True)
+    (root / "progress.py").write_text(STATS)
+    (root / "tests" / "test_progress.py").write_text(TESTS)
+    return root
+
+
+def _settings(kind: Kind, server: FakeLLMServer, tmp_path: Path) -> Settings:
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    if kind == "openai":
+        return Settings(
+            openai_api_key="sk-test", openai_base_url=server.base_url, database_url=database
+        )
+    return Settings(
+        anthropic_api_key="sk-ant-test", anthropic_base_url=server.base_url, database_url=database
+    )
+
+
+@pytest.fixture(autouse=True)
+def _schema(tmp_path: Path) -> None:
+    from app.local.history import ensure_schema
+
+    ensure_schema(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+
+def _run(kind: Kind, model: Model, tmp_path: Path) -> RepairOutcome:
+    with fake_llm(kind, responder=model) as server:
+        options = RepairOptions(
+            settings=_settings(kind, server, tmp_path), issue_text=ISSUE, budget=FEW
+        )
+        return repair(_project(tmp_path / "repo"), options)
+
+
+def test_an_issue_in_words_gets_a_test_first_and_the_fix_must_turn_it_green(
+    tmp_path: Path,
+) -> None:
+    model = Model([GOOD_TEST], patches=(WRONG_FIX, FIX))
+    outcome = _run("openai", model, tmp_path)
+
+    assert outcome.status == "fixed", outcome.reason
+    assert outcome.state.reproducing == [GOOD_ID]
+    assert len(model.repro_prompts) == 1
+    bundle = outcome.bundle
+    assert bundle is not None
+    # The test ships with the fix, in the bundle's diff (what the pull request carries).
+    assert REPRO in bundle.files and f"+++ b/{REPRO}" in bundle.diff
+    assert 'if total else "0%"' in bundle.diff
+    assert bundle.source.startswith("llm:openai/")
+    # The model's first fix stopped the crash but left the test red: the verifier rejected it
+    # for that test (as it did every template that guarded with None or 0).
+    models = [c for c in outcome.state.candidates if c.source.startswith("llm:")]
+    assert [c.plausible for c in models] == [False, True], models
+    assert models[0].reason.startswith(f"{GOOD_ID} still fails"), models[0].reason
+    after = {o["test"]: o["outcome"] for o in bundle.evidence["after"]}
+    assert after[GOOD_ID] == "passed"
+
+
+def test_a_test_that_fails_with_an_import_error_is_replaced_by_one_that_shows_the_bug(
+    tmp_path: Path,
+) -> None:
+    model = Model([IMPORT_ERROR_TEST, GOOD_TEST])
+    outcome = _run("anthropic", model, tmp_path)
+
+    assert outcome.status == "fixed", outcome.reason
+    assert len(model.repro_prompts) == 2
+    # The second try was told what happened to the first.
+    assert "progress_helpers" in model.repro_prompts[1]
+    assert "ModuleNotFoundError" in model.repro_prompts[1]
+    assert "progress_helpers" not in model.repro_prompts[0]
+    assert outcome.state.reproducing == [GOOD_ID]
+    assert outcome.bundle is not None
+    assert "from progress import ratio" in outcome.state.added_files[REPRO]
+    assert "progress_helpers" not in outcome.bundle.diff
+    [rejected] = outcome.state.reproduction_attempts
+    assert rejected["path"] == REPRO and "ModuleNotFoundError" in rejected["why"]
+
+
+def test_when_no_test_reproduces_the_run_says_so_and_guesses_no_fix(tmp_path: Path) -> None:
+    model = Model([*PASSING_TESTS, WRONG_EXCEPTION_TEST])
+    outcome = _run("anthropic", model, tmp_path)
+
+    assert outcome.status == "not_fixed"
+    assert outcome.reason.startswith("could not reproduce the issue"), outcome.reason
+    assert "1. tests/test_fixwurx_repro.py: it passes" in outcome.reason
+    assert "2. tests/test_fixwurx_repro.py: it passes" in outcome.reason
+    assert "3. tests/test_fixwurx_repro.py" in outcome.reason
+    assert "AssertionError" in outcome.reason and "ZeroDivisionError" in outcome.reason
+    assert len(model.repro_prompts) == 3  # the cap
+    assert "test_half" in model.repro_prompts[1] or "passes" in model.repro_prompts[1]
+    # No fix was tried: no candidate, no patch prompt, no stage after reproduce.
+    assert outcome.state.candidates == []
+    assert model.patch_prompts == []
+    assert "patch" not in outcome.state.done and outcome.bundle is None
+    assert outcome.state.added_files == {}
+
+
+def test_fixwurx_fix_prints_could_not_reproduce_and_exits_1(tmp_path: Path) -> None:
+    model = Model(list(PASSING_TESTS))
+    project = _project(tmp_path / "repo")
+    issue = tmp_path / "issue.md"
+    issue.write_text(ISSUE)
+    with fake_llm("openai", responder=model) as server:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "OPENAI_API_KEY": "sk-test-key",
+            "OPENAI_BASE_URL": server.base_url,
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        }
+        argv = [sys.executable, "-m", "app", "fix", str(project), "--issue", str(issue)]
+        result = _cli(argv, env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "could not reproduce the issue" in result.stdout
+    assert "1. tests/test_fixwurx_repro.py: it passes" in result.stdout
+    assert "3. tests/test_fixwurx_repro.py: it passes" in result.stdout
+    assert model.patch_prompts == []
+
+
+def _cli(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
