@@ -194,8 +194,10 @@ def failure_comment(reason: str, tried: Iterable[str], locations: Sequence[Any])
         if unreproduced
         else "**FixWurx could not find a verified fix.**"
     )
-    lines = [heading, "", f"Why: {_one_line(reason)}", ""]
     tried = list(tried)
+    if unreproduced and tried:  # the tries are listed below, in full
+        reason = reason.split(" (tried: ", 1)[0]
+    lines = [heading, "", f"Why: {_one_line(reason)}", ""]
     if tried:
         label = "Reproduction tests tried:" if unreproduced else "What was tried:"
         lines += [label] + [f"- {_one_line(t)}" for t in tried] + [""]

@@ -80,10 +80,10 @@ class Attempt:
 def could_not_reproduce(attempts: Sequence[Attempt]) -> str:
     """The reason a run ends when no reproduction test was kept, naming every try."""
     tried = "; ".join(f"{n}. {a.line()}" for n, a in enumerate(attempts, 1))
-    count = f"{len(attempts)} reproduction test{'s' if len(attempts) != 1 else ''}"
+    count = f"{len(attempts)} {'try' if len(attempts) == 1 else 'tries'}"
     return (
-        f"{COULD_NOT_REPRODUCE}: the model's {count} did not fail for the reason the issue "
-        f"describes, so no fix was guessed (tried: {tried})"
+        f"{COULD_NOT_REPRODUCE}: in {count}, the model wrote no test that fails for the reason "
+        f"the issue describes, so no fix was guessed (tried: {tried})"
     )
 
 
@@ -120,7 +120,9 @@ def judge(outcomes: Sequence[TestOutcome], issue_text: str) -> Judgement:
     for outcome in failing:
         wrong = _wrong_reason(outcome, named)
         if wrong:
-            return Judgement(False, f"{outcome.test_id} {wrong}", observed(outcome))
+            # The file is named beside the reason already: the test's own name is enough.
+            name = outcome.test_id.split("::", 1)[1] if "::" in outcome.test_id else "it"
+            return Judgement(False, f"{name} {wrong}", observed(outcome))
     return Judgement(True, "it fails as the issue describes", observed(failing[0]))
 
 

@@ -12,14 +12,26 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
+from sqlalchemy import create_engine, select
 
 from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.config import Settings
+from app.db import session_scope
+from app.models import Base, Run
 from app.repair.search import SearchBudget
+from tests.fakes.github import FakeGitHub
+from tests.fakes.github.deliver import labeled, send
+from tests.fakes.github.fixtures import fake_github
 from tests.fakes.llm import FakeLLMServer, Kind, Reply, fake_llm
+from tests.functional.test_github_flow import work
+from workers import jobs
+
+__all__ = ["fake_github"]
 
 pytestmark = pytest.mark.slow
 
@@ -105,10 +117,12 @@ class Model:
         self.patches = patches
         self.repro_prompts: list[str] = []
         self.patch_prompts: list[str] = []
+        self.localizations = 0
 
     def __call__(self, body: dict[str, object]) -> Reply:
         prompt = json.dumps(body)
         if "Step 1 of localization" in prompt:
+            self.localizations += 1
             return Reply("progress.py")
         if "Step 2 of localization" in prompt:
             return Reply("progress.py::ratio")
@@ -211,6 +225,7 @@ def test_when_no_test_reproduces_the_run_says_so_and_guesses_no_fix(tmp_path: Pa
     assert "3. tests/test_fixwurx_repro.py" in outcome.reason
     assert "AssertionError" in outcome.reason and "ZeroDivisionError" in outcome.reason
     assert len(model.repro_prompts) == 3  # the cap
+    assert model.localizations == 1  # the code was localized once, for all three tries
     assert "test_half" in model.repro_prompts[1] or "passes" in model.repro_prompts[1]
     # No fix was tried: no candidate, no patch prompt, no stage after reproduce.
     assert outcome.state.candidates == []
@@ -243,3 +258,107 @@ def test_fixwurx_fix_prints_could_not_reproduce_and_exits_1(tmp_path: Path) -> N
 
 def _cli(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+# The App: a labelled issue in words, the worker, the strict GitHub double, the model's SDK.
+
+SECRET = "whsec-repro-secret"
+
+
+@pytest.fixture
+def app_settings(
+    tmp_path: Path, fake_github: FakeGitHub, redis_url: str, redis_conn: Redis
+) -> Iterator[Callable[[FakeLLMServer], Settings]]:
+    url = f"sqlite:///{tmp_path / 'fixwurx.sqlite3'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+
+    def configured(server: FakeLLMServer) -> Settings:
+        settings = Settings(
+            app_id=str(fake_github.app_id),
+            private_key=fake_github.private_key_pem,
+            github_api_url=fake_github.api_url,
+            app_slug=fake_github.slug,
+            webhook_secret=SECRET,
+            database_url=url,
+            redis_url=redis_url,
+            openai_api_key="sk-test",
+            openai_base_url=server.base_url,
+        )
+        jobs.configure(settings)
+        return settings
+
+    yield configured
+    jobs.configure(None)
+
+
+def _deliver_labelled_issue(fake: FakeGitHub, settings: Settings, redis_conn: Redis) -> int:
+    from webhooks import create_app
+
+    repo = fake.add_repo(
+        "octo/progress",
+        {"progress.py": STATS, "tests/test_progress.py": TESTS},
+        collaborators={"alice": "write"},
+    )
+    number = fake.add_issue("octo/progress", "ratio(0, 0) crashes", ISSUE, labels=("fixwurx",))
+    web = create_app(
+        {
+            "TESTING": True,
+            "WEBHOOK_SECRET": SECRET,
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url,
+            "APP_SLUG": settings.app_slug,
+        }
+    ).test_client()
+    status, _ = send(web, "issues", labeled(fake, repo, number), SECRET, delivery_id="repro-1")
+    assert status == 202
+    work(redis_conn)
+    return number
+
+
+def test_app_comments_could_not_reproduce_with_the_tries_and_opens_no_pr(
+    fake_github: FakeGitHub,
+    app_settings: Callable[[FakeLLMServer], Settings],
+    redis_conn: Redis,
+) -> None:
+    model = Model([*PASSING_TESTS, WRONG_EXCEPTION_TEST])
+    with fake_llm("openai", responder=model) as server:
+        settings = app_settings(server)
+        number = _deliver_labelled_issue(fake_github, settings, redis_conn)
+
+    assert fake_github.open_pulls("octo/progress") == []
+    assert model.patch_prompts == [] and len(model.repro_prompts) == 3
+    bodies = [c["body"] for c in fake_github.issue_comments("octo/progress", number)]
+    [comment] = [b for b in bodies if "could not reproduce" in b]
+    assert "could not reproduce the issue, so it did not guess a fix" in comment
+    assert "Why: could not reproduce the issue" in comment
+    tries = comment.split("Reproduction tests tried:", 1)[1]
+    assert tries.count(f"- {REPRO}: it passes on the unfixed code") == 2, comment
+    assert f"- {REPRO}: test_wrong fails with AssertionError" in tries
+    assert "ZeroDivisionError" in tries
+    with session_scope(settings.database_url) as session:
+        [run] = session.scalars(select(Run)).all()
+        assert run.status == "not_fixed" and run.reason.startswith("could not reproduce")
+
+
+def test_app_pull_request_carries_the_reproduction_test_with_the_fix(
+    fake_github: FakeGitHub,
+    app_settings: Callable[[FakeLLMServer], Settings],
+    redis_conn: Redis,
+) -> None:
+    model = Model([IMPORT_ERROR_TEST, GOOD_TEST])
+    with fake_llm("openai", responder=model) as server:
+        settings = app_settings(server)
+        number = _deliver_labelled_issue(fake_github, settings, redis_conn)
+
+    [pull] = fake_github.open_pulls("octo/progress")
+    branch = f"fixwurx/issue-{number}"
+    assert pull["head"] == branch
+    assert (
+        fake_github.show("octo/progress", branch, REPRO)
+        == GOOD_TEST.split("=======\n")[1].split(">>>>>>>")[0]
+    )
+    assert 'if total else "0%"' in fake_github.show("octo/progress", branch, "progress.py")
+    diff = fake_github.pull_diff("octo/progress", pull["number"])
+    assert f"+++ b/{REPRO}" in diff and "progress_helpers" not in diff

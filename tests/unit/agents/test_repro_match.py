@@ -157,5 +157,5 @@ def test_could_not_reproduce_names_every_try() -> None:
     reason = could_not_reproduce(attempts)
     assert reason.startswith(COULD_NOT_REPRODUCE)
     assert f"1. {T}: it passes" in reason and "2. the model's answer" in reason
-    assert "2 reproduction tests" in reason
+    assert "in 2 tries" in reason
     assert Attempt.from_json(attempts[0].to_json()) == attempts[0]
