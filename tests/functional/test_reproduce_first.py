@@ -234,6 +234,19 @@ def test_when_no_test_reproduces_the_run_says_so_and_guesses_no_fix(tmp_path: Pa
     assert outcome.state.added_files == {}
 
 
+def test_a_model_that_cannot_be_asked_is_not_asked_again(tmp_path: Path) -> None:
+    model = Model([GOOD_TEST])
+    with fake_llm("openai", responder=model) as server:
+        settings = _settings("openai", server, tmp_path).replace(budget_run_tokens=50)
+        options = RepairOptions(settings=settings, issue_text=ISSUE, budget=FEW)
+        outcome = repair(_project(tmp_path / "repo"), options)
+        assert server.requests == []  # the budget is checked before every call
+    assert outcome.status == "not_fixed"
+    assert outcome.reason.startswith("could not reproduce the issue: in 1 try"), outcome.reason
+    assert "budget" in outcome.reason
+    assert outcome.state.candidates == []
+
+
 def test_fixwurx_fix_prints_could_not_reproduce_and_exits_1(tmp_path: Path) -> None:
     model = Model(list(PASSING_TESTS))
     project = _project(tmp_path / "repo")
