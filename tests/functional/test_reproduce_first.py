@@ -218,6 +218,10 @@ def test_when_no_test_reproduces_the_run_says_so_and_guesses_no_fix(tmp_path: Pa
     model = Model([*PASSING_TESTS, WRONG_EXCEPTION_TEST])
     outcome = _run("anthropic", model, tmp_path)
 
+    # No fix was tried: no candidate, no patch prompt, no stage after reproduce.
+    assert model.patch_prompts == []
+    assert outcome.state.candidates == []
+    assert "patch" not in outcome.state.done and outcome.bundle is None
     assert outcome.status == "not_fixed"
     assert outcome.reason.startswith("could not reproduce the issue"), outcome.reason
     assert "1. tests/test_fixwurx_repro.py: it passes" in outcome.reason
@@ -227,10 +231,6 @@ def test_when_no_test_reproduces_the_run_says_so_and_guesses_no_fix(tmp_path: Pa
     assert len(model.repro_prompts) == 3  # the cap
     assert model.localizations == 1  # the code was localized once, for all three tries
     assert "test_half" in model.repro_prompts[1] or "passes" in model.repro_prompts[1]
-    # No fix was tried: no candidate, no patch prompt, no stage after reproduce.
-    assert outcome.state.candidates == []
-    assert model.patch_prompts == []
-    assert "patch" not in outcome.state.done and outcome.bundle is None
     assert outcome.state.added_files == {}
 
 
