@@ -224,7 +224,7 @@ def _model_reproduction(
             test_ids=(edit.path,),
             per_test_timeout=ctx.per_test_timeout,
         )
-        verdict = judge(run.outcomes, state.issue_text)
+        verdict = judge(run.outcomes, state.issue_text, _environmental)
         if verdict.shows:
             ctx.progress("reproduce", f"the model's test {edit.path} fails as the issue describes")
             return (edit.path, edit.after, run.outcomes), tuple(attempts)

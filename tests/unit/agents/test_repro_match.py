@@ -144,6 +144,18 @@ def test_a_name_error_in_the_test_itself_and_a_missing_fixture_are_rejected() ->
     assert not verdict.shows and "setup" in verdict.why and "nosuch" in verdict.why
 
 
+def test_a_failure_the_sandbox_causes_is_rejected() -> None:
+    refused = TestOutcome(
+        f"{T}::test_fetch",
+        "failed",
+        message="ConnectionRefusedError: [Errno 111] Connection refused",
+        frames=(Frame("client.py", 3),),
+    )
+    assert judge((refused,), ISSUE_WORDS).shows  # alone, an ordinary failure of the code
+    verdict = judge((refused,), ISSUE_WORDS, lambda o: "Errno 111" in o.message)
+    assert not verdict.shows and "test_fetch needs a network" in verdict.why
+
+
 def test_a_passing_or_empty_run_is_rejected() -> None:
     assert "passes" in judge((PASSED,), ISSUE_ZERO).why
     assert "not collected" in judge((), ISSUE_ZERO).why
