@@ -15,7 +15,7 @@ to size first and no pattern here can backtrack across more than one token.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.testing.groups import exception_type, failed_import, is_collection_error, is_test_path
@@ -105,11 +105,17 @@ def named_exceptions(issue_text: str) -> tuple[str, ...]:
     return tuple(found[:MAX_NAMED])
 
 
-def judge(outcomes: Sequence[TestOutcome], issue_text: str) -> Judgement:
+def judge(
+    outcomes: Sequence[TestOutcome],
+    issue_text: str,
+    environmental: Callable[[TestOutcome], bool] = lambda _: False,
+) -> Judgement:
     """Does this run of a reproduction test show the issue? Every failure must, and one must exist.
 
     Named exceptions are matched as whole words in the failure's text, so `pytest.raises(X)`
     failing with "DID NOT RAISE <class 'X'>" shows X, and so does an exception X the code raised.
+    A failure `environmental` says the sandbox caused (no network, no service) shows nothing
+    about the code: it would fail the same after any fix.
     """
     if not outcomes:
         return Judgement(False, "it was not collected: no test in it ran")
@@ -118,7 +124,11 @@ def judge(outcomes: Sequence[TestOutcome], issue_text: str) -> Judgement:
         return Judgement(False, "it passes on the unfixed code, so it does not show the bug")
     named = named_exceptions(issue_text)
     for outcome in failing:
-        wrong = _wrong_reason(outcome, named)
+        wrong = (
+            "needs a network, a service or a home directory (the sandbox has none)"
+            if environmental(outcome)
+            else _wrong_reason(outcome, named)
+        )
         if wrong:
             # The file is named beside the reason already: the test's own name is enough.
             name = outcome.test_id.split("::", 1)[1] if "::" in outcome.test_id else "it"
