@@ -30,6 +30,13 @@ CANDIDATE_TIMEOUT_SLACK_S = 5.0
 #: How often a failing test is rerun to tell a real failure from a flaky one.
 FLAKY_RERUNS = 2
 
+#: How many reproduction tests a model may write for an issue that comes without one. A test
+#: that passes, or fails for its own reason (an import error, a typo), is shown to the model
+#: with what happened and it tries again; each try costs a model call and a sandboxed run, and
+#: a model that missed three times rarely hits on the fourth. After the last miss the run ends
+#: "could not reproduce": a fix is never guessed without a failing test to judge it.
+REPRO_ATTEMPTS = 3
+
 #: Memory limit for one sandboxed run, in MiB: all its processes together plus its RAM-backed
 #: /tmp (the watchdog), and each process on its own (prlimit --as).
 SANDBOX_MEMORY_MB = 2048

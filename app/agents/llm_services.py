@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.errors import BudgetExhausted, PatchError, ProviderError
 from app.repair.candidates import CandidateSource, FileEdit, RepairContext
+from app.testing.repro_match import Attempt
 from app.testing.results import Location, TestOutcome
 
 if TYPE_CHECKING:
@@ -31,6 +32,15 @@ def provider_configured(settings: Settings) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ReproAnswer:
+    """A model's reproduction test, or why there is none and whether asking again may help."""
+
+    edit: FileEdit | None
+    why: str
+    retry: bool = True
+
+
 @dataclass
 class ModelServices:
     """Model access for one run, under one budget."""
@@ -39,6 +49,8 @@ class ModelServices:
     budget: Budget
     overrides: Mapping[str, Any] | None = None
     repository: str | None = None
+    #: The code localized for the first reproduction try, reused by the next ones.
+    _repro_code: str | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def for_run(
@@ -82,18 +94,30 @@ class ModelServices:
                 found.append(source)
         return found
 
-    def reproduction_test(self, context: RepairContext) -> tuple[FileEdit | None, str]:
-        """A model-written test for the issue, or None and why not."""
+    def reproduction_test(
+        self, context: RepairContext, previous: Sequence[Attempt] = ()
+    ) -> ReproAnswer:
+        """A model-written test for the issue, or None and why not.
+
+        `previous` are the tries already rejected: the model sees each, with what it printed.
+        """
         from app.agents.llm.registry import build_chain
         from app.agents.reprotest import write_reproduction_test
 
         chain = build_chain(self.settings, self.budget, "analysis", self.overrides)
         if chain is None:
-            return None, "no analysis model is configured"
+            return ReproAnswer(None, "no analysis model is configured", retry=False)
         try:
-            return write_reproduction_test(context, chain).edit, ""
-        except (PatchError, ProviderError, BudgetExhausted) as exc:
-            return None, f"the model could not write a reproduction test: {exc}"
+            written = write_reproduction_test(
+                context, chain, previous=previous, code=self._repro_code
+            )
+        except PatchError as exc:  # an unusable answer: the next try may do better
+            return ReproAnswer(None, f"the model's answer was not a usable test: {exc}")
+        except (ProviderError, BudgetExhausted) as exc:  # asking again would fail the same way
+            why = f"the model could not write a reproduction test: {exc}"
+            return ReproAnswer(None, why, retry=False)
+        self._repro_code = written.code
+        return ReproAnswer(written.edit, "")
 
     def explanation(self, bundle_like: Any, issue_text: str) -> str:
         """A short root-cause paragraph for the PR body ("" when none can be had)."""

@@ -3,13 +3,15 @@
 The model is shown the issue, the code the analyst localized and the head of an existing test
 file (to copy its import style), and answers with one SEARCH/REPLACE block that creates a new
 test file. This module only writes it; the caller must run it in the sandbox and keep it only if
-it fails before the patch and passes after. The file then ships in the pull request, so that
-the bug stays fixed.
+it fails before the patch for the issue's reason (app/testing/repro_match.py), and the fix must
+turn it green. A rejected test is shown to the model on its next try, with what it printed.
+The kept file ships in the pull request, so that the bug stays fixed.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +24,15 @@ from app.agents.llm.base import ChatRequest
 from app.agents.llm.chain import ProviderChain
 from app.agents.llm.prompts import issue_block, render
 from app.repair.candidates import Candidate, FileEdit, RepairContext
+from app.testing.repro_match import Attempt
 
 #: Stem of the generated file; a numeric suffix is added when the name is taken.
 TEST_FILE_STEM = "test_fixwurx_repro"
 #: Lines of an existing test file shown as a style reference.
 REFERENCE_LINES = 60
+#: Earlier tries shown to the model at most, and characters of what each printed.
+MAX_PREVIOUS_SHOWN = 3
+MAX_OBSERVED_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class ReproTest:
     edit: FileEdit
     tokens: int
     cost_usd: float
+    #: The localized code the prompt showed, for the next try.
+    code: str = ""
 
     @property
     def path(self) -> str:
@@ -64,27 +72,61 @@ def new_test_path(root: Path) -> str:
     raise EditError(f"{folder}{TEST_FILE_STEM}_*.py: no free file name left")
 
 
-def write_reproduction_test(
+def located_code(
     context: RepairContext, chain: ProviderChain, config: AnalystConfig | None = None
-) -> ReproTest:
-    """Ask the model for a failing test; `EditError`/`UnsafeEdit` if the answer is unusable."""
+) -> tuple[str, int, float]:
+    """The code the analyst localizes for the issue, rendered, with its tokens and cost.
+
+    Done once per run: a second reproduction attempt reuses it rather than paying again.
+    """
     config = config or AnalystConfig(samples=1)
-    analyst = LlmSource(chain, config)
-    windows, spent = analyst.localize(context)
+    windows, spent = LlmSource(chain, config).localize(context)
     code, _ = ctx.render(context.root, windows, config.context_tokens)
+    return code, spent.tokens, spent.usd
+
+
+def write_reproduction_test(
+    context: RepairContext,
+    chain: ProviderChain,
+    config: AnalystConfig | None = None,
+    previous: Sequence[Attempt] = (),
+    code: str | None = None,
+) -> ReproTest:
+    """Ask the model for a failing test; `EditError`/`UnsafeEdit` if the answer is unusable.
+
+    `previous` are the tests already tried and why each was not kept (it passed, or it failed
+    for its own reason): the model sees them, so a second try is not the first one again.
+    `code` is the localized code from an earlier try (None: localize now).
+    """
+    config = config or AnalystConfig(samples=1)
+    tokens, usd = 0, 0.0
+    if code is None:
+        code, tokens, usd = located_code(context, chain, config)
     path = new_test_path(context.root)
     prompt = render(
         "reprotest",
         issue=issue_block(context.issue_text),
         context=safety.fence("code", code) if code else "(no code located)",
         tests=safety.fence("tests", _reference_test(context.root)),
+        previous=_previous_block(previous),
         path=path,
     )
     request = ChatRequest.single(render("system"), prompt, config.patch_max_tokens)
     response = chain.complete(request)
     edit = _the_new_file(context.root, response.text, path)
-    spent_tokens = spent.tokens + response.usage.total
-    return ReproTest(edit, spent_tokens, spent.usd + response.cost_usd)
+    spent_tokens = tokens + response.usage.total
+    return ReproTest(edit, spent_tokens, usd + response.cost_usd, code)
+
+
+def _previous_block(previous: Sequence[Attempt]) -> str:
+    """Earlier tries, fenced as data: each file, why it was rejected, and what it printed."""
+    if not previous:
+        return "(none: this is the first try)"
+    parts = []
+    for n, attempt in enumerate(previous[-MAX_PREVIOUS_SHOWN:], 1):
+        shown = attempt.observed[-MAX_OBSERVED_CHARS:]
+        parts.append(f"Try {n}: {attempt.line()}" + (f"\n{shown}" if shown else ""))
+    return safety.fence("previous-tries", "\n\n".join(parts))
 
 
 def _the_new_file(root: Path, answer: str, path: str) -> FileEdit:

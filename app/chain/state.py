@@ -57,6 +57,9 @@ class RunState:
     #: Baseline failures that are not the target (`FailureGroup.to_json`): reported, not fixed.
     left_failing: list[dict[str, Any]] = field(default_factory=list)
     added_files: dict[str, str] = field(default_factory=dict)
+    #: Model-written reproduction tests that were not kept (`Attempt.to_json`): each file and
+    #: why it was rejected, for the "could not reproduce" report.
+    reproduction_attempts: list[dict[str, str]] = field(default_factory=list)
     locations: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[CandidateSummary] = field(default_factory=list)
     chosen: dict[str, Any] | None = None

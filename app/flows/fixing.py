@@ -50,6 +50,7 @@ from app.repo_config import RepoConfig, role_allows
 from app.runs import verdict
 from app.runs.verdict import Refused, Verdict
 from app.testing.junit_ids import is_node_id, node_ids
+from app.testing.repro_match import Attempt
 
 #: FixWurx's branch for the fix of issue N.
 ISSUE_BRANCH = BRANCH_PREFIX + "issue-{number}"
@@ -560,7 +561,10 @@ def _report_error(job: Job, reason: str) -> Verdict:
 
 def _report_failure(job: Job, outcome: RepairOutcome) -> Verdict:
     tried = [f"{c.source}: {c.description} — {c.reason}" for c in outcome.state.candidates[:8]]
-    if not outcome.state.candidates:
+    if not outcome.state.candidates and outcome.state.reproduction_attempts:
+        # No fix was tried because nothing reproduced: the tries are the reproduction tests.
+        tried = [Attempt.from_json(a).line() for a in outcome.state.reproduction_attempts]
+    elif not outcome.state.candidates:
         tried = [f"stages run: {', '.join(outcome.state.done) or 'none'}"]
     if job.run.issue_number or job.run.pr_number:
         job.finish_status("no verified fix found")

@@ -14,6 +14,7 @@ from typing import Any
 from app import command_table
 from app.patches import fault_location
 from app.repo_config import RepoConfig
+from app.testing.repro_match import COULD_NOT_REPRODUCE
 
 #: Stages shown in the status comment, in the order they run.
 STAGES = ("clone", "environment", "reproduce", "localize", "patch", "bundle", "publish")
@@ -182,11 +183,24 @@ def _cost(cost: Mapping[str, Any]) -> str:
 
 
 def failure_comment(reason: str, tried: Iterable[str], locations: Sequence[Any]) -> str:
-    """What was tried and the most suspicious locations, when no verified fix was found."""
-    lines = ["**FixWurx could not find a verified fix.**", "", f"Why: {_one_line(reason)}", ""]
+    """What was tried and the most suspicious locations, when no verified fix was found.
+
+    A run that could not reproduce the issue says so first: it never tried a fix, and `tried`
+    lists the reproduction tests it wrote and why none was kept.
+    """
+    unreproduced = reason.startswith(COULD_NOT_REPRODUCE)
+    heading = (
+        "**FixWurx could not reproduce the issue, so it did not guess a fix.**"
+        if unreproduced
+        else "**FixWurx could not find a verified fix.**"
+    )
     tried = list(tried)
+    if unreproduced and tried:  # the tries are listed below, in full
+        reason = reason.split(" (tried: ", 1)[0]
+    lines = [heading, "", f"Why: {_one_line(reason)}", ""]
     if tried:
-        lines += ["What was tried:"] + [f"- {_one_line(t)}" for t in tried] + [""]
+        label = "Reproduction tests tried:" if unreproduced else "What was tried:"
+        lines += [label] + [f"- {_one_line(t)}" for t in tried] + [""]
     if locations:
         lines += ["Most suspicious locations:"]
         lines += [f"- `{_loc(loc)}`{_why(loc)}" for loc in list(locations)[:5]] + [""]

@@ -1,7 +1,9 @@
 """Reproduce (the observer): run the suite, find the failing tests, set flaky ones aside.
 
 An issue text can narrow the failure to named test ids, or supply a Python snippet that raises;
-the snippet becomes a test file in the work copy and ships with the fix.
+the snippet becomes a test file in the work copy and ships with the fix. When neither
+reproduces and a model is configured, the model writes the test (a few tries); when none of its
+tests fails for the issue's reason, the run ends "could not reproduce" and no fix is guessed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from app.errors import BadInput
 from app.repair.candidates import RepairContext
 from app.testing.collection import repro_location
 from app.testing.groups import FailureGroup, choose_target, group_failures
+from app.testing.repro_match import Attempt, could_not_reproduce, judge
 from app.testing.results import TestOutcome, TestRun, outcome_to_json
 from app.testing.testrun import limit_from_durations, run_tests
 
@@ -46,6 +49,8 @@ class ReproduceResult:
     pre_existing: tuple[str, ...] = ()
     #: Baseline failures that are not the target, grouped, with their reasons.
     left_failing: tuple[FailureGroup, ...] = ()
+    #: Model-written reproduction tests that were not kept, and why.
+    attempts: tuple[Attempt, ...] = ()
 
     def apply(self, state: RunState) -> None:
         """Record the result in the run state; a problem ends the run as not fixed."""
@@ -56,6 +61,7 @@ class ReproduceResult:
         state.added_files = dict(self.added_files)
         state.pre_existing = list(self.pre_existing)
         state.left_failing = [g.to_json() for g in self.left_failing]
+        state.reproduction_attempts = [a.to_json() for a in self.attempts]
         if self.problem:
             state.finish("not_fixed", self.problem)
 
@@ -92,19 +98,27 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     for group in (g for g in left if g.kind != "environment"):  # said just above
         ctx.progress("reproduce", f"left failing, not a target: {_group_line(group)}")
     ctx.progress("reproduce", _summary(baseline, failing))
+    attempts: tuple[Attempt, ...] = ()
     if not failing and state.issue_text.strip() and not issue.test_ids and ctx.models is not None:
-        written = _model_reproduction(state, ctx)
+        written, attempts = _model_reproduction(state, ctx)
         if written is not None:
             path, source, outcomes = written
             added[path] = source
             baseline = replace(baseline, outcomes=baseline.outcomes + outcomes)
             failing = tuple(o for o in outcomes if not o.ok)
     if not failing:
-        problem = _nothing_failing(issue.test_ids, issue.snippet, left)
+        # Nothing reproduces: the run ends here, before any patch; a fix is never guessed.
+        problem = (
+            could_not_reproduce(attempts)
+            if attempts
+            else _nothing_failing(issue.test_ids, issue.snippet, left)
+        )
         if pre_existing:
             needs = "a network, a service or a home directory"
             problem += f" ({len(pre_existing)} pre-existing failures need {needs})"
-        return ReproduceResult(baseline, (), (), added, problem, pre_existing, left)
+        return ReproduceResult(
+            baseline, (), (), added, problem, pre_existing, left, attempts=attempts
+        )
     flaky = _flaky(ctx, [o for o in failing if not o.hung])  # a rerun of a hang proves nothing
     reproducing = tuple(o.test_id for o in failing if o.test_id not in flaky)
     if flaky:
@@ -112,7 +126,9 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     problem = (
         "" if reproducing else "every failing test is flaky: there is no stable failure to fix"
     )
-    return ReproduceResult(baseline, reproducing, flaky, added, problem, pre_existing, left)
+    return ReproduceResult(
+        baseline, reproducing, flaky, added, problem, pre_existing, left, attempts=attempts
+    )
 
 
 def _target(
@@ -184,32 +200,47 @@ def _environmental(outcome: TestOutcome) -> bool:
 
 def _model_reproduction(
     state: RunState, ctx: StageContext
-) -> tuple[str, str, tuple[TestOutcome, ...]] | None:
-    """Ask the model for a test that shows the issue; keep it only if it fails now."""
+) -> tuple[tuple[str, str, tuple[TestOutcome, ...]] | None, tuple[Attempt, ...]]:
+    """Ask the model for a test that shows the issue; keep the first that fails for the issue's
+    reason (app/testing/repro_match.py), and say why each other try was not kept.
+
+    A rejected test is removed from the work copy and shown to the model, with what it printed,
+    before the next try; there are at most `defaults.REPRO_ATTEMPTS` tries, fewer when the model
+    cannot be asked again (no budget left, the provider fails).
+    """
     assert ctx.models is not None
     context = RepairContext(ctx.root, (), (), ctx.command.argv, state.issue_text)
-    edit, why = ctx.models.reproduction_test(context)
-    if edit is None:
-        ctx.progress("reproduce", why)
-        return None
-    try:
-        workfiles.write_text(ctx.root, edit.path, edit.after, parents=True)
-    except workfiles.UnsafeWorkPath as exc:
-        ctx.progress("reproduce", f"the model's test was not written: {exc}")
-        return None
-    run = run_tests(
-        ctx.root,
-        ctx.command,
-        timeout=ctx.suite_timeout,
-        test_ids=(edit.path,),
-        per_test_timeout=ctx.per_test_timeout,
-    )
-    if not run.outcomes or all(o.ok for o in run.outcomes):
+    attempts: list[Attempt] = []
+    for _ in range(defaults.REPRO_ATTEMPTS):
+        answer = ctx.models.reproduction_test(context, tuple(attempts))
+        if answer.edit is None:
+            ctx.progress("reproduce", answer.why)
+            attempts.append(Attempt("", answer.why))
+            if not answer.retry:
+                break
+            continue
+        edit = answer.edit
+        try:
+            workfiles.write_text(ctx.root, edit.path, edit.after, parents=True)
+        except workfiles.UnsafeWorkPath as exc:
+            ctx.progress("reproduce", f"the model's test was not written: {exc}")
+            attempts.append(Attempt(edit.path, f"it could not be written: {exc}"))
+            continue
+        run = run_tests(
+            ctx.root,
+            ctx.command,
+            timeout=ctx.suite_timeout,
+            test_ids=(edit.path,),
+            per_test_timeout=ctx.per_test_timeout,
+        )
+        verdict = judge(run.outcomes, state.issue_text, _environmental)
+        if verdict.shows:
+            ctx.progress("reproduce", f"the model's test {edit.path} fails as the issue describes")
+            return (edit.path, edit.after, run.outcomes), tuple(attempts)
         workfiles.remove(ctx.root, edit.path)
-        ctx.progress("reproduce", f"the model's test {edit.path} passes: it does not show the bug")
-        return None
-    ctx.progress("reproduce", f"the model's test {edit.path} fails as the issue describes")
-    return edit.path, edit.after, run.outcomes
+        ctx.progress("reproduce", f"the model's test {edit.path} was not kept: {verdict.why}")
+        attempts.append(Attempt(edit.path, verdict.why, verdict.observed))
+    return None, tuple(attempts)
 
 
 def _with_repro(baseline: TestRun, repro_id: str, ctx: StageContext) -> TestRun:
