@@ -80,8 +80,11 @@ def group_failures(
 
 def choose_target(
     groups: Sequence[FailureGroup],
+    prefer: Callable[[FailureGroup], tuple[int, ...]] | None = None,
 ) -> tuple[FailureGroup | None, tuple[FailureGroup, ...]]:
-    """The largest group of ordinary failures (the first seen on a tie), and the rest.
+    """The group of ordinary failures `prefer` ranks highest, then the largest (the first seen
+    on a tie), and the rest. `prefer` carries the signals that tie a group to the bug (the
+    issue's identifiers, assertions over environment errors: app/testing/group_signals.py).
 
     A module that does not import and a failure the sandbox causes are never chosen: each says
     nothing about the code a candidate edits. Nor is a hang while any ordinary failure exists,
@@ -94,7 +97,8 @@ def choose_target(
     ]
     if not ordinary:
         return None, tuple(groups)
-    target = max(ordinary, key=lambda g: len(g.test_ids))  # max keeps the first on a tie
+    rank = prefer or (lambda _group: ())
+    target = max(ordinary, key=lambda g: (*rank(g), len(g.test_ids)))  # first of equals
     return target, tuple(g for g in groups if g is not target)
 
 

@@ -16,6 +16,7 @@ from app.chain.state import RunState
 from app.errors import BadInput
 from app.repair.candidates import RepairContext
 from app.testing.collection import repro_location
+from app.testing.group_signals import preference
 from app.testing.groups import FailureGroup, choose_target, group_failures
 from app.testing.results import TestOutcome, TestRun, outcome_to_json
 from app.testing.testrun import limit_from_durations, run_tests
@@ -81,7 +82,7 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     failing = _focus(baseline.failing, issue.test_ids, repro_id or None)
     failing, pre_existing = _set_aside_environmental(failing, bool(issue.test_ids))
     focused = bool(issue.test_ids or issue.snippet)
-    failing, left = _target(baseline, failing, focused)
+    failing, left = _target(baseline, failing, focused, state.issue_text)
     if pre_existing:
         ctx.progress(
             "reproduce",
@@ -115,20 +116,23 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
 
 
 def _target(
-    baseline: TestRun, failing: tuple[TestOutcome, ...], focused: bool
+    baseline: TestRun, failing: tuple[TestOutcome, ...], focused: bool, issue_text: str = ""
 ) -> tuple[tuple[TestOutcome, ...], tuple[FailureGroup, ...]]:
     """The failures a repair targets, and the other baseline failures grouped by cause.
 
     A named test or the issue's snippet is the target. Otherwise the failures are grouped by
-    where and why they fail and the largest group of ordinary failures is the target: a test
-    that hangs, a module that does not import, a test that needs a network never is. A suite
-    whose only failures are modules that do not import has an environment problem, not a bug.
+    where and why they fail and one group of ordinary failures is the target: the one whose
+    tests or frames the issue text names, else one that is not all environment-like errors,
+    else the largest (app/testing/group_signals.py). A test that hangs, a module that does not
+    import, a test that needs a network never is. A suite whose only failures are modules that
+    do not import has an environment problem, not a bug.
     """
     groups = group_failures(baseline.failing, _environmental)
     if focused:
         chosen = {o.test_id for o in failing}
         return failing, _without(groups, chosen)
-    target, left = choose_target(group_failures(failing, _environmental))
+    prefer = preference(baseline.by_id(), issue_text)
+    target, left = choose_target(group_failures(failing, _environmental), prefer)
     if target is None:
         _reject_uncollected(left)
         return (), _without(groups, set())

@@ -230,3 +230,35 @@ def test_the_search_goes_on_past_a_partial_to_a_full_fix(tmp_path: Path) -> None
     assert outcome.status == "fixed"
     assert outcome.state.partial is None
     assert outcome.state.chosen is not None and outcome.state.chosen["description"] == "both"
+
+
+PARTIAL = {
+    "number": 4,
+    "description": "<!-- fixwurx:bundle sha256:" + "0" * 64 + " --> edit",
+    "green": ["t::a"],
+    "still_failing": ["t::b"],
+    "total": 2,
+    "diff": "--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-x = '```'\n+x = '````'\n",
+}
+
+
+def test_the_comment_shows_the_partial_without_markup_and_the_diff_cannot_close_its_block() -> None:
+    comment = failure_comment("none passed", [], [], PARTIAL)
+    assert "<!--" not in comment
+    assert "Partial: the closest candidate, #4, turns 1 of 2 failing tests green" in comment
+    assert "\n`````diff\n" in comment and "\n`````\n</details>" in comment
+    assert "Partial" not in failure_comment("none passed", [], [], None)
+
+
+def test_json_carries_the_partial(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from app.chain.planner import RepairOutcome
+    from app.chain.state import RunState
+    from app.local.fix import _report
+
+    state = RunState(source="/repo", partial=PARTIAL)
+    outcome = RepairOutcome("not_fixed", None, "none passed", state)
+    assert _report(outcome, Path("/repo"), True, False, None) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["status"] == "not_fixed" and printed["partial"]["number"] == 4
