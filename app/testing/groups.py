@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from app.testing.results import TestOutcome
+from app.testing.results import SANDBOX_KILL_MARK, TestOutcome
 
-GroupKind = Literal["failure", "hang", "collection", "environment"]
+GroupKind = Literal["failure", "hang", "collection", "environment", "unfinished"]
 
 #: What a test says about itself is read one line at a time, each cut to this many characters.
 LINE_LIMIT = 400
@@ -42,6 +42,10 @@ KIND_WORDS: dict[GroupKind, str] = {
     "hang": "hangs (stopped by the per-test time limit)",
     "collection": "does not import, so its tests never ran",
     "environment": "needs a network, a service or a home directory (the sandbox has none)",
+    "unfinished": (
+        "did not finish: the whole suite hit its time limit first (raise it with --timeout, "
+        "or `timeout_seconds:` in .github/fixwurx.yml)"
+    ),
 }
 
 
@@ -119,6 +123,8 @@ def failed_import(outcome: TestOutcome) -> str:
 def _key(
     outcome: TestOutcome, environmental: Callable[[TestOutcome], bool]
 ) -> tuple[GroupKind, str]:
+    if outcome.message.startswith(SANDBOX_KILL_MARK):  # the suite's deadline, not the test's
+        return "unfinished", ""
     if outcome.hung:
         return "hang", root_location(outcome)
     if is_collection_error(outcome):
