@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.chain.planner import RepairOptions, repair
+from app.chain.planner import RepairOptions, RepairOutcome, repair
 from app.flows.render import failure_comment
 from app.local.report import not_fixed_report
 from app.repair.candidates import Candidate, FileEdit, RepairContext
@@ -116,7 +116,7 @@ def test_the_count_is_paid_only_when_the_canary_saw_a_target_test_pass(
 def _verdict(
     reason: str, *outcomes: tuple[str, str], regressions: tuple[str, ...] = ()
 ) -> Verification:
-    after = tuple(TestOutcome(t, s) for t, s in outcomes)  # type: ignore[arg-type]
+    after = tuple(TestOutcome(t, "passed" if s == "passed" else "failed") for t, s in outcomes)
     return Verification(False, reason, after, regressions)
 
 
@@ -187,7 +187,7 @@ class Scripted:
         return iter(self.candidates)
 
 
-def _repair(root: Path, candidates: list[Candidate]):  # type: ignore[no-untyped-def]
+def _repair(root: Path, candidates: list[Candidate]) -> RepairOutcome:
     options = RepairOptions(
         test_command="pytest -q",
         sources=[Scripted(candidates)],
@@ -253,7 +253,6 @@ def test_the_comment_shows_the_partial_without_markup_and_the_diff_cannot_close_
 def test_json_carries_the_partial(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from app.chain.planner import RepairOutcome
     from app.chain.state import RunState
     from app.local.fix import _report
 
@@ -262,3 +261,22 @@ def test_json_carries_the_partial(capsys: pytest.CaptureFixture[str]) -> None:
     assert _report(outcome, Path("/repo"), True, False, None) == 1
     printed = json.loads(capsys.readouterr().out)
     assert printed["status"] == "not_fixed" and printed["partial"]["number"] == 4
+
+
+def test_the_apps_failure_comment_carries_the_partial() -> None:
+    """The App flow hands the run's closest candidate to the failure comment."""
+    from types import SimpleNamespace
+
+    from app.chain.state import RunState
+    from app.flows.fixing import _report_failure
+
+    replies: list[str] = []
+    job = SimpleNamespace(
+        run=SimpleNamespace(issue_number=7, pr_number=None),
+        finish_status=lambda text: None,
+        reply_once=replies.append,
+    )
+    state = RunState(source="/repo", partial=PARTIAL)
+    _report_failure(job, RepairOutcome("not_fixed", None, "none passed", state))  # type: ignore[arg-type]
+    (comment,) = replies
+    assert "Partial: the closest candidate, #4, turns 1 of 2 failing tests green" in comment
