@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -39,6 +40,9 @@ from app.testing.warm import WarmSlot, pool_for
 #: Not copied into a candidate's work copy: history and caches play no part in a test run.
 COPY_IGNORE_NAMES = frozenset({".git", "__pycache__", ".pytest_cache", ".fixwurx"})
 COPY_IGNORE_SUFFIXES = (".pyc",)
+#: At most this many partial counts (a full run each) per verifier: when many candidates each
+#: pass the first target test, counting them all would eat the search's time budget.
+PARTIAL_COUNTS = 12
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,8 @@ class Verifier:
 
     def __init__(self, baseline: Baseline, *, warm: bool = True) -> None:
         self.baseline = baseline
+        self._counts_left = PARTIAL_COUNTS
+        self._counts_lock = threading.Lock()
         self._warm = (
             pool_for(baseline.command, baseline.root) if warm and baseline.reproducing else None
         )
@@ -193,9 +199,18 @@ class Verifier:
         the canary saw a target test pass (`worth_counting`), else the canary's rejection."""
         if rejected is None:
             return self._smoke(root)
-        if not worth_counting(rejected):
+        if not worth_counting(rejected) or not self._take_count():
             return rejected
         return classify_partial(rejected, self._smoke(root))
+
+    def _take_count(self) -> bool:
+        """One of the verifier's `PARTIAL_COUNTS` full runs for a partial count, if any is left
+        (checks run on several threads)."""
+        with self._counts_lock:
+            if self._counts_left <= 0:
+                return False
+            self._counts_left -= 1
+            return True
 
     def _smoke(self, root: Path) -> Verification:
         run = run_tests(

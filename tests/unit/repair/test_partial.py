@@ -85,6 +85,17 @@ def test_a_candidate_that_fixes_one_of_two_and_breaks_nothing_is_partial(
     assert verdict.reason.startswith("partial: turns 1 of 2 failing tests green")
 
 
+def test_partial_counts_stop_after_the_verifiers_allowance(
+    baseline: Baseline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.repair.verifier.PARTIAL_COUNTS", 1)
+    with Verifier(baseline, warm=False) as verifier:
+        first = verifier.check(_edit(FIX_ADD))
+        second = verifier.check(_edit(("return a - b", "return b + a")))
+    assert first.partial
+    assert not second.partial and second.reason.endswith("(canary check)")
+
+
 def test_a_candidate_that_fixes_one_but_breaks_a_passing_test_is_not_partial(
     baseline: Baseline,
 ) -> None:
