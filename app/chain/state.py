@@ -63,6 +63,8 @@ class RunState:
     locations: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[CandidateSummary] = field(default_factory=list)
     chosen: dict[str, Any] | None = None
+    #: No full fix: the closest candidate (app/repair/partial.py), kept for the report only.
+    partial: dict[str, Any] | None = None
     bundle: dict[str, Any] | None = None
     status: Status = "running"
     reason: str = ""

@@ -568,7 +568,8 @@ def _report_failure(job: Job, outcome: RepairOutcome) -> Verdict:
         tried = [f"stages run: {', '.join(outcome.state.done) or 'none'}"]
     if job.run.issue_number or job.run.pr_number:
         job.finish_status("no verified fix found")
-        job.reply_once(render.failure_comment(outcome.reason, tried, outcome.locations))
+        partial = outcome.state.partial
+        job.reply_once(render.failure_comment(outcome.reason, tried, outcome.locations, partial))
     if outcome.status == "not_fixed":
         return verdict.not_fixed(outcome.reason)
     return verdict.failed(outcome.reason)

@@ -182,8 +182,14 @@ def _cost(cost: Mapping[str, Any]) -> str:
     return f"${usd:.4f} ({tokens} model tokens)"
 
 
-def failure_comment(reason: str, tried: Iterable[str], locations: Sequence[Any]) -> str:
-    """What was tried and the most suspicious locations, when no verified fix was found.
+def failure_comment(
+    reason: str,
+    tried: Iterable[str],
+    locations: Sequence[Any],
+    partial: Mapping[str, Any] | None = None,
+) -> str:
+    """What was tried and the most suspicious locations, when no verified fix was found; the
+    closest candidate (`partial_section`) when one turned some of the failing tests green.
 
     A run that could not reproduce the issue says so first: it never tried a fix, and `tried`
     lists the reproduction tests it wrote and why none was kept.
@@ -198,6 +204,7 @@ def failure_comment(reason: str, tried: Iterable[str], locations: Sequence[Any])
     if unreproduced and tried:  # the tries are listed below, in full
         reason = reason.split(" (tried: ", 1)[0]
     lines = [heading, "", f"Why: {_one_line(reason)}", ""]
+    lines += partial_section(partial)
     if tried:
         label = "Reproduction tests tried:" if unreproduced else "What was tried:"
         lines += [label] + [f"- {_one_line(t)}" for t in tried] + [""]
@@ -206,6 +213,33 @@ def failure_comment(reason: str, tried: Iterable[str], locations: Sequence[Any])
         lines += [f"- `{_loc(loc)}`{_why(loc)}" for loc in list(locations)[:5]] + [""]
     lines.append(_command_hint())
     return "\n".join(lines)
+
+
+def partial_section(partial: Mapping[str, Any] | None) -> list[str]:
+    """The closest candidate in a failure comment: its line, and its diff folded away. Shown,
+    never proposed: it leaves tests failing, so it is no fix."""
+    from app.repair.partial import partial_line
+
+    if not partial:
+        return []
+    diff = str(partial.get("diff") or "").rstrip()
+    fence = "`" * max(3, _longest_backticks(diff) + 1)  # the diff cannot close the block
+    return [
+        # The description and test ids come from a model and the repository: no markup.
+        "Partial: " + _one_line(partial_line(dict(partial)), 600).replace("<", "&lt;"),
+        "",
+        "<details><summary>The closest candidate's patch (not a fix)</summary>",
+        "",
+        f"{fence}diff",
+        diff,
+        fence,
+        "</details>",
+        "",
+    ]
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def _loc(loc: Any) -> str:

@@ -158,6 +158,7 @@ def _report(
     ids: dict[str, Any] = {"run_id": run_id, "bundle_path": None}
     if outcome.bundle is None:
         text = not_fixed_report(outcome)
+        ids["partial"] = outcome.state.partial  # the closest candidate, when there is one
         return _emit(as_json, outcome.status, None, outcome.reason, text, EXIT_NOT_FIXED, ids)
     bundle = outcome.bundle
     target = bundle_out or cache_dir() / "bundles" / f"{bundle.hash.split(':')[1][:16]}.json"

@@ -6,6 +6,7 @@ from app.chain.planner import RepairOutcome
 from app.chain.stages.bundle import left_failing_lines
 from app.chain.state import RunState
 from app.patches import PatchBundle, fault_location
+from app.repair.partial import partial_line
 
 
 def fixed_report(bundle: PatchBundle, state: RunState, saved_to: str) -> str:
@@ -81,6 +82,15 @@ def environment_line(state: RunState) -> str:
     return str(env.get("how", "")) + (f" ({notes})" if notes else "")
 
 
+def partial_lines(state: RunState) -> list[str]:
+    """The closest candidate when none fixed everything: its line and its diff, indented.
+    Kept for the reader, never applied (`--apply` applies only a verified fix)."""
+    if not state.partial:
+        return []
+    diff = str(state.partial.get("diff") or "").rstrip().splitlines()
+    return [f"  partial: {partial_line(state.partial)}", *(f"    {row}" for row in diff)]
+
+
 def not_fixed_report(outcome: RepairOutcome) -> str:
     """Why there is no fix, what was tried, and where to look."""
     state = outcome.state
@@ -92,6 +102,7 @@ def not_fixed_report(outcome: RepairOutcome) -> str:
     lines += [f"  left failing, not a target: {line}" for line in left_failing_lines(state)]
     if state.candidates:
         lines.append(f"  candidates tried: {len(state.candidates)}")
+    lines += partial_lines(state)
     if state.locations:
         lines.append("  most suspicious locations:")
         lines += [f"    {loc['path']}:{loc['line']}  {loc['why']}" for loc in state.locations[:5]]

@@ -3,6 +3,12 @@
 - canary: every reproducing test now passes (run first, stopping at the first failure);
 - smoke: no test that passed at baseline fails.
 
+A candidate that fails the canary but turns some of the reproducing tests green is counted:
+when the whole suite then shows K of N target tests passing and nothing that passed at baseline
+failing, it is *partial* (`Verification.partial`): not plausible, never proposed, but reported
+as the closest the run came (issue 25). The count costs one full run, paid only when the canary
+saw at least one target test pass, so most rejections stay as cheap as before.
+
 Each check runs in a fresh copy of the pristine tree, so `Verifier.check` is safe to call from
 several threads at once: that is how the search validates candidates in parallel.
 
@@ -18,8 +24,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
@@ -33,6 +40,9 @@ from app.testing.warm import WarmSlot, pool_for
 #: Not copied into a candidate's work copy: history and caches play no part in a test run.
 COPY_IGNORE_NAMES = frozenset({".git", "__pycache__", ".pytest_cache", ".fixwurx"})
 COPY_IGNORE_SUFFIXES = (".pyc",)
+#: At most this many partial counts (a full run each) per verifier: when many candidates each
+#: pass the first target test, counting them all would eat the search's time budget.
+PARTIAL_COUNTS = 12
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,18 @@ class Verification:
     tests_run: int = 0
     duration: float = 0.0
     output: str = field(default="", repr=False)
+    #: Some but not all reproducing tests pass, and nothing that passed at baseline fails.
+    partial: bool = False
+
+    @property
+    def green(self) -> tuple[str, ...]:
+        """The reproducing tests this candidate turns green."""
+        return tuple(o.test_id for o in self.after if o.outcome == "passed")
+
+    @property
+    def still_failing(self) -> tuple[str, ...]:
+        """The reproducing tests that still fail with this candidate."""
+        return tuple(o.test_id for o in self.after if o.outcome != "passed")
 
 
 class Verifier:
@@ -77,6 +99,8 @@ class Verifier:
 
     def __init__(self, baseline: Baseline, *, warm: bool = True) -> None:
         self.baseline = baseline
+        self._counts_left = PARTIAL_COUNTS
+        self._counts_lock = threading.Lock()
         self._warm = (
             pool_for(baseline.command, baseline.root) if warm and baseline.reproducing else None
         )
@@ -113,11 +137,13 @@ class Verifier:
             with self._warm.slot() as slot:
                 verdict = self._fill(slot.root, candidate)
                 if verdict is None and (run := self._warm_canary(slot)) is not None:
-                    verdict = self._judge_canary(run) or self._smoke(slot.root)
+                    verdict = self._after_canary(slot.root, self._judge_canary(run))
         if verdict is None:
             with tempfile.TemporaryDirectory(prefix="fixwurx-candidate-") as tmp:
                 root = Path(os.path.realpath(tmp)) / "repo"
-                verdict = self._fill(root, candidate) or self._canary(root) or self._smoke(root)
+                verdict = self._fill(root, candidate) or self._after_canary(
+                    root, self._canary(root)
+                )
         return _with_duration(verdict, time.monotonic() - started)
 
     def _fill(self, root: Path, candidate: Candidate) -> Verification | None:
@@ -167,6 +193,24 @@ class Verifier:
                 False, f"{why} (canary check)", after, (), len(run.outcomes), 0.0, run.output
             )
         return None
+
+    def _after_canary(self, root: Path, rejected: Verification | None) -> Verification:
+        """The smoke check after a passed canary; after a failed one, the partial count when
+        the canary saw a target test pass (`worth_counting`), else the canary's rejection."""
+        if rejected is None:
+            return self._smoke(root)
+        if not worth_counting(rejected) or not self._take_count():
+            return rejected
+        return classify_partial(rejected, self._smoke(root))
+
+    def _take_count(self) -> bool:
+        """One of the verifier's `PARTIAL_COUNTS` full runs for a partial count, if any is left
+        (checks run on several threads)."""
+        with self._counts_lock:
+            if self._counts_left <= 0:
+                return False
+            self._counts_left -= 1
+            return True
 
     def _smoke(self, root: Path) -> Verification:
         run = run_tests(
@@ -219,6 +263,36 @@ class Verifier:
         return Verification(True, f"plausible ({len(now)} tests)", after, (), len(now), 0.0, "")
 
 
+def worth_counting(rejected: Verification) -> bool:
+    """Whether a canary rejection may hide a partial fix: the canary finished and at least one
+    reproducing test passed before it stopped. The cheap gate before a full count."""
+    return not rejected.reason.startswith("the failing tests did not finish") and bool(
+        rejected.green
+    )
+
+
+def classify_partial(rejected: Verification, full: Verification) -> Verification:
+    """The verdict on a candidate the canary rejected, given its full-suite run `full`.
+
+    Partial when the whole suite shows some but not all reproducing tests passing and breaks
+    nothing that passed at baseline. A full run that regresses, times out or turns nothing
+    green keeps its own rejection; one that passes everything is still not plausible (the
+    canary saw a target fail: an order-dependent pass is no evidence), and keeps the canary's.
+    """
+    green, total = len(full.green), len(full.after)
+    regressed = bool(full.regressions) or "did not finish" in full.reason
+    if full.plausible or not full.after:
+        return rejected
+    if regressed or not 0 < green < total:
+        return full
+    still = ", ".join(full.still_failing[:3])
+    return replace(
+        full,
+        reason=f"partial: turns {green} of {total} failing tests green; still failing: {still}",
+        partial=True,
+    )
+
+
 def _compile_errors(candidate: Candidate) -> str:
     for edit in candidate.edits:
         if not edit.path.endswith(".py"):
@@ -235,12 +309,4 @@ def _copy_ignored(rel: PurePosixPath) -> bool:
 
 
 def _with_duration(verdict: Verification, seconds: float) -> Verification:
-    return Verification(
-        verdict.plausible,
-        verdict.reason,
-        verdict.after,
-        verdict.regressions,
-        verdict.tests_run,
-        round(seconds, 3),
-        verdict.output,
-    )
+    return replace(verdict, duration=round(seconds, 3))

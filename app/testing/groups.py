@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from app.testing.results import TestOutcome
+from app.testing.results import SANDBOX_KILL_MARK, TestOutcome
 
-GroupKind = Literal["failure", "hang", "collection", "environment"]
+GroupKind = Literal["failure", "hang", "collection", "environment", "unfinished"]
 
 #: What a test says about itself is read one line at a time, each cut to this many characters.
 LINE_LIMIT = 400
@@ -42,6 +42,10 @@ KIND_WORDS: dict[GroupKind, str] = {
     "hang": "hangs (stopped by the per-test time limit)",
     "collection": "does not import, so its tests never ran",
     "environment": "needs a network, a service or a home directory (the sandbox has none)",
+    "unfinished": (
+        "did not finish: the whole suite hit its time limit first (raise it with --timeout, "
+        "or `timeout_seconds:` in .github/fixwurx.yml)"
+    ),
 }
 
 
@@ -80,8 +84,11 @@ def group_failures(
 
 def choose_target(
     groups: Sequence[FailureGroup],
+    prefer: Callable[[FailureGroup], tuple[int, ...]] | None = None,
 ) -> tuple[FailureGroup | None, tuple[FailureGroup, ...]]:
-    """The largest group of ordinary failures (the first seen on a tie), and the rest.
+    """The group of ordinary failures `prefer` ranks highest, then the largest (the first seen
+    on a tie), and the rest. `prefer` carries the signals that tie a group to the bug (the
+    issue's identifiers, assertions over environment errors: app/testing/group_signals.py).
 
     A module that does not import and a failure the sandbox causes are never chosen: each says
     nothing about the code a candidate edits. Nor is a hang while any ordinary failure exists,
@@ -94,7 +101,8 @@ def choose_target(
     ]
     if not ordinary:
         return None, tuple(groups)
-    target = max(ordinary, key=lambda g: len(g.test_ids))  # max keeps the first on a tie
+    rank = prefer or (lambda _group: ())
+    target = max(ordinary, key=lambda g: (*rank(g), len(g.test_ids)))  # first of equals
     return target, tuple(g for g in groups if g is not target)
 
 
@@ -115,6 +123,8 @@ def failed_import(outcome: TestOutcome) -> str:
 def _key(
     outcome: TestOutcome, environmental: Callable[[TestOutcome], bool]
 ) -> tuple[GroupKind, str]:
+    if outcome.message.startswith(SANDBOX_KILL_MARK):  # the suite's deadline, not the test's
+        return "unfinished", ""
     if outcome.hung:
         return "hang", root_location(outcome)
     if is_collection_error(outcome):

@@ -87,6 +87,7 @@ def collect(
         outcomes = (_whole_command_outcome(returncode, duration, output, root),)
     if timed_out and command.is_pytest and not outcomes:
         outcomes = finished_outcomes(output)  # no report from a killed run: what it printed
+        outcomes += running_outcomes(output, outcomes, duration)
     if timed_out:
         outcomes = _mark_unfinished(outcomes, test_ids, duration)
     return TestRun(tuple(outcomes), returncode, duration, timed_out, output)
@@ -114,6 +115,48 @@ def finished_outcomes(output: str) -> tuple[TestOutcome, ...]:
             status = _STATUS[match.group(2)]
             found[match.group(1)] = TestOutcome(match.group(1), status)
     return tuple(found.values())
+
+
+#: pytest -v's line for a test it started and never finished: the id, then no status word.
+_STARTED = re.compile(r"^(\S{1,500}::\S{1,500}) ?$")
+#: pytest's count of what it will run: `collected 7 items`, `... / 2 deselected / 5 selected`.
+_COLLECTED = re.compile(r"^(?:collecting \.\.\. )?collected (\d{1,9}) items?(.{0,200})$")
+_SELECTED = re.compile(r"/ (\d{1,9}) selected")
+_DESELECTED = re.compile(r"/ (\d{1,9}) deselected")
+
+
+def running_outcomes(
+    output: str, finished: tuple[TestOutcome, ...], duration: float
+) -> tuple[TestOutcome, ...]:
+    """The tests a killed run had started and not finished (pytest -v printed the id and never
+    its status), each a failure marked as killed: reported as unfinished, never as passing."""
+    done = {o.test_id for o in finished}
+    running: dict[str, TestOutcome] = {}
+    for line in output.splitlines():
+        match = _STARTED.match(line[:1200])
+        if match and match.group(1) not in done:
+            running[match.group(1)] = TestOutcome(
+                match.group(1), "failed", duration, SANDBOX_KILL_MARK
+            )
+    return tuple(running.values())
+
+
+def never_started(run: TestRun) -> int:
+    """How many tests a killed pytest run collected but never started (0 when it did not say):
+    their names never reach the output, only pytest's count of what it collected."""
+    if not run.timed_out:
+        return 0
+    for line in run.output.splitlines():
+        match = _COLLECTED.match(line[:300].strip())
+        if match:
+            rest = match.group(2)
+            chosen = _SELECTED.search(rest)
+            dropped = _DESELECTED.search(rest)
+            total = int(chosen.group(1)) if chosen else int(match.group(1))
+            if dropped and not chosen:
+                total -= int(dropped.group(1))
+            return max(0, total - len(run.outcomes))
+    return 0
 
 
 def _run_in_sandbox(

@@ -15,6 +15,7 @@ from app.chain.stages.context import StageContext
 from app.chain.state import CandidateSummary, RunState
 from app.errors import BudgetExhausted, ProviderError
 from app.repair.candidates import Candidate, CandidateSource, RepairContext
+from app.repair.partial import closest_partial
 from app.repair.search import Attempted, ProgressCallback, SearchResult, search
 from app.repair.verifier import Verification, Verifier
 from app.testing.results import Location
@@ -38,11 +39,13 @@ class PatchResult:
         for record in self.trajectories:  # agent turns after the last submission
             state.tokens += int(record.get("unattributed", {}).get("tokens", 0))
             state.cost_usd += float(record.get("unattributed", {}).get("usd", 0.0))
+        first_number = len(state.candidates) + 1  # the run numbers candidates from 1
         for attempt in self.attempted:
             state.candidates.append(_summary(attempt))
             state.tokens += attempt.candidate.tokens
             state.cost_usd += attempt.candidate.cost_usd
         if self.chosen is None:
+            state.partial = closest_partial(self.attempted, first_number)
             state.finish("not_fixed", _why_not(self))
             return
         state.chosen = {

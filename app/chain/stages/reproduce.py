@@ -19,10 +19,11 @@ from app.environments import Environment
 from app.errors import BadInput
 from app.repair.candidates import RepairContext
 from app.testing.collection import repro_location
+from app.testing.group_signals import preference
 from app.testing.groups import FailureGroup, choose_target, group_failures
 from app.testing.repro_match import Attempt, could_not_reproduce, judge
-from app.testing.results import TestOutcome, TestRun, outcome_to_json
-from app.testing.testrun import limit_from_durations, run_tests
+from app.testing.results import SANDBOX_KILL_MARK, TestOutcome, TestRun, outcome_to_json
+from app.testing.testrun import limit_from_durations, never_started, run_tests
 
 #: Failures the sandbox causes rather than the code: no network, no service to connect to, no
 #: home directory.
@@ -83,12 +84,16 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
         ctx.root, ctx.command, timeout=ctx.suite_timeout, per_test_timeout=ctx.per_test_timeout
     )
     _reject_unusable(baseline, ctx)
+    if baseline.timed_out:
+        ctx.progress("reproduce", suite_limit_line(baseline, ctx.suite_timeout))
     if repro_id:
         baseline = _with_repro(baseline, repro_id, ctx)
     failing = _focus(baseline.failing, issue.test_ids, repro_id or None)
     failing, pre_existing = _set_aside_environmental(failing, bool(issue.test_ids))
     focused = bool(issue.test_ids or issue.snippet)
-    failing, left = _target(baseline, failing, focused, ctx.command.environment)
+    failing, left = _target(
+        baseline, failing, focused, ctx.command.environment, issue_text=state.issue_text
+    )
     if pre_existing:
         ctx.progress(
             "reproduce",
@@ -136,19 +141,24 @@ def _target(
     failing: tuple[TestOutcome, ...],
     focused: bool,
     environment: Environment | None = None,
+    *,
+    issue_text: str = "",
 ) -> tuple[tuple[TestOutcome, ...], tuple[FailureGroup, ...]]:
     """The failures a repair targets, and the other baseline failures grouped by cause.
 
     A named test or the issue's snippet is the target. Otherwise the failures are grouped by
-    where and why they fail and the largest group of ordinary failures is the target: a test
-    that hangs, a module that does not import, a test that needs a network never is. A suite
-    whose only failures are modules that do not import has an environment problem, not a bug.
+    where and why they fail and one group of ordinary failures is the target: the one whose
+    tests or frames the issue text names, else one that is not all environment-like errors,
+    else the largest (app/testing/group_signals.py). A test that hangs, a module that does not
+    import, a test that needs a network never is. A suite whose only failures are modules that
+    do not import has an environment problem, not a bug.
     """
     groups = group_failures(baseline.failing, _environmental)
     if focused:
         chosen = {o.test_id for o in failing}
         return failing, _without(groups, chosen)
-    target, left = choose_target(group_failures(failing, _environmental))
+    prefer = preference(baseline.by_id(), issue_text)
+    target, left = choose_target(group_failures(failing, _environmental), prefer)
     if target is None:
         _reject_uncollected(left, environment)
         return (), _without(groups, set())
@@ -269,7 +279,8 @@ def _with_repro(baseline: TestRun, repro_id: str, ctx: StageContext) -> TestRun:
 
 
 def _reject_unusable(baseline: TestRun, ctx: StageContext) -> None:
-    if baseline.timed_out and (not baseline.outcomes or not ctx.command.is_pytest):
+    finished = [o for o in baseline.outcomes if not _unfinished(o)]
+    if baseline.timed_out and (not finished or not ctx.command.is_pytest):
         # A command that never ends says nothing about the code: an error, not a failing test.
         raise BadInput(
             f"the test command `{ctx.command.display()}` did not finish within "
@@ -281,6 +292,32 @@ def _reject_unusable(baseline: TestRun, ctx: StageContext) -> None:
             raise BadInput(f"no tests found in {ctx.root.name}: pytest collected nothing")
         tail = baseline.output.strip().splitlines()[-1:] or ["no output"]
         raise BadInput(f"the test command produced no test results: {tail[0]}")
+
+
+#: How a user raises the limit of one whole suite run, locally and in the App.
+SUITE_LIMIT_SETTING = "--timeout (or `timeout_seconds:` in .github/fixwurx.yml)"
+
+
+def suite_limit_line(baseline: TestRun, limit: float) -> str:
+    """What a baseline killed at the suite limit still tells: the tests that finished, the
+    ones still running, how many never started, and the setting that raises the limit."""
+    finished = [o for o in baseline.outcomes if not _unfinished(o)]
+    running = [o.test_id for o in baseline.outcomes if _unfinished(o)]
+    passed = sum(1 for o in finished if o.outcome == "passed")
+    failed = sum(1 for o in finished if not o.ok)
+    line = (
+        f"the suite hit its time limit of {limit:.0f}s: {len(finished)} tests finished "
+        f"({passed} passed, {failed} failed)"
+    )
+    if running:
+        line += f"; unfinished: {', '.join(running[:3])}" + (" ..." if len(running) > 3 else "")
+    if waiting := never_started(baseline):
+        line += f"; {waiting} never started"
+    return f"{line}. Raise the limit with {SUITE_LIMIT_SETTING}"
+
+
+def _unfinished(outcome: TestOutcome) -> bool:
+    return outcome.message.startswith(SANDBOX_KILL_MARK)
 
 
 def _focus(
@@ -302,6 +339,11 @@ def _summary(baseline: TestRun, failing: tuple[TestOutcome, ...]) -> str:
 def _nothing_failing(
     named: tuple[str, ...], snippet: str, left: tuple[FailureGroup, ...] = ()
 ) -> str:
+    if any(g.kind == "unfinished" for g in left) and not named and not snippet:
+        return (
+            "no test that finished fails, and the suite hit its time limit before the others "
+            f"finished: raise the limit with {SUITE_LIMIT_SETTING}, or run fewer tests with --test"
+        )
     hangs = [t for g in left if g.kind == "hang" for t in g.test_ids]
     if hangs and not named and not snippet:
         return (
