@@ -412,6 +412,8 @@ def seed_rungs(s: Any, now: dt.datetime) -> None:
         s.add(Attempt(id=key, run_id=run_id, number=number, status="fixed", started_at=old))
         s.flush()
         s.add(CandidateRecord(id=key, attempt_id=key, source=source, status="chosen"))
+    s.flush()  # a later candidate of run 8 that was rejected says nothing about its rung
+    s.add(CandidateRecord(id=14, attempt_id=13, source="llm:openai", status="rejected"))
     for run_id, rung, usd in ((7, "model", 0.04), (7, "agent", 0.50), (8, None, 0.02)):
         s.add(
             LlmCall(
