@@ -36,8 +36,11 @@ from app.models import (
     aware,
 )
 
-#: How far back both figures look (rollback decisions are rare; a month would say little).
-WINDOW_DAYS = 90
+#: How far back the rollback figure looks (decisions are rare; a month would say little).
+ROLLBACK_WINDOW_DAYS = 90
+#: How far back the rung figure looks: the overview's 30 days (it reads a run's candidates, and
+#: benchmarks/dashboard.py's 100,000 runs keep the page under its target at 30 days).
+RUNG_WINDOW_DAYS = 30
 
 MERGED = "merged"
 CLOSED = "closed"
@@ -143,6 +146,37 @@ class RungCosts:
         )
 
 
+#: A run's calls come after it was created: CLI runs this much older than the window still
+#: count as CLI runs for the calls inside it.
+CLI_SLACK = dt.timedelta(days=1)
+#: Attempt ids per query when looking up chosen candidates (an IN list the planner turns into
+#: index lookups; a join let it scan every candidate for the rare `chosen` status).
+CHUNK = 1000
+
+
+def _chosen_sources(session: Session, since: dt.datetime, include_cli: bool) -> dict[int, str]:
+    """run id -> the source of the candidate its latest attempt chose, for runs fixed since
+    `since`."""
+    wanted = select(Attempt.id, Attempt.run_id).join(Run, Run.id == Attempt.run_id)
+    wanted = wanted.where(Run.created_at >= since, Run.status == "fixed")
+    if not include_cli:
+        wanted = wanted.where(Run.kind != CLI_KIND)
+    attempts = {int(a): int(r) for a, r in session.execute(wanted)}
+    ids = sorted(attempts)
+    chosen: dict[int, tuple[int, str]] = {}
+    for at in range(0, len(ids), CHUNK):
+        for candidate_id, attempt_id, source in session.execute(
+            select(CandidateRecord.id, CandidateRecord.attempt_id, CandidateRecord.source).where(
+                CandidateRecord.attempt_id.in_(ids[at : at + CHUNK]),
+                CandidateRecord.status == "chosen",
+            )
+        ):
+            run = attempts[int(attempt_id)]
+            if run not in chosen or int(candidate_id) > chosen[run][0]:  # the latest attempt's
+                chosen[run] = (int(candidate_id), str(source))
+    return {run: source for run, (_, source) in chosen.items()}
+
+
 def rung_of(source: str) -> str:
     """The rung of a candidate source ("template:off_by_one" -> templates)."""
     return SOURCE_RUNGS.get(source.partition(":")[0], "other")
@@ -150,28 +184,16 @@ def rung_of(source: str) -> str:
 
 def rung_costs(session: Session, since: dt.datetime, include_cli: bool = False) -> RungCosts:
     """Resolved runs and model cost per rung, over runs and calls since `since`."""
-    app_runs = Run.kind != CLI_KIND if not include_cli else Run.id.is_not(None)
-    fixed = select(Run.id).where(Run.created_at >= since, Run.status == "fixed", app_runs)
-    chosen: dict[int, tuple[int, str]] = {}
-    for run_id, candidate_id, source in session.execute(
-        select(Attempt.run_id, CandidateRecord.id, CandidateRecord.source)
-        .join(Attempt, CandidateRecord.attempt_id == Attempt.id)
-        .where(CandidateRecord.status == "chosen", Attempt.run_id.in_(fixed))
-    ):
-        run = int(run_id)
-        if run not in chosen or int(candidate_id) > chosen[run][0]:  # the latest attempt's
-            chosen[run] = (int(candidate_id), str(source))
     resolved: dict[str, int] = {}
-    for _, source in chosen.values():
+    for source in _chosen_sources(session, since, include_cli).values():
         found = rung_of(source)
         resolved[found] = resolved.get(found, 0) + 1
+    calls = select(LlmCall.rung, func.sum(LlmCall.cost_usd)).where(LlmCall.created_at >= since)
+    if not include_cli:  # the few CLI runs' calls, left out like the runs themselves
+        cli = select(Run.id).where(Run.kind == CLI_KIND, Run.created_at >= since - CLI_SLACK)
+        calls = calls.where(or_(LlmCall.run_id.is_(None), LlmCall.run_id.not_in(cli)))
     spent: dict[str | None, float] = {}
-    for tagged, usd in session.execute(
-        select(LlmCall.rung, func.sum(LlmCall.cost_usd))
-        .outerjoin(Run, Run.id == LlmCall.run_id)
-        .where(LlmCall.created_at >= since, or_(Run.id.is_(None), app_runs))
-        .group_by(LlmCall.rung)
-    ):
+    for tagged, usd in session.execute(calls.group_by(LlmCall.rung)):
         spent[tagged] = float(usd or 0.0)
     rows = [
         RungRow(rung, label, resolved.get(rung, 0), spent.pop(rung, 0.0))

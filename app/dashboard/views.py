@@ -200,9 +200,12 @@ def overview() -> Response:
     with session_scope(_url()) as db:
         data = queries.overview(db, _now(), include_cli=include_cli)
         sweeps = queries.sweeper_actions(db, _now() - SWEEPS_WINDOW)
-        judged_since = _now() - dt.timedelta(days=figures.WINDOW_DAYS)
-        rollbacks = figures.rollback_figure(db, judged_since)
-        rungs = figures.rung_costs(db, judged_since, include_cli=include_cli)
+        rollbacks = figures.rollback_figure(
+            db, _now() - dt.timedelta(days=figures.ROLLBACK_WINDOW_DAYS)
+        )
+        rungs = figures.rung_costs(
+            db, _now() - dt.timedelta(days=figures.RUNG_WINDOW_DAYS), include_cli=include_cli
+        )
     try:
         snapshot: metrics.QueueSnapshot | None = metrics.queue_snapshot(settings.redis_url)
     except RedisError as exc:
@@ -223,7 +226,8 @@ def overview() -> Response:
         sweeps=sweeps,
         rollbacks=rollbacks,
         rungs=rungs,
-        window_days=figures.WINDOW_DAYS,
+        rollback_days=figures.ROLLBACK_WINDOW_DAYS,
+        rung_days=figures.RUNG_WINDOW_DAYS,
         chart=chart,
         settings=settings,
         include_cli=include_cli,

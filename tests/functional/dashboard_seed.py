@@ -30,12 +30,12 @@ from app.models import (
 BUNDLE = "sha256:4f1c2b9e0d7a6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a4938271605f4e3d"
 #: What the overview shows for the seed.
 EXPECTED = {
-    "runs-7d": "4",
-    "runs-30d": "5",
-    "fix-rate-7d": "50.0%",
-    "fix-rate-30d": "33.3%",
+    "runs-7d": "6",
+    "runs-30d": "7",
+    "fix-rate-7d": "75.0%",
+    "fix-rate-30d": "60.0%",
     "median-to-pr": "2.0 min",
-    "cost-30d": "$0.47",
+    "cost-30d": "$1.03",
 }
 FIXED_RUN = 1
 LIVE_RUN = 4
@@ -390,9 +390,8 @@ def seed_rollbacks(s: Any, now: dt.datetime) -> None:
 
 
 def seed_rungs(s: Any, now: dt.datetime) -> None:
-    """Runs 7 (the agent's fix) and 8 (a template's) on acme/tools, 45 days ago: inside the
-    figures' 90 days, outside the overview's 30."""
-    old = now - dt.timedelta(days=45)
+    """Runs 7 (the agent's fix) and 8 (a template's) on acme/tools, 3 days ago."""
+    old = now - dt.timedelta(days=3)
     s.add(Repository(id=503, installation_id=77, full_name="acme/tools"))
     s.flush()
     for run_id in (7, 8):
@@ -413,6 +412,8 @@ def seed_rungs(s: Any, now: dt.datetime) -> None:
         s.add(Attempt(id=key, run_id=run_id, number=number, status="fixed", started_at=old))
         s.flush()
         s.add(CandidateRecord(id=key, attempt_id=key, source=source, status="chosen"))
+    s.flush()  # a later candidate of run 8 that was rejected says nothing about its rung
+    s.add(CandidateRecord(id=14, attempt_id=13, source="llm:openai", status="rejected"))
     for run_id, rung, usd in ((7, "model", 0.04), (7, "agent", 0.50), (8, None, 0.02)):
         s.add(
             LlmCall(
