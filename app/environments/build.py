@@ -28,6 +28,7 @@ from app.environments.detect import Declared
 from app.environments.indexes import operator_indexes
 from app.environments.interpreters import Interpreter
 from app.environments.model import EnvironmentBuildError
+from app.sandbox import limit_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,20 @@ SRC = "src"
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 #: Coverage versions whose data file FixWurx's own coverage reads (SQLite schema 7).
 COVERAGE_FALLBACK = "coverage>=6"
-#: Install steps may unpack large wheels; test runs keep the stricter default.
-BUILD_LIMITS = sandbox.Limits(memory_mb=4096, file_size_mb=2048, processes=512)
+#: Install steps may unpack large wheels: at least this much memory (MiB), however low the test
+#: runs' limit is set; a higher FIXWURX_SANDBOX_MEMORY_MB raises it for builds as well.
+BUILD_MEMORY_MB = 4096
+#: A test's fixed limits for install steps; None: `build_limits()` reads the settings per step.
+BUILD_LIMITS: sandbox.Limits | None = None
+
+
+def build_limits() -> sandbox.Limits:
+    """Limits of one install step: the operator's settings (read when the step runs, so a bad
+    value is an error naming the variable, never an import failure), with room for wheels."""
+    if BUILD_LIMITS is not None:
+        return BUILD_LIMITS
+    memory = max(BUILD_MEMORY_MB, limit_settings.memory_mb())
+    return sandbox.Limits(memory_mb=memory, file_size_mb=2048, processes=512)
 
 
 @dataclass
@@ -245,7 +258,7 @@ class Builder:
             cwd=self.folder,
             timeout=self.timeout,
             env=env,
-            limits=BUILD_LIMITS,
+            limits=build_limits(),
             readonly_paths=[p for p in readonly if not str(p).startswith("/usr/")],
             mounts=sandbox.Mounts(
                 network=network,

@@ -18,7 +18,7 @@ from app.repair.candidates import RepairContext
 from app.testing.collection import repro_location
 from app.testing.groups import FailureGroup, choose_target, group_failures
 from app.testing.results import TestOutcome, TestRun, outcome_to_json
-from app.testing.testrun import limit_from_durations, run_tests
+from app.testing.testrun import cut_short, limit_from_durations, run_tests
 
 #: Failures the sandbox causes rather than the code: no network, no service to connect to, no
 #: home directory.
@@ -91,6 +91,9 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     for group in (g for g in left if g.kind != "environment"):  # said just above
         ctx.progress("reproduce", f"left failing, not a target: {_group_line(group)}")
     ctx.progress("reproduce", _summary(baseline, failing))
+    short = cut_short(baseline, ctx.suite_timeout)
+    if short:  # the tests it did finish still count; the user learns the rest never ran
+        ctx.progress("reproduce", f"the baseline is partial: {short}")
     if not failing and state.issue_text.strip() and not issue.test_ids and ctx.models is not None:
         written = _model_reproduction(state, ctx)
         if written is not None:
@@ -100,6 +103,8 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
             failing = tuple(o for o in outcomes if not o.ok)
     if not failing:
         problem = _nothing_failing(issue.test_ids, issue.snippet, left)
+        if short:
+            problem += f" among the tests that ran ({short})"
         if pre_existing:
             needs = "a network, a service or a home directory"
             problem += f" ({len(pre_existing)} pre-existing failures need {needs})"
@@ -229,6 +234,11 @@ def _with_repro(baseline: TestRun, repro_id: str, ctx: StageContext) -> TestRun:
 
 
 def _reject_unusable(baseline: TestRun, ctx: StageContext) -> None:
+    if baseline.stop_reason and not baseline.outcomes:
+        # A limit, not the code: say which one and the setting that raises it (issue 25).
+        raise BadInput(
+            f"the test command `{ctx.command.display()}` was stopped: {baseline.stop_reason}"
+        )
     if baseline.timed_out and (not baseline.outcomes or not ctx.command.is_pytest):
         # A command that never ends says nothing about the code: an error, not a failing test.
         raise BadInput(
