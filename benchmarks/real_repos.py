@@ -106,8 +106,11 @@ def build_system(repo: Path) -> str:
     return "none"
 
 
-def run_fixwurx(repo: Path, limit: float, env: dict[str, str], suite_timeout: float) -> tuple:
-    """`fixwurx fix REPO --json`: (the JSON object or None, seconds, stderr tail)."""
+def run_fixwurx(
+    repo: Path, limit: float, env: dict[str, str], suite_timeout: float, log: Path | None = None
+) -> tuple[dict[str, Any] | None, float, str]:
+    """`fixwurx fix REPO --json`: (the JSON object or None, seconds, stderr tail); its whole
+    progress (stderr) goes to `log` when given, to find a cause."""
     argv = [
         sys.executable,
         "-c",
@@ -135,8 +138,12 @@ def run_fixwurx(repo: Path, limit: float, env: dict[str, str], suite_timeout: fl
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
+        if log is not None:
+            log.write_text(err, encoding="utf-8")
         return None, time.monotonic() - started, f"stopped by the survey after {limit:.0f}s"
     seconds = time.monotonic() - started
+    if log is not None:
+        log.write_text(err, encoding="utf-8")
     lines = [line for line in out.splitlines() if line.startswith("{")]
     try:
         report = json.loads(lines[-1]) if lines else None
@@ -157,10 +164,13 @@ def measure(repo: Path, environment: dict[str, Any], suite_timeout: float) -> tu
         return run.duration, run.peak_mb
 
 
-def survey_one(repo: Path, limit: float, env: dict[str, str], suite_timeout: float) -> Row:
+def survey_one(
+    repo: Path, limit: float, env: dict[str, str], suite_timeout: float, logs: Path | None = None
+) -> Row:
     """One repository's row."""
     row = Row(repo.name, build_system(repo))
-    report, row.seconds, tail = run_fixwurx(repo, limit, env, suite_timeout)
+    log = logs / f"{repo.name}.log" if logs is not None else None
+    report, row.seconds, tail = run_fixwurx(repo, limit, env, suite_timeout, log)
     if report is None:
         row.environment, row.cause = "unknown", tail or "no JSON object"
         return row
@@ -227,6 +237,7 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, help="environment cache (default: a fresh one)")
     parser.add_argument("--keep-cache", action="store_true", help="reuse what --cache holds")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--logs", type=Path, help="keep each run's progress here, REPO.log")
     args = parser.parse_args()
     if not args.repos.is_dir():
         print(f"real_repos: {args.repos} is not a folder of repositories", file=sys.stderr)
@@ -243,11 +254,13 @@ def main() -> int:
         "ENVIRONMENT_CACHE_DIR": str(cache),
         "XDG_DATA_HOME": str(work / "data"),  # the survey's runs stay out of the user's history
     }
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
     rows = []
     try:
         for folder in folders:
             print(f"[survey] {folder.name} ...", file=sys.stderr, flush=True)
-            row = survey_one(folder, args.limit, env, args.suite_timeout)
+            row = survey_one(folder, args.limit, env, args.suite_timeout, args.logs)
             print(f"[survey] {folder.name}: {json.dumps(asdict(row))}", file=sys.stderr, flush=True)
             rows.append(row)
     finally:

@@ -75,6 +75,10 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     baseline = run_tests(
         ctx.root, ctx.command, timeout=ctx.suite_timeout, per_test_timeout=ctx.per_test_timeout
     )
+    # Recorded now, not only by `apply`: a baseline that ends the run as bad input (tests that
+    # do not import) is still what `--json` reports as counts (app/local/report.py).
+    state.baseline = [outcome_to_json(o) for o in baseline.outcomes]
+    state.baseline_duration = baseline.duration
     _reject_unusable(baseline, ctx)
     if repro_id:
         baseline = _with_repro(baseline, repro_id, ctx)
