@@ -7,8 +7,8 @@ declares and runs the baseline; with nothing failing the run ends "nothing to re
 what a survey wants. The numbers come from the JSON object's `environment` and `baseline`
 (app/local/report.py `run_summary`), never from the text for people.
 
-Then, with the environment FixWurx built (cached), the suite runs once more through the same
-sandbox and limits to measure what the defaults must fit: its peak memory and its seconds.
+The baseline's seconds and peak memory (the sandbox's cgroup count) are what the defaults
+(suite time, memory) must fit: the table's footer compares the healthy suites with them.
 
 It prints one markdown table: repo, build system, Python chosen, environment built, collected,
 passed, failed/errors, skipped, working (at least WORKING_SHARE of the collected tests pass or
@@ -42,9 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import defaults  # noqa: E402
-from app.environments import Environment  # noqa: E402
-from app.testing import testcmd  # noqa: E402
-from app.testing.testrun import run_tests  # noqa: E402
 
 #: Where the repositories are looked for by default.
 REPOS_DIR = Path("/work/repos/survey")
@@ -152,18 +149,6 @@ def run_fixwurx(
     return report, seconds, "\n".join(err.strip().splitlines()[-8:])
 
 
-def measure(repo: Path, environment: dict[str, Any], suite_timeout: float) -> tuple[float, int]:
-    """The suite once more in the built environment, through the same sandbox and limits as
-    the baseline: (seconds, peak MiB of the run as the kernel counted it)."""
-    env = Environment.from_json(environment)
-    with tempfile.TemporaryDirectory(prefix="survey-") as tmp:
-        copy = Path(tmp) / repo.name
-        shutil.copytree(repo, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        command = testcmd.resolve(copy, None, None).in_environment(env)
-        run = run_tests(copy, command, timeout=suite_timeout)
-        return run.duration, run.peak_mb
-
-
 def survey_one(
     repo: Path, limit: float, env: dict[str, str], suite_timeout: float, logs: Path | None = None
 ) -> Row:
@@ -192,11 +177,8 @@ def survey_one(
         row.cause = row.reason
     elif not row.working:
         row.cause = row.reason
-    if environment.get("venv"):
-        try:
-            row.suite_seconds, row.peak_mb = measure(repo, environment, suite_timeout)
-        except Exception as exc:  # the table still prints; the cell says why
-            row.cause = (row.cause + f"; measuring failed: {exc}").strip("; ")
+    row.suite_seconds = float(baseline.get("seconds", 0.0))
+    row.peak_mb = int(baseline.get("peak_mb", 0))
     return row
 
 

@@ -124,5 +124,6 @@ def baseline_counts(state: RunState) -> dict[str, Any] | None:
     return {
         **counts,
         "seconds": round(state.baseline_duration, 2),
+        "peak_mb": state.baseline_peak_mb,
         "pre_existing": len(state.pre_existing),
     }

@@ -79,6 +79,7 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     # do not import) is still what `--json` reports as counts (app/local/report.py).
     state.baseline = [outcome_to_json(o) for o in baseline.outcomes]
     state.baseline_duration = baseline.duration
+    state.baseline_peak_mb = baseline.peak_mb
     _reject_unusable(baseline, ctx)
     if repro_id:
         baseline = _with_repro(baseline, repro_id, ctx)

@@ -44,6 +44,7 @@ def test_the_json_summary_counts_the_baseline_and_tells_the_environment() -> Non
     state = RunState(source="/repo", done=["environment", "reproduce"], baseline_duration=2.345)
     state.environment = {"python_version": "3.12.1", "how": "Python 3.12.1 venv", "seconds": 4.0}
     state.pre_existing = ["t::needs_net"]
+    state.baseline_peak_mb = 321
     state.baseline = [
         {"test_id": f"t::{n}", "outcome": outcome}
         for n, outcome in enumerate(["passed", "passed", "passed", "failed", "error", "skipped"])
@@ -57,6 +58,7 @@ def test_the_json_summary_counts_the_baseline_and_tells_the_environment() -> Non
         "error": 1,
         "skipped": 1,
         "seconds": 2.35,
+        "peak_mb": 321,
         "pre_existing": 1,
     }
 
