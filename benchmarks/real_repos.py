@@ -49,6 +49,8 @@ REPOS_DIR = Path("/work/repos/survey")
 WORKING_SHARE = 0.9
 #: Wall-clock seconds one `fixwurx fix` may take before the survey stops it.
 REPO_LIMIT_S = 1200.0
+#: What the run's reason says when a limit cut the baseline short (app/chain/stages/reproduce.py).
+PARTIAL = "among the tests that ran ("
 #: build-backend prefixes and the build system they mean.
 BACKENDS = (
     ("hatchling", "hatch"),
@@ -172,6 +174,8 @@ def survey_one(
     row.skipped = int(baseline.get("skipped", 0))
     ok = row.passed + row.skipped
     row.working = row.collected > 0 and ok >= WORKING_SHARE * row.collected
+    if PARTIAL in row.reason:  # reproduce.py: a suite cut short by a limit is not measured whole
+        row.working = False
     if not environment:
         row.environment = "no"
         row.cause = row.reason
