@@ -50,6 +50,9 @@ class RunState:
     done: list[str] = field(default_factory=list)
     baseline: list[dict[str, Any]] = field(default_factory=list)
     baseline_duration: float = 0.0
+    #: The baseline run's peak memory in MiB as the sandbox's cgroup counted it (0: not known):
+    #: what the memory default must fit (benchmarks/real_repos.py reports it).
+    baseline_peak_mb: int = 0
     reproducing: list[str] = field(default_factory=list)
     flaky: list[str] = field(default_factory=list)
     #: Failing at baseline for want of a network or a service: neither targets nor regressions.

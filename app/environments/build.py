@@ -28,6 +28,7 @@ from app.environments.detect import Declared
 from app.environments.indexes import operator_indexes
 from app.environments.interpreters import Interpreter
 from app.environments.model import EnvironmentBuildError
+from app.sandbox import limit_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,24 @@ SRC = "src"
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 #: Coverage versions whose data file FixWurx's own coverage reads (SQLite schema 7).
 COVERAGE_FALLBACK = "coverage>=6"
-#: Install steps may unpack large wheels; test runs keep the stricter default.
-BUILD_LIMITS = sandbox.Limits(memory_mb=4096, file_size_mb=2048, processes=512)
+#: At most this many build-written files are kept, each at most this many bytes (a version file
+#: is a few lines).
+GENERATED_MAX_FILES = 4
+GENERATED_MAX_BYTES = 64 * 1024
+#: Install steps may unpack large wheels: at least this much memory (MiB), however low the test
+#: runs' limit is set; a higher FIXWURX_SANDBOX_MEMORY_MB raises it for builds as well.
+BUILD_MEMORY_MB = 4096
+#: A test's fixed limits for install steps; None: `build_limits()` reads the settings per step.
+BUILD_LIMITS: sandbox.Limits | None = None
+
+
+def build_limits() -> sandbox.Limits:
+    """Limits of one install step: the operator's settings (read when the step runs, so a bad
+    value is an error naming the variable, never an import failure), with room for wheels."""
+    if BUILD_LIMITS is not None:
+        return BUILD_LIMITS
+    memory = max(BUILD_MEMORY_MB, limit_settings.memory_mb())
+    return sandbox.Limits(memory_mb=memory, file_size_mb=2048, processes=512)
 
 
 @dataclass
@@ -53,6 +70,8 @@ class BuildLog:
 
     tools_added: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The project's build-written files (Declared.generated_files) as the build wrote them.
+    generated: dict[str, str] = field(default_factory=dict)
 
 
 class Builder:
@@ -93,6 +112,7 @@ class Builder:
             else:
                 self._declared(declared)
             self._project()
+            self.log.generated = self._generated(declared.generated_files)
             self._tools(declared)
         finally:  # a step may have left a link as src/: removed, never followed
             with contextlib.suppress(OSError):
@@ -199,6 +219,19 @@ class Builder:
                 "missing (tests that need them will fail)"
             )
 
+    def _generated(self, names: tuple[str, ...]) -> dict[str, str]:
+        """The declared version files the project's install wrote into the copy, read before
+        the copy goes (bounded, through no link: a build step wrote them)."""
+        kept: dict[str, str] = {}
+        for name in names[:GENERATED_MAX_FILES]:
+            try:
+                kept[name] = workfiles.read_text(
+                    self.folder, f"{SRC}/{name}", max_bytes=GENERATED_MAX_BYTES
+                )
+            except (OSError, ValueError, UnicodeDecodeError):
+                self.log.notes.append(f"the build did not write {name}, which the project names")
+        return kept
+
     def _install(self, step: str, args: list[str], *, fatal: bool = True) -> bool:
         """`uv pip install args` run in the repository copy, so its relative paths resolve."""
         return self._uv(step, self._install_args(args), fatal=fatal).ok
@@ -245,7 +278,7 @@ class Builder:
             cwd=self.folder,
             timeout=self.timeout,
             env=env,
-            limits=BUILD_LIMITS,
+            limits=build_limits(),
             readonly_paths=[p for p in readonly if not str(p).startswith("/usr/")],
             mounts=sandbox.Mounts(
                 network=network,

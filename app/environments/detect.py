@@ -54,6 +54,9 @@ class Declared:
     named_pythons: tuple[str, ...] = ()
     #: The code imports `pkg_resources`, which a uv venv lacks unless setuptools is installed.
     uses_pkg_resources: bool = False
+    #: Files the project's build writes and its code imports (a VCS version file such as
+    #: `src/pkg/_version.py`): the build keeps them, and each work copy gets them (prepare.py).
+    generated_files: tuple[str, ...] = ()
 
 
 def detect(root: Path, setup: tuple[str, ...] = ()) -> Declared:
@@ -105,7 +108,44 @@ def detect(root: Path, setup: tuple[str, ...] = ()) -> Declared:
         fingerprint=digest,
         named_pythons=named,
         uses_pkg_resources=mentions(root, "pkg_resources"),
+        generated_files=version_files(root),
     )
+
+
+def version_files(root: Path) -> tuple[str, ...]:
+    """The version files pyproject.toml says the build writes (hatch-vcs `version-file`,
+    setuptools-scm `version_file`/`write_to`, pdm-backend `write_to`), absent from the checkout:
+    a maintainer's `pip install -e .` writes them into the checkout, FixWurx's build into its
+    own copy. Relative paths inside the repository only; `src/` is tried for pdm's package-
+    relative form."""
+    tool = _toml(root).get("tool", {})
+    if not isinstance(tool, dict):
+        return ()
+    named = [
+        _dig(tool, "hatch", "build", "hooks", "vcs", "version-file"),
+        _dig(tool, "hatch", "build", "targets", "wheel", "hooks", "vcs", "version-file"),
+        _dig(tool, "setuptools_scm", "version_file"),
+        _dig(tool, "setuptools_scm", "write_to"),
+        _dig(tool, "pdm", "version", "write_to"),
+        _dig(tool, "pdm", "build", "write_to"),
+    ]
+    found = []
+    for name in named:
+        if not isinstance(name, str) or not name.endswith(".py"):
+            continue
+        path = Path(name)
+        if path.is_absolute() or ".." in path.parts or len(name) > 300:
+            continue
+        found.append(name)
+    return tuple(dict.fromkeys(n for n in found if _read(root, n) is None))
+
+
+def _dig(table: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(table, dict):
+            return None
+        table = table.get(key)
+    return table
 
 
 #: How many source files `mentions` reads at most, and the folders it never enters.

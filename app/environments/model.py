@@ -98,6 +98,9 @@ class Environment:
     seconds: float = 0.0
     key: str = ""
     notes: tuple[str, ...] = ()
+    #: (path, text) of files the project's build writes and its code imports, such as a VCS
+    #: version file: written into each work copy that lacks them (prepare.py).
+    generated: tuple[tuple[str, str], ...] = ()
 
     @property
     def python(self) -> str:
@@ -154,6 +157,7 @@ class Environment:
             "seconds": self.seconds,
             "key": self.key,
             "notes": list(self.notes),
+            "generated": dict(self.generated),
             "how": self.how,
             "recipe": self.recipe,
         }
@@ -171,4 +175,12 @@ class Environment:
             seconds=float(data.get("seconds", 0.0)),
             key=data.get("key", ""),
             notes=tuple(data.get("notes", ())),
+            generated=tuple(saved_texts(data.get("generated")).items()),
         )
+
+
+def saved_texts(value: Any) -> dict[str, str]:
+    """A {path: text} mapping from saved JSON (anything else reads as empty)."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}

@@ -14,12 +14,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from app import defaults, sandbox
+from app import defaults, sandbox, workfiles
 from app.environments import cache, ci_recipe
 from app.environments.build import Builder
 from app.environments.detect import Declared, detect
 from app.environments.interpreters import Interpreter, candidates, describe_installed
-from app.environments.model import Environment, EnvironmentBuildError, EnvironmentRequest
+from app.environments.model import (
+    Environment,
+    EnvironmentBuildError,
+    EnvironmentRequest,
+    saved_texts,
+)
 from app.environments.scopes import path_scope
 from app.environments.support import depends_on_interpreter
 
@@ -112,6 +117,7 @@ def _ladder(
     if remembered is not None:
         env = _environment(cache_dir, remembered, declared, reused=True, started=started)
         say(f"reusing the environment: {env.how}")
+        write_generated(root, env, say)
         return env
     failures: list[str] = []
     fallback: Environment | None = None
@@ -129,6 +135,7 @@ def _ladder(
             failures.append(str(exc))
             say(f"Python {interpreter.version_text}: {str(exc).splitlines()[0]}")
             continue
+        write_generated(root, env, say)
         problem = _probe(root, env, request)
         if problem is None:
             cache.remember_choice(cache_dir, choice, key)
@@ -147,6 +154,22 @@ def _ladder(
     raise EnvironmentBuildError(
         "environment: no interpreter could build it:\n" + "\n".join(f"  {f}" for f in failures)
     )
+
+
+def write_generated(root: Path, env: Environment, say: Progress) -> None:
+    """Write the build's version files into work copy `root` where it lacks them, as a
+    maintainer's editable install leaves them in the checkout: the tests import the project from
+    the copy (`from ._version import __version__`). Never over a file the copy has; never into
+    a fix (a bundle's diff holds only its edits and the issue's test)."""
+    for path, text in env.generated:
+        if workfiles.exists(root, path):
+            continue
+        try:
+            workfiles.write_text(root, path, text, parents=True)
+        except OSError as exc:  # a link in the way: the tests will say what does not import
+            say(f"could not write the build's {path}: {exc}")
+            continue
+        say(f"wrote {path}, which the project's build generates")
 
 
 def _why_interpreter(env: Environment, declared: Declared) -> str:
@@ -210,6 +233,7 @@ def _built(
                 "sources": list(declared.sources),
                 "tools_added": built.tools_added,
                 "notes": built.notes,
+                "generated": built.generated,
                 "scope": cache.scope_id(request.scope),
             },
         )
@@ -235,6 +259,7 @@ def _environment(
         seconds=round(time.monotonic() - started, 2),
         key=key,
         notes=tuple(record.get("notes", ())),
+        generated=tuple(saved_texts(record.get("generated")).items()),
     )
 
 

@@ -13,6 +13,7 @@ import click
 from app import defaults
 from app.chain.lineage import RunRecorder
 from app.chain.planner import RepairOptions, RepairOutcome, repair
+from app.chain.state import RunState
 from app.commands.terminal import (
     EXIT_BAD_INPUT,
     EXIT_FIXED,
@@ -25,7 +26,7 @@ from app.environments import EnvironmentRequest
 from app.environments.scopes import checkout_scope
 from app.errors import BadInput, ConfigError, FixwurxError, PatchError
 from app.local.history import close_cli_run, fail_cli_run, open_cli_run
-from app.local.report import fixed_report, not_fixed_report
+from app.local.report import fixed_report, not_fixed_report, run_summary
 from app.patches import apply_diff, check_applies
 from app.repair.search import SearchBudget
 from app.repo_config import RepoConfig, parse_repo_config
@@ -55,6 +56,7 @@ def run_fix(request: FixRequest) -> int:
     """Run the chain and report; returns the exit code."""
     path, as_json = request.path, request.as_json
     recorder: RunRecorder | None = None
+    seen: list[RunState] = []  # the state after each stage: an error still reports how far it got
     try:
         _check_path(path)
         issue_text = _read_issue(request.issue_file)
@@ -70,6 +72,7 @@ def run_fix(request: FixRequest) -> int:
             budget=SearchBudget(max_candidates=request.max_candidates),
             environment=_environment_request(request),
             agent=request.agent or _local_config(path).agent,
+            on_state=seen.append,
         )
         outcome = repair(path, options)
         if recorder is not None:
@@ -78,10 +81,11 @@ def run_fix(request: FixRequest) -> int:
             _write_state(request.state_out, outcome)
     except BadInput as exc:
         fail_cli_run(recorder, f"bad input: {exc}")
-        return _bad_input(str(exc), as_json)
+        return _bad_input(str(exc), as_json, run_summary(seen[-1] if seen else None))
     except FixwurxError as exc:
         fail_cli_run(recorder, f"{type(exc).__name__}: {exc}")
-        return _emit(as_json, "error", None, str(exc), f"fixwurx: {exc}", EXIT_NOT_FIXED)
+        summary = run_summary(seen[-1] if seen else None)
+        return _emit(as_json, "error", None, str(exc), f"fixwurx: {exc}", EXIT_NOT_FIXED, summary)
     except BaseException as exc:  # Ctrl-C, a crash: the run still ends, then the error goes on
         fail_cli_run(recorder, f"interrupted: {type(exc).__name__}: {exc}"[:500])
         raise
@@ -155,7 +159,7 @@ def _report(
     bundle_out: Path | None,
     run_id: int | None = None,
 ) -> int:
-    ids: dict[str, Any] = {"run_id": run_id, "bundle_path": None}
+    ids: dict[str, Any] = {"run_id": run_id, "bundle_path": None, **run_summary(outcome.state)}
     if outcome.bundle is None:
         text = not_fixed_report(outcome)
         ids["partial"] = outcome.state.partial  # the closest candidate, when there is one
@@ -185,9 +189,10 @@ def _apply(diff: str, path: Path, base_commit: str) -> str:
     return f"applied to {path}"
 
 
-def _bad_input(message: str, as_json: bool) -> int:
+def _bad_input(message: str, as_json: bool, summary: dict[str, Any] | None = None) -> int:
     if as_json:
-        print(json.dumps({"status": "error", "bundle": None, "reason": message}))
+        report = {"status": "error", "bundle": None, "reason": message, **(summary or {})}
+        print(json.dumps(report, sort_keys=True))
     else:
         click.echo(f"fixwurx: error: {message}", err=True)
     return EXIT_BAD_INPUT
@@ -203,7 +208,8 @@ def _emit(
     ids: dict[str, Any] | None = None,
 ) -> int:
     """The run's result: one JSON object on stdout (with the run id and the bundle's path when
-    there are any), or the report for people."""
+    there are any, and `run_summary`'s environment and baseline counts), or the report for
+    people."""
     if as_json:
         report = {"status": status, "bundle": bundle, "reason": reason, **(ids or {})}
         print(json.dumps(report, sort_keys=True))

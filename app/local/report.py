@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.chain.planner import RepairOutcome
 from app.chain.stages.bundle import left_failing_lines
 from app.chain.state import RunState
@@ -107,3 +109,32 @@ def not_fixed_report(outcome: RepairOutcome) -> str:
         lines.append("  most suspicious locations:")
         lines += [f"    {loc['path']}:{loc['line']}  {loc['why']}" for loc in state.locations[:5]]
     return "\n".join(lines)
+
+
+def run_summary(state: RunState | None) -> dict[str, Any]:
+    """`--json`'s account of the run beyond its verdict: how the environment was built and the
+    baseline's counts (a survey of repositories reads these, never the text for people).
+
+    Present even when the run ended in an error, as far as it got: an environment built
+    before the tests failed to import is still reported.
+    """
+    if state is None:
+        return {"environment": None, "baseline": None}
+    environment = dict(state.environment) or None  # Environment.to_json: how, python_version
+    return {"environment": environment, "baseline": baseline_counts(state)}
+
+
+def baseline_counts(state: RunState) -> dict[str, Any] | None:
+    """Collected, passed, failed, errors, skipped of the baseline run (None before it ran)."""
+    if "reproduce" not in state.done and not state.baseline:
+        return None
+    counts = {"collected": len(state.baseline), "passed": 0, "failed": 0, "error": 0, "skipped": 0}
+    for outcome in state.baseline:
+        kind = str(outcome.get("outcome", "failed"))
+        counts[kind if kind in counts else "failed"] += 1
+    return {
+        **counts,
+        "seconds": round(state.baseline_duration, 2),
+        "peak_mb": state.baseline_peak_mb,
+        "pre_existing": len(state.pre_existing),
+    }

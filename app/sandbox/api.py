@@ -22,6 +22,7 @@ from pathlib import Path
 
 from app import defaults, workfiles
 from app.errors import SandboxError
+from app.sandbox import limit_settings
 from app.sandbox.backends import choose_backend
 from app.sandbox.bubblewrap import bwrap_prefix, python_roots
 from app.sandbox.constants import BUBBLEWRAP, LIMIT_MARKER, SANDBOX_TMP_MB
@@ -57,13 +58,15 @@ class Limits:
     bubblewrap alone provides.
     """
 
-    memory_mb: int = defaults.SANDBOX_MEMORY_MB
+    # Memory, CPU and disk: the operator's FIXWURX_SANDBOX_* settings, else the defaults
+    # (limit_settings.py); a stop reason names the setting that raises the limit it hit.
+    memory_mb: int = field(default_factory=limit_settings.memory_mb)
     processes: int = defaults.SANDBOX_MAX_PROCESSES
     file_size_mb: int = defaults.SANDBOX_MAX_FILE_MB
-    cpu_seconds: int | None = defaults.SANDBOX_CPU_SECONDS
+    cpu_seconds: int | None = field(default_factory=limit_settings.cpu_seconds)
     output_bytes: int = defaults.SANDBOX_MAX_OUTPUT_BYTES
     tmp_mb: int = SANDBOX_TMP_MB
-    disk_mb: int = defaults.SANDBOX_DISK_MB
+    disk_mb: int = field(default_factory=limit_settings.disk_mb)
 
     def __post_init__(self) -> None:
         names = ("memory_mb", "processes", "file_size_mb", "output_bytes", "tmp_mb", "disk_mb")
@@ -115,6 +118,8 @@ class SandboxResult:
     warnings: tuple[str, ...] = field(default=())
     stopped: str | None = None
     stop_reason: str | None = None
+    #: The run's highest memory use in MiB as its cgroup counted it (0 where there is none).
+    peak_mb: int = 0
 
     @property
     def ok(self) -> bool:
@@ -377,4 +382,5 @@ def _result(
         warnings=warnings,
         stopped=outcome.stopped,
         stop_reason=outcome.stop_reason,
+        peak_mb=outcome.peak_mb,
     )

@@ -128,6 +128,12 @@ def _base_env(home: str, tmp: str) -> dict[str, str]:
         "GIT_CONFIG_KEY_0": "safe.directory",
         "GIT_CONFIG_VALUE_0": "*",
         "GIT_TERMINAL_PROMPT": "0",
+        # The work copy is writable through a capability, which access(2) ignores for the
+        # sandbox's uid: hypothesis asks access(), finds `.hypothesis` "unusable" and warns, and
+        # a suite that turns warnings into errors (python-dateutil) then fails every run before
+        # a test reports (issue 25's survey). Its example database lives in HOME instead, which
+        # the uid may write by its mode, and never lands in the work copy's diff.
+        "HYPOTHESIS_STORAGE_DIRECTORY": f"{home}/.hypothesis",
     }
 
 

@@ -44,6 +44,9 @@ class ProcessResult:
     stopped: str | None = None
     #: The sentence that says so, with the numbers.
     stop_reason: str | None = None
+    #: Highest memory of the run as its cgroup counted it, in MiB (0 where there is no cgroup):
+    #: what the memory default must fit, measured on real suites (benchmarks/real_repos.py).
+    peak_mb: int = 0
 
 
 def supervise(
@@ -77,6 +80,7 @@ def supervise(
         finally:
             _close(proc)
         breach = pump.stopped or (watchdog.after_exit() if watchdog else None)
+        peak_mb = group.peak_mb() if group is not None else 0
     finally:
         if group is not None:
             group.close()
@@ -89,6 +93,7 @@ def supervise(
         warnings,
         breach.limit if breach else None,
         breach.reason if breach else None,
+        peak_mb,
     )
 
 

@@ -36,6 +36,7 @@ import psutil
 
 from app.sandbox.cgroups import RunCgroup
 from app.sandbox.constants import DISK_WALK_SHARE, WATCH_INTERVAL_S
+from app.sandbox.limit_settings import raise_hint
 
 _MIB = 1024 * 1024
 #: Mappings of shared memory that belongs to no file system a run can list: memfds, MAP_SHARED
@@ -50,6 +51,12 @@ class Breach:
 
     limit: str
     reason: str
+
+
+def over_limit(limit: str, reason: str) -> Breach:
+    """The breach, its reason ending with the setting that raises the limit (issue 25): the
+    user who hits a limit learns which one, by how much, and what turns it up."""
+    return Breach(limit, f"{reason}; {raise_hint(limit)}")
 
 
 class Watchdog:
@@ -103,7 +110,7 @@ class Watchdog:
                     f"the run used {spent:.0f} s of CPU time, over its limit of "
                     f"{self.cpu_seconds} s"
                 )
-                breach = Breach("cpu", reason)
+                breach = over_limit("cpu", reason)
         return breach or self._check_disk()
 
     def after_exit(self) -> Breach | None:
@@ -121,12 +128,12 @@ class Watchdog:
                 f"the run used {used // _MIB} MiB of memory across {len(pids)} processes, "
                 f"over its limit of {self.memory_mb} MiB"
             )
-            return Breach("memory", reason)
+            return over_limit("memory", reason)
         return None
 
     def _kernel_stop(self) -> Breach:
         assert self.cgroup is not None
-        return Breach(
+        return over_limit(
             "memory",
             f"the kernel stopped the run at its memory limit of {self.memory_mb} MiB "
             f"(cgroup {self.cgroup.version} OOM kill)",
@@ -151,7 +158,7 @@ class Watchdog:
                 f"the run wrote {grown // _MIB} MiB into the work copy and its other writable "
                 f"places, over its disk limit of {self.disk_mb} MiB"
             )
-            return Breach("disk", reason)
+            return over_limit("disk", reason)
         return None
 
     def _run_pids(self, pid: int) -> set[int]:

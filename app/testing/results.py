@@ -61,6 +61,11 @@ class TestRun:
     duration: float
     timed_out: bool = False
     output: str = ""
+    #: The run's highest memory use in MiB, as the sandbox's cgroup counted it (0: not known).
+    peak_mb: int = 0
+    #: The sandbox stopped the run at a per-run limit: which, by how much, and the setting that
+    #: raises it ("" when no limit was hit; the suite's deadline is `timed_out`).
+    stop_reason: str = ""
 
     def by_id(self) -> dict[str, TestOutcome]:
         """Outcomes keyed by test id."""

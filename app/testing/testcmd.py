@@ -182,10 +182,16 @@ def _local_config_command(root: Path) -> str | None:
 
 
 def _has_python_tests(root: Path) -> bool:
+    """Any test file: pytest's default names, or a module in a tests folder (a project may name
+    its own pattern, tqdm's `python_files = tests_*.py`; pytest then reads it, not this gate)."""
     patterns = ("test_*.py", "*_test.py")
     skip = workfiles.NOT_REPOSITORY_CODE
     for path in workfiles.walk_files(root, ".py"):  # never descends through a link
         named = any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns)
-        if named and not skip.intersection(path.parts):
+        in_tests = bool(set(TEST_DIR_NAMES).intersection(path.parts[:-1])) and path.name not in (
+            "__init__.py",
+            "conftest.py",
+        )
+        if (named or in_tests) and not skip.intersection(path.parts):
             return True
     return False

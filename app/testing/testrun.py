@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from app import defaults, sandbox, workfiles
@@ -57,9 +58,23 @@ def run_tests(
     result = _run_in_sandbox(argv, root, command, timeout, env)
     duration = time.monotonic() - started
     output = result.stdout + result.stderr
-    return collect(
+    run = collect(
         root, report, command, test_ids, result.returncode, duration, result.timed_out, output
     )
+    return replace(run, peak_mb=result.peak_mb, stop_reason=result.stop_reason or "")
+
+
+def cut_short(run: TestRun, timeout: float) -> str:
+    """Why a run ended before its suite did, naming the limit and the setting that raises it
+    ("" when it ran to the end): a partial baseline must never pass for a whole one."""
+    if run.stop_reason:
+        return f"the sandbox stopped the tests: {run.stop_reason}"
+    if run.timed_out:
+        return (
+            f"the tests did not finish within the suite's time limit of {timeout:.0f}s; raise it "
+            "with --timeout (or `timeout_seconds:` in .github/fixwurx.yml)"
+        )
+    return ""
 
 
 def new_report(root: Path) -> Path:

@@ -96,8 +96,21 @@ def test_json_output_is_one_object_its_bundle_verifies_and_the_tree_is_untouched
     assert _tree(project) == before
     assert not (project / ".git").exists()
     report = json.loads(result.stdout)
-    assert set(report) == {"status", "bundle", "reason", "run_id", "bundle_path"}
+    assert set(report) == {
+        "status",
+        "bundle",
+        "reason",
+        "run_id",
+        "bundle_path",
+        "environment",
+        "baseline",
+    }
     assert report["status"] == "fixed"
+    # The baseline's counts and how the environment was built, for scripts (issue 25's survey).
+    baseline = report["baseline"]
+    assert baseline["collected"] == baseline["passed"] + baseline["failed"] + baseline["error"]
+    assert baseline["collected"] >= 9 and baseline["failed"] + baseline["error"] >= 1
+    assert report["environment"]["python_version"].startswith("3.")
     bundle = report["bundle"]
     assert bundle["hash"].startswith("sha256:") and "lo <= hi" in bundle["diff"]
     assert bundle["files"] == ["calc/search.py"]
@@ -195,6 +208,8 @@ def test_bad_input_in_json_mode_is_still_one_object(tmp_path: Path) -> None:
         "status": "error",
         "bundle": None,
         "reason": f"{tmp_path / 'missing'} does not exist",
+        "environment": None,  # the run never started: nothing built, no baseline
+        "baseline": None,
     }
 
 

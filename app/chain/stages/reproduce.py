@@ -23,7 +23,7 @@ from app.testing.group_signals import preference
 from app.testing.groups import FailureGroup, choose_target, group_failures
 from app.testing.repro_match import Attempt, could_not_reproduce, judge
 from app.testing.results import SANDBOX_KILL_MARK, TestOutcome, TestRun, outcome_to_json
-from app.testing.testrun import limit_from_durations, never_started, run_tests
+from app.testing.testrun import cut_short, limit_from_durations, never_started, run_tests
 
 #: Failures the sandbox causes rather than the code: no network, no service to connect to, no
 #: home directory.
@@ -83,9 +83,17 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
     baseline = run_tests(
         ctx.root, ctx.command, timeout=ctx.suite_timeout, per_test_timeout=ctx.per_test_timeout
     )
+    # Recorded now, not only by `apply`: a baseline that ends the run as bad input (tests that
+    # do not import) is still what `--json` reports as counts (app/local/report.py).
+    state.baseline = [outcome_to_json(o) for o in baseline.outcomes]
+    state.baseline_duration = baseline.duration
+    state.baseline_peak_mb = baseline.peak_mb
     _reject_unusable(baseline, ctx)
-    if baseline.timed_out:
+    short = cut_short(baseline, ctx.suite_timeout)
+    if baseline.timed_out:  # the tests that finished still count; the user learns the rest
         ctx.progress("reproduce", suite_limit_line(baseline, ctx.suite_timeout))
+    elif short:
+        ctx.progress("reproduce", f"the baseline is partial: {short}")
     if repro_id:
         baseline = _with_repro(baseline, repro_id, ctx)
     failing = _focus(baseline.failing, issue.test_ids, repro_id or None)
@@ -118,6 +126,8 @@ def reproduce(state: RunState, ctx: StageContext) -> ReproduceResult:
             if attempts
             else _nothing_failing(issue.test_ids, issue.snippet, left)
         )
+        if short and not attempts and SUITE_LIMIT_SETTING not in problem:
+            problem += f" among the tests that ran ({short})"
         if pre_existing:
             needs = "a network, a service or a home directory"
             problem += f" ({len(pre_existing)} pre-existing failures need {needs})"
@@ -279,6 +289,11 @@ def _with_repro(baseline: TestRun, repro_id: str, ctx: StageContext) -> TestRun:
 
 
 def _reject_unusable(baseline: TestRun, ctx: StageContext) -> None:
+    if baseline.stop_reason and not baseline.outcomes:
+        # A limit, not the code: say which one and the setting that raises it (issue 25).
+        raise BadInput(
+            f"the test command `{ctx.command.display()}` was stopped: {baseline.stop_reason}"
+        )
     finished = [o for o in baseline.outcomes if not _unfinished(o)]
     if baseline.timed_out and (not finished or not ctx.command.is_pytest):
         # A command that never ends says nothing about the code: an error, not a failing test.

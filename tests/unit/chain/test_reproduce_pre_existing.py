@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from app.chain.stages.context import StageContext
 from app.chain.stages.reproduce import reproduce
 from app.chain.state import RunState
+from app.errors import BadInput
 from app.testing.testcmd import parse
 
 TESTS = """import socket
@@ -55,3 +58,17 @@ def test_a_failure_for_want_of_a_home_directory_is_pre_existing(tmp_path: Path) 
     reproduce(state, ctx).apply(state)
     assert state.reproducing == ["tests/test_home.py::test_the_bug"]
     assert state.pre_existing == ["tests/test_home.py::test_reads_home"]
+
+
+def test_a_baseline_that_does_not_import_is_still_recorded_for_the_report(tmp_path: Path) -> None:
+    """Bad input (the tests do not import), yet `--json` can count what the baseline collected."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_broken.py").write_text("import not_installed_anywhere\n")
+    (tmp_path / "tests" / "test_fine.py").write_text("def test_ok():\n    assert True\n")
+    state = RunState(source=str(tmp_path))
+    ctx = StageContext(root=tmp_path, command=parse("pytest -q"), suite_timeout=120)
+    with pytest.raises(BadInput, match="do not import"):
+        reproduce(state, ctx)
+    outcomes = {o["test_id"]: o["outcome"] for o in state.baseline}
+    assert outcomes["tests/test_fine.py::test_ok"] == "passed"
+    assert any(o == "error" for o in outcomes.values()), outcomes

@@ -177,3 +177,40 @@ def test_an_interpreter_older_than_fixwurxs_coverage_still_gets_an_environment(
     assert environment.python_version.startswith("3.8")
     assert "coverage" in environment.tools_added
     assert any("coverage>=6" in note for note in environment.notes), environment.notes
+
+
+def test_a_version_file_the_build_writes_reaches_every_work_copy(
+    tmp_path: Path, environment_cache: Path
+) -> None:
+    """humanize's `from ._version import __version__`: hatch-vcs (here setuptools-scm) writes
+    the file at install time, into FixWurx's build copy, never into the checkout (issue 25)."""
+    root = tmp_path / "versioned"
+    (root / "scm_pkg").mkdir(parents=True)
+    (root / "scm_pkg" / "__init__.py").write_text("from ._version import __version__\n")
+    (root / ".gitignore").write_text("scm_pkg/_version.py\n")
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64", "setuptools-scm>=8"]\n'
+        'build-backend = "setuptools.build_meta"\n[project]\nname = "scm-pkg"\n'
+        'dynamic = ["version"]\n[tool.setuptools_scm]\nversion_file = "scm_pkg/_version.py"\n'
+        '[tool.setuptools]\npackages = ["scm_pkg"]\n'
+    )
+    (root / "tests").mkdir()
+    (root / "tests" / "test_v.py").write_text(
+        "import scm_pkg\n\n\ndef test_v():\n    assert scm_pkg.__version__ == '7.8.9'\n"
+    )
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "x"], ["tag", "v7.8.9"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *argv], cwd=root, check=True
+        )
+    said: list[str] = []
+    environment = prepare(root, EnvironmentRequest(cache_dir=environment_cache), said.append)
+    assert "wrote scm_pkg/_version.py, which the project's build generates" in said
+    run = run_tests(root, parse("pytest -q").in_environment(environment), timeout=120)
+    assert [o.outcome for o in run.outcomes] == ["passed"], run.output[-2000:]
+    # A second work copy reuses the environment and gets the file too; one that has it keeps it.
+    (root / "scm_pkg" / "_version.py").unlink()
+    again = prepare(root, EnvironmentRequest(cache_dir=environment_cache))
+    assert again.reused and (root / "scm_pkg" / "_version.py").is_file()
+    (root / "scm_pkg" / "_version.py").write_text("__version__ = 'mine'\n")
+    prepare(root, EnvironmentRequest(cache_dir=environment_cache))
+    assert (root / "scm_pkg" / "_version.py").read_text() == "__version__ = 'mine'\n"

@@ -134,6 +134,8 @@ def test_the_group_is_gone_after_a_kernel_oom_kill(backend: str, cgroups: str, w
     result = run([sys.executable, "-c", hold], work, 30, limits=Limits(memory_mb=512))
     assert result.stopped == "memory", result
     assert result.stop_reason is not None and "OOM" in result.stop_reason
+    assert "raise it with FIXWURX_SANDBOX_MEMORY_MB" in result.stop_reason
+    assert result.peak_mb >= 300, result.peak_mb  # the kernel's count, up to the kill
     assert _fixwurx_groups() <= before  # this run's group is gone (an older one may go too)
 
 

@@ -186,6 +186,7 @@ def test_memory_is_limited_per_run_not_per_process(backend: str, work: Path, mar
         "memory limit of 128 MiB" in result.stderr or "over its limit of 128 MiB" in result.stderr
     )
     assert "all four held" not in result.stdout
+    assert "raise it with FIXWURX_SANDBOX_MEMORY_MB" in result.stderr  # the setting, named
     assert result.returncode == 137 and not result.timed_out and not result.ok
     assert wait_gone(marker) == []
 
@@ -209,6 +210,7 @@ def test_disk_use_of_the_work_copy_is_limited_per_run(backend: str, work: Path) 
     assert result.stop_reason is not None
     assert "into the work copy" in result.stop_reason
     assert "over its disk limit of 16 MiB" in result.stop_reason
+    assert "raise it with FIXWURX_SANDBOX_DISK_MB" in result.stop_reason
     assert result.stop_reason in result.stderr  # the reason reaches whoever reads the output
     assert "wrote 2 GiB" not in result.stdout
     written = sum(p.stat().st_size for p in work.glob("fill-*.bin"))
@@ -234,6 +236,7 @@ def test_cpu_time_is_limited_per_run(backend: str, work: Path, marker: str) -> N
     assert result.stopped == "cpu", result
     assert result.stop_reason is not None and "CPU time" in result.stop_reason
     assert "over its limit of 3 s" in result.stop_reason
+    assert "raise it with FIXWURX_SANDBOX_CPU_SECONDS" in result.stop_reason
     assert wait_gone(marker) == []
 
 
