@@ -179,9 +179,10 @@ def localize(
     from app.local.fix import environment_request
     from app.local.localize import run_localize
 
-    if not path.is_dir():
+    if not path.is_dir() and not as_json:  # with --json, run_localize says so as JSON
         fail(f"{path} is not a directory")
-    request = environment_request(path, setup_commands, python_version, build=not no_environment)
+    build = not no_environment and path.is_dir()
+    request = environment_request(path, setup_commands, python_version, build=build)
     sys.exit(
         run_localize(
             path, test_command, timeout, limit, request, issue_file=issue_file, as_json=as_json

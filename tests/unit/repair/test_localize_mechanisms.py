@@ -10,9 +10,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from app.repair import localization
 from app.repair.called import called_by_tests, definitions, issue_identifiers
+from app.repair.coverage_run import CoverageOutcome
 from app.repair.localization import localize
 from app.testing import results, testcmd
+from app.testing.results import TestRun
 from app.testing.testrun import run_tests
 
 Outcome = results.TestOutcome
@@ -196,3 +201,28 @@ def test_called_names_resolve_through_the_test_files_imports(tmp_path: Path) -> 
     assert [(d.path, d.name, d.lines) for d in found["test_match[x]"]] == [
         ("rules/r3.py", "match", (2,))
     ]
+
+
+def test_without_coverage_the_functions_the_test_calls_are_suspects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = dict(LABELS)
+    files["tests/test_labels.py"] = """\
+        from shop.labels import label
+
+
+        def test_label():
+            shown = label(3)
+            assert shown == "3"
+        """
+    root = project(tmp_path, files)
+    failing, passing = baseline(root)
+
+    def no_coverage(*args: object, **kwargs: object) -> CoverageOutcome:
+        return CoverageOutcome(TestRun((), 1, 0.0, timed_out=True), error="timed out")
+
+    monkeypatch.setattr(localization, "run_with_coverage", no_coverage)
+    ranked = localization.localize(root, PYTEST, failing, passing, timeout=60)
+    # The assertion's line calls nothing; the test's body calls `label`, and that is the suspect.
+    assert [(loc.path, loc.line) for loc in ranked] == [("shop/labels.py", 6)]
+    assert "in label(), called by the failing test" in ranked[0].why
