@@ -134,7 +134,7 @@ def _test_function(tree: ast.Module, qualname: str) -> ast.AST | None:
         )
         if found is None:
             return None
-        scope = found.body  # type: ignore[attr-defined]
+        scope = found.body
     return found if isinstance(found, ast.FunctionDef | ast.AsyncFunctionDef) else None
 
 
