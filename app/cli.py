@@ -159,6 +159,8 @@ def fix(
     is_flag=True,
     help="Run the tests on FixWurx's own interpreter instead of a built environment.",
 )
+@click.option("--issue", "issue_file", help="Issue text file, or - for stdin.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 def localize(
     path: Path,
     test_command: str | None,
@@ -167,6 +169,8 @@ def localize(
     setup_commands: tuple[str, ...],
     python_version: str | None,
     no_environment: bool,
+    issue_file: str | None,
+    as_json: bool,
 ) -> None:
     """Print the most suspicious source lines for the failing tests in PATH.
 
@@ -175,10 +179,15 @@ def localize(
     from app.local.fix import environment_request
     from app.local.localize import run_localize
 
-    if not path.is_dir():
+    if not path.is_dir() and not as_json:  # with --json, run_localize says so as JSON
         fail(f"{path} is not a directory")
-    request = environment_request(path, setup_commands, python_version, build=not no_environment)
-    sys.exit(run_localize(path, test_command, timeout, limit, request))
+    build = not no_environment and path.is_dir()
+    request = environment_request(path, setup_commands, python_version, build=build)
+    sys.exit(
+        run_localize(
+            path, test_command, timeout, limit, request, issue_file=issue_file, as_json=as_json
+        )
+    )
 
 
 @cli.command()

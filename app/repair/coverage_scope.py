@@ -3,10 +3,11 @@
 Spectrum localization needs the failing tests' lines and, for contrast, passing tests that run
 the same code. On a suite of a few dozen files the whole suite under coverage is cheap and
 gives the best contrast; on a large one it can take longer than the whole repair. There the
-run is narrowed to the target tests' files plus every test file that imports one of the
-repository modules the target files import (read statically; nothing is executed), and
-time-boxed: when it runs out, localization falls back to the tracebacks, as it does when
-coverage cannot run at all.
+run is narrowed to the target tests' files plus the test files that import the more specific
+of the repository modules the target files import (read statically; nothing is executed: a
+module nearly every test imports is skipped, see `_specific_neighbours`), and time-boxed:
+when it runs out, localization falls back to the tracebacks, as it does when coverage cannot
+run at all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from app.workfiles import NOT_REPOSITORY_CODE
 
 #: A suite with at most this many test files runs whole under coverage.
 SMALL_SUITE_FILES = 40
+#: At most this many other test files join the targets' own (see `_specific_neighbours`).
+MAX_NEIGHBOURS = 20
 #: Seconds a narrowed coverage run may take at most.
 TIME_BOX_S = 120.0
 #: File names that hold tests (pytest's defaults).
@@ -46,8 +49,28 @@ def coverage_selection(root: Path, targets: Sequence[str]) -> tuple[str, ...]:
         touched |= imported_sources(root, path, budget)
     if not touched:
         return tuple(sorted(target_files))
-    neighbours = {path for path in tests if imported_sources(root, path, budget) & touched}
-    return tuple(sorted(target_files | neighbours))
+    sharers: dict[str, set[str]] = {module: set() for module in touched}
+    for path in tests:
+        if path not in target_files:
+            for module in imported_sources(root, path, budget) & touched:
+                sharers[module].add(path)
+    return tuple(sorted(target_files | _specific_neighbours(sharers)))
+
+
+def _specific_neighbours(sharers: dict[str, set[str]]) -> set[str]:
+    """The test files of the touched modules that few test files import, rarest first.
+
+    A module most of the suite imports (the project's base types, its package root) says
+    nothing about which tests exercise the bug's code, and taking its importers would run the
+    whole suite under coverage, past the time box: so modules are taken from the least
+    imported up, while their importers together stay within MAX_NEIGHBOURS.
+    """
+    chosen: set[str] = set()
+    for module in sorted(sharers, key=lambda m: (len(sharers[m]), m)):
+        if len(chosen | sharers[module]) > MAX_NEIGHBOURS:
+            break
+        chosen |= sharers[module]
+    return chosen
 
 
 def test_files(root: Path) -> list[str]:

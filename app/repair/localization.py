@@ -1,10 +1,15 @@
 """Fault localization: which source lines most likely hold the bug.
 
-Two signals are combined:
+Four signals are combined:
 
 - spectrum: per-test coverage contexts give, for each line, how many failing and passing tests
   executed it; Ochiai turns that into a score (see `spectrum.py`);
 - traceback frames of the failing tests: where an exception surfaced (or a hang was stuck).
+  The innermost frame in the source, where the failure left the project's code, weighs most:
+  a line that raised is the likeliest culprit among the lines every failing test ran;
+- the functions the failing tests call by name (`called.py`): among lines of equal score, the
+  behaviour the test checks beats the helpers under it;
+- the identifiers and files an issue's text names, when there is one (`called.py`).
 
 Only source files count (`scope.py`). Ties are broken by nearness to a traceback frame and by
 what a line holds: a comparison or arithmetic is likelier to be wrong than a plain assignment.
@@ -22,6 +27,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from app import pysource, workfiles
+from app.repair.called import (
+    Definition,
+    called_by_tests,
+    definitions,
+    issue_identifiers,
+    resolve,
+)
 from app.repair.coverage_run import run_with_coverage
 from app.repair.scope import in_scope
 from app.repair.spectrum import LineKey, Spectrum, build_spectrum
@@ -29,8 +41,14 @@ from app.testing.results import Frame, Location, TestOutcome
 from app.testing.testcmd import TestCommand
 from app.testing.testrun import limit_from_durations
 
-#: Added to a line's score when it is a traceback frame of a failing test (innermost gets all).
+#: Added to a line's score when it is a traceback frame of a failing test (outer frames decay)...
 FRAME_BONUS = 0.15
+#: ...but the innermost frame in the source, where the failure surfaced, gets this much.
+INNERMOST_BONUS = 0.5
+#: Added to a covered line of a function a failing test calls by name.
+CALLED_BONUS = 0.1
+#: Added to a covered line of a function the issue names, or of a file it names.
+ISSUE_BONUS = 0.1
 #: Score of the innermost frame when frames are the only signal; outer frames decay by...
 FALLBACK_FRAME_SCORE = 1.0
 FALLBACK_DECAY = 0.8
@@ -73,6 +91,7 @@ def localize(
     *,
     timeout: float,
     ignore: Sequence[str] = (),
+    issue_text: str = "",
 ) -> list[Location]:
     """Rank suspicious source lines of the work copy at `root`, most suspicious first."""
     frames = _frames_by_test(failing, root, ignore)
@@ -104,10 +123,55 @@ def localize(
                 reasons[key] = _spectrum_reason(spectrum, key)
     if not scores:
         scores, reasons = _fallback(frames, root)
+    index = definitions(root, ignore)
+    called = called_by_tests(root, [o.test_id for o in failing], index)
     if not scores:
-        scores, reasons = _called_from_tests(failing, root, ignore)
+        scores, reasons = _called_from_tests(failing, root, ignore, called)
     _add_frame_bonus(scores, reasons, frames)
+    _add_called_bonus(scores, reasons, called)
+    if issue_text:
+        _add_issue_bonus(scores, reasons, issue_text, index)
     return _rank(scores, reasons, frames, root)
+
+
+def _add_called_bonus(
+    scores: dict[LineKey, float],
+    reasons: dict[LineKey, str],
+    called: dict[str, list[Definition]],
+) -> None:
+    """Ranked lines of a function a failing test calls by name gain CALLED_BONUS, once."""
+    done: set[LineKey] = set()
+    for test, chosen in called.items():
+        for definition in chosen:
+            for line in definition.lines:
+                key = (definition.path, line)
+                if key in done or scores.get(key, 0.0) <= 0.0:
+                    continue
+                done.add(key)
+                scores[key] += CALLED_BONUS
+                reasons[key] += f"; in {definition.name}(), which {_short(test)} calls"
+
+
+def _add_issue_bonus(
+    scores: dict[LineKey, float],
+    reasons: dict[LineKey, str],
+    issue_text: str,
+    index: dict[str, list[Definition]],
+) -> None:
+    """Ranked lines of a function, or of a file, that the issue names gain ISSUE_BONUS, once."""
+    names, paths = issue_identifiers(issue_text)
+    named: dict[LineKey, str] = {}
+    for name in sorted(names):
+        for definition in resolve(name, index, set()):
+            for line in definition.lines:
+                named.setdefault((definition.path, line), f"{name}()")
+    for key in scores:
+        if key not in named and any(key[0] == p or key[0].endswith("/" + p) for p in paths):
+            named[key] = key[0]
+    for key, what in named.items():
+        if scores.get(key, 0.0) > 0.0:
+            scores[key] += ISSUE_BONUS
+            reasons[key] += f"; the issue names {what}"
 
 
 def _spectrum_reason(spectrum: Spectrum, key: LineKey) -> str:
@@ -145,12 +209,13 @@ def _short(test_id: str) -> str:
 def _add_frame_bonus(
     scores: dict[LineKey, float], reasons: dict[LineKey, str], frames: dict[str, tuple[Frame, ...]]
 ) -> None:
-    """Frames of failing tests gain up to FRAME_BONUS, the innermost the most."""
+    """Frames of failing tests gain a bonus: INNERMOST_BONUS where the failure surfaced, then
+    FRAME_BONUS decaying outwards (a caller passed the failure on; it rarely made it)."""
     bonus: dict[LineKey, tuple[float, str]] = {}
     for test_id, chain in frames.items():
         for depth, frame in enumerate(reversed(chain)):
             key = (frame.path, frame.line)
-            gain = FRAME_BONUS * FALLBACK_DECAY**depth
+            gain = INNERMOST_BONUS if depth == 0 else FRAME_BONUS * FALLBACK_DECAY**depth
             if gain > bonus.get(key, (0.0, ""))[0]:
                 bonus[key] = (gain, test_id)
     for key, (gain, test_id) in bonus.items():
@@ -178,18 +243,29 @@ def _fallback(
 
 
 def _called_from_tests(
-    failing: Sequence[TestOutcome], root: Path, ignore: Sequence[str]
+    failing: Sequence[TestOutcome],
+    root: Path,
+    ignore: Sequence[str],
+    called: dict[str, list[Definition]],
 ) -> tuple[dict[LineKey, float], dict[LineKey, str]]:
     """No frame in the source (an assertion in a test, no coverage): blame what the test calls.
 
     The names called on the failing tests' own traceback lines are looked up among the source
-    files' function definitions, and the statements of those functions are suspects.
+    files' function definitions, and the statements of those functions are suspects; so are
+    the statements of the functions the tests' bodies call by name (`called`).
     """
     names = _names_called_on(
         [f for o in failing for f in o.frames if not in_scope(f.path, root, ignore)], root
     )
     scores: dict[LineKey, float] = {}
     reasons: dict[LineKey, str] = {}
+    for chosen in called.values():
+        for definition in chosen:
+            for line in definition.lines:
+                scores[(definition.path, line)] = CALLED_SCORE
+                reasons[(definition.path, line)] = (
+                    f"in {definition.name}(), called by the failing test"
+                )
     if not names:
         return scores, reasons
     for rel in sorted(workfiles.walk_files(root, ".py")):  # no link followed out of the copy

@@ -32,6 +32,7 @@ def localize(state: RunState, ctx: StageContext) -> LocalizeResult:
         passing,
         timeout=ctx.suite_timeout,
         ignore=ctx.ignore_paths,
+        issue_text=state.issue_text,
     )
     top = ", ".join(f"{loc.path}:{loc.line}" for loc in ranked[:3]) or "nothing found"
     ctx.progress("localize", f"most suspicious: {top}")

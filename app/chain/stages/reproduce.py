@@ -33,8 +33,9 @@ ENVIRONMENTAL_FAILURE = re.compile(
     r"ConnectionRefusedError|ConnectionError|gaierror|Temporary failure in name resolution"
     r"|Name or service not known|Network is unreachable|\[Errno (101|111|113)\]"
     r"|could not connect to server|Connection refused|NewConnectionError|MaxRetryError"
-    # The sandbox's uid has no passwd entry: `~` cannot expand once a test clears HOME.
-    r"|Could not determine home directory"
+    # The sandbox's uid has no passwd entry: `~` cannot expand once a test clears HOME (Python
+    # 3.12+ says so; older ones let pwd's KeyError through).
+    r"|Could not determine home directory|getpwuid\(\): uid not found"
 )
 
 
