@@ -104,9 +104,9 @@ class WarmSlot:
         if self.broken or not self.pool.usable:
             return None
         began = time.monotonic()
-        started = self._started()
+        ready = self._started()
         self.start_seconds = time.monotonic() - began
-        if not started:
+        if not ready:
             return None
         report = new_report(self.root)
         argv = command.for_run(
