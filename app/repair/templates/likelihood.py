@@ -12,22 +12,26 @@ family overtake a much more suspicious location.
 from __future__ import annotations
 
 import json
+import pkgutil
 from collections.abc import Mapping
 from pathlib import Path
 
-#: Verified fixes per family, learned from benchmark results.
+#: Verified fixes per family, learned from benchmark results (this package's data).
 EVIDENCE = Path(__file__).with_name("evidence.json")
 #: The range of the factor applied to a family's prior.
 LOW, HIGH = 0.8, 1.2
 
 
-def load(path: Path = EVIDENCE) -> dict[str, int]:
-    """The verified fixes per family in `path`; {} (no nudge) when absent or unreadable."""
+def load(text: str | None = None) -> dict[str, int]:
+    """The verified fixes per family in `text` (default: evidence.json, read as package data,
+    never from a work copy); {} (no nudge) when absent or unreadable."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if text is None:
+            text = (pkgutil.get_data(__package__, EVIDENCE.name) or b"").decode("utf-8")
+        data = json.loads(text)
         counts = data.get("verified", {})
         return {str(k): int(v) for k, v in counts.items() if int(v) >= 0}
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (OSError, ValueError, TypeError, AttributeError, UnicodeDecodeError):
         return {}
 
 
