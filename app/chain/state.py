@@ -35,6 +35,8 @@ class CandidateSummary:
     seconds: float = 0.0
     tokens: int = 0
     cost_usd: float = 0.0
+    #: Seconds per verification phase (app/repair/verifier.py `PHASES`): where time went.
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -6,7 +6,9 @@ the verifier does not care where a candidate came from.
 
 from __future__ import annotations
 
+import ast
 import difflib
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -89,6 +91,83 @@ class Candidate:
 
 def _normalize(code: str) -> str:
     return "\n".join(line.strip() for line in code.splitlines() if line.strip())
+
+
+#: What `equivalence` says of a candidate whose code is the original's (same syntax tree).
+UNCHANGED = "unchanged"
+
+
+def equivalence(candidate: Candidate) -> str:
+    """Identity on syntax trees: candidates that differ only in layout, comments or redundant
+    parentheses compile to the same tree and pass or fail together, so one of them is enough.
+    `UNCHANGED` when every edited Python file has the original's tree: such a candidate
+    cannot change a test's outcome.
+
+    Only the top-level statements an edit touches are parsed (the pristine file's are parsed
+    once and remembered): a whole 5,000-line module per candidate would cost more than some
+    rejections. A file that is not Python, new, or does not parse is compared as text.
+    """
+    parts: list[str] = []
+    for edit in sorted(candidate.edits, key=lambda e: e.path):
+        tree = _edited_statements(edit) if edit.path.endswith(".py") and edit.before else None
+        if tree is None:
+            parts.append(f"{edit.path}\0text\0{_normalize(edit.after)}")
+        elif tree:
+            parts.append(f"{edit.path}\0{tree}")
+    if not parts:
+        return UNCHANGED
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def _edited_statements(edit: FileEdit) -> str | None:
+    """The dumped trees of the top-level statements `edit` changes, with their place; "" when
+    their trees are the original's; None when the edit cannot be compared this way."""
+    spans = _statement_spans(edit.before)
+    if spans is None:
+        return None
+    old, new = edit.before.splitlines(), edit.after.splitlines()
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    first, last = head + 1, len(old) - tail  # the changed lines of `before`, 1-based
+    touched = [i for i, (start, end, _) in enumerate(spans) if start <= last and end >= first]
+    if not touched:
+        lines = [(n, old[n - 1]) for n in range(first, last + 1)]
+        changed_code = any(line.strip() and not line.strip().startswith("#") for _, line in lines)
+        added = new[head : len(new) - tail]
+        if changed_code or any(x.strip() and not x.strip().startswith("#") for x in added):
+            return None  # code between statements: compare as text
+        return ""  # comments or blank lines only
+    start = min(first, spans[touched[0]][0])
+    end = max(last, spans[touched[-1]][1])
+    shift = len(new) - len(old)
+    try:
+        snippet = ast.parse("\n".join(new[start - 1 : end + shift]))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    dumped = [ast.dump(stmt) for stmt in snippet.body]
+    if dumped == [spans[i][2] for i in touched]:
+        return ""
+    return f"{start}:{end}:" + "\n".join(dumped)
+
+
+@functools.lru_cache(maxsize=8)
+def _statement_spans(text: str) -> tuple[tuple[int, int, str], ...] | None:
+    """(first line, last line, dumped tree) of each top-level statement of `text`, decorators
+    included; None when it does not parse. Remembered: every candidate of a file shares it."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    spans = []
+    for stmt in tree.body:
+        decorators = getattr(stmt, "decorator_list", [])
+        start = min([stmt.lineno, *(d.lineno for d in decorators)])
+        spans.append((start, stmt.end_lineno or stmt.lineno, ast.dump(stmt)))
+    return tuple(spans)
 
 
 @dataclass(frozen=True)

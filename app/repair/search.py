@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from app import defaults
-from app.repair.candidates import Candidate
+from app.repair.candidates import UNCHANGED, Candidate, equivalence
 from app.repair.patch_quality import orphans
 from app.repair.verifier import Verification
 
@@ -143,11 +143,23 @@ def is_deletion(candidate: Candidate) -> bool:
 
 
 def _unique(candidates: Iterable[Candidate]) -> Iterator[Candidate]:
+    """Each candidate once: not again with the same text, nor with the same syntax tree (a
+    difference of layout or parentheses fails the same tests, at the price of a test run),
+    and never one whose tree is the original's (it cannot turn a failing test green)."""
     seen: set[str] = set()
     for candidate in candidates:
-        if candidate.key not in seen:
-            seen.add(candidate.key)
-            yield candidate
+        same = _equivalence(candidate)
+        if candidate.key in seen or same in seen or same == "tree:" + UNCHANGED:
+            continue
+        seen.update((candidate.key, same))
+        yield candidate
+
+
+def _equivalence(candidate: Candidate) -> str:
+    try:
+        return "tree:" + equivalence(candidate)
+    except Exception:  # an unusual edit is compared by its text alone
+        return "text:" + candidate.key
 
 
 class _Run:

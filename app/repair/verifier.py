@@ -37,6 +37,12 @@ from app.testing.testcmd import TestCommand
 from app.testing.testrun import limit_from_durations, run_tests
 from app.testing.warm import WarmSlot, pool_for
 
+#: The canary's extra pytest options. A rejected candidate's failure report is all the canary
+#: pays for once the test has run, and pytest's default report re-parses the whole source file
+#: of every frame to show statement ranges: seconds per rejection when the fault sits in a
+#: 5,000-line module. The standard library's traceback is what the verdict and the feedback
+#: need (the JUnit message, the exception and its lines), at a fraction of the cost.
+CANARY_ENV = {"PYTEST_ADDOPTS": "--tb=native"}
 #: Not copied into a candidate's work copy: history and caches play no part in a test run.
 COPY_IGNORE_NAMES = frozenset({".git", "__pycache__", ".pytest_cache", ".fixwurx"})
 COPY_IGNORE_SUFFIXES = (".pyc",)
@@ -60,13 +66,27 @@ class Baseline:
         return limit_from_durations((o.duration for o in self.run.outcomes if not o.hung), 2.0)
 
     def timeout_for(self, test_ids: tuple[str, ...] | None = None) -> float:
-        """A kill limit calibrated to the baseline: a patch that hangs costs little."""
+        """A kill limit calibrated to the baseline: a patch that hangs costs little.
+
+        Running a few tests still pays for pytest's start-up and for collecting their modules,
+        which is most of the time when they sit among hundreds: the baseline's wall time less
+        its tests' own durations is that overhead (an upper bound, since the whole suite was
+        collected), and it counts here like the tests. Without it a loaded machine times out
+        the canary of a 500-test module before the target test starts, which rejects the right
+        patch and makes every rejection cost the whole limit.
+        """
         outcomes = self.run.outcomes
-        if test_ids is not None:
+        if test_ids is None:
+            spent = self.run.duration
+        else:
             wanted = set(test_ids)
-            outcomes = tuple(o for o in outcomes if o.test_id in wanted)
-        spent = sum(o.duration for o in outcomes) if test_ids is not None else self.run.duration
+            spent = sum(o.duration for o in outcomes if o.test_id in wanted) + self.overhead()
         return defaults.CANDIDATE_TIMEOUT_FACTOR * spent + defaults.CANDIDATE_TIMEOUT_SLACK_S
+
+    def overhead(self) -> float:
+        """Seconds of the baseline run that no test accounts for: start-up and collection."""
+        tests = sum(o.duration for o in self.run.outcomes)
+        return max(0.0, self.run.duration - tests)
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,8 @@ class Verification:
     output: str = field(default="", repr=False)
     #: Some but not all reproducing tests pass, and nothing that passed at baseline fails.
     partial: bool = False
+    #: Seconds per phase of the check (see `PHASES`): where a rejection's time went.
+    phases: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def green(self) -> tuple[str, ...]:
@@ -92,6 +114,42 @@ class Verification:
     def still_failing(self) -> tuple[str, ...]:
         """The reproducing tests that still fail with this candidate."""
         return tuple(o.test_id for o in self.after if o.outcome != "passed")
+
+
+#: The phases a check's seconds are split into: compile-check, copy the tree and apply the
+#: edit, start a (warm) sandbox session, pytest's start-up and collection, the failing tests
+#: themselves, then the rest of the suite (the smoke run).
+PHASES = ("compile", "apply", "sandbox_start", "collection", "failing_tests", "rest_of_suite")
+
+
+class _Clock:
+    """Laps of one check, summed per phase: the benchmark's breakdown of a rejection."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, phase: str) -> float:
+        """Charge the seconds since the last lap to `phase`; returns them."""
+        now = time.monotonic()
+        spent, self._last = now - self._last, now
+        self.add(phase, spent)
+        return spent
+
+    def skip(self, seconds: float) -> None:
+        """Leave `seconds` out of the next lap (they were charged to a phase already)."""
+        self._last += seconds
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + max(0.0, seconds), 4)
+
+    def split_run(self, run: TestRun, tests_phase: str, startup_phase: str) -> None:
+        """Charge a finished test run: its tests' own durations to `tests_phase`, the rest of
+        its wall time (interpreter, imports, collection, reports) to `startup_phase`."""
+        spent = self.lap(startup_phase)
+        tests = min(spent, sum(o.duration for o in run.outcomes))
+        self.phases[startup_phase] = round(self.phases[startup_phase] - tests, 4)
+        self.add(tests_phase, tests)
 
 
 class Verifier:
@@ -129,22 +187,27 @@ class Verifier:
         copy: never in the copy the failed run had in reach.
         """
         started = time.monotonic()
+        clock = _Clock()
         broken = _compile_errors(candidate)
+        clock.lap("compile")
         if broken:
-            return Verification(False, f"does not compile: {broken}")
+            return _with_duration(
+                Verification(False, f"does not compile: {broken}"), 0.0, clock.phases
+            )
         verdict: Verification | None = None
         if self._warm is not None and self._warm.usable:
             with self._warm.slot() as slot:
                 verdict = self._fill(slot.root, candidate)
-                if verdict is None and (run := self._warm_canary(slot)) is not None:
-                    verdict = self._after_canary(slot.root, self._judge_canary(run))
+                clock.lap("apply")
+                if verdict is None and (run := self._warm_canary(slot, clock)) is not None:
+                    verdict = self._after_canary(slot.root, self._judge_canary(run), clock)
         if verdict is None:
             with tempfile.TemporaryDirectory(prefix="fixwurx-candidate-") as tmp:
                 root = Path(os.path.realpath(tmp)) / "repo"
                 verdict = self._fill(root, candidate) or self._after_canary(
-                    root, self._canary(root)
+                    root, self._canary(root, clock), clock
                 )
-        return _with_duration(verdict, time.monotonic() - started)
+        return _with_duration(verdict, time.monotonic() - started, clock.phases)
 
     def _fill(self, root: Path, candidate: Candidate) -> Verification | None:
         """Copy the pristine tree into `root` (no link out) and apply the candidate; a refusal
@@ -156,25 +219,36 @@ class Verifier:
             return Verification(False, str(exc))
         return None
 
-    def _warm_canary(self, slot: WarmSlot) -> TestRun | None:
+    def _warm_canary(self, slot: WarmSlot, clock: _Clock) -> TestRun | None:
         ids = self.baseline.reproducing
-        return slot.run_tests(
+        run = slot.run_tests(
             ids,
             timeout=self.baseline.timeout_for(ids),
             stop_first=True,
             per_test_timeout=self.baseline.per_test_timeout(),
+            env=CANARY_ENV,
         )
+        clock.add("sandbox_start", slot.start_seconds)
+        clock.skip(slot.start_seconds)  # charged to sandbox_start, not to collection
+        if run is not None:
+            clock.split_run(run, "failing_tests", "collection")
+        else:
+            clock.lap("collection")
+        return run
 
-    def _canary(self, root: Path) -> Verification | None:
+    def _canary(self, root: Path, clock: _Clock) -> Verification | None:
+        clock.lap("apply")
         ids = self.baseline.reproducing
         run = run_tests(
             root,
             self.baseline.command,
             timeout=self.baseline.timeout_for(ids),
             test_ids=ids,
+            env=CANARY_ENV,
             stop_first=True,
             per_test_timeout=self.baseline.per_test_timeout(),
         )
+        clock.split_run(run, "failing_tests", "collection")
         return self._judge_canary(run)
 
     def _judge_canary(self, run: TestRun) -> Verification | None:
@@ -194,14 +268,16 @@ class Verifier:
             )
         return None
 
-    def _after_canary(self, root: Path, rejected: Verification | None) -> Verification:
+    def _after_canary(
+        self, root: Path, rejected: Verification | None, clock: _Clock
+    ) -> Verification:
         """The smoke check after a passed canary; after a failed one, the partial count when
         the canary saw a target test pass (`worth_counting`), else the canary's rejection."""
         if rejected is None:
-            return self._smoke(root)
+            return self._smoke(root, clock)
         if not worth_counting(rejected) or not self._take_count():
             return rejected
-        return classify_partial(rejected, self._smoke(root))
+        return classify_partial(rejected, self._smoke(root, clock))
 
     def _take_count(self) -> bool:
         """One of the verifier's `PARTIAL_COUNTS` full runs for a partial count, if any is left
@@ -212,13 +288,15 @@ class Verifier:
             self._counts_left -= 1
             return True
 
-    def _smoke(self, root: Path) -> Verification:
+    def _smoke(self, root: Path, clock: _Clock) -> Verification:
+        clock.lap("apply")
         run = run_tests(
             root,
             self.baseline.command,
             timeout=self.baseline.timeout_for(),
             per_test_timeout=self.baseline.per_test_timeout(),
         )
+        clock.lap("rest_of_suite")
         now = run.by_id()
         before_passing = self.baseline.run.passing_ids - set(self.baseline.flaky)
         regressions = tuple(
@@ -308,5 +386,7 @@ def _copy_ignored(rel: PurePosixPath) -> bool:
     return rel.name in COPY_IGNORE_NAMES or rel.name.endswith(COPY_IGNORE_SUFFIXES)
 
 
-def _with_duration(verdict: Verification, seconds: float) -> Verification:
-    return replace(verdict, duration=round(seconds, 3))
+def _with_duration(verdict: Verification, seconds: float, phases: dict[str, float]) -> Verification:
+    return replace(
+        verdict, duration=round(seconds, 3), phases={k: v for k, v in phases.items() if v > 0}
+    )

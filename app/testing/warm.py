@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from app import defaults, pysource, workfiles
@@ -85,6 +85,8 @@ class WarmSlot:
         self.session: Session | None = None
         #: Set on the first failure: the slot is then thrown away, never reused.
         self.broken = False
+        #: Seconds the last `run_tests` spent starting the session (0 once it runs).
+        self.start_seconds = 0.0
 
     def run_tests(
         self,
@@ -93,10 +95,18 @@ class WarmSlot:
         timeout: float,
         stop_first: bool = False,
         per_test_timeout: float | None = defaults.TEST_TIMEOUT_S,
+        env: Mapping[str, str] | None = None,
     ) -> TestRun | None:
-        """Run `test_ids` in `root` (already filled) warm; None when the session failed."""
+        """Run `test_ids` in `root` (already filled) warm, with `env` set for the run; None
+        when the session failed."""
         command = self.pool.command
-        if self.broken or not self.pool.usable or not self._started():
+        self.start_seconds = 0.0
+        if self.broken or not self.pool.usable:
+            return None
+        began = time.monotonic()
+        ready = self._started()
+        self.start_seconds = time.monotonic() - began
+        if not ready:
             return None
         report = new_report(self.root)
         argv = command.for_run(
@@ -105,7 +115,7 @@ class WarmSlot:
         request = {
             "root": str(self.root),
             "args": list(argv[3:]),  # after `python -m pytest`
-            "env": self._env(),
+            "env": {**self._env(), **(env or {})},
             "timeout": timeout,
             "output_bytes": OUTPUT_BYTES,
         }

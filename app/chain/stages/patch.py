@@ -212,6 +212,7 @@ def _summary(attempt: Attempted) -> CandidateSummary:
         parent=candidate.parent,
         changed_lines=candidate.changed_lines,
         seconds=attempt.verification.duration,
+        phases=dict(attempt.verification.phases),
         tokens=candidate.tokens,
         cost_usd=candidate.cost_usd,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +24,7 @@ from app.repair.templates import (
     conditions,
     expressions,
     guards,
+    likelihood,
     literals,
     names,
     off_by_one,
@@ -69,8 +70,16 @@ class TemplateSource:
 
     name = "templates"
 
-    def __init__(self, families: Iterable[ModuleType] = FAMILIES) -> None:
+    def __init__(
+        self,
+        families: Iterable[ModuleType] = FAMILIES,
+        evidence: Mapping[str, int] | None = None,
+    ) -> None:
+        """`evidence`: verified fixes per family (default: likelihood.py's evidence.json),
+        which nudges each family's prior (see likelihood.py)."""
         self.families = tuple(families)
+        verified = likelihood.load() if evidence is None else evidence
+        self.learned = likelihood.factors(verified, tuple(f.FAMILY for f in self.families))
 
     def propose(self, context: RepairContext) -> Iterator[Candidate]:
         """Candidates for the context's locations, best first, without duplicates; pairs of
@@ -85,6 +94,8 @@ class TemplateSource:
         ][:MAX_LOCATIONS]  # never .github/ or .gitmodules: CI runs them with its secrets
         locations.sort(key=lambda loc: -loc.score)
         boosts = family_boosts(context.failing)
+        for family, factor in self.learned.items():
+            boosts[family] = boosts.get(family, 1.0) * factor
         priors = (f.PRIOR * boosts.get(f.FAMILY, 1.0) for f in self.families)
         best = max(priors, default=1.0) * MAX_WEIGHT
         files: dict[str, ParsedFile | None] = {}

@@ -47,7 +47,8 @@ class FakeVerifier:
 
 def numbered(count: int, plausible_at: tuple[int, ...] = ()) -> list[Candidate]:
     texts = [
-        f"a = {i}{' # FIX' if i in plausible_at else ''}\nb = 2\nc = 3\n" for i in range(count)
+        f"a = {i + 10}{'; FIX = 1' if i in plausible_at else ''}\nb = 2\nc = 3\n"
+        for i in range(count)
     ]
     return [candidate(t, 1.0 - i / 1000) for i, t in enumerate(texts)]
 
@@ -96,7 +97,7 @@ def test_duplicates_are_verified_once() -> None:
 
 def test_a_crashing_check_rejects_the_candidate_and_the_search_goes_on() -> None:
     def flaky(cand: Candidate) -> Verification:
-        if "a = 0" in cand.edits[0].after:
+        if "a = 10" in cand.edits[0].after:
             raise RuntimeError("sandbox fell over")
         return FakeVerifier()(cand)
 
@@ -115,7 +116,7 @@ def test_progress_is_reported_for_every_attempt() -> None:
 
 
 def test_pick_prefers_the_smaller_edit_and_penalizes_deletions() -> None:
-    one_line = candidate("a = 1 # FIX\nb = 2\nc = 3\n", score=0.2)
+    one_line = candidate("a = 1; FIX = 1\nb = 2\nc = 3\n", score=0.2)
     deletion = candidate("a = 1\nc = 3\n", score=0.9)
     two_lines = candidate("a = 5\nb = 6\nc = 3\n", score=0.9)
     assert is_deletion(deletion) and not is_deletion(one_line)
@@ -142,7 +143,7 @@ def test_a_marked_deletion_counts_even_when_it_adds_a_pass() -> None:
 def test_lingers_longer_while_the_only_plausible_patch_is_penalized() -> None:
     deletion = candidate("a = 1\nc = 3\n")  # plausible, but deletes a line
     fillers = numbered(5)
-    clean = candidate("a = 1 # FIX\nb = 2\nc = 3\n")
+    clean = candidate("a = 1; FIX = 1\nb = 2\nc = 3\n")
     stream = [deletion, *fillers, clean]
     check = lambda c: Verification("FIX" in c.edits[0].after or c is deletion, "ok")  # noqa: E731
     budget = SearchBudget(workers=1, plausible_wanted=5, linger_candidates=3)
