@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -48,6 +49,18 @@ COVERAGE_FALLBACK = "coverage>=6"
 #: is a few lines).
 GENERATED_MAX_FILES = 4
 GENERATED_MAX_BYTES = 64 * 1024
+#: Compiled extension modules the project's editable install builds in place (markupsafe's
+#: `_speedups`): at most this many are kept, each at most this many bytes, in `BUILT` of the
+#: build folder; prepare.py places them into each work copy (tests import the copy).
+EXTENSIONS_MAX_FILES = 32
+EXTENSIONS_MAX_BYTES = 32 * 1024 * 1024
+BUILT = "built"
+#: `name.so`, `name.abi3.so`, `name.cpython-313-x86_64-linux-gnu.so`: CPython's suffixes.
+EXTENSION_NAME = re.compile(
+    r"^[A-Za-z_]\w{0,100}(?:\.(?:abi3|cpython-\d{2,3}\w{0,4}-[\w-]{1,60}))?\.so$"
+)
+#: Folders whose extension modules are not the project's package (build trees, other venvs).
+NOT_PACKAGE = frozenset({"build", "dist", "venv", "site-packages"})
 #: Install steps may unpack large wheels: at least this much memory (MiB), however low the test
 #: runs' limit is set; a higher FIXWURX_SANDBOX_MEMORY_MB raises it for builds as well.
 BUILD_MEMORY_MB = 4096
@@ -72,6 +85,9 @@ class BuildLog:
     notes: list[str] = field(default_factory=list)
     #: The project's build-written files (Declared.generated_files) as the build wrote them.
     generated: dict[str, str] = field(default_factory=dict)
+    #: The extension modules the build compiled into the project's packages (paths relative
+    #: to the project), saved under the build folder's BUILT.
+    extensions: list[str] = field(default_factory=list)
 
 
 class Builder:
@@ -113,6 +129,7 @@ class Builder:
                 self._declared(declared)
             self._project()
             self.log.generated = self._generated(declared.generated_files)
+            self.log.extensions = self._extensions()
             self._tools(declared)
         finally:  # a step may have left a link as src/: removed, never followed
             with contextlib.suppress(OSError):
@@ -232,6 +249,28 @@ class Builder:
                 self.log.notes.append(f"the build did not write {name}, which the project names")
         return kept
 
+    def _extensions(self) -> list[str]:
+        """Save the extension modules the project's install compiled into its package folders
+        (found through no link, regular files, size-capped: a build step wrote them)."""
+        kept: list[str] = []
+        for rel in workfiles.walk_files(self.folder / SRC, ".so"):
+            if len(kept) >= EXTENSIONS_MAX_FILES:
+                break
+            if not is_extension(rel) or not workfiles.is_file(
+                self.folder, f"{SRC}/{rel.parent}/__init__.py"
+            ):
+                continue
+            try:
+                data = workfiles.read_bytes(
+                    self.folder, f"{SRC}/{rel}", max_bytes=EXTENSIONS_MAX_BYTES
+                )
+                workfiles.write_bytes(self.folder, f"{BUILT}/{rel}", data, parents=True)
+            except OSError as exc:
+                self.log.notes.append(f"the build's {rel} was not kept: {exc}")
+                continue
+            kept.append(str(rel))
+        return kept
+
     def _install(self, step: str, args: list[str], *, fatal: bool = True) -> bool:
         """`uv pip install args` run in the repository copy, so its relative paths resolve."""
         return self._uv(step, self._install_args(args), fatal=fatal).ok
@@ -310,6 +349,19 @@ class Builder:
         )
         log.warning("environment: %s", note)
         self.log.notes.append(note)
+
+
+def is_extension(rel: PurePosixPath) -> bool:
+    """Whether `rel` (in the build's copy of the project) is a compiled extension module of the
+    project's own packages: a CPython extension name, in no build tree or other environment,
+    every part a plain name."""
+    parts = rel.parts
+    return (
+        bool(EXTENSION_NAME.match(rel.name))
+        and len(parts) <= 12
+        and not NOT_PACKAGE.intersection(parts)
+        and all(re.fullmatch(r"[\w.-]{1,100}", p) and not p.startswith(".") for p in parts)
+    )
 
 
 def _ignored(rel: PurePosixPath) -> bool:

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from app.environments.detect import _read, _strings, tox_requirement
+from app.environments.detect import _read, _strings, tox_config, tox_deps, tox_requirement
 from app.environments.support import project_files
 
 #: A CI file larger than this is not read (no real workflow is close).
@@ -143,9 +143,9 @@ def _recipes(root: Path) -> list[Recipe]:
     for name in names:
         if len(texts[name]) <= MAX_FILE_BYTES:
             found += workflow(name, texts[name], pyproject)
-    tox = _read(root, "tox.ini")
-    if tox is not None and len(tox) <= MAX_FILE_BYTES:
-        found += [r for r in [tox_recipe(tox)] if r is not None]
+    tox = tox_config(root)
+    if tox is not None:
+        found += [r for r in [tox_section_recipe(*tox)] if r is not None]
     nox = _read(root, "noxfile.py")
     if nox is not None and len(nox) <= MAX_FILE_BYTES:
         found += [r for r in [nox_recipe(nox)] if r is not None]
@@ -534,12 +534,18 @@ _TOX_SUBSTITUTIONS = {"{toxinidir}": ".", "{envpython}": "python", "{posargs}": 
 
 
 def tox_recipe(text: str) -> Recipe | None:
-    """`[testenv]`'s deps (through its install_command), extras and commands_pre."""
+    """The recipe of a tox.ini's text (see tox_section_recipe)."""
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(text)
     except configparser.Error:
         return None
+    return tox_section_recipe("tox.ini", parser)
+
+
+def tox_section_recipe(source: str, parser: configparser.ConfigParser) -> Recipe | None:
+    """`[testenv]`'s deps (through its install_command), extras and commands_pre; `source` is
+    where the configuration was read (detect.tox_config)."""
     if not parser.has_section("testenv"):
         return None
     section = parser["testenv"]
@@ -556,7 +562,7 @@ def tox_recipe(text: str) -> Recipe | None:
         else:
             skipped.append(f"install_command {_shown(raw)} (not an installer FixWurx runs)")
     packages: list[str] = []
-    for line in _strings(section.get("deps", ""))[:200]:
+    for line in tox_deps(parser):
         requirement = tox_requirement(_tox_text(line))
         factor = _TOX_FACTOR.match(requirement)
         if factor and "://" in requirement:  # `pytestmain: git+https://...`: a factor, then a URL
@@ -589,7 +595,7 @@ def tox_recipe(text: str) -> Recipe | None:
             installs += [Install(c) for c in command]
     if not packages and not extras and not installs[1:]:
         installs = []  # only the project itself: the declared build did that already
-    return Recipe("tox.ini ([testenv])", tuple(installs[:MAX_COMMANDS]), (), tuple(skipped))
+    return Recipe(f"{source} ([testenv])", tuple(installs[:MAX_COMMANDS]), (), tuple(skipped))
 
 
 def _tox_text(line: str) -> str:

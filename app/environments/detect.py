@@ -3,7 +3,8 @@
 Order (issue 17), and the source names the report shows: `setup` commands (they replace
 detection), `uv.lock`, `pyproject.toml` (PEP 621 dependencies, the test/dev extras, PEP 735
 dependency groups), `requirements*.txt` and `requirements/*.txt`, `setup.py`/`setup.cfg`
-(install and test requirements and the test extras), `tox.ini` deps. Every source found after
+(install and test requirements and the test extras), tox's deps (tox.ini, pyproject's
+`[tool.tox]`, tox.toml). Every source found after
 `uv.lock` contributes: a project declares its runtime packages in one file and its test tools in
 another, so taking only the first would leave one half out.
 
@@ -36,7 +37,15 @@ TEST_DIRS = ("tests", "test")
 #: A requirements file for Python 2 only, by its name (`requirements-py2.txt`, `..._py27.txt`).
 PYTHON2_ONLY = re.compile(r"(?:^|[-_.])(?:py2\d?|python2)(?:[-_.]|$)")
 #: Files whose content decides the environment, besides the requirements files.
-DEPENDENCY_FILES = ("uv.lock", "pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "poetry.lock")
+DEPENDENCY_FILES = (
+    "uv.lock",
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "tox.ini",
+    "tox.toml",
+    "poetry.lock",
+)
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,9 @@ def detect(root: Path, setup: tuple[str, ...] = ()) -> Declared:
     if setup_reqs is not None:
         sources.append(setup_reqs[0])
         requirements += setup_reqs[1]
-    tox = _tox_requirements(root)
+    tox_source, tox = _tox_requirements(root)
     if tox:
-        sources.append("tox.ini")
+        sources.append(tox_source)
         requirements += tox
     return Declared(
         tuple(sources),
@@ -525,24 +534,94 @@ def _called_name(node: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else ""
 
 
-def _tox_requirements(root: Path) -> list[str]:
-    text = _read(root, "tox.ini")
-    if text is None:
-        return []
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return []
-    if not parser.has_option("testenv", "deps"):
-        return []
+def _tox_requirements(root: Path) -> tuple[str, list[str]]:
+    config = tox_config(root)
+    if config is None:
+        return "", []
+    source, parser = config
     found = []
-    for line in _strings(parser.get("testenv", "deps")):
+    for line in tox_deps(parser):
         requirement = tox_requirement(line)
         # -r files are found on their own; {substitutions} and options mean nothing outside tox.
         if requirement and not requirement.startswith("-") and "{" not in requirement:
             found.append(requirement)
-    return found
+    return source, found
+
+
+#: Where tox 4 reads its configuration, in its order (tox.toml last); the source names shown.
+TOX_LEGACY = "pyproject.toml ([tool.tox] legacy_tox_ini)"
+TOX_NATIVE = ("pyproject.toml ([tool.tox])", "tox.toml")
+#: A deps line that is a reference to another section's setting: `{[core]deps}`.
+_TOX_REFERENCE = re.compile(r"^\{\[([\w:.\- ]{1,100})\]([\w\-]{1,100})\}$")
+
+
+def tox_config(root: Path) -> tuple[str, configparser.ConfigParser] | None:
+    """The project's tox configuration as ini sections, and where it was read: tox.ini, the
+    ini text of pyproject's `[tool.tox] legacy_tox_ini` (tqdm), or tox 4's native TOML
+    `env_run_base` (pyproject `[tool.tox]`, then tox.toml) as a `[testenv]` of its `deps`,
+    `extras` and `skip_install`. None when there is none or it does not parse. Detection and the
+    CI recipe both read this, so the two never disagree about what tox installs."""
+    text = _read(root, "tox.ini")
+    if text is not None:
+        return _ini("tox.ini", text)
+    tool = _toml(root).get("tool")
+    tox = tool.get("tox") if isinstance(tool, dict) else None
+    if isinstance(tox, dict) and isinstance(tox.get("legacy_tox_ini"), str):
+        legacy = tox["legacy_tox_ini"]
+        return _ini(TOX_LEGACY, legacy) if len(legacy) <= MAX_FILE_BYTES else None
+    native = _native_tox(TOX_NATIVE[0], tox)
+    if native is not None:
+        return native
+    text = _read(root, "tox.toml")
+    try:
+        data = tomllib.loads(text) if text is not None else {}
+    except tomllib.TOMLDecodeError:
+        return None
+    return _native_tox(TOX_NATIVE[1], data)
+
+
+def _ini(source: str, text: str) -> tuple[str, configparser.ConfigParser] | None:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    return source, parser
+
+
+def _native_tox(source: str, data: Any) -> tuple[str, configparser.ConfigParser] | None:
+    """tox 4's `env_run_base` table as a `[testenv]` section; None when it has none."""
+    base = data.get("env_run_base") if isinstance(data, dict) else None
+    if not isinstance(base, dict):
+        return None
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.add_section("testenv")
+    for key in ("deps", "extras"):
+        values = [v for v in _strings(base.get(key)) if "\n" not in v]
+        if values:
+            parser.set("testenv", key, "\n".join(values))
+    if base.get("skip_install") is True:
+        parser.set("testenv", "skip_install", "true")
+    return source, parser
+
+
+def tox_deps(parser: configparser.ConfigParser, section: str = "testenv") -> list[str]:
+    """The lines of `section`'s deps, a `{[core]deps}` line replaced by that setting's lines
+    (tox's reference to another section; nested references are followed three deep)."""
+    return _tox_lines(parser, section, "deps", 3)
+
+
+def _tox_lines(parser: configparser.ConfigParser, section: str, key: str, depth: int) -> list[str]:
+    if not parser.has_option(section, key):
+        return []
+    lines: list[str] = []
+    for line in _strings(parser.get(section, key))[:200]:
+        match = _TOX_REFERENCE.match(line)
+        if match is None or depth == 0:
+            lines.append(line)
+        else:
+            lines += _tox_lines(parser, match.group(1), match.group(2), depth - 1)
+    return lines[:200]
 
 
 #: A tox factor condition: `py3: pkg`, `cdh,hdp: pkg`, `!py27: pkg`, `py3-django: pkg`.

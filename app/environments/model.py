@@ -101,6 +101,9 @@ class Environment:
     #: (path, text) of files the project's build writes and its code imports, such as a VCS
     #: version file: written into each work copy that lacks them (prepare.py).
     generated: tuple[tuple[str, str], ...] = ()
+    #: Paths (relative to the project) of the extension modules the build compiled in place,
+    #: saved in `built` (beside the venv): placed into each work copy that lacks them.
+    extensions: tuple[str, ...] = ()
 
     @property
     def python(self) -> str:
@@ -158,6 +161,7 @@ class Environment:
             "key": self.key,
             "notes": list(self.notes),
             "generated": dict(self.generated),
+            "extensions": list(self.extensions),
             "how": self.how,
             "recipe": self.recipe,
         }
@@ -176,7 +180,15 @@ class Environment:
             key=data.get("key", ""),
             notes=tuple(data.get("notes", ())),
             generated=tuple(saved_texts(data.get("generated")).items()),
+            extensions=saved_names(data.get("extensions")),
         )
+
+
+def saved_names(value: Any) -> tuple[str, ...]:
+    """A list of paths from saved JSON (anything else reads as empty)."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(v for v in value if isinstance(v, str))
 
 
 def saved_texts(value: Any) -> dict[str, str]:

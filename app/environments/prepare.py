@@ -16,13 +16,14 @@ from pathlib import Path
 
 from app import defaults, sandbox, workfiles
 from app.environments import cache, ci_recipe
-from app.environments.build import Builder
+from app.environments.build import BUILT, Builder
 from app.environments.detect import Declared, detect
 from app.environments.interpreters import Interpreter, candidates, describe_installed
 from app.environments.model import (
     Environment,
     EnvironmentBuildError,
     EnvironmentRequest,
+    saved_names,
     saved_texts,
 )
 from app.environments.scopes import path_scope
@@ -160,7 +161,8 @@ def write_generated(root: Path, env: Environment, say: Progress) -> None:
     """Write the build's version files into work copy `root` where it lacks them, as a
     maintainer's editable install leaves them in the checkout: the tests import the project from
     the copy (`from ._version import __version__`). Never over a file the copy has; never into
-    a fix (a bundle's diff holds only its edits and the issue's test)."""
+    a fix (a bundle's diff holds only its edits and the issue's test). The extension modules the
+    install compiled in place go the same way, or the tests of a C speedup skip."""
     for path, text in env.generated:
         if workfiles.exists(root, path):
             continue
@@ -170,6 +172,16 @@ def write_generated(root: Path, env: Environment, say: Progress) -> None:
             say(f"could not write the build's {path}: {exc}")
             continue
         say(f"wrote {path}, which the project's build generates")
+    for path in env.extensions:
+        if workfiles.exists(root, path):
+            continue
+        try:
+            data = workfiles.read_bytes(env.venv.parent, f"{BUILT}/{path}")
+            workfiles.write_bytes(root, path, data)
+        except OSError as exc:  # its package folder is gone or a link: the tests skip or say
+            say(f"could not place the build's {path}: {exc}")
+            continue
+        say(f"placed {path}, the extension module the project's install compiled")
 
 
 def _why_interpreter(env: Environment, declared: Declared) -> str:
@@ -234,6 +246,7 @@ def _built(
                 "tools_added": built.tools_added,
                 "notes": built.notes,
                 "generated": built.generated,
+                "extensions": built.extensions,
                 "scope": cache.scope_id(request.scope),
             },
         )
@@ -260,6 +273,7 @@ def _environment(
         key=key,
         notes=tuple(record.get("notes", ())),
         generated=tuple(saved_texts(record.get("generated")).items()),
+        extensions=saved_names(record.get("extensions")),
     )
 
 

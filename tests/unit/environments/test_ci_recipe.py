@@ -376,3 +376,15 @@ def test_a_tox_factor_before_a_url_keeps_or_drops_the_url() -> None:
     recipe = tox_recipe(text + "skip_install = true\n")
     assert recipe is not None
     assert recipe.commands == ("pip install git+https://example/a.git",)
+
+
+def test_the_ci_recipe_reads_tox_from_pyproject_through_detection(tmp_path: Path) -> None:
+    """The recipe and detection share one reader: tox's ini text inside pyproject counts."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.tox]\nlegacy_tox_ini = """\n[core]\ndeps = pytest-asyncio\n'
+        '[testenv]\ndeps =\n    {[core]deps}\n    numpy\n"""\n'
+    )
+    recipe = ci_recipe.read(tmp_path)
+    assert recipe is not None
+    assert recipe.source == "pyproject.toml ([tool.tox] legacy_tox_ini) ([testenv])"
+    assert recipe.commands == ("pip install pytest-asyncio numpy", "pip install -e .")

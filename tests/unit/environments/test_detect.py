@@ -136,3 +136,59 @@ def test_setup_py_that_builds_its_keywords_in_code(tmp_path: Path) -> None:
         },
     )
     assert detect(root).requirements == ("colorama", "six", "mock", "pytest")
+
+
+_LEGACY_TOX = '''[project]
+name = "demo"
+
+[tool.tox]
+legacy_tox_ini = """
+[tox]
+envlist = py3
+
+[core]
+deps =
+    pytest
+    pytest-asyncio
+
+[testenv]
+deps =
+    {[core]deps}
+    py3: rich
+    keras: keras
+    {env:EXTRA}
+"""
+'''
+
+
+def test_tox_configuration_inside_pyproject_is_read_with_its_section_references(
+    tmp_path: Path,
+) -> None:
+    """tqdm keeps tox's ini text in pyproject (`legacy_tox_ini`) and its test tools in a
+    `[core]` section that `[testenv]` names as `{[core]deps}`: without both, pytest-asyncio
+    (needed by its `--asyncio-mode` addopts) is missing and pytest stops with a usage error."""
+    declared = detect(_repo(tmp_path, {"pyproject.toml": _LEGACY_TOX}))
+    assert "pyproject.toml ([tool.tox] legacy_tox_ini)" in declared.sources
+    assert "pytest-asyncio" in declared.requirements
+    assert "rich; ((python_version >= '3' and python_version < '4'))" in declared.requirements
+    assert not [r for r in declared.requirements if "keras" in r or "{" in r]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pyproject.toml", '[tool.tox.env_run_base]\ndeps = ["pytest-asyncio", 3]\n'),
+        ("tox.toml", '[env_run_base]\ndeps = ["pytest-asyncio"]\n'),
+    ],
+)
+def test_tox_4_native_toml_deps_are_read(tmp_path: Path, name: str, text: str) -> None:
+    declared = detect(_repo(tmp_path, {name: text}))
+    assert "pytest-asyncio" in declared.requirements
+    assert [s for s in declared.sources if "tox" in s]
+
+
+def test_a_tox_section_reference_that_names_itself_stops(tmp_path: Path) -> None:
+    text = "[testenv]\ndeps =\n    {[testenv]deps}\n    six\n"
+    declared = detect(_repo(tmp_path, {"tox.ini": text}))
+    assert declared.requirements == ("six",)
+    assert declared.sources == ("tox.ini",)

@@ -4,6 +4,7 @@ the copy under test."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -214,3 +215,51 @@ def test_a_version_file_the_build_writes_reaches_every_work_copy(
     (root / "scm_pkg" / "_version.py").write_text("__version__ = 'mine'\n")
     prepare(root, EnvironmentRequest(cache_dir=environment_cache))
     assert (root / "scm_pkg" / "_version.py").read_text() == "__version__ = 'mine'\n"
+
+
+SPEEDUPS_C = """#include <Python.h>
+
+static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", "", -1, methods};
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
+"""
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="no C compiler to build the extension")
+def test_an_extension_module_the_install_compiles_reaches_every_work_copy(
+    tmp_path: Path, environment_cache: Path
+) -> None:
+    """markupsafe's `_speedups`: the editable install compiles it into FixWurx's build copy,
+    never into the checkout, so the tests of the C speedups skipped (issue 25)."""
+    root = tmp_path / "speedy"
+    (root / "speedy").mkdir(parents=True)
+    (root / "speedy" / "__init__.py").write_text("")
+    (root / "speedy" / "_speedups.c").write_text(SPEEDUPS_C)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "speedy"\nversion = "1.0"\n'
+    )
+    (root / "setup.py").write_text(
+        "from setuptools import Extension, setup\n\n"
+        'setup(packages=["speedy"], '
+        'ext_modules=[Extension("speedy._speedups", ["speedy/_speedups.c"])])\n'
+    )
+    (root / "tests").mkdir()
+    (root / "tests" / "test_s.py").write_text(
+        "from speedy import _speedups\n\n\ndef test_s():\n    assert _speedups.answer() == 42\n"
+    )
+    said: list[str] = []
+    environment = prepare(root, EnvironmentRequest(cache_dir=environment_cache), said.append)
+    placed = [s for s in said if s.startswith("placed speedy/_speedups.")]
+    assert placed and placed[0].endswith(".so, the extension module the project's install compiled")
+    run = run_tests(root, parse("pytest -q").in_environment(environment), timeout=120)
+    assert [o.outcome for o in run.outcomes] == ["passed"], run.output[-2000:]
+    # A second work copy reuses the environment and gets the module; one that has it keeps it.
+    (built,) = list((root / "speedy").glob("_speedups*.so"))
+    built.unlink()
+    again = prepare(root, EnvironmentRequest(cache_dir=environment_cache))
+    assert again.reused and built.is_file()
+    built.write_bytes(b"mine")
+    prepare(root, EnvironmentRequest(cache_dir=environment_cache))
+    assert built.read_bytes() == b"mine"
