@@ -163,9 +163,11 @@ def test_cgroup_tests_fail_loudly_in_ci_and_skip_only_elsewhere(
 
 
 def _fixwurx_groups() -> set[Path]:
+    """This process's run groups: another FixWurx process on the machine makes its own."""
+    mine = f"{GROUP_PREFIX}{os.getpid()}-"
     found: set[Path] = set()
     for _, parent in detect().parents:
-        found.update(p for p in parent.iterdir() if p.name.startswith(GROUP_PREFIX))
+        found.update(p for p in parent.iterdir() if p.name.startswith(mine))
     return found
 
 
