@@ -46,6 +46,14 @@ suite_timeout_option = click.option(
     show_default=True,
     help="Seconds per suite run.",
 )
+#: `fix` and `bench` share the cap on candidates per source.
+max_candidates_option = click.option(
+    "--max-candidates",
+    type=click.IntRange(min=1),
+    default=defaults.MAX_CANDIDATES,
+    show_default=True,
+    help="Candidates each source may try.",
+)
 
 
 @click.group(cls=_PluginGroup)
@@ -69,13 +77,7 @@ def cli() -> None:
     show_default=True,
     help="Seconds one test may run before it counts as hanging.",
 )
-@click.option(
-    "--max-candidates",
-    type=click.IntRange(min=1),
-    default=defaults.MAX_CANDIDATES,
-    show_default=True,
-    help="Candidates each source may try.",
-)
+@max_candidates_option
 @click.option(
     "--setup",
     "setup_commands",
@@ -230,13 +232,7 @@ def show(run_id: int) -> None:
     show_default=True,
     help="Seconds one test may run (a task's test_timeout wins).",
 )
-@click.option(
-    "--max-candidates",
-    type=click.IntRange(min=1),
-    default=defaults.MAX_CANDIDATES,
-    show_default=True,
-    help="Candidates each source may try.",
-)
+@max_candidates_option
 @click.option("--agent", is_flag=True, help="Escalate to the agent loop, as `fix --agent`.")
 @click.option(
     "--no-environment",
